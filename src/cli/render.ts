@@ -1,0 +1,27 @@
+// Report → terminal text. The same text is what Slack uploads as a file when a report
+// is too long for messages, so both surfaces say the same thing.
+import { STATUS_EMOJI, type Report } from '../core/report.js';
+import { formatTable } from '../core/table.js';
+
+export function renderText(report: Report): string {
+  const out: string[] = [`${STATUS_EMOJI[report.status]} ${report.title}`];
+  if (report.summary) out.push(report.summary);
+  for (const section of report.sections ?? []) {
+    out.push('');
+    if (section.title) out.push(`== ${section.title} ==`);
+    if (section.fields?.length) {
+      const width = Math.max(...section.fields.map((f) => f.label.length));
+      for (const f of section.fields) out.push(`${f.label.padEnd(width)}  ${f.value}`);
+    }
+    if (section.rows?.length) out.push(...formatTable(section.header, section.rows));
+    if (section.lines?.length) out.push(...section.lines);
+  }
+  for (const a of report.attachments ?? []) {
+    out.push('', `--- ${a.title ?? a.filename} ---`, a.content);
+  }
+  return out.join('\n');
+}
+
+export function renderJson(report: Report): string {
+  return JSON.stringify(report, null, 2);
+}

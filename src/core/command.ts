@@ -1,0 +1,79 @@
+// The command model: one defineCommand({...}) per runbook step, in commands/<name>.ts.
+// Like kubectl's commands: args are completed and validated before plan (the dry run)
+// or run ever see them.
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import type { Config, Role } from '../config/schema.js';
+import type { ArgSpec } from './args.js';
+import type { Report } from './report.js';
+
+export type { Role };
+export type Risk = 'read' | 'change' | 'destructive';
+
+/** Who asked, and where. `channelId` is 'cli' for the terminal. */
+export interface Caller {
+  userId: string;
+  channelId: string;
+  threadTs?: string;
+  surface: 'slack' | 'cli';
+}
+
+/** What a command may see of the catalog (for help): only what this caller may run. */
+export interface Catalog {
+  visible: readonly Command[];
+  find(name: string): Command | undefined;
+}
+
+export interface CommandContext {
+  caller: Caller;
+  /** The caller's effective role where they asked. */
+  role: Role;
+  config: Config;
+  log: Logger;
+  catalog: Catalog;
+  /** Post a progress line to the thread (Slack) or stderr (terminal). */
+  progress(text: string): Promise<void>;
+  /** Aborted when the bot shuts down or the operation is cancelled. */
+  signal: AbortSignal;
+}
+
+type AnyArgs = z.ZodObject<Record<string, z.ZodType>>;
+
+export interface CommandDefinition<S extends AnyArgs> extends ArgSpec {
+  name: string;
+  summary: string;
+  usage: string;
+  args: S;
+  role: Role;
+  risk: Risk;
+  examples?: string[];
+  /** What will change, shown on the confirmation card. Required unless risk is 'read'. */
+  plan?: (ctx: CommandContext, args: z.output<S>) => Promise<Report>;
+  run: (ctx: CommandContext, args: z.output<S>) => Promise<Report>;
+}
+
+/** A command with its argument type erased, as the engine and the catalog hold it. */
+export interface Command extends ArgSpec {
+  name: string;
+  summary: string;
+  usage: string;
+  args: AnyArgs;
+  role: Role;
+  risk: Risk;
+  examples?: string[];
+  plan?: (ctx: CommandContext, args: unknown) => Promise<Report>;
+  run: (ctx: CommandContext, args: unknown) => Promise<Report>;
+}
+
+const NAME = /^[a-z][a-z0-9-]*(?: [a-z][a-z0-9-]*)?$/;
+
+export function defineCommand<S extends AnyArgs>(def: CommandDefinition<S>): Command {
+  if (!NAME.test(def.name)) throw new Error(`command name "${def.name}" must be lower-case words`);
+  if (def.risk !== 'read' && !def.plan) {
+    throw new Error(`command "${def.name}" changes things (${def.risk}) and must define plan()`);
+  }
+  for (const key of [...(def.positional ?? []), ...(def.rest ? [def.rest] : [])]) {
+    if (!Object.hasOwn(def.args.shape, key)) throw new Error(`command "${def.name}": "${key}" is not in args`);
+  }
+  return def as unknown as Command;
+}

@@ -1,0 +1,285 @@
+// The command engine: the flows of ARCHITECTURE.md that don't depend on the surface.
+// Slack and the terminal both call invoke() → (confirm →) decide() → execute(), so
+// parsing, RBAC, confirmations and audit behave the same wherever a command comes from.
+import { randomBytes } from 'node:crypto';
+import { closest, distance } from 'fastest-levenshtein';
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.js';
+import { parseArgs, tokenize } from './args.js';
+import type { Audit } from './audit.js';
+import type { Caller, Catalog, Command, CommandContext } from './command.js';
+import { ConfirmationError, NotFoundError, UsageError, UserFacingError, errorMessage } from './errors.js';
+import type { PendingAction, PendingActions } from './pending.js';
+import type { Rbac } from './rbac.js';
+import { redactText } from './redact.js';
+import type { Report } from './report.js';
+
+export interface RunIO {
+  progress(text: string): Promise<void>;
+  signal: AbortSignal;
+}
+
+export type InvokeOutcome =
+  /** Shown only to the caller; nothing ran. */
+  | { kind: 'error'; message: string }
+  /** A read command ran. */
+  | { kind: 'report'; report: Report; command: Command }
+  /** A change waits for approval. */
+  | { kind: 'confirm'; action: PendingAction; plan: Report; command: Command };
+
+export type DecideOutcome =
+  | { kind: 'refused'; message: string }
+  | { kind: 'cancelled'; action: PendingAction; command: Command }
+  | { kind: 'approved'; action: PendingAction; command: Command };
+
+export interface EngineDeps {
+  commands: readonly Command[];
+  rbac: Rbac;
+  pending: PendingActions;
+  audit: Audit;
+  config: Config;
+  log: Logger;
+  now?: () => number;
+}
+
+const REFUSALS: Record<'unknown' | 'expired' | 'handled', string> = {
+  unknown: 'This confirmation is unknown here: it may have been cleaned up. Run the command again.',
+  expired: 'This confirmation has expired. Run the command again to get a fresh one.',
+  handled: 'This confirmation was already handled.',
+};
+
+export class CommandEngine {
+  private byName = new Map<string, Command>();
+  private now: () => number;
+
+  constructor(private deps: EngineDeps) {
+    for (const command of deps.commands) {
+      if (this.byName.has(command.name)) throw new Error(`command "${command.name}" is defined twice`);
+      this.byName.set(command.name, command);
+    }
+    this.now = deps.now ?? Date.now;
+  }
+
+  get commands(): readonly Command[] {
+    return this.deps.commands;
+  }
+
+  /** The command named by the first one or two words, and the words after it. */
+  resolve(words: string[]): { command: Command; rest: string[] } | undefined {
+    const two = words.slice(0, 2).join(' ');
+    const byTwo = words.length >= 2 ? this.byName.get(two) : undefined;
+    if (byTwo) return { command: byTwo, rest: words.slice(2) };
+    const byOne = words[0] === undefined ? undefined : this.byName.get(words[0]);
+    return byOne ? { command: byOne, rest: words.slice(1) } : undefined;
+  }
+
+  private suggest(words: string[]): string {
+    const names = [...this.byName.keys()];
+    const typed = words.slice(0, 2).join(' ');
+    const first = words[0] ?? '';
+    const candidates = [closest(typed, names), closest(first, names)];
+    const best = candidates.sort((a, b) => distance(first, a) - distance(first, b))[0];
+    const near = best !== undefined && (distance(first, best.split(' ')[0] ?? best) <= Math.max(2, first.length / 3) || best.startsWith(first));
+    return near ? ` Did you mean \`${best}\`?` : '';
+  }
+
+  private async catalogFor(caller: Caller): Promise<Catalog> {
+    const visible: Command[] = [];
+    for (const command of this.deps.commands) {
+      if ((await this.deps.rbac.authorize(caller.userId, caller.channelId, command)).allowed) visible.push(command);
+    }
+    return { visible, find: (name) => visible.find((c) => c.name === name) };
+  }
+
+  private async context(caller: Caller, role: CommandContext['role'], command: Command, io: RunIO): Promise<CommandContext> {
+    return {
+      caller,
+      role,
+      config: this.deps.config,
+      log: this.deps.log.child({ command: command.name, user: caller.userId }),
+      catalog: await this.catalogFor(caller),
+      progress: io.progress,
+      signal: io.signal,
+    };
+  }
+
+  /** Flow 1: parse, authorize, then run a read command or plan a change. */
+  async invoke(caller: Caller, input: string | readonly string[], io: RunIO): Promise<InvokeOutcome> {
+    const text = typeof input === 'string' ? input : input.join(' ');
+    const started = this.now();
+    const base = { user: caller.userId, channel: caller.channelId, surface: caller.surface } as const;
+    const args = redactText(text.trim());
+    let words: string[];
+    try {
+      // The terminal hands over words its shell already split; Slack hands over text.
+      words = typeof input === 'string' ? tokenize(input) : [...input];
+    } catch (err) {
+      this.deps.audit.record({ ...base, event: 'usage_error', args, detail: errorMessage(err) });
+      return { kind: 'error', message: `${errorMessage(err)}.` };
+    }
+    if (words.length === 0) words = ['help'];
+    const resolved = this.resolve(words);
+    if (!resolved) {
+      const name = words[0] ?? '';
+      this.deps.audit.record({ ...base, event: 'usage_error', args, detail: `unknown command ${name}` });
+      return { kind: 'error', message: `Unknown command \`${name}\`.${this.suggest(words)} Try \`help\`.` };
+    }
+    const { command, rest } = resolved;
+    const audit = { ...base, command: command.name, args: redactText(rest.join(' ')) };
+
+    let parsed: unknown;
+    try {
+      parsed = parseArgs(rest, command.args, command);
+    } catch (err) {
+      this.deps.audit.record({ ...audit, event: 'usage_error', detail: errorMessage(err) });
+      return { kind: 'error', message: `${errorMessage(err)}\nUsage: \`${command.usage}\`` };
+    }
+
+    const decision = await this.deps.rbac.authorize(caller.userId, caller.channelId, command);
+    if (!decision.allowed) {
+      this.deps.audit.record({ ...audit, event: 'deny', detail: decision.reason });
+      return { kind: 'error', message: decision.reason };
+    }
+    this.deps.audit.record({ ...audit, event: 'invoke' });
+    const ctx = await this.context(caller, decision.role, command, io);
+
+    if (command.risk === 'read') {
+      const report = await this.guarded(command, () => command.run(ctx, parsed));
+      if ('error' in report) {
+        this.deps.audit.record({ ...audit, event: 'outcome', outcome: 'refused', detail: report.error, durationMs: this.now() - started });
+        return { kind: 'error', message: report.error };
+      }
+      this.deps.audit.record({ ...audit, event: 'outcome', outcome: report.report.status, durationMs: this.now() - started });
+      return { kind: 'report', report: report.report, command };
+    }
+
+    const plan = await this.guarded(command, () => (command.plan as NonNullable<Command['plan']>)(ctx, parsed));
+    if ('error' in plan) {
+      this.deps.audit.record({ ...audit, event: 'outcome', outcome: 'refused', detail: plan.error, durationMs: this.now() - started });
+      return { kind: 'error', message: plan.error };
+    }
+    if (plan.report.status === 'fail') {
+      // A plan that fails (out of bounds, nothing to do) is shown, but never offered for approval.
+      this.deps.audit.record({ ...audit, event: 'outcome', outcome: 'fail', detail: plan.report.summary, durationMs: this.now() - started });
+      return { kind: 'report', report: plan.report, command };
+    }
+    const action = await this.deps.pending.create({
+      command: command.name,
+      words: rest,
+      requester: caller.userId,
+      channel: caller.channelId,
+      threadTs: caller.threadTs,
+      risk: command.risk,
+      role: command.role,
+    });
+    this.deps.audit.record({ ...audit, event: 'confirm_requested', actionId: action.id });
+    return { kind: 'confirm', action, plan: plan.report, command };
+  }
+
+  /** Remembers where the confirmation card was posted, for later updates. */
+  async attachCard(actionId: string, card: { channel: string; ts: string }): Promise<void> {
+    await this.deps.pending.attachCard(actionId, card);
+  }
+
+  /** Flow 2: a click on Approve or Cancel. Checks, then claims atomically. */
+  async decide(actionId: string, clicker: Caller, decision: 'approve' | 'cancel'): Promise<DecideOutcome> {
+    const base = { user: clicker.userId, channel: clicker.channelId, surface: clicker.surface, actionId } as const;
+    const refuse = (message: string, command?: string): DecideOutcome => {
+      this.deps.audit.record({ ...base, event: 'refuse', command, detail: message });
+      return { kind: 'refused', message };
+    };
+    const action = await this.deps.pending.get(actionId);
+    if (!action) return refuse(REFUSALS.unknown);
+    const command = this.byName.get(action.command);
+    if (!command) return refuse(`\`${action.command}\` no longer exists in this version of vlinders-ops.`, action.command);
+    if (action.state !== 'pending') return refuse(REFUSALS.handled, action.command);
+    if (action.expiresAt <= this.now()) return refuse(REFUSALS.expired, action.command);
+
+    if (decision === 'cancel') {
+      // The requester may always withdraw; others need the right to run it.
+      if (clicker.userId !== action.requester) {
+        const may = await this.deps.rbac.authorize(clicker.userId, action.channel, command);
+        if (!may.allowed) return refuse(may.reason, action.command);
+      }
+    } else {
+      const may = await this.deps.rbac.authorizeApproval(clicker.userId, action.channel, command, action.requester);
+      if (!may.allowed) return refuse(may.reason, action.command);
+    }
+
+    const claim = await this.deps.pending.claim(actionId, clicker.userId, decision === 'approve' ? 'running' : 'cancelled');
+    if (!claim.ok) return refuse(REFUSALS[claim.reason], action.command);
+    this.deps.audit.record({
+      ...base,
+      event: decision === 'approve' ? 'approve' : 'cancel',
+      command: command.name,
+      args: redactText(action.words.join(' ')),
+      requester: action.requester,
+    });
+    return decision === 'approve'
+      ? { kind: 'approved', action: claim.action, command }
+      : { kind: 'cancelled', action: claim.action, command };
+  }
+
+  /** Runs an approved action as its requester, and records the outcome. */
+  async execute(action: PendingAction, command: Command, io: RunIO, surface: Caller['surface']): Promise<Report> {
+    const started = this.now();
+    const caller: Caller = { userId: action.requester, channelId: action.channel, threadTs: action.threadTs, surface };
+    const role = (await this.deps.rbac.roleOf(action.requester, action.channel)) ?? command.role;
+    const ctx = await this.context(caller, role, command, io);
+    const result = await this.guarded(command, async () => command.run(ctx, parseArgs(action.words, command.args, command)));
+    const report: Report = 'error' in result ? { title: command.name, status: 'fail', summary: result.error } : result.report;
+    await this.deps.pending.finish(action.id, report.status === 'fail' ? 'failed' : 'succeeded');
+    this.deps.audit.record({
+      event: 'outcome',
+      user: action.requester,
+      channel: action.channel,
+      surface,
+      command: command.name,
+      args: redactText(action.words.join(' ')),
+      actionId: action.id,
+      outcome: report.status,
+      detail: report.status === 'fail' ? report.summary : undefined,
+      durationMs: this.now() - started,
+    });
+    return report;
+  }
+
+  /**
+   * Runs plan/run so that nothing escapes: bad input becomes an error for the caller,
+   * a failure becomes a failed Report, and an unexpected error is logged with an id.
+   */
+  private async guarded(command: Command, work: () => Promise<Report>): Promise<{ report: Report } | { error: string }> {
+    try {
+      const report = await work();
+      return { report: redactReport(report) };
+    } catch (err) {
+      if (err instanceof UsageError) return { error: `${err.message}\nUsage: \`${err.usage ?? command.usage}\`` };
+      if (err instanceof NotFoundError || err instanceof ConfirmationError) return { error: redactText(err.message) };
+      if (err instanceof UserFacingError) {
+        return { report: { title: command.name, status: 'fail', summary: redactText(err.message) } };
+      }
+      const errorId = randomBytes(4).toString('hex');
+      this.deps.log.error({ err, errorId, command: command.name }, 'command failed unexpectedly');
+      return { report: { title: command.name, status: 'fail', summary: `Internal error (id ${errorId}); the details are in the bot's log.` } };
+    }
+  }
+}
+
+/** Every string a command returns is redacted before any surface sees it. */
+function redactReport(report: Report): Report {
+  const r = (s: string) => redactText(s);
+  return {
+    ...report,
+    title: r(report.title),
+    summary: report.summary === undefined ? undefined : r(report.summary),
+    sections: report.sections?.map((s) => ({
+      ...s,
+      title: s.title === undefined ? undefined : r(s.title),
+      fields: s.fields?.map((f) => ({ label: r(f.label), value: r(f.value) })),
+      header: s.header?.map(r),
+      rows: s.rows?.map((row) => row.map(r)),
+      lines: s.lines?.map(r),
+    })),
+    attachments: report.attachments?.map((a) => ({ ...a, content: r(a.content) })),
+  };
+}

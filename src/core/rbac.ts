@@ -1,0 +1,103 @@
+// Deny by default: a user holds a role only through a binding in config, directly or
+// through a Slack user group, and only in the binding's channels when it lists some.
+import type { Config, Role } from '../config/schema.js';
+import { ROLES } from '../config/schema.js';
+import type { Command } from './command.js';
+
+export const roleRank = (role: Role): number => ROLES.indexOf(role);
+
+/** Members of a Slack user group (usergroups.users.list). */
+export type GroupMembersFetcher = (groupId: string) => Promise<string[]>;
+
+/** Caches group members for a TTL so a click doesn't cost a Slack call each time. */
+export class GroupResolver {
+  private cache = new Map<string, { members: Set<string>; until: number }>();
+  constructor(
+    private fetchMembers: GroupMembersFetcher,
+    private ttlMs: number,
+    private now: () => number = Date.now,
+  ) {}
+
+  async has(groupId: string, userId: string): Promise<boolean> {
+    const hit = this.cache.get(groupId);
+    if (hit && hit.until > this.now()) return hit.members.has(userId);
+    const members = new Set(await this.fetchMembers(groupId));
+    this.cache.set(groupId, { members, until: this.now() + this.ttlMs });
+    return members.has(userId);
+  }
+}
+
+export type Decision = { allowed: true; role: Role } | { allowed: false; reason: string; role?: Role };
+
+interface Who {
+  users: readonly string[];
+  groups: readonly string[];
+}
+
+export class Rbac {
+  constructor(
+    private rbac: Config['rbac'],
+    private groups: GroupResolver,
+  ) {}
+
+  private async isIn(who: Who, userId: string): Promise<boolean> {
+    if (who.users.includes(userId)) return true;
+    for (const group of who.groups) {
+      if (await this.groups.has(group, userId)) return true;
+    }
+    return false;
+  }
+
+  /** The highest role the user holds in this channel, if any. */
+  async roleOf(userId: string, channelId: string): Promise<Role | undefined> {
+    for (const role of [...ROLES].reverse()) {
+      const binding = this.rbac.roles[role];
+      if (!binding) continue;
+      if (binding.channels && !binding.channels.includes(channelId)) continue;
+      if (await this.isIn(binding, userId)) return role;
+    }
+    return undefined;
+  }
+
+  async isApprover(userId: string): Promise<boolean> {
+    return this.isIn(this.rbac.approvers, userId);
+  }
+
+  /** May this user run this command in this channel? The reason names the role it needs. */
+  async authorize(userId: string, channelId: string, command: Pick<Command, 'name' | 'role' | 'risk'>): Promise<Decision> {
+    const role = await this.roleOf(userId, channelId);
+    if (!role) {
+      return { allowed: false, reason: `\`${command.name}\` needs the ${command.role} role, and you hold no vlinders-ops role in this channel.` };
+    }
+    if (roleRank(role) < roleRank(command.role)) {
+      return { allowed: false, role, reason: `\`${command.name}\` needs the ${command.role} role; you are ${role} here.` };
+    }
+    const changeChannels = this.rbac.changeChannels;
+    if (command.risk !== 'read' && changeChannels && !changeChannels.includes(channelId)) {
+      const where = changeChannels.map((c) => `<#${c}>`).join(', ');
+      return { allowed: false, role, reason: `\`${command.name}\` changes the platform and may only run in ${where}.` };
+    }
+    return { allowed: true, role };
+  }
+
+  /**
+   * May this user approve an action requested by someone else? A change needs anyone who
+   * may run it; a destructive action needs a different person who is also an approver.
+   */
+  async authorizeApproval(
+    userId: string,
+    channelId: string,
+    command: Pick<Command, 'name' | 'role' | 'risk'>,
+    requesterId: string,
+  ): Promise<Decision> {
+    const decision = await this.authorize(userId, channelId, command);
+    if (!decision.allowed || command.risk !== 'destructive') return decision;
+    if (userId === requesterId) {
+      return { allowed: false, role: decision.role, reason: `\`${command.name}\` is destructive: a second person with the approver role must approve it, not the requester.` };
+    }
+    if (!(await this.isApprover(userId))) {
+      return { allowed: false, role: decision.role, reason: `\`${command.name}\` is destructive and needs an approver; you are not one.` };
+    }
+    return decision;
+  }
+}

@@ -1,0 +1,48 @@
+// The one output model of every command. Commands never know Slack or the terminal:
+// src/slack renders a Report to Block Kit, src/cli renders it to text or JSON.
+
+export type ReportStatus = 'ok' | 'warn' | 'fail' | 'info';
+
+export interface ReportField {
+  label: string;
+  value: string;
+}
+
+export interface ReportSection {
+  title?: string;
+  /** Short key/value pairs, shown side by side where the surface allows. */
+  fields?: ReportField[];
+  /** Table-like rows; the first row is not a header unless `header` is set. */
+  header?: string[];
+  rows?: string[][];
+  /** Free lines of text (mrkdwn-light: *bold*, `code`). */
+  lines?: string[];
+}
+
+export interface ReportAttachment {
+  filename: string;
+  title?: string;
+  content: string;
+}
+
+export interface Report {
+  title: string;
+  status: ReportStatus;
+  summary?: string;
+  sections?: ReportSection[];
+  /** Long text that belongs in a file rather than a message (logs, dumps). */
+  attachments?: ReportAttachment[];
+}
+
+export const STATUS_EMOJI: Record<ReportStatus, string> = {
+  ok: '✅',
+  warn: '⚠️',
+  fail: '❌',
+  info: 'ℹ️',
+};
+
+/** The worst of several statuses: fail > warn > ok > info. */
+export function worstStatus(statuses: ReportStatus[]): ReportStatus {
+  const rank: Record<ReportStatus, number> = { info: 0, ok: 1, warn: 2, fail: 3 };
+  return statuses.reduce<ReportStatus>((worst, s) => (rank[s] > rank[worst] ? s : worst), 'info');
+}

@@ -1,0 +1,63 @@
+// The bot's small state (pending actions, locks, incident threads) behind one interface.
+// Memory here; a Kubernetes ConfigMap store implements the same contract for HA.
+// Values are JSON: the in-memory store round-trips them so it behaves like the real one.
+
+export interface StoreEntry<T> {
+  value: T;
+  /** Opaque; changes on every write (resourceVersion in Kubernetes). */
+  version: string;
+}
+
+export interface Store {
+  /** Create-if-absent. False when the key exists: someone else claimed it first. */
+  create<T>(kind: string, key: string, value: T): Promise<boolean>;
+  get<T>(kind: string, key: string): Promise<StoreEntry<T> | undefined>;
+  /** Compare-and-swap on version. False when the entry changed or vanished since it was read. */
+  update<T>(kind: string, key: string, value: T, expectedVersion: string): Promise<boolean>;
+  delete(kind: string, key: string): Promise<void>;
+  list<T>(kind: string): Promise<Array<{ key: string; entry: StoreEntry<T> }>>;
+}
+
+export class MemoryStore implements Store {
+  private data = new Map<string, { json: string; version: number }>();
+  private counter = 0;
+
+  private id(kind: string, key: string) {
+    return `${kind}/${key}`;
+  }
+
+  async create<T>(kind: string, key: string, value: T): Promise<boolean> {
+    const id = this.id(kind, key);
+    if (this.data.has(id)) return false;
+    this.data.set(id, { json: JSON.stringify(value), version: ++this.counter });
+    return true;
+  }
+
+  async get<T>(kind: string, key: string): Promise<StoreEntry<T> | undefined> {
+    const hit = this.data.get(this.id(kind, key));
+    return hit ? { value: JSON.parse(hit.json) as T, version: String(hit.version) } : undefined;
+  }
+
+  async update<T>(kind: string, key: string, value: T, expectedVersion: string): Promise<boolean> {
+    const id = this.id(kind, key);
+    const hit = this.data.get(id);
+    if (!hit || String(hit.version) !== expectedVersion) return false;
+    this.data.set(id, { json: JSON.stringify(value), version: ++this.counter });
+    return true;
+  }
+
+  async delete(kind: string, key: string): Promise<void> {
+    this.data.delete(this.id(kind, key));
+  }
+
+  async list<T>(kind: string): Promise<Array<{ key: string; entry: StoreEntry<T> }>> {
+    const prefix = `${kind}/`;
+    const out: Array<{ key: string; entry: StoreEntry<T> }> = [];
+    for (const [id, hit] of this.data) {
+      if (id.startsWith(prefix)) {
+        out.push({ key: id.slice(prefix.length), entry: { value: JSON.parse(hit.json) as T, version: String(hit.version) } });
+      }
+    }
+    return out;
+  }
+}

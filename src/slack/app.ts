@@ -1,0 +1,175 @@
+// Bolt wiring: the /vlinders listener and the Approve/Cancel listener. Both ack first,
+// before any parsing, RBAC lookup or Slack call, so Slack always gets its answer in 3 s.
+import type { Server } from 'node:http';
+import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type BlockAction, type ButtonAction, type Receiver } from '@slack/bolt';
+import type { Logger } from 'pino';
+import { describeAudit, type AuditMirror } from '../core/audit.js';
+import type { Caller } from '../core/command.js';
+import type { CommandEngine, RunIO } from '../core/engine.js';
+import { errorMessage, UserFacingError } from '../core/errors.js';
+import { redactText } from '../core/redact.js';
+import type { Config } from '../config/schema.js';
+import type { Block } from './blocks.js';
+import { APPROVE_ACTION, CANCEL_ACTION, confirmationCard, decidedCard, outcomeLine } from './cards.js';
+import { boltLogger } from './log.js';
+import { SlackPoster, ThreadProgress } from './poster.js';
+
+export interface SlackCredentials {
+  botToken: string;
+  /** Socket Mode when set. */
+  appToken?: string;
+  /** HTTP mode needs it. */
+  signingSecret?: string;
+  /** Points the Web API elsewhere (the workspace emulator in tests). */
+  apiUrl?: string;
+}
+
+/** What the engine gets from Slack: group members for RBAC, and the audit channel. */
+export interface SlackHooks {
+  groupMembers: (groupId: string) => Promise<string[]>;
+  auditMirror?: AuditMirror;
+}
+
+export interface SlackBotOptions {
+  makeEngine: (hooks: SlackHooks) => CommandEngine;
+  config: Config;
+  credentials: SlackCredentials;
+  log: Logger;
+  /** HTTP mode port; 0 picks a free one. Defaults to config.slack.port. */
+  port?: number;
+}
+
+export interface SlackBot {
+  app: App;
+  mode: 'socket' | 'http';
+  start(): Promise<void>;
+  /** The port HTTP mode listens on, once started. */
+  port(): number | undefined;
+  stop(): Promise<void>;
+}
+
+export function createSlackBot(opts: SlackBotOptions): SlackBot {
+  const { config, credentials, log } = opts;
+  const logger = boltLogger(log);
+  const clientOptions = credentials.apiUrl ? { slackApiUrl: credentials.apiUrl } : {};
+  const mode: SlackBot['mode'] = credentials.appToken ? 'socket' : 'http';
+  let receiver: Receiver;
+  let httpReceiver: HTTPReceiver | undefined;
+  if (mode === 'socket') {
+    receiver = new SocketModeReceiver({ appToken: credentials.appToken as string, logger, installerOptions: { clientOptions } });
+  } else {
+    if (!credentials.signingSecret) throw new Error('HTTP mode needs SLACK_SIGNING_SECRET');
+    httpReceiver = new HTTPReceiver({ signingSecret: credentials.signingSecret, endpoints: '/slack/events', logger });
+    receiver = httpReceiver;
+  }
+  const app = new App({ token: credentials.botToken, receiver, logger, logLevel: LogLevel.WARN, clientOptions });
+  const poster = new SlackPoster(app.client);
+  const auditChannel = config.audit.channel;
+  const engine = opts.makeEngine({
+    groupMembers: async (usergroup) => (await app.client.usergroups.users.list({ usergroup })).users ?? [],
+    auditMirror: auditChannel ? async (record) => void (await poster.post({ channel: auditChannel }, describeAudit(record))) : undefined,
+  });
+  const shutdown = new AbortController();
+  const running = new Set<Promise<unknown>>();
+  let server: Server | undefined;
+
+  /** Long work is tracked so stop() can abort it and wait for it to wind down. */
+  const track = <T>(work: Promise<T>): Promise<T> => {
+    running.add(work);
+    void work.finally(() => running.delete(work)).catch(() => undefined);
+    return work;
+  };
+
+  app.command(config.slack.command, async ({ ack, command }) => {
+    await ack();
+    const caller: Caller = { userId: command.user_id, channelId: command.channel_id, surface: 'slack' };
+    const where = { channel: command.channel_id };
+    const typed = `${config.slack.command} ${command.text}`.trim();
+    await track(
+      (async () => {
+        try {
+          const io: RunIO = { progress: async () => undefined, signal: shutdown.signal };
+          const outcome = await engine.invoke(caller, command.text, io);
+          if (outcome.kind === 'error') {
+            await poster.ephemeral(where, caller.userId, outcome.message);
+          } else if (outcome.kind === 'report') {
+            await poster.report(where, outcome.report, `<@${caller.userId}> ran \`${redactText(typed)}\``);
+          } else {
+            const card = confirmationCard(outcome.action, outcome.command, outcome.plan, redactText(typed));
+            const ts = await poster.post(where, card.text, card.blocks);
+            if (ts) await engine.attachCard(outcome.action.id, { channel: where.channel, ts });
+          }
+        } catch (err) {
+          await replyTrouble(where.channel, caller.userId, err);
+        }
+      })(),
+    );
+  });
+
+  app.action<BlockAction<ButtonAction>>({ action_id: new RegExp(`^(${APPROVE_ACTION}|${CANCEL_ACTION})$`) }, async ({ ack, body, action }) => {
+    await ack();
+    const channel = body.channel?.id ?? body.container?.channel_id;
+    if (!channel) return;
+    const clicker: Caller = { userId: body.user.id, channelId: channel, surface: 'slack' };
+    const cardTs = body.message?.ts ?? body.container?.message_ts;
+    const cardBlocks = (body.message?.blocks ?? []) as Block[];
+    await track(
+      (async () => {
+        try {
+          const decision = await engine.decide(action.value ?? '', clicker, action.action_id === APPROVE_ACTION ? 'approve' : 'cancel');
+          if (decision.kind === 'refused') {
+            await poster.ephemeral({ channel }, clicker.userId, decision.message);
+            return;
+          }
+          const card = decision.action.card ?? (cardTs ? { channel, ts: cardTs } : undefined);
+          const setCard = async (status: string) => {
+            if (card) await poster.update(card.channel, card.ts, status, decidedCard(cardBlocks, status));
+          };
+          if (decision.kind === 'cancelled') {
+            await setCard(`🚫 Cancelled by <@${clicker.userId}>`);
+            return;
+          }
+          await setCard(`▶️ Approved by <@${clicker.userId}>; running…`);
+          const thread = { channel: card?.channel ?? channel, threadTs: card?.ts };
+          const progress = new ThreadProgress(poster, thread);
+          const started = Date.now();
+          const report = await engine.execute(decision.action, decision.command, { progress: progress.update, signal: shutdown.signal }, 'slack');
+          await progress.flush();
+          await poster.report(thread, report);
+          await setCard(outcomeLine(report, clicker.userId, Date.now() - started));
+        } catch (err) {
+          await replyTrouble(channel, clicker.userId, err);
+        }
+      })(),
+    );
+  });
+
+  app.error(async (err) => {
+    log.error({ err }, 'bolt error');
+  });
+
+  async function replyTrouble(channel: string, user: string, err: unknown): Promise<void> {
+    const userFacing = err instanceof UserFacingError;
+    if (!userFacing) log.error({ err }, 'slack handler failed');
+    const text = userFacing ? redactText(errorMessage(err)) : 'Something went wrong on the bot side; the details are in its log.';
+    await poster.ephemeral({ channel }, user, `❌ ${text}`).catch((e: unknown) => log.warn({ err: e }, 'could not tell the user'));
+  }
+
+  return {
+    app,
+    mode,
+    async start() {
+      const started = await app.start(opts.port ?? config.slack.port);
+      if (mode === 'http') server = started as Server;
+    },
+    port() {
+      const address = server?.address();
+      return address && typeof address === 'object' ? address.port : undefined;
+    },
+    async stop() {
+      shutdown.abort();
+      await Promise.race([Promise.allSettled([...running]), new Promise((r) => setTimeout(r, 10_000).unref())]);
+      await app.stop();
+    },
+  };
+}

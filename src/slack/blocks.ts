@@ -1,0 +1,96 @@
+// Report → Block Kit, within Slack's limits. Nothing is ever dropped: long sections are
+// split across blocks, too many blocks across messages, and a report too long for a few
+// messages is uploaded whole as a text file with a preview in the message.
+import type { types } from '@slack/bolt';
+import { renderText } from '../cli/render.js';
+import { STATUS_EMOJI, type Report, type ReportAttachment, type ReportSection } from '../core/report.js';
+import { formatTable } from '../core/table.js';
+import { SLACK_LIMITS } from './limits.js';
+import { escapeMrkdwn, splitText, truncate } from './mrkdwn.js';
+
+export type Block = types.KnownBlock;
+
+export interface SlackMessage {
+  /** Notification and fallback text. */
+  text: string;
+  blocks: Block[];
+}
+
+export interface RenderedReport {
+  messages: SlackMessage[];
+  files: ReportAttachment[];
+}
+
+export interface RenderOptions {
+  /** A context line under the report (who asked, which command). */
+  footer?: string;
+  /** More messages than this and the report goes into a file instead. */
+  maxMessages?: number;
+}
+
+const mrkdwnSection = (text: string): Block => ({ type: 'section', text: { type: 'mrkdwn', text } });
+
+/** Text split into section blocks of at most Slack's section length. */
+function textSections(text: string, wrap: (piece: string) => string = (p) => p, overhead = 0): Block[] {
+  return splitText(text, SLACK_LIMITS.sectionText - overhead).map((piece) => mrkdwnSection(wrap(piece)));
+}
+
+function sectionBlocks(section: ReportSection): Block[] {
+  const blocks: Block[] = [];
+  if (section.title) blocks.push(mrkdwnSection(`*${escapeMrkdwn(truncate(section.title, 200))}*`));
+  const fields = section.fields ?? [];
+  const longFields = fields.filter((f) => f.label.length + f.value.length + 4 > SLACK_LIMITS.fieldText);
+  const shortFields = fields.filter((f) => !longFields.includes(f));
+  for (let i = 0; i < shortFields.length; i += SLACK_LIMITS.sectionFields) {
+    blocks.push({
+      type: 'section',
+      fields: shortFields
+        .slice(i, i + SLACK_LIMITS.sectionFields)
+        .map((f) => ({ type: 'mrkdwn', text: `*${escapeMrkdwn(f.label)}*\n${escapeMrkdwn(f.value)}` })),
+    });
+  }
+  for (const f of longFields) blocks.push(...textSections(`*${escapeMrkdwn(f.label)}*\n${escapeMrkdwn(f.value)}`));
+  if (section.rows?.length) {
+    const table = formatTable(section.header, section.rows).join('\n');
+    blocks.push(...textSections(escapeMrkdwn(table), (p) => '```' + p + '```', 6));
+  }
+  if (section.lines?.length) blocks.push(...textSections(escapeMrkdwn(section.lines.join('\n'))));
+  return blocks;
+}
+
+export function headline(report: Report): string {
+  return `${STATUS_EMOJI[report.status]} ${report.title}`;
+}
+
+function fallbackText(report: Report): string {
+  return truncate(report.summary ? `${headline(report)}: ${report.summary}` : headline(report), SLACK_LIMITS.sectionText);
+}
+
+export function renderReport(report: Report, opts: RenderOptions = {}): RenderedReport {
+  const maxMessages = opts.maxMessages ?? 3;
+  const head: Block[] = [{ type: 'header', text: { type: 'plain_text', text: truncate(headline(report), SLACK_LIMITS.headerText), emoji: true } }];
+  if (report.summary) head.push(...textSections(escapeMrkdwn(report.summary)));
+  const body = (report.sections ?? []).flatMap(sectionBlocks);
+  const footer: Block[] = opts.footer ? [{ type: 'context', elements: [{ type: 'mrkdwn', text: truncate(opts.footer, 2000) }] }] : [];
+  const files = [...(report.attachments ?? [])];
+  const all = [...head, ...body, ...footer];
+  const perMessage = SLACK_LIMITS.blocksPerMessage;
+  const text = fallbackText(report);
+
+  if (all.length <= perMessage) return { messages: [{ text, blocks: all }], files };
+
+  const chunks: Block[][] = [];
+  for (let i = 0; i < all.length; i += perMessage) chunks.push(all.slice(i, i + perMessage));
+  if (chunks.length <= maxMessages) {
+    return { messages: chunks.map((blocks, i) => ({ text: i === 0 ? text : `${headline(report)} (${i + 1}/${chunks.length})`, blocks })), files };
+  }
+
+  // Too long for a few messages: a preview, and the whole report as a file.
+  const filename = `${report.title.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-|-$/g, '') || 'report'}.txt`;
+  const preview = [...head, ...body].slice(0, perMessage - footer.length - 1);
+  preview.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `Output is too long for messages: the whole report is in the file *${filename}*.` }] });
+  return {
+    messages: [{ text, blocks: [...preview, ...footer] }],
+    files: [{ filename, title: report.title, content: renderText({ ...report, attachments: [] }) }, ...files],
+  };
+}

@@ -1,0 +1,50 @@
+// The confirmation card: the plan, who asked, and Approve/Cancel buttons that carry only
+// the pending action's opaque id. Once decided, the buttons go and the outcome shows.
+import type { Command } from '../core/command.js';
+import type { PendingAction } from '../core/pending.js';
+import { STATUS_EMOJI, type Report } from '../core/report.js';
+import { renderReport, type Block } from './blocks.js';
+import { SLACK_LIMITS } from './limits.js';
+
+export const APPROVE_ACTION = 'vlinders_approve';
+export const CANCEL_ACTION = 'vlinders_cancel';
+const ACTIONS_BLOCK = 'vlinders_confirm_actions';
+const STATUS_BLOCK = 'vlinders_confirm_status';
+
+export function confirmationCard(action: PendingAction, command: Command, plan: Report, typed: string): { text: string; blocks: Block[] } {
+  const minutes = Math.round((action.expiresAt - action.createdAt) / 60_000);
+  const who =
+    action.risk === 'destructive'
+      ? `Destructive: a second person with the approver role must approve. Requested by <@${action.requester}>.`
+      : `Requested by <@${action.requester}>; anyone with the ${command.role} role may approve.`;
+  // Room for the status context and the buttons.
+  const planBlocks = renderReport({ ...plan, title: `Confirm: ${plan.title}` }, { maxMessages: 1 }).messages[0]?.blocks ?? [];
+  const blocks: Block[] = [
+    ...planBlocks.slice(0, SLACK_LIMITS.blocksPerMessage - 2),
+    {
+      type: 'context',
+      block_id: STATUS_BLOCK,
+      elements: [{ type: 'mrkdwn', text: `\`${typed}\` · ${who} Expires in ${minutes} min.` }],
+    },
+    {
+      type: 'actions',
+      block_id: ACTIONS_BLOCK,
+      elements: [
+        { type: 'button', action_id: APPROVE_ACTION, style: action.risk === 'destructive' ? 'danger' : 'primary', text: { type: 'plain_text', text: 'Approve' }, value: action.id },
+        { type: 'button', action_id: CANCEL_ACTION, text: { type: 'plain_text', text: 'Cancel' }, value: action.id },
+      ],
+    },
+  ];
+  return { text: `Confirm ${command.name}: ${plan.summary ?? plan.title}`, blocks };
+}
+
+/** The card with its buttons replaced by a status line. `blocks` are the card as posted. */
+export function decidedCard(blocks: readonly Block[], status: string): Block[] {
+  const kept = blocks.filter((b) => b.block_id !== ACTIONS_BLOCK && b.block_id !== STATUS_BLOCK);
+  return [...kept, { type: 'context', block_id: STATUS_BLOCK, elements: [{ type: 'mrkdwn', text: status }] }];
+}
+
+export function outcomeLine(report: Report, approver: string, ms: number): string {
+  const verb = report.status === 'fail' ? 'Failed' : report.status === 'warn' ? 'Finished with warnings' : 'Done';
+  return `${STATUS_EMOJI[report.status]} ${verb} · approved by <@${approver}> · ${(ms / 1000).toFixed(1)} s`;
+}
