@@ -8,6 +8,7 @@ export default defineCommand({
   args: z.object({}),
   role: 'viewer',
   risk: 'read',
+  examples: ['whoami'],
   run: async (ctx) => ({
     title: 'whoami',
     status: 'info',

@@ -1,0 +1,72 @@
+import { readFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfigFile, loadEnv, parseConfigText } from '../../src/config/load.js';
+
+describe('config', () => {
+  it('the shipped example parses, with every key', async () => {
+    const config = await loadConfigFile(new URL('../../vlinders-ops.example.yaml', import.meta.url).pathname);
+    expect(config.rbac.roles.operator?.channels).toEqual(['C0000OPS1']);
+    expect(config.confirmations.ttlMinutes).toBe(10);
+    expect(config.cli.role).toBe('viewer');
+  });
+
+  it('every key of the example is commented', async () => {
+    const text = await readFile(new URL('../../vlinders-ops.example.yaml', import.meta.url), 'utf8');
+    const lines = text.split('\n');
+    // Every key that holds a value carries a comment on its line or the line above.
+    lines.forEach((line, i) => {
+      if (!/^\s*[a-zA-Z]+:\s*\S/.test(line)) return;
+      const commented = line.includes('#') || (lines[i - 1] ?? '').trim().startsWith('#');
+      if (!commented) throw new Error(`line ${i + 1} has no comment: ${line}`);
+    });
+  });
+
+  it('an empty file gives the defaults, and denies everyone', () => {
+    const config = parseConfigText('');
+    expect(config.rbac.roles).toEqual({});
+    expect(config.slack.command).toBe('/vlinders');
+  });
+
+  it('lists every problem by path', () => {
+    const bad = `
+rbac:
+  roles:
+    admin:
+      users: [alice, U012AB3CD]
+      channels: [general]
+    root: {}
+confirmations:
+  ttlMinutes: -1
+slack:
+  prot: 3000
+`;
+    let error: ConfigError | undefined;
+    try {
+      parseConfigText(bad, 'bad.yaml');
+    } catch (err) {
+      error = err as ConfigError;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error?.problems).toEqual(
+      expect.arrayContaining([
+        'rbac.roles.admin.users[0]: expected a Slack user id like U012AB3CD',
+        'rbac.roles.admin.channels[0]: expected a Slack channel id like C012AB3CD',
+        'rbac.roles: unknown key "root"',
+        expect.stringMatching(/^confirmations\.ttlMinutes: /),
+        'slack: unknown key "prot"',
+      ]),
+    );
+    expect(error?.problems).toHaveLength(5);
+    expect(error?.message).toContain('bad.yaml');
+  });
+
+  it('reports YAML syntax errors and a missing file clearly', async () => {
+    expect(() => parseConfigText('rbac: [unclosed')).toThrow(/YAML/);
+    await expect(loadConfigFile('/nonexistent/vlinders-ops.yaml')).rejects.toThrow(/file not found/);
+  });
+
+  it('checks the environment', () => {
+    expect(() => loadEnv({ SLACK_BOT_TOKEN: 'xoxp-user-token' })).toThrow(/SLACK_BOT_TOKEN: expected a bot token/);
+    expect(loadEnv({}).VLINDERS_OPS_CONFIG).toBe('./vlinders-ops.yaml');
+  });
+});
