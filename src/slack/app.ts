@@ -13,6 +13,7 @@ import type { Block } from './blocks.js';
 import { APPROVE_ACTION, CANCEL_ACTION, confirmationCard, decidedCard, outcomeLine } from './cards.js';
 import { boltLogger } from './log.js';
 import { SlackPoster, ThreadProgress } from './poster.js';
+import { WorkQueue } from './work-queue.js';
 
 export interface SlackCredentials {
   botToken: string;
@@ -37,6 +38,8 @@ export interface SlackBotOptions {
   log: Logger;
   /** HTTP mode port; 0 picks a free one. Defaults to config.slack.port. */
   port?: number;
+  /** How many acked requests are worked on at once. */
+  concurrency?: number;
 }
 
 export interface SlackBot {
@@ -70,23 +73,15 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
     auditMirror: auditChannel ? async (record) => void (await poster.post({ channel: auditChannel }, describeAudit(record))) : undefined,
   });
   const shutdown = new AbortController();
-  const running = new Set<Promise<unknown>>();
+  const work = new WorkQueue(opts.concurrency ?? 4);
   let server: Server | undefined;
-
-  /** Long work is tracked so stop() can abort it and wait for it to wind down. */
-  const track = <T>(work: Promise<T>): Promise<T> => {
-    running.add(work);
-    void work.finally(() => running.delete(work)).catch(() => undefined);
-    return work;
-  };
 
   app.command(config.slack.command, async ({ ack, command }) => {
     await ack();
     const caller: Caller = { userId: command.user_id, channelId: command.channel_id, surface: 'slack' };
     const where = { channel: command.channel_id };
     const typed = `${config.slack.command} ${command.text}`.trim();
-    await track(
-      (async () => {
+    void work.push(async () => {
         try {
           const io: RunIO = { progress: async () => undefined, signal: shutdown.signal };
           const outcome = await engine.invoke(caller, command.text, io);
@@ -102,8 +97,7 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
         } catch (err) {
           await replyTrouble(where.channel, caller.userId, err);
         }
-      })(),
-    );
+    });
   });
 
   app.action<BlockAction<ButtonAction>>({ action_id: new RegExp(`^(${APPROVE_ACTION}|${CANCEL_ACTION})$`) }, async ({ ack, body, action }) => {
@@ -113,8 +107,7 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
     const clicker: Caller = { userId: body.user.id, channelId: channel, surface: 'slack' };
     const cardTs = body.message?.ts ?? body.container?.message_ts;
     const cardBlocks = (body.message?.blocks ?? []) as Block[];
-    await track(
-      (async () => {
+    void work.push(async () => {
         try {
           const decision = await engine.decide(action.value ?? '', clicker, action.action_id === APPROVE_ACTION ? 'approve' : 'cancel');
           if (decision.kind === 'refused') {
@@ -140,8 +133,7 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
         } catch (err) {
           await replyTrouble(channel, clicker.userId, err);
         }
-      })(),
-    );
+    });
   });
 
   app.error(async (err) => {
@@ -168,7 +160,7 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
     },
     async stop() {
       shutdown.abort();
-      await Promise.race([Promise.allSettled([...running]), new Promise((r) => setTimeout(r, 10_000).unref())]);
+      await Promise.race([work.idle(), new Promise((r) => setTimeout(r, 10_000).unref())]);
       await app.stop();
     },
   };

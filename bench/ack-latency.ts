@@ -1,0 +1,65 @@
+// Ack latency of signed slash commands in HTTP mode: vlinders-ops against a bare Bolt app
+// that only acks, side by side in the same run. Goal: p99 within 1.1x of the floor.
+import { fork, execFile } from 'node:child_process';
+import { once } from 'node:events';
+import { promisify } from 'node:util';
+import { cpus } from 'node:os';
+import { SlackWorkspaceEmulator } from '../src/sandbox/slack/index.js';
+
+const run = promisify(execFile);
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 2000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const USER = 'U0BENCH01';
+const CHANNEL = 'C0BENCH01';
+const tsx = ['--import', 'tsx'];
+
+const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+
+async function measure(mode: 'bare' | 'vlinders', emu: SlackWorkspaceEmulator) {
+  const server = fork(new URL('./ack-server.ts', import.meta.url).pathname, [mode, emu.apiUrl, emu.botToken, emu.signingSecret, USER], {
+    execArgv: [...tsx, '--expose-gc'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const [ready] = (await once(server, 'message')) as [{ port: number }];
+  const url = `http://127.0.0.1:${ready.port}/slack/events`;
+  const load = (count: number) =>
+    run(process.execPath, [...tsx, new URL('./ack-load.ts', import.meta.url).pathname, url, emu.signingSecret, String(count), String(CONCURRENCY), USER, CHANNEL], {
+      maxBuffer: 64 * 1024 * 1024,
+    });
+  await load(200); // warm-up: JIT, keep-alive sockets
+  const { stdout } = await load(REQUESTS);
+  const { latencies, wallMs } = JSON.parse(stdout) as { latencies: number[]; wallMs: number };
+  // Let the bot finish posting what the acked commands asked for, then read its memory.
+  await new Promise((r) => setTimeout(r, 1500));
+  server.send('mem');
+  const [{ mem, loopMaxMs, loopP99Ms }] = (await once(server, 'message')) as [{ mem: NodeJS.MemoryUsage; loopMaxMs: number; loopP99Ms: number }];
+  server.send('stop');
+  await once(server, 'exit');
+  const sorted = [...latencies].sort((a, b) => a - b);
+  return { mode, p50: pct(sorted, 50), p99: pct(sorted, 99), max: sorted.at(-1) ?? NaN, rps: (REQUESTS / wallMs) * 1000, rssMB: mem.rss / 2 ** 20, heapMB: mem.heapUsed / 2 ** 20, loopMaxMs };
+}
+
+export async function ackLatency(): Promise<void> {
+  const emu = await SlackWorkspaceEmulator.start();
+  const results: Array<{ round: number } & Awaited<ReturnType<typeof measure>>> = [];
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const mode of ['bare', 'vlinders'] as const) results.push({ round: round + 1, ...(await measure(mode, emu)) });
+    }
+  } finally {
+    await emu.close();
+  }
+  console.log(`ack latency: ${REQUESTS} signed /vlinders help, ${CONCURRENCY} concurrent, HTTP mode; ${cpus().length} cores, node ${process.version}`);
+  console.log('round  app        p50 ms   p99 ms   max ms   req/s   rss MB  heap MB  loop-lag max ms');
+  for (const r of results) {
+    console.log(
+      `${String(r.round).padEnd(6)} ${r.mode.padEnd(10)} ${r.p50.toFixed(1).padStart(6)} ${r.p99.toFixed(1).padStart(8)} ${r.max.toFixed(1).padStart(8)} ${r.rps.toFixed(0).padStart(7)} ${r.rssMB.toFixed(0).padStart(8)} ${r.heapMB.toFixed(1).padStart(8)} ${r.loopMaxMs.toFixed(1).padStart(16)}`,
+    );
+  }
+  const best = (mode: string) => Math.min(...results.filter((r) => r.mode === mode).map((r) => r.p99));
+  const ratio = best('vlinders') / best('bare');
+  console.log(`best p99: vlinders ${best('vlinders').toFixed(1)} ms vs bare ${best('bare').toFixed(1)} ms → ${ratio.toFixed(2)}x (goal ≤ 1.10x; Slack's limit 3000 ms)`);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await ackLatency();

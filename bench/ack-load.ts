@@ -1,0 +1,65 @@
+// The load generator, a separate process from the app it measures: N signed slash
+// commands, C at a time, each timed from send to the HTTP response (Slack's ack).
+// Prints one JSON line with the latencies in milliseconds.
+import { request, Agent } from 'node:http';
+import { sign } from '../src/sandbox/slack/index.js';
+
+const [url, secret, total, concurrency, user, channel] = process.argv.slice(2) as [string, string, string, string, string, string];
+const n = Number(total);
+const c = Number(concurrency);
+const agent = new Agent({ keepAlive: true, maxSockets: c });
+
+function body(i: number): string {
+  return new URLSearchParams({
+    token: 'bench',
+    team_id: 'T0EMULATOR',
+    team_domain: 'bench',
+    channel_id: channel,
+    channel_name: 'bench',
+    user_id: user,
+    user_name: 'bench',
+    command: '/vlinders',
+    text: 'help',
+    api_app_id: 'A0EMULATOR',
+    is_enterprise_install: 'false',
+    response_url: 'http://127.0.0.1:9/unused',
+    trigger_id: `bench.${i}`,
+  }).toString();
+}
+
+function once(i: number): Promise<number> {
+  const payload = body(i);
+  const ts = Math.floor(Date.now() / 1000);
+  const headers = {
+    'content-type': 'application/x-www-form-urlencoded',
+    'content-length': Buffer.byteLength(payload),
+    'x-slack-request-timestamp': String(ts),
+    'x-slack-signature': sign(secret, ts, payload),
+  };
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers, agent }, (res) => {
+      res.resume();
+      res.on('end', () => (res.statusCode === 200 ? resolve(performance.now() - started) : reject(new Error(`HTTP ${res.statusCode}`))));
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+async function main() {
+  const latencies: number[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < n) {
+      const i = next++;
+      latencies.push(await once(i));
+    }
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: c }, worker));
+  process.stdout.write(`${JSON.stringify({ latencies, wallMs: performance.now() - started })}\n`);
+  agent.destroy();
+}
+
+void main();

@@ -1,0 +1,56 @@
+// One Slack app under load, in its own process so its memory is its own:
+//   bare       a Bolt app whose /vlinders listener only acks (the floor)
+//   vlinders   the real vlinders-ops bot (engine, RBAC, audit, posting the report)
+// Talks to the orchestrator over IPC: sends {ready, port}; answers 'mem'; exits on 'stop'.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
+import { commands } from '../commands/index.js';
+import { parseConfigText } from '../src/config/load.js';
+import { createLogger } from '../src/core/log.js';
+import { createSlackBot } from '../src/slack/app.js';
+import { buildEngine } from '../src/wiring.js';
+
+const [mode, apiUrl, botToken, signingSecret, user] = process.argv.slice(2) as [string, string, string, string, string];
+const send = (msg: unknown) => process.send?.(msg);
+
+async function main() {
+  let stop: () => Promise<void>;
+  let port: number | undefined;
+  if (mode === 'bare') {
+    const receiver = new HTTPReceiver({ signingSecret, endpoints: '/slack/events' });
+    const app = new App({ receiver, token: botToken, clientOptions: { slackApiUrl: apiUrl }, logLevel: LogLevel.ERROR });
+    app.command('/vlinders', async ({ ack }) => {
+      await ack();
+    });
+    const server = (await app.start(0)) as import('node:http').Server;
+    const addr = server.address();
+    port = typeof addr === 'object' && addr ? addr.port : undefined;
+    stop = async () => void (await app.stop());
+  } else {
+    const config = parseConfigText(`rbac:\n  roles:\n    viewer:\n      users: [${user}]\nlog:\n  level: silent\n`, 'bench');
+    const log = createLogger('silent');
+    const bot = createSlackBot({
+      config,
+      log,
+      port: 0,
+      credentials: { botToken, signingSecret, apiUrl },
+      makeEngine: (hooks) => buildEngine({ config, commands, log, groupMembers: hooks.groupMembers }),
+    });
+    await bot.start();
+    port = bot.port();
+    stop = () => bot.stop();
+  }
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
+  process.on('message', (msg) => {
+    if (msg === 'mem') {
+      (globalThis as { gc?: () => void }).gc?.();
+      send({ mem: process.memoryUsage(), loopMaxMs: loop.max / 1e6, loopP99Ms: loop.percentile(99) / 1e6 });
+    } else if (msg === 'stop') {
+      void stop().finally(() => process.exit(0));
+    }
+  });
+  send({ ready: true, port });
+}
+
+void main();
