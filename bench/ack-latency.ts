@@ -33,7 +33,7 @@ async function measure(mode: 'bare' | 'vlinders', emu: SlackWorkspaceEmulator) {
   // Let the bot finish posting what the acked commands asked for, then read its memory.
   await new Promise((r) => setTimeout(r, 1500));
   server.send('mem');
-  const [{ mem, loopMaxMs, loopP99Ms }] = (await once(server, 'message')) as [{ mem: NodeJS.MemoryUsage; loopMaxMs: number; loopP99Ms: number }];
+  const [{ mem, loopMaxMs }] = (await once(server, "message")) as [{ mem: NodeJS.MemoryUsage; loopMaxMs: number }];
   server.send('stop');
   await once(server, 'exit');
   const sorted = [...latencies].sort((a, b) => a - b);

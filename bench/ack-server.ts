@@ -45,7 +45,7 @@ async function main() {
   process.on('message', (msg) => {
     if (msg === 'mem') {
       (globalThis as { gc?: () => void }).gc?.();
-      send({ mem: process.memoryUsage(), loopMaxMs: loop.max / 1e6, loopP99Ms: loop.percentile(99) / 1e6 });
+      send({ mem: process.memoryUsage(), loopMaxMs: loop.max / 1e6 });
     } else if (msg === 'stop') {
       void stop().finally(() => process.exit(0));
     }

@@ -17,7 +17,7 @@ const PATTERNS: Array<[RegExp, string | ((...m: string[]) => string)]> = [
   // PEM private keys
   [/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g, REDACTED],
   // user:password@ in URLs and connection strings (postgres://, redis://, amqp://, https://...)
-  [/\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]+):[^\s@/]+@/gi, (_m, prefix) => `${prefix}:${REDACTED}@`],
+  [/\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*):[^\s@/]+@/gi, (_m, prefix) => `${prefix}:${REDACTED}@`],
   // key=value and key: value where the key names a secret (libpq DSNs, env dumps, YAML)
   [
     /\b([A-Za-z0-9_.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credentials?)[A-Za-z0-9_.-]*)(\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s,;&"']+)/gi,
