@@ -32,24 +32,22 @@ const mrkdwnSection = (text: string): Block => ({ type: 'section', text: { type:
 
 /** Text split into section blocks of at most Slack's section length. */
 function textSections(text: string, wrap: (piece: string) => string = (p) => p, overhead = 0): Block[] {
-  return splitText(text, SLACK_LIMITS.sectionText - overhead).map((piece) => mrkdwnSection(wrap(piece)));
+  // Slack rejects empty section text, so blank pieces are left out.
+  return splitText(text, SLACK_LIMITS.sectionText - overhead)
+    .filter((piece) => piece.trim() !== '')
+    .map((piece) => mrkdwnSection(wrap(piece)));
 }
 
 function sectionBlocks(section: ReportSection): Block[] {
   const blocks: Block[] = [];
-  if (section.title) blocks.push(mrkdwnSection(`*${escapeMrkdwn(truncate(section.title, 200))}*`));
-  const fields = section.fields ?? [];
-  const longFields = fields.filter((f) => f.label.length + f.value.length + 4 > SLACK_LIMITS.fieldText);
-  const shortFields = fields.filter((f) => !longFields.includes(f));
+  if (section.title?.trim()) blocks.push(mrkdwnSection(`*${escapeMrkdwn(truncate(section.title.trim(), 200))}*`));
+  const fieldTexts = (section.fields ?? []).map((f) => `*${escapeMrkdwn(f.label.trim() || '-')}*\n${escapeMrkdwn(f.value)}`);
+  // A field too long for a field becomes its own section, split as needed.
+  const shortFields = fieldTexts.filter((t) => t.length <= SLACK_LIMITS.fieldText);
   for (let i = 0; i < shortFields.length; i += SLACK_LIMITS.sectionFields) {
-    blocks.push({
-      type: 'section',
-      fields: shortFields
-        .slice(i, i + SLACK_LIMITS.sectionFields)
-        .map((f) => ({ type: 'mrkdwn', text: `*${escapeMrkdwn(f.label)}*\n${escapeMrkdwn(f.value)}` })),
-    });
+    blocks.push({ type: 'section', fields: shortFields.slice(i, i + SLACK_LIMITS.sectionFields).map((t) => ({ type: 'mrkdwn', text: t })) });
   }
-  for (const f of longFields) blocks.push(...textSections(`*${escapeMrkdwn(f.label)}*\n${escapeMrkdwn(f.value)}`));
+  for (const t of fieldTexts.filter((t) => t.length > SLACK_LIMITS.fieldText)) blocks.push(...textSections(t));
   if (section.rows?.length) {
     const table = formatTable(section.header, section.rows).join('\n');
     blocks.push(...textSections(escapeMrkdwn(table), (p) => '```' + p + '```', 6));

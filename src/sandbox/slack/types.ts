@@ -1,0 +1,103 @@
+// The records and inputs of the Slack workspace emulator: what tests read back and what they pass in.
+
+/** A message the bot posted, as the channel now shows it. */
+export interface RecordedMessage {
+  channel: string;
+  ts: string;
+  thread_ts?: string;
+  text: string;
+  blocks?: unknown[];
+  /** The bot user id: only the bot posts through the Web API here. */
+  user: string;
+  /** Every chat.update (or response_url replace), oldest first; text/blocks above are the latest. */
+  updates: Array<{ text: string; blocks?: unknown[] }>;
+  deleted?: boolean;
+}
+
+export interface RecordedEphemeral {
+  channel: string;
+  user: string;
+  text: string;
+  blocks?: unknown[];
+  thread_ts?: string;
+  /** What chat.postEphemeral answered; a click on this message carries container.is_ephemeral=true. */
+  message_ts: string;
+}
+
+export interface RecordedUpload {
+  channel: string;
+  thread_ts?: string;
+  filename: string;
+  title?: string;
+  /** The uploaded bytes as utf8. */
+  content: string;
+  initial_comment?: string;
+}
+
+/** One POST to a response_url the emulator handed out with a slash command or a click. */
+export interface RecordedResponse {
+  channel: string;
+  /** Who the command or click came from: an ephemeral response goes to them. */
+  user: string;
+  text: string;
+  blocks?: unknown[];
+  response_type?: string;
+  replace_original?: boolean;
+  delete_original?: boolean;
+}
+
+export interface ApiCall {
+  method: string;
+  args: Record<string, unknown>;
+  ok: boolean;
+  error?: string;
+}
+
+export interface EmulatorOptions {
+  botToken?: string;
+  appToken?: string;
+  signingSecret?: string;
+  teamId?: string;
+  /** Makes the workspace part of an Enterprise Grid org: bodies then carry enterprise_id/enterprise_name. */
+  enterprise?: { id: string; name: string };
+}
+
+export interface SlashCommandInput {
+  user: string;
+  channel: string;
+  text: string;
+  /** Default '/vlinders'. */
+  command?: string;
+  userName?: string;
+  channelName?: string;
+}
+
+export interface ButtonClickInput {
+  user: string;
+  channel: string;
+  messageTs: string;
+  actionId: string;
+  value: string;
+  /** Default: the block_id of the recorded block holding that action_id. */
+  blockId?: string;
+}
+
+export interface SignOpts {
+  signature?: 'valid' | 'bad' | 'none';
+  /** Shifts X-Slack-Request-Timestamp, e.g. -360 for a 6-minute-old request; still validly signed for it. */
+  timestampSkewSeconds?: number;
+  /** Sets X-Slack-Retry-Num / X-Slack-Retry-Reason like a Slack redelivery. */
+  retryNum?: number;
+}
+
+export interface HttpResult {
+  status: number;
+  body: string;
+  ms: number;
+}
+
+/** The app's reply on the socket: the frame it sent back with the same envelope_id. */
+export interface SocketAck {
+  envelope_id: string;
+  payload?: unknown;
+}

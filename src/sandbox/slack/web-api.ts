@@ -1,0 +1,204 @@
+// The Web API methods the bot calls, answered the way Slack answers them (ok:false errors with
+// HTTP 200). Arguments may come from a form post (strings) or a JSON post (values): see args.ts.
+
+import { jsonArg, str, type Args } from './args.js';
+import { validateBlocks } from './block-kit.js';
+import type { ApiBody, PendingFile, SlackWorkspace } from './workspace.js';
+import type { RecordedMessage } from './types.js';
+
+/** Slack rejects longer message text outright on chat.postMessage. */
+export const MAX_TEXT = 40_000;
+
+export interface EmulatorUrls {
+  /** Where files.getUploadURLExternal tells the client to POST the bytes. */
+  upload(fileId: string): string;
+  /** A fresh single-use Socket Mode URL, as apps.connections.open hands out. */
+  socket(): string;
+}
+
+const fail = (error: string, extra: Record<string, unknown> = {}): ApiBody => ({ ok: false, error, ...extra });
+
+type Blocks = { blocks: unknown[] | undefined } | { error: ApiBody };
+
+/** Reads and validates `blocks`; an invalid set is refused whole, as Slack does. */
+export function readBlocks(args: Args): Blocks {
+  const parsed = jsonArg(args, 'blocks');
+  if (!parsed.ok) return { error: fail('invalid_blocks_format') };
+  const value = parsed.value;
+  if (value === undefined || value === null || value === '') return { blocks: undefined };
+  if (!Array.isArray(value)) return { error: fail('invalid_blocks_format') };
+  const errors = validateBlocks(value);
+  if (errors.length > 0) {
+    return {
+      error: fail('invalid_blocks', {
+        errors,
+        response_metadata: { messages: errors.map((e) => `[ERROR] ${e}`) },
+      }),
+    };
+  }
+  return { blocks: value };
+}
+
+export function webApiMethods(ws: SlackWorkspace, urls: EmulatorUrls): Record<string, (args: Args) => ApiBody> {
+  /** Shared checks of postMessage/postEphemeral/update: channel, text length, blocks. */
+  const readContent = (args: Args): { text: string; blocks: unknown[] | undefined } | { error: ApiBody } => {
+    const text = str(args, 'text') ?? '';
+    if (text.length > MAX_TEXT) return { error: fail('msg_too_long') };
+    const b = readBlocks(args);
+    if ('error' in b) return b;
+    if (text === '' && !b.blocks?.length) return { error: fail('no_text') };
+    return { text, blocks: b.blocks };
+  };
+
+  return {
+    'auth.test': () => ({
+      ok: true,
+      url: `https://${ws.teamDomain}.slack.com/`,
+      team: ws.teamName,
+      user: 'vlinders-ops',
+      team_id: ws.teamId,
+      user_id: ws.botUserId,
+      bot_id: ws.botId,
+      is_enterprise_install: false,
+      ...(ws.enterprise ? { enterprise_id: ws.enterprise.id } : {}),
+    }),
+
+    'apps.connections.open': () => ({ ok: true, url: urls.socket() }),
+
+    'chat.postMessage': (args) => {
+      const channel = str(args, 'channel');
+      if (!channel) return fail('channel_not_found');
+      const content = readContent(args);
+      if ('error' in content) return content.error;
+      const threadTs = str(args, 'thread_ts');
+      const message: RecordedMessage = {
+        channel,
+        ts: ws.nextTs(),
+        ...(threadTs ? { thread_ts: threadTs } : {}),
+        text: content.text,
+        ...(content.blocks ? { blocks: content.blocks } : {}),
+        user: ws.botUserId,
+        updates: [],
+      };
+      ws.messages.push(message);
+      return { ok: true, channel, ts: message.ts, message: ws.messageJson(message) };
+    },
+
+    'chat.postEphemeral': (args) => {
+      const channel = str(args, 'channel');
+      if (!channel) return fail('channel_not_found');
+      const user = str(args, 'user');
+      if (!user) return fail('user_not_found');
+      const content = readContent(args);
+      if ('error' in content) return content.error;
+      const threadTs = str(args, 'thread_ts');
+      const messageTs = ws.nextTs();
+      ws.ephemerals.push({
+        channel,
+        user,
+        text: content.text,
+        ...(content.blocks ? { blocks: content.blocks } : {}),
+        ...(threadTs ? { thread_ts: threadTs } : {}),
+        message_ts: messageTs,
+      });
+      return { ok: true, message_ts: messageTs };
+    },
+
+    'chat.update': (args) => {
+      const channel = str(args, 'channel');
+      const ts = str(args, 'ts');
+      if (!channel) return fail('channel_not_found');
+      const message = ts ? ws.findMessage(channel, ts) : undefined;
+      if (!message) return fail('message_not_found');
+      const content = readContent(args);
+      if ('error' in content) return content.error;
+      message.updates.push({ text: content.text, ...(content.blocks ? { blocks: content.blocks } : {}) });
+      message.text = content.text;
+      if (content.blocks) message.blocks = content.blocks;
+      else delete message.blocks;
+      return { ok: true, channel, ts: message.ts, text: message.text, message: ws.messageJson(message) };
+    },
+
+    'chat.delete': (args) => {
+      const channel = str(args, 'channel');
+      const ts = str(args, 'ts');
+      if (!channel) return fail('channel_not_found');
+      const message = ts ? ws.findMessage(channel, ts) : undefined;
+      if (!message) return fail('message_not_found');
+      message.deleted = true;
+      return { ok: true, channel, ts: message.ts };
+    },
+
+    'usergroups.users.list': (args) => {
+      const users = ws.userGroups.get(str(args, 'usergroup') ?? '');
+      return users ? { ok: true, users: [...users] } : fail('no_such_subteam');
+    },
+
+    'users.info': (args) => {
+      const id = str(args, 'user');
+      if (!id || !/^[UW]/.test(id)) return fail('user_not_found');
+      const isBot = id === ws.botUserId;
+      const p = isBot ? { name: 'vlinders-ops', real_name: 'vlinders-ops', tz: 'Europe/Amsterdam' } : ws.userProfile(id);
+      return {
+        ok: true,
+        user: {
+          id,
+          team_id: ws.teamId,
+          name: p.name,
+          real_name: p.real_name,
+          tz: p.tz,
+          deleted: false,
+          is_bot: isBot,
+          profile: { real_name: p.real_name, display_name: p.name },
+        },
+      };
+    },
+
+    'conversations.info': (args) => {
+      const id = str(args, 'channel');
+      if (!id || !/^[CGD]/.test(id)) return fail('channel_not_found');
+      return {
+        ok: true,
+        channel: { id, name: ws.channelName(id), is_channel: id.startsWith('C'), is_private: !id.startsWith('C'), is_archived: false },
+      };
+    },
+
+    'files.getUploadURLExternal': (args) => {
+      const filename = str(args, 'filename');
+      const length = Number(str(args, 'length'));
+      if (!filename || !Number.isInteger(length) || length < 0) return fail('invalid_arguments');
+      const fileId = ws.nextId('F');
+      ws.files.set(fileId, { filename, length });
+      return { ok: true, upload_url: urls.upload(fileId), file_id: fileId };
+    },
+
+    'files.completeUploadExternal': (args) => {
+      const parsed = jsonArg(args, 'files');
+      if (!parsed.ok || !Array.isArray(parsed.value) || parsed.value.length === 0) return fail('invalid_arguments');
+      const entries = parsed.value as Array<{ id?: unknown; title?: unknown }>;
+      // Check all first, so a bad id leaves nothing half-shared.
+      for (const entry of entries) {
+        const file = typeof entry.id === 'string' ? ws.files.get(entry.id) : undefined;
+        if (!file?.content) return fail('file_not_found');
+      }
+      const channel = str(args, 'channel_id') ?? '';
+      const threadTs = str(args, 'thread_ts');
+      const comment = str(args, 'initial_comment');
+      const files = entries.map((entry) => {
+        const id = entry.id as string;
+        const file = ws.files.get(id) as PendingFile & { content: Buffer };
+        const title = typeof entry.title === 'string' ? entry.title : undefined;
+        ws.uploads.push({
+          channel,
+          ...(threadTs ? { thread_ts: threadTs } : {}),
+          filename: file.filename,
+          ...(title !== undefined ? { title } : {}),
+          content: file.content.toString('utf8'),
+          ...(comment !== undefined ? { initial_comment: comment } : {}),
+        });
+        return { id, name: file.filename, title: title ?? file.filename, size: file.content.length };
+      });
+      return { ok: true, files };
+    },
+  };
+}

@@ -1,0 +1,83 @@
+// The real vlinders-ops Bolt app, wired as `serve` wires it, against the Slack workspace
+// emulator: HTTP mode (signed requests) or Socket Mode (envelopes over a WebSocket).
+import { commands } from '../../commands/index.js';
+import { createLogger } from '../../src/core/log.js';
+import type { Config } from '../../src/config/schema.js';
+import { SlackWorkspaceEmulator, type SignOpts } from '../../src/sandbox/slack/index.js';
+import { createSlackBot } from '../../src/slack/app.js';
+import { buildEngine } from '../../src/wiring.js';
+import { testCommands, type RunLog } from '../fixtures/commands.js';
+import { captureLog } from '../fixtures/engine.js';
+import { SRE_GROUP, USERS, testConfig } from '../fixtures/world.js';
+
+export interface BotHarnessOptions {
+  mode?: 'http' | 'socket';
+  config?: Config;
+  now?: () => number;
+}
+
+export async function startBot(opts: BotHarnessOptions = {}) {
+  const mode = opts.mode ?? 'http';
+  const emu = await SlackWorkspaceEmulator.start();
+  emu.addUserGroup(SRE_GROUP, [USERS.groupMember]);
+  const { stream, captured } = captureLog();
+  const log = createLogger('info', stream);
+  const config = opts.config ?? testConfig();
+  const runLog: RunLog = { runs: [] };
+  const bot = createSlackBot({
+    config,
+    log,
+    port: 0,
+    credentials: {
+      botToken: emu.botToken,
+      apiUrl: emu.apiUrl,
+      ...(mode === 'socket' ? { appToken: emu.appToken } : { signingSecret: emu.signingSecret }),
+    },
+    makeEngine: (hooks) =>
+      buildEngine({ config, commands: [...commands, ...testCommands(runLog)], log, now: opts.now, groupMembers: hooks.groupMembers, auditMirror: hooks.auditMirror }),
+  });
+  await bot.start();
+  if (mode === 'socket') await emu.socketConnected();
+  const url = `http://127.0.0.1:${bot.port() ?? 0}/slack/events`;
+
+  return {
+    emu,
+    bot,
+    url,
+    runLog,
+    log: captured,
+    /** Types `/vlinders <text>` as `user` in `channel`; resolves when Slack got its ack. */
+    async slash(user: string, channel: string, text: string, sign?: SignOpts) {
+      if (mode === 'socket') {
+        const started = performance.now();
+        await emu.sendSlashCommandSocket({ user, channel, text });
+        return { status: 200, body: '', ms: performance.now() - started };
+      }
+      return emu.sendSlashCommand(url, { user, channel, text }, sign);
+    },
+    async click(user: string, channel: string, messageTs: string, actionId: string, value: string, sign?: SignOpts) {
+      if (mode === 'socket') {
+        const started = performance.now();
+        await emu.clickButtonSocket({ user, channel, messageTs, actionId, value });
+        return { status: 200, body: '', ms: performance.now() - started };
+      }
+      return emu.clickButton(url, { user, channel, messageTs, actionId, value }, sign);
+    },
+    /** The confirmation card posted in `channel` most recently, with its button values. */
+    async card(channel: string) {
+      const message = await emu.waitFor(() => [...emu.messages].reverse().find((m) => m.channel === channel && JSON.stringify(m.blocks ?? []).includes('vlinders_approve')));
+      const actions = (message.blocks ?? []).find((b) => (b as { type: string }).type === 'actions') as { elements: Array<{ action_id: string; value: string }> };
+      const approve = actions.elements.find((e) => e.action_id === 'vlinders_approve');
+      return { message, id: approve?.value ?? '' };
+    },
+    async close() {
+      await bot.stop();
+      // The socket client would reconnect to a vanishing emulator and retry for minutes.
+      if (mode === 'socket') await emu.waitFor(() => emu.socketConnections === 0);
+      await emu.close();
+    },
+  };
+}
+
+export type BotHarness = Awaited<ReturnType<typeof startBot>>;
+export const blocksText = (blocks: unknown) => JSON.stringify(blocks ?? []);

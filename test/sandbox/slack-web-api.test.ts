@@ -1,0 +1,288 @@
+// The emulator's Web API, driven by the real @slack/web-api WebClient.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { WebClient, WebAPIPlatformError, WebAPIRateLimitedError, WebClientEvent } from '@slack/web-api';
+import { SlackWorkspaceEmulator } from '../../src/sandbox/slack/index.js';
+import { captureLogger } from './slack-helpers.js';
+
+let emu: SlackWorkspaceEmulator;
+let client: WebClient;
+const logger = captureLogger();
+
+beforeAll(async () => {
+  emu = await SlackWorkspaceEmulator.start();
+  client = new WebClient(emu.botToken, { slackApiUrl: emu.apiUrl, logger, retryConfig: { retries: 0 } });
+});
+afterAll(() => emu.close());
+beforeEach(() => {
+  emu.messages = [];
+  emu.ephemerals = [];
+  emu.uploads = [];
+  emu.calls = [];
+});
+
+/** The Slack error code of a failed call (WebClient throws WebAPIPlatformError with data.error). */
+async function slackError(p: Promise<unknown>): Promise<WebAPIPlatformError['data'] & { errors?: string[] }> {
+  const err: unknown = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(err instanceof Error) || !('data' in err)) throw new Error(`expected a Slack platform error, got ${String(err)}`);
+  return (err as WebAPIPlatformError).data;
+}
+
+const button = (text: string, action_id = 'approve') => ({
+  type: 'button',
+  text: { type: 'plain_text', text },
+  action_id,
+  value: 'pa-1',
+});
+
+describe('Web API methods', () => {
+  it('auth.test names the bot', async () => {
+    const res = await client.auth.test();
+    expect(res).toMatchObject({
+      ok: true,
+      team_id: 'T0EMULATOR',
+      user_id: emu.botUserId,
+      bot_id: emu.botId,
+      is_enterprise_install: false,
+    });
+    expect(res.url).toMatch(/^https:\/\//);
+  });
+
+  it('chat.postMessage records messages with unique increasing ts, and threads', async () => {
+    const root = await client.chat.postMessage({ channel: 'C1', text: 'root', blocks: [{ type: 'divider' }] });
+    const reply = await client.chat.postMessage({ channel: 'C1', text: 'reply', thread_ts: root.ts });
+    expect(root.ts).toMatch(/^\d{10}\.\d{6}$/);
+    expect(Number(reply.ts)).toBeGreaterThan(Number(root.ts));
+    expect(root.message).toMatchObject({ text: 'root', user: emu.botUserId, bot_id: emu.botId });
+    expect(emu.messages).toEqual([
+      { channel: 'C1', ts: root.ts, text: 'root', blocks: [{ type: 'divider' }], user: emu.botUserId, updates: [] },
+      { channel: 'C1', ts: reply.ts, thread_ts: root.ts, text: 'reply', user: emu.botUserId, updates: [] },
+    ]);
+    expect(emu.threadOf('C1', root.ts as string).map((m) => m.text)).toEqual(['reply']);
+  });
+
+  it('chat.postMessage refuses what Slack refuses', async () => {
+    expect((await slackError(client.chat.postMessage({ channel: 'C1', text: '' }))).error).toBe('no_text');
+    expect((await slackError(client.apiCall('chat.postMessage', { text: 'x' }))).error).toBe('channel_not_found');
+    expect((await slackError(client.chat.postMessage({ channel: 'C1', text: 'x'.repeat(40_001) }))).error).toBe('msg_too_long');
+    expect((await slackError(client.apiCall('chat.postMessage', { channel: 'C1', blocks: '[{' }))).error).toBe('invalid_blocks_format');
+    await client.chat.postMessage({ channel: 'C1', text: 'x'.repeat(40_000) });
+    expect(emu.messages).toHaveLength(1);
+  });
+
+  it('chat.postEphemeral records who sees it', async () => {
+    const res = await client.chat.postEphemeral({ channel: 'C1', user: 'U1', text: 'only you', thread_ts: '1.2' });
+    expect(res.message_ts).toMatch(/^\d+\.\d{6}$/);
+    expect(emu.ephemerals).toEqual([
+      { channel: 'C1', user: 'U1', text: 'only you', thread_ts: '1.2', message_ts: res.message_ts },
+    ]);
+  });
+
+  it('chat.update keeps each version and chat.delete marks the message', async () => {
+    const posted = await client.chat.postMessage({ channel: 'C1', text: 'v1', blocks: [{ type: 'divider' }] });
+    const ts = posted.ts as string;
+    const updated = await client.chat.update({ channel: 'C1', ts, text: 'v2', blocks: [{ type: 'header', text: { type: 'plain_text', text: 'H' } }] });
+    expect(updated).toMatchObject({ ok: true, channel: 'C1', ts, text: 'v2' });
+    await client.chat.update({ channel: 'C1', ts, text: 'v3' });
+    const m = emu.messages[0];
+    expect(m?.text).toBe('v3');
+    expect(m?.blocks).toBeUndefined();
+    expect(m?.updates.map((u) => u.text)).toEqual(['v2', 'v3']);
+    expect((await slackError(client.chat.update({ channel: 'C1', ts: '1.000001', text: 'x' }))).error).toBe('message_not_found');
+    expect((await slackError(client.chat.update({ channel: 'C2', ts, text: 'x' }))).error).toBe('message_not_found');
+
+    await client.chat.delete({ channel: 'C1', ts });
+    expect(m?.deleted).toBe(true);
+    expect((await slackError(client.chat.delete({ channel: 'C1', ts }))).error).toBe('message_not_found');
+  });
+
+  it('usergroups.users.list, users.info, conversations.info', async () => {
+    emu.addUserGroup('S0OPS', ['U1', 'U2']);
+    expect((await client.usergroups.users.list({ usergroup: 'S0OPS' })).users).toEqual(['U1', 'U2']);
+    expect((await slackError(client.usergroups.users.list({ usergroup: 'S0NONE' }))).error).toBe('no_such_subteam');
+
+    emu.addUser('U1', { name: 'ada', real_name: 'Ada Lovelace', tz: 'Europe/London' });
+    expect((await client.users.info({ user: 'U1' })).user).toMatchObject({ id: 'U1', name: 'ada', real_name: 'Ada Lovelace', tz: 'Europe/London' });
+    expect((await client.users.info({ user: 'U9' })).user).toMatchObject({ id: 'U9', name: 'u9' });
+    expect((await slackError(client.users.info({ user: 'nobody' }))).error).toBe('user_not_found');
+
+    emu.addChannel('C1', 'vlinders-ops');
+    expect((await client.conversations.info({ channel: 'C1' })).channel).toMatchObject({ id: 'C1', name: 'vlinders-ops' });
+    expect((await slackError(client.conversations.info({ channel: 'x' }))).error).toBe('channel_not_found');
+  });
+
+  it('unknown methods answer unknown_method', async () => {
+    expect((await slackError(client.apiCall('chat.teleport', {}))).error).toBe('unknown_method');
+  });
+
+  it('accepts JSON posts, authenticated by the header only', async () => {
+    const post = (headers: Record<string, string>, body: unknown) =>
+      fetch(`${emu.apiUrl}chat.postMessage`, { method: 'POST', headers: { 'Content-Type': 'application/json; charset=utf-8', ...headers }, body: JSON.stringify(body) }).then(
+        (r) => r.json() as Promise<{ ok: boolean; error?: string }>,
+      );
+    const blocks = [{ type: 'section', text: { type: 'mrkdwn', text: '*json*' } }];
+    expect(await post({ Authorization: `Bearer ${emu.botToken}` }, { channel: 'C1', text: 'j', blocks })).toMatchObject({ ok: true });
+    expect(emu.messages[0]?.blocks).toEqual(blocks);
+    expect(await post({}, { token: emu.botToken, channel: 'C1', text: 'j' })).toEqual({ ok: false, error: 'invalid_auth' });
+  });
+});
+
+describe('auth', () => {
+  it('answers invalid_auth (HTTP 200) to a wrong or missing token, and logs the call', async () => {
+    const wrong = new WebClient('xoxb-wrong', { slackApiUrl: emu.apiUrl, logger, retryConfig: { retries: 0 } });
+    expect((await slackError(wrong.chat.postMessage({ channel: 'C1', text: 'x' }))).error).toBe('invalid_auth');
+    const none = new WebClient(undefined, { slackApiUrl: emu.apiUrl, logger, retryConfig: { retries: 0 } });
+    expect((await slackError(none.auth.test())).error).toBe('invalid_auth');
+    expect(emu.messages).toEqual([]);
+    expect(emu.calls).toEqual([
+      { method: 'chat.postMessage', args: { channel: 'C1', text: 'x' }, ok: false, error: 'invalid_auth' },
+      { method: 'auth.test', args: {}, ok: false, error: 'invalid_auth' },
+    ]);
+  });
+
+  it('accepts the token as a form argument too, and never logs it', async () => {
+    const res = await fetch(`${emu.apiUrl}auth.test`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: emu.botToken }).toString(),
+    });
+    expect(await res.json()).toMatchObject({ ok: true });
+    expect(emu.calls).toEqual([{ method: 'auth.test', args: {}, ok: true }]);
+  });
+
+  it('apps.connections.open takes the app-level token only', async () => {
+    const app = new WebClient(emu.appToken, { slackApiUrl: emu.apiUrl, logger });
+    expect((await app.apps.connections.open()).url).toMatch(new RegExp(`^ws://127\\.0\\.0\\.1:\\d+/link/\\?ticket=`));
+    expect((await slackError(client.apps.connections.open())).error).toBe('invalid_auth');
+    expect((await slackError(app.auth.test())).error).toBe('invalid_auth');
+  });
+});
+
+describe('Block Kit through chat.postMessage / postEphemeral / update', () => {
+  const cases: Array<[string, unknown[], string]> = [
+    ['51 blocks', Array.from({ length: 51 }, () => ({ type: 'divider' })), 'no more than 50 items allowed [json-pointer:/blocks]'],
+    ['a 3001-char section', [{ type: 'section', text: { type: 'mrkdwn', text: 's'.repeat(3001) } }], 'must be less than 3001 characters [json-pointer:/blocks/0/text/text]'],
+    ['a 76-char button text', [{ type: 'actions', elements: [button('b'.repeat(76))] }], 'must be less than 76 characters [json-pointer:/blocks/0/elements/0/text/text]'],
+    ['duplicate action_id', [{ type: 'actions', elements: [button('Yes'), button('No')] }], '`action_id` "approve" already exists [json-pointer:/blocks/0/elements/1/action_id]'],
+  ];
+
+  it.each(cases)('refuses %s with invalid_blocks and records nothing', async (_what, blocks, expected) => {
+    const posted = await slackError(client.chat.postMessage({ channel: 'C1', text: 'fallback', blocks: blocks as never }));
+    expect(posted.error).toBe('invalid_blocks');
+    expect(posted.errors).toContain(expected);
+    expect(posted.response_metadata?.messages).toContain(`[ERROR] ${expected}`);
+    const eph = await slackError(client.chat.postEphemeral({ channel: 'C1', user: 'U1', text: 'f', blocks: blocks as never }));
+    expect(eph.error).toBe('invalid_blocks');
+    expect(emu.messages).toEqual([]);
+    expect(emu.ephemerals).toEqual([]);
+    expect(emu.calls.map((c) => c.error)).toEqual(['invalid_blocks', 'invalid_blocks']);
+  });
+
+  it('refuses an invalid chat.update and leaves the message as it was', async () => {
+    const { ts } = await client.chat.postMessage({ channel: 'C1', text: 'ok' });
+    const bad = [{ type: 'section', text: { type: 'mrkdwn', text: 's'.repeat(3001) } }];
+    expect((await slackError(client.chat.update({ channel: 'C1', ts: ts as string, text: 'x', blocks: bad as never }))).error).toBe('invalid_blocks');
+    expect(emu.messages[0]).toMatchObject({ text: 'ok', updates: [] });
+  });
+});
+
+describe('files.uploadV2 (getUploadURLExternal, POST to the upload URL, completeUploadExternal)', () => {
+  it('records the uploaded content where it was shared', async () => {
+    const content = 'pg_dump: done\nnaïve ✓ 🦋\n';
+    const res = await client.filesUploadV2({
+      channel_id: 'C1',
+      thread_ts: '1732560000.000100',
+      filename: 'backup.log',
+      title: 'Backup log',
+      content,
+      initial_comment: 'Backup finished',
+    });
+    expect(res.ok).toBe(true);
+    expect(emu.uploads).toEqual([
+      { channel: 'C1', thread_ts: '1732560000.000100', filename: 'backup.log', title: 'Backup log', content, initial_comment: 'Backup finished' },
+    ]);
+    expect(emu.calls.map((c) => c.method)).toEqual(['files.getUploadURLExternal', 'files.completeUploadExternal']);
+    expect(emu.calls[0]?.args).toMatchObject({ filename: 'backup.log', length: String(Buffer.byteLength(content)) });
+  });
+
+  it('takes a Buffer file too, and several files in one call', async () => {
+    await client.filesUploadV2({
+      channel_id: 'C1',
+      file_uploads: [
+        { file: Buffer.from('a,b\n1,2\n'), filename: 'rows.csv' },
+        { content: 'second', filename: 'two.txt', title: 'Two' },
+      ],
+    });
+    expect(emu.uploads.map((u) => [u.filename, u.content, u.title])).toEqual([
+      ['rows.csv', 'a,b\n1,2\n', 'rows.csv'],
+      ['two.txt', 'second', 'Two'],
+    ]);
+  });
+
+  it('refuses to complete a file that was never uploaded', async () => {
+    const url = await client.files.getUploadURLExternal({ filename: 'x.txt', length: 3 });
+    expect(url.upload_url).toContain(emu.baseUrl);
+    const err = await slackError(client.files.completeUploadExternal({ files: [{ id: url.file_id as string }], channel_id: 'C1' }));
+    expect(err.error).toBe('file_not_found');
+    expect(emu.uploads).toEqual([]);
+  });
+});
+
+describe('injected faults', () => {
+  it('429 with Retry-After is honoured by WebClient, which then succeeds', async () => {
+    const retrying = new WebClient(emu.botToken, {
+      slackApiUrl: emu.apiUrl,
+      logger,
+      // minTimeout 0 so that the wait we measure is the Retry-After alone, not p-retry's own backoff.
+      retryConfig: { retries: 1, minTimeout: 0 },
+    });
+    const seen: number[] = [];
+    retrying.on(WebClientEvent.RATE_LIMITED, (seconds: number) => seen.push(seconds));
+    emu.rateLimitNext('chat.postMessage', 1);
+    const started = Date.now();
+    const res = await retrying.chat.postMessage({ channel: 'C1', text: 'after the wait' });
+    expect(res.ok).toBe(true);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+    expect(seen).toEqual([1]);
+    expect(emu.calls.map((c) => c.error ?? 'ok')).toEqual(['ratelimited', 'ok']);
+    expect(emu.messages).toHaveLength(1);
+  });
+
+  it('answers 429 the given number of times; rejectRateLimitedCalls surfaces Retry-After', async () => {
+    const impatient = new WebClient(emu.botToken, { slackApiUrl: emu.apiUrl, logger, rejectRateLimitedCalls: true });
+    emu.rateLimitNext('chat.update', 7, 2);
+    for (let i = 0; i < 2; i++) {
+      const err: unknown = await impatient.chat.update({ channel: 'C1', ts: '1.1', text: 'x' }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(WebAPIRateLimitedError);
+      expect((err as WebAPIRateLimitedError).retryAfter).toBe(7);
+    }
+    expect((await slackError(impatient.chat.update({ channel: 'C1', ts: '1.1', text: 'x' }))).error).toBe('message_not_found');
+  });
+
+  it('failNext answers the given error N times, then the method works again', async () => {
+    emu.failNext('chat.postMessage', 'channel_not_found', 2);
+    for (let i = 0; i < 2; i++) {
+      expect((await slackError(client.chat.postMessage({ channel: 'C1', text: 'x' }))).error).toBe('channel_not_found');
+    }
+    await client.chat.postMessage({ channel: 'C1', text: 'x' });
+    expect(emu.messages).toHaveLength(1);
+    expect(emu.calls.map((c) => c.ok)).toEqual([false, false, true]);
+  });
+});
+
+describe('waitFor', () => {
+  it('resolves with the first truthy probe value', async () => {
+    setTimeout(() => void client.chat.postMessage({ channel: 'C1', text: 'later' }), 30);
+    const m = await emu.waitFor(() => emu.messages.find((x) => x.text === 'later'));
+    expect(m.channel).toBe('C1');
+  });
+
+  it('times out with a message that says what the workspace saw', async () => {
+    await client.chat.postMessage({ channel: 'C1', text: 'something else' });
+    await expect(emu.waitFor(() => emu.messages.find((x) => x.text === 'never'), 50)).rejects.toThrow(
+      /within 50ms[\s\S]*1 messages[\s\S]*chat\.postMessage\(ok\)/,
+    );
+  });
+});

@@ -1,0 +1,93 @@
+// The renderer against the emulator's Block Kit rules: whatever a command returns, every
+// message fits, and nothing is lost.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { Report } from '../../src/core/report.js';
+import { validateBlocks } from '../../src/sandbox/slack/index.js';
+import { renderReport } from '../../src/slack/blocks.js';
+import { confirmationCard, decidedCard } from '../../src/slack/cards.js';
+import { escapeMrkdwn, splitText } from '../../src/slack/mrkdwn.js';
+import type { PendingAction } from '../../src/core/pending.js';
+import help from '../../commands/help.js';
+
+const text = fc.string({ unit: fc.constantFrom('a', 'b', ' ', '\n', '<', '&', '`', '*', 'é', '💥'), maxLength: 5000 });
+const report: fc.Arbitrary<Report> = fc.record({
+  title: fc.string({ maxLength: 300 }),
+  status: fc.constantFrom('ok', 'warn', 'fail', 'info'),
+  summary: fc.option(text, { nil: undefined }),
+  sections: fc.array(
+    fc.record({
+      title: fc.option(fc.string({ maxLength: 400 }), { nil: undefined }),
+      fields: fc.option(fc.array(fc.record({ label: fc.string({ maxLength: 50 }), value: fc.string({ maxLength: 3000 }) }), { maxLength: 25 }), { nil: undefined }),
+      rows: fc.option(fc.array(fc.array(fc.string({ maxLength: 40 }), { minLength: 1, maxLength: 5 }), { maxLength: 300 }), { nil: undefined }),
+      lines: fc.option(fc.array(fc.string({ maxLength: 200 }), { maxLength: 400 }), { nil: undefined }),
+    }),
+    { maxLength: 12 },
+  ),
+});
+
+describe('renderReport', () => {
+  it('every message it makes is valid Block Kit, whatever the report', () => {
+    fc.assert(
+      fc.property(report, (r) => {
+        const rendered = renderReport(r, { footer: '<@U0VIEWER1> ran `/vlinders status`' });
+        for (const message of rendered.messages) {
+          expect(validateBlocks(message.blocks)).toEqual([]);
+          expect(message.text.length).toBeLessThanOrEqual(3000);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('lines survive splitting in order', () => {
+    const lines = Array.from({ length: 3000 }, (_, i) => `row ${i}`);
+    const { messages, files } = renderReport({ title: 't', status: 'ok', sections: [{ lines }] });
+    expect(files).toEqual([]);
+    const shown = messages
+      .flatMap((m) => m.blocks)
+      .map((b) => (b.type === 'section' ? (b.text?.text ?? '') : ''))
+      .join('\n');
+    expect(shown.split('\n').filter((l) => l.startsWith('row '))).toEqual(lines);
+  });
+
+  it('escapes mrkdwn but keeps Slack mentions and links', () => {
+    expect(escapeMrkdwn('a < b && c > d <@U123> <#C123> <https://x.io|x>')).toBe('a &lt; b &amp;&amp; c &gt; d <@U123> <#C123> <https://x.io|x>');
+    expect(escapeMrkdwn('<script>')).toBe('&lt;script&gt;');
+  });
+
+  it('splitText cuts at line breaks and never exceeds the limit', () => {
+    fc.assert(
+      fc.property(text, fc.integer({ min: 5, max: 500 }), (t, max) => {
+        const pieces = splitText(t, max);
+        for (const p of pieces) expect(p.length).toBeLessThanOrEqual(max);
+        expect(pieces.join('').replace(/\n/g, '')).toBe(t.replace(/\n/g, ''));
+      }),
+    );
+  });
+});
+
+describe('confirmation card', () => {
+  const action: PendingAction = {
+    id: 'AbCdEfGhIjKlMnOpQrStUvWx',
+    command: 'help',
+    words: [],
+    requester: 'U0OPERAT1',
+    channel: 'C0OPS0001',
+    risk: 'change',
+    role: 'operator',
+    createdAt: 0,
+    expiresAt: 600_000,
+    state: 'pending',
+  };
+
+  it('is valid even for a huge plan, and keeps its buttons', () => {
+    const plan: Report = { title: 'plan', status: 'info', sections: [{ lines: Array.from({ length: 20_000 }, (_, i) => `change ${i}`) }] };
+    const card = confirmationCard(action, help, plan, '/vlinders x');
+    expect(validateBlocks(card.blocks)).toEqual([]);
+    expect(JSON.stringify(card.blocks)).toContain('vlinders_approve');
+    const decided = decidedCard(card.blocks, '✅ Done');
+    expect(validateBlocks(decided)).toEqual([]);
+    expect(JSON.stringify(decided)).not.toContain('vlinders_approve');
+  });
+});

@@ -1,0 +1,70 @@
+// manifest.json against Slack's official manifest schema, and its bot scopes against the
+// Web API methods the bot really calls in a full run through the emulator.
+import { readFileSync } from 'node:fs';
+import { Ajv } from 'ajv';
+import { describe, expect, it } from 'vitest';
+import { CHANNELS, USERS } from '../fixtures/world.js';
+import { startBot } from '../e2e/harness.js';
+
+const read = (url: URL) => JSON.parse(readFileSync(url, 'utf8')) as Record<string, unknown>;
+const manifest = read(new URL('../../manifest.json', import.meta.url)) as {
+  features: { slash_commands: Array<{ command: string }> };
+  oauth_config: { scopes: { bot: string[] } };
+  settings: { interactivity: { is_enabled: boolean }; socket_mode_enabled: boolean };
+};
+const schemaV1 = read(new URL('../../../shared/fixtures/slack/slackapi-manifest-schema_schemas_manifest.schema.1.0.0.json', import.meta.url));
+
+// Which bot scope each Web API method needs (docs.slack.dev/reference/methods).
+const SCOPE_OF_METHOD: Record<string, string | null> = {
+  'auth.test': null,
+  'apps.connections.open': null, // app-level token, connections:write
+  'chat.postMessage': 'chat:write',
+  'chat.postEphemeral': 'chat:write',
+  'chat.update': 'chat:write',
+  'files.getUploadURLExternal': 'files:write',
+  'files.completeUploadExternal': 'files:write',
+  'usergroups.users.list': 'usergroups:read',
+};
+
+describe('manifest.json', () => {
+  it("is valid against Slack's official schema (v1)", () => {
+    const ajv = new Ajv({ strict: false, allErrors: true });
+    const validate = ajv.compile(schemaV1);
+    const ok = validate(manifest);
+    expect(validate.errors ?? []).toEqual([]);
+    expect(ok).toBe(true);
+  });
+
+  it('the schema does reject a broken manifest (the check is real)', () => {
+    const ajv = new Ajv({ strict: false });
+    const validate = ajv.compile(schemaV1);
+    expect(validate({ ...manifest, display_information: { name: '' } })).toBe(false);
+    expect(validate({ ...manifest, settings: { ...manifest.settings, socket_mode_enabled: 'yes' } })).toBe(false);
+  });
+
+  it('declares /vlinders, interactivity and Socket Mode', () => {
+    expect(manifest.features.slash_commands.map((c) => c.command)).toEqual(['/vlinders']);
+    expect(manifest.settings.interactivity.is_enabled).toBe(true);
+    expect(manifest.settings.socket_mode_enabled).toBe(true);
+  });
+
+  it('asks for exactly the bot scopes the code uses', async () => {
+    const h = await startBot();
+    try {
+      await h.slash(USERS.groupMember, CHANNELS.general, 'whoami');
+      await h.slash(USERS.viewer, CHANNELS.general, 'test-lines 50000');
+      await h.slash(USERS.operator, CHANNELS.ops, 'test-change 1');
+      await h.slash(USERS.stranger, CHANNELS.ops, 'help');
+      const { message, id } = await h.card(CHANNELS.ops);
+      await h.click(USERS.operator, CHANNELS.ops, message.ts, 'vlinders_approve', id);
+      await h.emu.waitFor(() => message.text.includes('Done') && h.emu.uploads.length > 0 && h.emu.ephemerals.length > 0, 10_000);
+      const methods = new Set(h.emu.calls.map((c) => c.method));
+      for (const method of methods) expect(Object.hasOwn(SCOPE_OF_METHOD, method), `${method}: add its scope to the table and the manifest`).toBe(true);
+      const needed = new Set([...methods].map((m) => SCOPE_OF_METHOD[m]).filter((s): s is string => !!s));
+      needed.add('commands'); // the slash command itself
+      expect([...manifest.oauth_config.scopes.bot].sort()).toEqual([...needed].sort());
+    } finally {
+      await h.close();
+    }
+  });
+});
