@@ -1,12 +1,12 @@
 // Slash commands and buttons through the real Bolt HTTPReceiver: signatures, acks,
 // confirmations, long output, rate limits, the real captured request bodies.
-import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sign } from '../../src/sandbox/slack/index.js';
+import { readSharedFixture } from '../fixtures/shared.js';
 import { CHANNELS, USERS, testConfig } from '../fixtures/world.js';
 import { blocksText, startBot, type BotHarness } from './harness.js';
 
-const fixture = (name: string) => readFileSync(new URL(`../../../shared/fixtures/slack/${name}`, import.meta.url), 'utf8').trim();
+const fixture = (name: string) => readSharedFixture(`slack/${name}`).trim();
 
 let h: BotHarness;
 afterEach(async () => {

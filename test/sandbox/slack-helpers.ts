@@ -1,11 +1,9 @@
 // Shared bits of the Slack emulator tests.
-import { readFileSync } from 'node:fs';
 import { LogLevel, type Logger } from '@slack/web-api';
-
-export const FIXTURES = '/work/shared/fixtures/slack';
+import { readSharedFixture } from '../fixtures/shared.js';
 
 export function fixture(name: string): string {
-  return readFileSync(`${FIXTURES}/${name}`, 'utf8');
+  return readSharedFixture(`slack/${name}`);
 }
 
 /** A logger that keeps what Slack's clients say instead of printing it, so tests can assert on it. */
