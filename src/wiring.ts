@@ -9,6 +9,8 @@ import { PendingActions } from './core/pending.js';
 import { GroupResolver, Rbac, type GroupMembersFetcher } from './core/rbac.js';
 import { MemoryStore, type Store } from './core/store.js';
 import type { Config } from './config/schema.js';
+import type { ServiceDirectory } from './core/services.js';
+import { configuredClusters } from './kube/directory.js';
 
 export interface EngineOptions {
   config: Config;
@@ -19,6 +21,8 @@ export interface EngineOptions {
   /** Overrides config.rbac (the CLI's fixed role). */
   rbac?: Config['rbac'];
   store?: Store;
+  /** Kubernetes clusters; by default those of config.clusters. */
+  services?: ServiceDirectory;
   auditMirror?: AuditMirror;
   now?: () => number;
 }
@@ -37,7 +41,8 @@ export function buildEngine(opts: EngineOptions): CommandEngine {
   const rbac = new Rbac(rbacConfig, new GroupResolver(fetchMembers, rbacConfig.groupCacheSeconds * 1000, now));
   const pending = new PendingActions(opts.store ?? new MemoryStore(), opts.config.confirmations.ttlMinutes * 60_000, now);
   const audit = new Audit(opts.log.child({ component: 'audit' }), opts.auditMirror);
-  return new CommandEngine({ commands: opts.commands, rbac, pending, audit, config: opts.config, log: opts.log, now });
+  const services = opts.services ?? configuredClusters(opts.config.clusters);
+  return new CommandEngine({ commands: opts.commands, services, rbac, pending, audit, config: opts.config, log: opts.log, now });
 }
 
 /** The RBAC of the terminal: one user, holding the configured CLI role (or none). */

@@ -17,8 +17,70 @@ const binding = z
   })
   .strict();
 
+const k8sName = z
+  .string()
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'expected a Kubernetes name (lower-case letters, digits and -)')
+  .max(63);
+
+const cluster = z
+  .object({
+    /** What `--cluster` calls it. */
+    name: k8sName,
+    /** The kubeconfig context; omitted: the current context, or in-cluster config inside a pod. */
+    context: z.string().min(1).optional(),
+    /** A kubeconfig file; omitted: $KUBECONFIG or ~/.kube/config (or in-cluster). */
+    kubeconfig: z.string().min(1).optional(),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
+    /** Kubernetes clusters; commands take --cluster NAME and default to the first. */
+    clusters: z.array(cluster).default([]),
+    /** The Vlinders namespaces. */
+    namespaces: z
+      .object({
+        platform: k8sName.default('vlinders-platform'),
+        inference: k8sName.default('vlinders-inference'),
+        monitoring: k8sName.default('vlinders-monitoring'),
+      })
+      .strict()
+      .default({ platform: 'vlinders-platform', inference: 'vlinders-inference', monitoring: 'vlinders-monitoring' }),
+    ray: z
+      .object({
+        /** The RayCluster, or the RayService whose active RayCluster is used when `service` is set. */
+        cluster: k8sName.default('vlinders-ray-cluster'),
+        service: k8sName.optional(),
+        /** The GPU worker group `scale-gpu` changes by default. */
+        workerGroup: z.string().min(1).default('gpu-workers'),
+        /** `scale-gpu` waits this long for workers to be Ready. */
+        scaleTimeoutSeconds: z.number().int().min(5).max(3600).default(600),
+      })
+      .strict()
+      .default({ cluster: 'vlinders-ray-cluster', workerGroup: 'gpu-workers', scaleTimeoutSeconds: 600 }),
+    gpu: z
+      .object({
+        /** nvidia-smi timeout per pod. */
+        execTimeoutSeconds: z.number().positive().max(300).default(15),
+        /** Pods asked at once. */
+        concurrency: z.number().int().min(1).max(64).default(16),
+        /** The runbook's utilization target: below it a GPU is flagged as under-used. */
+        utilizationTargetPercent: z.number().min(0).max(100).default(85),
+        memoryHighPercent: z.number().min(0).max(100).default(95),
+        temperatureHighCelsius: z.number().min(0).max(150).default(85),
+      })
+      .strict()
+      .default({ execTimeoutSeconds: 15, concurrency: 16, utilizationTargetPercent: 85, memoryHighPercent: 95, temperatureHighCelsius: 85 }),
+    /** Upper bounds every change is held to. */
+    limits: z
+      .object({ maxGpuWorkers: z.number().int().min(0).max(1000).default(16) })
+      .strict()
+      .default({ maxGpuWorkers: 16 }),
+    /** Where the bot keeps its state (pending actions, locks) and its leader Lease. */
+    store: z
+      .object({ namespace: k8sName.default('vlinders-ops') })
+      .strict()
+      .default({ namespace: 'vlinders-ops' }),
     rbac: z
       .object({
         roles: z

@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import type { Config, Role } from '../config/schema.js';
 import type { ArgSpec } from './args.js';
 import type { Report } from './report.js';
+import type { Services } from './services.js';
 
 export type { Role };
 export type Risk = 'read' | 'change' | 'destructive';
@@ -35,6 +36,8 @@ export interface CommandContext {
   progress(text: string): Promise<void>;
   /** Aborted when the bot shuts down or the operation is cancelled. */
   signal: AbortSignal;
+  /** Outside systems for the cluster chosen with --cluster (default: the first). */
+  services: Services;
 }
 
 type AnyArgs = z.ZodObject<Record<string, z.ZodType>>;

@@ -13,6 +13,42 @@ import type { PendingAction, PendingActions } from './pending.js';
 import type { Rbac } from './rbac.js';
 import { redactText } from './redact.js';
 import type { Report } from './report.js';
+import type { ServiceDirectory } from './services.js';
+
+const NO_CLUSTERS: ServiceDirectory = {
+  clusterNames: () => [],
+  forCluster: (name) => {
+    if (name !== undefined) throw new UsageError(`unknown cluster "${name}"; no clusters are configured`);
+    return {
+      clusterName: undefined,
+      kube: () => {
+        throw new UsageError('no Kubernetes cluster is configured: add one under `clusters:` in the config file');
+      },
+    };
+  },
+};
+
+/** `--cluster NAME` (or `--cluster=NAME`) belongs to every command: taken out before parsing. */
+export function takeClusterFlag(words: readonly string[]): { cluster?: string; words: string[] } {
+  const out: string[] = [];
+  let cluster: string | undefined;
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i] as string;
+    if (word === '--') {
+      out.push(...words.slice(i));
+      break;
+    }
+    const value = word === '--cluster' ? words[++i] : word.startsWith('--cluster=') ? word.slice('--cluster='.length) : undefined;
+    if (value === undefined && word !== '--cluster') {
+      out.push(word);
+      continue;
+    }
+    if (!value) throw new UsageError('--cluster needs a value');
+    if (cluster !== undefined) throw new UsageError('--cluster given twice');
+    cluster = value;
+  }
+  return { cluster, words: out };
+}
 
 export interface RunIO {
   progress(text: string): Promise<void>;
@@ -34,6 +70,8 @@ export type DecideOutcome =
 
 export interface EngineDeps {
   commands: readonly Command[];
+  /** Outside systems per cluster; none configured when absent. */
+  services?: ServiceDirectory;
   rbac: Rbac;
   pending: PendingActions;
   audit: Audit;
@@ -91,8 +129,9 @@ export class CommandEngine {
     return { visible, find: (name) => visible.find((c) => c.name === name) };
   }
 
-  private async context(caller: Caller, role: CommandContext['role'], command: Command, io: RunIO): Promise<CommandContext> {
+  private async context(caller: Caller, role: CommandContext['role'], command: Command, io: RunIO, cluster: string | undefined): Promise<CommandContext> {
     return {
+      services: (this.deps.services ?? NO_CLUSTERS).forCluster(cluster),
       caller,
       role,
       config: this.deps.config,
@@ -128,8 +167,12 @@ export class CommandEngine {
     const audit = { ...base, command: command.name, args: redactText(rest.join(' ')) };
 
     let parsed: unknown;
+    let cluster: string | undefined;
     try {
-      parsed = parseArgs(rest, command.args, command);
+      const split = takeClusterFlag(rest);
+      cluster = split.cluster;
+      (this.deps.services ?? NO_CLUSTERS).forCluster(cluster);
+      parsed = parseArgs(split.words, command.args, command);
     } catch (err) {
       this.deps.audit.record({ ...audit, event: 'usage_error', detail: errorMessage(err) });
       return { kind: 'error', message: `${errorMessage(err)}\nUsage: \`${command.usage}\`` };
@@ -141,7 +184,7 @@ export class CommandEngine {
       return { kind: 'error', message: decision.reason };
     }
     this.deps.audit.record({ ...audit, event: 'invoke' });
-    const ctx = await this.context(caller, decision.role, command, io);
+    const ctx = await this.context(caller, decision.role, command, io, cluster);
 
     if (command.risk === 'read') {
       const report = await this.guarded(command, () => command.run(ctx, parsed));
@@ -225,8 +268,11 @@ export class CommandEngine {
     const started = this.now();
     const caller: Caller = { userId: action.requester, channelId: action.channel, threadTs: action.threadTs, surface };
     const role = (await this.deps.rbac.roleOf(action.requester, action.channel)) ?? command.role;
-    const ctx = await this.context(caller, role, command, io);
-    const result = await this.guarded(command, async () => command.run(ctx, parseArgs(action.words, command.args, command)));
+    const result = await this.guarded(command, async () => {
+      const split = takeClusterFlag(action.words);
+      const ctx = await this.context(caller, role, command, io, split.cluster);
+      return command.run(ctx, parseArgs(split.words, command.args, command));
+    });
     const report: Report = 'error' in result ? { title: command.name, status: 'fail', summary: result.error } : result.report;
     await this.deps.pending.finish(action.id, report.status === 'fail' ? 'failed' : 'succeeded');
     this.deps.audit.record({

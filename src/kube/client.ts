@@ -1,0 +1,193 @@
+// The bot's hands on one cluster, on @kubernetes/client-node: paged lists, explicit-type
+// patches, argv-only exec, streamed logs and metrics. Every call has a deadline and its
+// failures come back as user-facing errors that name the call.
+import { existsSync } from 'node:fs';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
+import { createInterface } from 'node:readline';
+import {
+  AppsV1Api,
+  CoordinationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  Exec,
+  KubeConfig,
+  Log,
+  Metrics,
+  PatchStrategy,
+  setHeaderOptions,
+  type V1Status,
+} from '@kubernetes/client-node';
+import { UsageError } from '../core/errors.js';
+import { describeCall, KubeTimeoutError, kubeError, withDeadline, type KubeCall } from './errors.js';
+import { assertLabelName, assertObjectName } from './names.js';
+
+export interface ClusterRef {
+  name: string;
+  context?: string;
+  kubeconfig?: string;
+}
+
+/** In a pod with no kubeconfig given: in-cluster. Otherwise the file, then the context. */
+export function loadKubeConfig(ref: ClusterRef, env: NodeJS.ProcessEnv = process.env): KubeConfig {
+  const kc = new KubeConfig();
+  const inCluster = !ref.kubeconfig && !env.KUBECONFIG && !!env.KUBERNETES_SERVICE_HOST && existsSync('/var/run/secrets/kubernetes.io/serviceaccount/token');
+  if (inCluster) kc.loadFromCluster();
+  else if (ref.kubeconfig) kc.loadFromFile(ref.kubeconfig);
+  else kc.loadFromDefault();
+  if (ref.context) {
+    const names = kc.getContexts().map((c) => c.name);
+    if (!names.includes(ref.context)) {
+      throw new UsageError(`cluster ${ref.name}: kubeconfig has no context "${ref.context}" (it has: ${names.join(', ') || 'none'})`);
+    }
+    kc.setCurrentContext(ref.context);
+  }
+  return kc;
+}
+
+export interface Page<T> {
+  items: T[];
+  metadata?: { _continue?: string };
+}
+
+export interface ExecOptions {
+  stdout?: Writable;
+  stderr?: Writable;
+  stdin?: Readable;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+export const JSON_PATCH = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
+export const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+export class KubeClient {
+  readonly core: CoreV1Api;
+  readonly apps: AppsV1Api;
+  readonly custom: CustomObjectsApi;
+  readonly coordination: CoordinationV1Api;
+  private execApi: Exec;
+  private logApi: Log;
+  private metricsApi: Metrics;
+
+  constructor(
+    readonly name: string,
+    readonly kubeConfig: KubeConfig,
+    private timeoutMs = 30_000,
+  ) {
+    this.core = kubeConfig.makeApiClient(CoreV1Api);
+    this.apps = kubeConfig.makeApiClient(AppsV1Api);
+    this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
+    this.coordination = kubeConfig.makeApiClient(CoordinationV1Api);
+    this.execApi = new Exec(kubeConfig);
+    this.logApi = new Log(kubeConfig);
+    this.metricsApi = new Metrics(kubeConfig);
+  }
+
+  /** One API call, with this cluster's deadline and error wording. */
+  call<T>(call: KubeCall, work: () => Promise<T>): Promise<T> {
+    return withDeadline({ ...call, cluster: this.name }, this.timeoutMs, () => work());
+  }
+
+  /** Every item of a list, fetched a page at a time so memory stays flat however big the cluster. */
+  async *list<T>(call: KubeCall, fetchPage: (page: { limit: number; _continue?: string }) => Promise<Page<T>>, pageSize = 500): AsyncGenerator<T> {
+    let next: string | undefined;
+    do {
+      const page: Page<T> = await this.call(call, () => fetchPage({ limit: pageSize, _continue: next }));
+      yield* page.items;
+      next = page.metadata?._continue || undefined;
+    } while (next);
+  }
+
+  /**
+   * Runs argv (never a shell) in a container. Resolves with the exit code once the status
+   * channel has spoken; a stream cut before that, a timeout or an abort is an error.
+   */
+  async exec(namespace: string, pod: string, container: string, argv: readonly string[], opts: ExecOptions): Promise<number> {
+    assertLabelName(namespace, 'namespace');
+    assertObjectName(pod, 'pod');
+    assertLabelName(container, 'container');
+    if (argv.length === 0) throw new UsageError('exec needs a command');
+    const call: KubeCall = { verb: 'create pods/exec', resource: 'pods', namespace, name: pod, cluster: this.name };
+    if (opts.signal?.aborted) throw new KubeTimeoutError(`Aborted before it started: ${describeCall(call)}.`);
+    return new Promise<number>((resolve, reject) => {
+      let settled = false;
+      let socket: { close(): void; terminate?(): void } | undefined;
+      const finish = (fn: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', onAbort);
+        fn();
+      };
+      const stop = (err: Error) =>
+        finish(() => {
+          (socket?.terminate ?? socket?.close)?.call(socket);
+          reject(err);
+        });
+      const timer = setTimeout(() => stop(new KubeTimeoutError(`Timed out after ${Math.round(opts.timeoutMs / 1000)} s: ${argv[0]} in pod ${namespace}/${pod}.`)), opts.timeoutMs);
+      const onAbort = () => stop(new KubeTimeoutError(`Stopped: ${argv[0]} in pod ${namespace}/${pod} was aborted.`));
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      const onStatus = (status: V1Status) =>
+        finish(() => {
+          try {
+            resolve(exitCodeOf(status));
+          } catch (err) {
+            reject(err);
+          }
+        });
+      this.execApi
+        .exec(namespace, pod, container, [...argv], opts.stdout ?? null, opts.stderr ?? null, opts.stdin ?? null, false, onStatus)
+        .then((ws) => {
+          socket = ws;
+          if (settled) ws.close();
+          ws.on('close', () => stop(new Error(`The exec stream of ${argv[0]} in pod ${namespace}/${pod} closed before it reported an exit status.`)));
+          ws.on('error', (err) => stop(kubeError(err, call)));
+        })
+        .catch((err: unknown) => stop(kubeError(err, call)));
+    });
+  }
+
+  /** A container's log as lines, streamed: never the whole log in memory. */
+  async *logLines(namespace: string, pod: string, container: string, opts: { sinceSeconds?: number; tailLines?: number; signal?: AbortSignal } = {}): AsyncGenerator<string> {
+    assertLabelName(namespace, 'namespace');
+    assertObjectName(pod, 'pod');
+    assertLabelName(container, 'container');
+    const call: KubeCall = { verb: 'get pods/log', resource: 'pods', namespace, name: pod, cluster: this.name };
+    const sink = new PassThrough();
+    let failure: Error | undefined;
+    const abort = await this.call(call, () =>
+      this.logApi.log(namespace, pod, container, sink, (err: unknown) => {
+        if (err) failure = kubeError(err, call);
+        sink.end();
+      }, { sinceSeconds: opts.sinceSeconds, tailLines: opts.tailLines, follow: false }),
+    );
+    const onAbort = () => abort.abort();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      for await (const line of createInterface({ input: sink, crlfDelay: Infinity })) yield line;
+      if (failure) throw failure;
+    } finally {
+      opts.signal?.removeEventListener('abort', onAbort);
+      abort.abort();
+    }
+  }
+
+  nodeMetrics() {
+    return this.call({ verb: 'list', resource: 'nodes.metrics.k8s.io' }, () => this.metricsApi.getNodeMetrics());
+  }
+
+  podMetrics(namespace?: string) {
+    return this.call({ verb: 'list', resource: 'pods.metrics.k8s.io', namespace }, () => this.metricsApi.getPodMetrics(namespace));
+  }
+}
+
+/** The exit code in an exec status: Success is 0; NonZeroExitCode carries it in details.causes. */
+export function exitCodeOf(status: V1Status): number {
+  if (status.status === 'Success') return 0;
+  const cause = status.details?.causes?.find((c) => c.reason === 'ExitCode');
+  if (status.reason === 'NonZeroExitCode' && cause?.message) {
+    const code = Number.parseInt(cause.message, 10);
+    if (Number.isFinite(code)) return code;
+  }
+  throw new Error(status.message ?? `exec failed: ${status.reason ?? 'unknown reason'}`);
+}
