@@ -38,7 +38,16 @@ export interface CommandContext {
   signal: AbortSignal;
   /** Outside systems for the cluster chosen with --cluster (default: the first). */
   services: Services;
+  /** What the approved plan pinned (see Plan.pin); undefined outside an approved run. */
+  pin?: unknown;
 }
+
+/**
+ * A plan is the Report shown on the confirmation card. `pin` holds what the plan saw (a
+ * replica count, a resourceVersion) so the run can refuse if it changed before approval.
+ * It must be JSON.
+ */
+export type Plan = Report & { pin?: unknown };
 
 type AnyArgs = z.ZodObject<Record<string, z.ZodType>>;
 
@@ -51,7 +60,7 @@ export interface CommandDefinition<S extends AnyArgs> extends ArgSpec {
   risk: Risk;
   examples?: string[];
   /** What will change, shown on the confirmation card. Required unless risk is 'read'. */
-  plan?: (ctx: CommandContext, args: z.output<S>) => Promise<Report>;
+  plan?: (ctx: CommandContext, args: z.output<S>) => Promise<Plan>;
   run: (ctx: CommandContext, args: z.output<S>) => Promise<Report>;
 }
 
@@ -64,7 +73,7 @@ export interface Command extends ArgSpec {
   role: Role;
   risk: Risk;
   examples?: string[];
-  plan?: (ctx: CommandContext, args: unknown) => Promise<Report>;
+  plan?: (ctx: CommandContext, args: unknown) => Promise<Plan>;
   run: (ctx: CommandContext, args: unknown) => Promise<Report>;
 }
 

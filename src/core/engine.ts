@@ -8,7 +8,7 @@ import type { Config } from '../config/schema.js';
 import { parseArgs, tokenize } from './args.js';
 import type { Audit } from './audit.js';
 import type { Caller, Catalog, Command, CommandContext } from './command.js';
-import { ConfirmationError, NotFoundError, UsageError, UserFacingError, errorMessage } from './errors.js';
+import { ConfirmationError, NothingToDoError, NotFoundError, UsageError, UserFacingError, errorMessage } from './errors.js';
 import type { PendingAction, PendingActions } from './pending.js';
 import type { Rbac } from './rbac.js';
 import { redactText } from './redact.js';
@@ -196,7 +196,12 @@ export class CommandEngine {
       return { kind: 'report', report: report.report, command };
     }
 
-    const plan = await this.guarded(command, () => (command.plan as NonNullable<Command['plan']>)(ctx, parsed));
+    let pin: unknown;
+    const plan = await this.guarded(command, async () => {
+      const planned = await (command.plan as NonNullable<Command['plan']>)(ctx, parsed);
+      pin = planned.pin;
+      return planned;
+    });
     if ('error' in plan) {
       this.deps.audit.record({ ...audit, event: 'outcome', outcome: 'refused', detail: plan.error, durationMs: this.now() - started });
       return { kind: 'error', message: plan.error };
@@ -214,6 +219,7 @@ export class CommandEngine {
       threadTs: caller.threadTs,
       risk: command.risk,
       role: command.role,
+      pin,
     });
     this.deps.audit.record({ ...audit, event: 'confirm_requested', actionId: action.id });
     return { kind: 'confirm', action, plan: plan.report, command };
@@ -271,7 +277,7 @@ export class CommandEngine {
     const result = await this.guarded(command, async () => {
       const split = takeClusterFlag(action.words);
       const ctx = await this.context(caller, role, command, io, split.cluster);
-      return command.run(ctx, parseArgs(split.words, command.args, command));
+      return command.run({ ...ctx, pin: action.pin }, parseArgs(split.words, command.args, command));
     });
     const report: Report = 'error' in result ? { title: command.name, status: 'fail', summary: result.error } : result.report;
     await this.deps.pending.finish(action.id, report.status === 'fail' ? 'failed' : 'succeeded');
@@ -300,7 +306,7 @@ export class CommandEngine {
       return { report: redactReport(report) };
     } catch (err) {
       if (err instanceof UsageError) return { error: `${err.message}\nUsage: \`${err.usage ?? command.usage}\`` };
-      if (err instanceof NotFoundError || err instanceof ConfirmationError) return { error: redactText(err.message) };
+      if (err instanceof NotFoundError || err instanceof ConfirmationError || err instanceof NothingToDoError) return { error: redactText(err.message) };
       if (err instanceof UserFacingError) {
         return { report: { title: command.name, status: 'fail', summary: redactText(err.message) } };
       }
@@ -312,10 +318,11 @@ export class CommandEngine {
 }
 
 /** Every string a command returns is redacted before any surface sees it. */
-function redactReport(report: Report): Report {
+function redactReport(report: Report & { pin?: unknown }): Report {
   const r = (s: string) => redactText(s);
+  const { pin: _pin, ...shown } = report;
   return {
-    ...report,
+    ...shown,
     title: r(report.title),
     summary: report.summary === undefined ? undefined : r(report.summary),
     sections: report.sections?.map((s) => ({
@@ -326,6 +333,6 @@ function redactReport(report: Report): Report {
       rows: s.rows?.map((row) => row.map(r)),
       lines: s.lines?.map(r),
     })),
-    attachments: report.attachments?.map((a) => ({ ...a, content: r(a.content) })),
+    attachments: shown.attachments?.map((a) => ({ ...a, content: r(a.content) })),
   };
 }

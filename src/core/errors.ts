@@ -31,6 +31,11 @@ export class UnreachableError extends UserFacingError {
   override name = 'UnreachableError';
 }
 
+/** The request is valid but would change nothing (already at 5 workers). */
+export class NothingToDoError extends UserFacingError {
+  override name = 'NothingToDoError';
+}
+
 /** A confirmation that can no longer be acted on. */
 export class ConfirmationError extends UserFacingError {
   override name = 'ConfirmationError';

@@ -21,6 +21,8 @@ export interface PendingAction {
   createdAt: number;
   expiresAt: number;
   state: PendingState;
+  /** What the plan pinned, handed to the run. */
+  pin?: unknown;
   /** Where the confirmation card was posted, once it was. */
   card?: { channel: string; ts: string };
   decidedBy?: string;

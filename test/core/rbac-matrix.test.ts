@@ -39,8 +39,9 @@ describe('RBAC matrix', async () => {
     const outcome = await engine.invoke(slackCaller(USERS[user], CHANNELS[channel]), `${command.name} ${example}`, noIO());
     const events = log.audit().slice(before).map((l) => l.event);
     if (expected) {
-      expect(outcome.kind, outcome.kind === 'error' ? outcome.message : '').not.toBe('error');
-      expect(events).toContain('invoke');
+      // Allowed: it got past RBAC (commands that need a cluster then say none is configured).
+      expect(events, outcome.kind === 'error' ? outcome.message : '').toContain('invoke');
+      expect(events).not.toContain('deny');
     } else {
       expect(outcome.kind).toBe('error');
       expect(events).toEqual(['deny']);
