@@ -4,9 +4,11 @@ import { pino } from 'pino';
 import { commands } from '../commands/index.js';
 import { runCli, terminalConfirm } from './cli/run.js';
 import { ConfigError, loadConfigFile, loadEnv } from './config/load.js';
+import type { CommandEngine } from './core/engine.js';
 import { createLogger } from './core/log.js';
 import { createSlackBot } from './slack/app.js';
-import { buildEngine } from './wiring.js';
+import { configuredClusters } from './kube/directory.js';
+import { buildEngine, stateStore } from './wiring.js';
 
 /** What `serve` says when Slack credentials are missing: exactly what to set. */
 export function missingCredentials(env: NodeJS.ProcessEnv): string | undefined {
@@ -33,13 +35,20 @@ async function serve(): Promise<number> {
   const env = loadEnv();
   const config = await loadConfigFile(env.VLINDERS_OPS_CONFIG);
   const log = createLogger(config.log.level);
+  const services = configuredClusters(config.clusters);
+  const store = stateStore(config, services);
+  let engine: CommandEngine | undefined;
   const bot = createSlackBot({
     config,
     log,
     credentials: { botToken: env.SLACK_BOT_TOKEN as string, appToken: env.SLACK_APP_TOKEN, signingSecret: env.SLACK_SIGNING_SECRET, apiUrl: env.SLACK_API_URL },
-    makeEngine: (hooks) => buildEngine({ config, commands, log, groupMembers: hooks.groupMembers, auditMirror: hooks.auditMirror }),
+    makeEngine: (hooks) => (engine = buildEngine({ config, commands, log, services, store, groupMembers: hooks.groupMembers, auditMirror: hooks.auditMirror })),
   });
   await bot.start();
+  const sweeper = setInterval(() => {
+    engine?.sweepExpired().catch((err: unknown) => log.warn({ err }, 'could not sweep expired confirmations'));
+  }, 10 * 60_000);
+  sweeper.unref();
   log.info({ mode: bot.mode, port: bot.port() }, 'vlinders-ops is running');
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
@@ -47,6 +56,7 @@ async function serve(): Promise<number> {
     process.once('SIGINT', stop);
   });
   log.info('shutting down');
+  clearInterval(sweeper);
   await bot.stop();
   return 0;
 }

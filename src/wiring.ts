@@ -11,6 +11,7 @@ import { MemoryStore, type Store } from './core/store.js';
 import type { Config } from './config/schema.js';
 import type { ServiceDirectory } from './core/services.js';
 import { configuredClusters } from './kube/directory.js';
+import { ConfigMapStore } from './kube/store.js';
 
 export interface EngineOptions {
   config: Config;
@@ -27,6 +28,15 @@ export interface EngineOptions {
   now?: () => number;
 }
 
+/**
+ * Where pending actions live: ConfigMaps in the bot's namespace on the first cluster when
+ * one is configured (shared by replicas, kept across restarts), memory otherwise.
+ */
+export function stateStore(config: Config, services: ServiceDirectory): Store {
+  if (config.clusters.length === 0) return new MemoryStore();
+  return new ConfigMapStore(services.forCluster(undefined).kube(), config.store.namespace);
+}
+
 export function buildEngine(opts: EngineOptions): CommandEngine {
   const now = opts.now ?? Date.now;
   const rbacConfig = opts.rbac ?? opts.config.rbac;
@@ -39,9 +49,9 @@ export function buildEngine(opts: EngineOptions): CommandEngine {
     }
   };
   const rbac = new Rbac(rbacConfig, new GroupResolver(fetchMembers, rbacConfig.groupCacheSeconds * 1000, now));
+  const services = opts.services ?? configuredClusters(opts.config.clusters);
   const pending = new PendingActions(opts.store ?? new MemoryStore(), opts.config.confirmations.ttlMinutes * 60_000, now);
   const audit = new Audit(opts.log.child({ component: 'audit' }), opts.auditMirror);
-  const services = opts.services ?? configuredClusters(opts.config.clusters);
   return new CommandEngine({ commands: opts.commands, services, rbac, pending, audit, config: opts.config, log: opts.log, now });
 }
 

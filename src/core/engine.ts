@@ -225,6 +225,11 @@ export class CommandEngine {
     return { kind: 'confirm', action, plan: plan.report, command };
   }
 
+  /** Drops pending actions long past their expiry, so the store doesn't grow. */
+  sweepExpired(): Promise<number> {
+    return this.deps.pending.sweep();
+  }
+
   /** Remembers where the confirmation card was posted, for later updates. */
   async attachCard(actionId: string, card: { channel: string; ts: string }): Promise<void> {
     await this.deps.pending.attachCard(actionId, card);
