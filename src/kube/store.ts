@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import type { Store, StoreEntry } from '../core/store.js';
 import type { KubeClient } from './client.js';
-import { kubeError, type KubeCall } from './errors.js';
+import type { KubeCall } from './errors.js';
 
 export const MANAGED_BY = 'app.kubernetes.io/managed-by';
 const KIND_LABEL = 'vlinders-ops/kind';
@@ -29,15 +29,17 @@ export class ConfigMapStore implements Store {
     return { verb, resource: 'configmaps', namespace: this.namespace, name, cluster: this.client.name };
   }
 
-  /** Raw client call: the 404/409 answers are part of the store's contract, not errors. */
-  private async raw<T>(call: KubeCall, work: () => Promise<T>): Promise<T | { status: number }> {
-    try {
-      return await work();
-    } catch (err) {
-      const code = codeOf(err);
-      if (code === 404 || code === 409) return { status: code };
-      throw kubeError(err, call);
-    }
+  /** A call with the cluster's deadline, where 404 and 409 are answers (the store's contract), not errors. */
+  private raw<T>(call: KubeCall, work: () => Promise<T>): Promise<T | { status: number }> {
+    return this.client.call(call, async () => {
+      try {
+        return await work();
+      } catch (err) {
+        const code = codeOf(err);
+        if (code === 404 || code === 409) return { status: code };
+        throw err;
+      }
+    });
   }
 
   async create<T>(kind: string, key: string, value: T): Promise<boolean> {

@@ -1,0 +1,10 @@
+// A KubeClient on the kube-apiserver emulator, as the product would make it from a kubeconfig.
+import { KubeConfig } from '@kubernetes/client-node';
+import { KubeClient } from '../../src/kube/client.js';
+import type { KubeApiEmulator } from '../../src/sandbox/kube/index.js';
+
+export function clientFor(emu: KubeApiEmulator, name = 'test', timeoutMs = 5_000): KubeClient {
+  const kc = new KubeConfig();
+  kc.loadFromString(emu.kubeconfig());
+  return new KubeClient(name, kc, timeoutMs);
+}
