@@ -7,7 +7,7 @@ import { summariseGpus } from '../src/gpu/gpu-summary.js';
 import { probeGpuPods } from '../src/gpu/probe-pods.js';
 import { resolveRayCluster } from '../src/ray/raycluster.js';
 
-const fmt = (n: number | undefined, unit = '') => (n === undefined ? 'n/a' : `${Math.round(n * 10) / 10}${unit}`);
+const fmt = (n: number | undefined, unit = '') => (n === undefined ? 'n/a' : `${Math.round(n * 100) / 100}${unit}`);
 
 export default defineCommand({
   name: 'gpu',

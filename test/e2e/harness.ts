@@ -3,6 +3,9 @@
 import { commands } from '../../commands/index.js';
 import { createLogger } from '../../src/core/log.js';
 import type { Config } from '../../src/config/schema.js';
+import type { ServiceDirectory } from '../../src/core/services.js';
+import type { Store } from '../../src/core/store.js';
+import { fixedClusters } from '../../src/kube/directory.js';
 import { SlackWorkspaceEmulator, type SignOpts } from '../../src/sandbox/slack/index.js';
 import { createSlackBot } from '../../src/slack/app.js';
 import { buildEngine } from '../../src/wiring.js';
@@ -14,11 +17,18 @@ export interface BotHarnessOptions {
   mode?: 'http' | 'socket';
   config?: Config;
   now?: () => number;
+  /** Kubernetes clusters (default: none configured). */
+  services?: ServiceDirectory;
+  /** Where confirmations live (default: memory). */
+  store?: Store;
+  /** Reuse a running workspace emulator (a bot restart). */
+  emu?: SlackWorkspaceEmulator;
 }
 
 export async function startBot(opts: BotHarnessOptions = {}) {
   const mode = opts.mode ?? 'http';
-  const emu = await SlackWorkspaceEmulator.start();
+  const ownEmu = !opts.emu;
+  const emu = opts.emu ?? (await SlackWorkspaceEmulator.start());
   emu.addUserGroup(SRE_GROUP, [USERS.groupMember]);
   const { stream, captured } = captureLog();
   const log = createLogger('info', stream);
@@ -34,7 +44,16 @@ export async function startBot(opts: BotHarnessOptions = {}) {
       ...(mode === 'socket' ? { appToken: emu.appToken } : { signingSecret: emu.signingSecret }),
     },
     makeEngine: (hooks) =>
-      buildEngine({ config, commands: [...commands, ...testCommands(runLog)], log, now: opts.now, groupMembers: hooks.groupMembers, auditMirror: hooks.auditMirror }),
+      buildEngine({
+        config,
+        commands: [...commands, ...testCommands(runLog)],
+        log,
+        now: opts.now,
+        services: opts.services ?? fixedClusters([]),
+        store: opts.store,
+        groupMembers: hooks.groupMembers,
+        auditMirror: hooks.auditMirror,
+      }),
   });
   await bot.start();
   if (mode === 'socket') await emu.socketConnected();
@@ -74,7 +93,7 @@ export async function startBot(opts: BotHarnessOptions = {}) {
       await bot.stop();
       // The socket client would reconnect to a vanishing emulator and retry for minutes.
       if (mode === 'socket') await emu.waitFor(() => emu.socketConnections === 0);
-      await emu.close();
+      if (ownEmu) await emu.close();
     },
   };
 }

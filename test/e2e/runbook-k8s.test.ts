@@ -1,0 +1,228 @@
+// Slack emulator → real Bolt → commands → kube-apiserver emulator with a seeded Vlinders
+// cluster (KubeRay controller running, nvidia-smi answering from real captures).
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigMapStore } from '../../src/kube/store.js';
+import { vlindersExec } from '../../src/sandbox/kube/world/index.js';
+import type { RecordedMessage } from '../../src/sandbox/slack/index.js';
+import { CHANNELS, USERS } from '../fixtures/world.js';
+import { clusterConfig, startCluster } from './cluster.js';
+import { blocksText, startBot } from './harness.js';
+
+const closers: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+});
+
+async function setup(world: Parameters<typeof startCluster>[0], config = clusterConfig()) {
+  const cluster = await startCluster(world);
+  closers.push(() => cluster.close());
+  const bot = await startBot({ config, services: cluster.services });
+  closers.push(() => bot.close());
+  return { cluster, bot };
+}
+
+/** The report a read command posted in a channel: its whole rendered text. */
+async function reportIn(bot: Awaited<ReturnType<typeof startBot>>, channel: string, title: string, timeoutMs = 8000): Promise<string> {
+  const message = await bot.emu.waitFor(() => bot.emu.messages.find((m) => m.channel === channel && blocksText(m.blocks).includes(title)), timeoutMs);
+  return blocksText(message.blocks);
+}
+
+describe('status', () => {
+  it('on a broken cluster names every broken thing, and nothing healthy', async () => {
+    const { cluster, bot } = await setup({ notReadyGpuNode: true, crashLoopApiPod: true, pendingPod: true, unboundPvc: true });
+    await bot.slash(USERS.viewer, CHANNELS.general, 'status');
+    const text = await reportIn(bot, CHANNELS.general, 'need attention');
+    const broken = cluster.world.cluster.broken;
+    for (const name of [broken.notReadyNode, broken.crashLoopPod, broken.pendingPod, broken.unboundPvc]) {
+      expect(name, 'the world seeded it').toBeTruthy();
+      expect(text).toContain(name as string);
+    }
+    expect(text).toContain('NotReady');
+    expect(text).toContain('CrashLoopBackOff');
+    expect(text).toContain('Insufficient nvidia.com/gpu');
+    expect(text).toContain('not Bound');
+    // Nothing healthy is listed as needing attention.
+    const attention = text.slice(text.indexOf('Needs attention'), text.indexOf('Checked'));
+    for (const healthy of [...cluster.world.cluster.apiPods.filter((p) => p !== broken.crashLoopPod), cluster.world.cluster.ray.head, ...cluster.world.cluster.ray.workers]) {
+      expect(attention).not.toContain(healthy);
+    }
+    for (const node of cluster.world.cluster.nodes.cpu) expect(attention).not.toContain(node);
+  });
+
+  it('on a healthy cluster says so', async () => {
+    const { bot } = await setup({});
+    await bot.slash(USERS.viewer, CHANNELS.general, 'status');
+    const text = await reportIn(bot, CHANNELS.general, 'All healthy');
+    expect(text).toContain('✅ status');
+    expect(text).toContain('gpu-workers 3/3 ready');
+  });
+
+  it('an unknown --cluster is a clear usage error', async () => {
+    const { bot } = await setup({});
+    await bot.slash(USERS.viewer, CHANNELS.general, 'status --cluster prod');
+    const e = await bot.emu.waitFor(() => bot.emu.ephemerals[0]);
+    expect(e.text).toContain('unknown cluster "prod"; configured: test');
+  });
+});
+
+describe('scale-gpu', () => {
+  async function approve(bot: Awaited<ReturnType<typeof startBot>>, text: string) {
+    await bot.slash(USERS.operator, CHANNELS.ops, text);
+    const card = await bot.card(CHANNELS.ops);
+    await bot.click(USERS.operator, CHANNELS.ops, card.message.ts, 'vlinders_approve', card.id);
+    return card;
+  }
+  const finished = (m: RecordedMessage) => /Done|warnings|Failed/.test(m.text);
+
+  it('5 from 3, once approved, leaves 5 replicas and ends ✅ when 5 workers are Ready', async () => {
+    // Slow enough that progress (updated at most once a second) shows the way up.
+    const { cluster, bot } = await setup({ gpuNodes: 6, workers: 3, readyDelayMs: 1500 });
+    const card = await approve(bot, 'scale-gpu 5');
+    expect(blocksText(card.message.blocks)).toContain('3 → 5');
+    expect(blocksText(card.message.blocks)).toContain('GPUs free');
+    const done = await bot.emu.waitFor(() => (finished(card.message) ? card.message : undefined), 15_000);
+    expect(done.text).toMatch(/^✅ Done/);
+    const rc = cluster.kube.get('ray.io/v1', 'RayCluster', 'vlinders-inference', 'vlinders-ray-cluster');
+    expect((rc?.spec as { workerGroupSpecs: Array<{ replicas: number }> }).workerGroupSpecs[0]?.replicas).toBe(5);
+    const thread = bot.emu.threadOf(CHANNELS.ops, card.message.ts).map((m) => [m.text, ...m.updates.map((u) => u.text)].join('\n')).join('\n');
+    expect(thread).toContain('5/5 workers Ready');
+    expect(thread).toContain('3/5 workers Ready');
+  });
+
+  it('with too few GPUs it warns in the plan, ends ⚠️ and names the Pending pods', async () => {
+    const { bot } = await setup({ gpuNodes: 4, workers: 3, readyDelayMs: 100 }, clusterConfig({ scaleTimeoutSeconds: 5 }));
+    const card = await approve(bot, 'scale-gpu 6');
+    expect(blocksText(card.message.blocks)).toContain('will stay Pending');
+    const done = await bot.emu.waitFor(() => (finished(card.message) ? card.message : undefined), 15_000);
+    expect(done.text).toMatch(/^⚠️/);
+    const report = bot.emu.threadOf(CHANNELS.ops, card.message.ts).map((m) => blocksText(m.blocks)).join('\n');
+    expect(report).toContain('Pending workers');
+    expect(report).toContain('Insufficient nvidia.com/gpu');
+    expect(report).toMatch(/vlinders-ray-cluster-gpu-workers-worker-[a-z0-9]{5}/);
+  });
+
+  it('a concurrent edit after the plan makes it fail cleanly, changing nothing', async () => {
+    const { cluster, bot } = await setup({ gpuNodes: 6, workers: 3 });
+    await bot.slash(USERS.operator, CHANNELS.ops, 'scale-gpu 5');
+    const card = await bot.card(CHANNELS.ops);
+    // Someone else scales to 4 with kubectl before the Approve click.
+    const rc = cluster.kube.get('ray.io/v1', 'RayCluster', 'vlinders-inference', 'vlinders-ray-cluster');
+    if (!rc) throw new Error('no raycluster');
+    (rc.spec as { workerGroupSpecs: Array<{ replicas: number }> }).workerGroupSpecs[0]!.replicas = 4;
+    cluster.kube.replace(rc);
+    await bot.click(USERS.operator, CHANNELS.ops, card.message.ts, 'vlinders_approve', card.id);
+    const done = await bot.emu.waitFor(() => (finished(card.message) ? card.message : undefined), 10_000);
+    expect(done.text).toMatch(/^❌ Failed/);
+    const report = bot.emu.threadOf(CHANNELS.ops, card.message.ts).map((m) => blocksText(m.blocks)).join('\n');
+    expect(report).toContain('changed after the plan was shown');
+    const after = cluster.kube.get('ray.io/v1', 'RayCluster', 'vlinders-inference', 'vlinders-ray-cluster');
+    expect((after?.spec as { workerGroupSpecs: Array<{ replicas: number }> }).workerGroupSpecs[0]?.replicas).toBe(4);
+  });
+
+  it('an edit racing the patch itself is refused by the JSON patch test op', async () => {
+    const { cluster, bot } = await setup({ gpuNodes: 6, workers: 3 });
+    await bot.slash(USERS.operator, CHANNELS.ops, 'scale-gpu 5');
+    const card = await bot.card(CHANNELS.ops);
+    cluster.kube.failNext({ method: 'PATCH', path: /rayclusters/ }, { status: 422, reason: 'Invalid', message: 'the server rejected our request due to an error in our request' });
+    await bot.click(USERS.operator, CHANNELS.ops, card.message.ts, 'vlinders_approve', card.id);
+    const done = await bot.emu.waitFor(() => (finished(card.message) ? card.message : undefined), 10_000);
+    expect(done.text).toMatch(/^❌ Failed/);
+    const report = bot.emu.threadOf(CHANNELS.ops, card.message.ts).map((m) => blocksText(m.blocks)).join('\n');
+    expect(report).toContain('The API refused to patch rayclusters.ray.io/vlinders-ray-cluster');
+  });
+
+  it('a viewer is denied; out of range is refused with what to do instead', async () => {
+    const { bot } = await setup({ workers: 3, maxWorkers: 8 });
+    await bot.slash(USERS.viewer, CHANNELS.ops, 'scale-gpu 5');
+    await bot.slash(USERS.operator, CHANNELS.ops, 'scale-gpu 12');
+    await bot.slash(USERS.operator, CHANNELS.ops, 'scale-gpu 3');
+    const texts = await bot.emu.waitFor(() => (bot.emu.ephemerals.length >= 3 ? bot.emu.ephemerals.map((e) => e.text) : undefined));
+    expect(texts).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('`scale-gpu` needs the operator role; you are viewer here.'),
+        expect.stringContaining("12 is outside gpu-workers's range [1, 8]"),
+        expect.stringContaining('already has 3 workers; nothing to change'),
+      ]),
+    );
+    expect(bot.emu.messages).toHaveLength(0);
+  });
+
+  it('after a restart, a confirmation can still be approved: the store kept it', async () => {
+    const cluster = await startCluster({ gpuNodes: 6, workers: 3, readyDelayMs: 100 });
+    closers.push(() => cluster.close());
+    cluster.kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'vlinders-ops' } });
+    const config = clusterConfig();
+    const first = await startBot({ config, services: cluster.services, store: new ConfigMapStore(cluster.client, 'vlinders-ops') });
+    await first.slash(USERS.operator, CHANNELS.ops, 'scale-gpu 4');
+    const card = await first.card(CHANNELS.ops);
+    // stop() lets acked work finish, so the card is recorded before the process goes.
+    await first.bot.stop();
+    expect(cluster.kube.list('v1', 'ConfigMap', 'vlinders-ops').length).toBeGreaterThan(0);
+    // A new process: new engine, new store client, same cluster and workspace.
+    const second = await startBot({ config, services: cluster.services, store: new ConfigMapStore(cluster.client, 'vlinders-ops'), emu: first.emu });
+    closers.push(async () => {
+      await second.close();
+      await first.emu.close();
+    });
+    await second.click(USERS.operator, CHANNELS.ops, card.message.ts, 'vlinders_approve', card.id);
+    const done = await second.emu.waitFor(() => (finished(card.message) ? card.message : undefined), 15_000);
+    expect(done.text).toMatch(/^✅ Done/);
+  });
+});
+
+describe('gpu', () => {
+  // blocksText is JSON, where a line break is the two characters \\n.
+  const lineOf = (text: string, node: string) => text.split('\\n').find((l) => l.includes(node)) ?? '';
+
+  it('on 4 workers backed by the H100, H200 and MIG captures gives their figures', async () => {
+    const { cluster, bot } = await setup({ gpuNodes: 4, workers: 4, gpuModels: ['h100', 'h200', 'mig', 'h100'] });
+    await bot.slash(USERS.viewer, CHANNELS.general, 'gpu');
+    const text = await reportIn(bot, CHANNELS.general, 'mean utilization');
+    const [h100, h200, mig, h100b] = cluster.world.cluster.nodes.gpu as [string, string, string, string];
+    expect(text).toContain('4 GPUs in 4/4 pods');
+    for (const node of [h100, h100b]) {
+      const row = lineOf(text, node);
+      expect(row).toContain('NVIDIA H100 80GB HBM3');
+      expect(row).toContain('100 %');
+      expect(row).toContain('19818/81559');
+      expect(row).toContain('59°C');
+      expect(row).toContain('631.95/700');
+      expect(row).toContain('gpu_burn(15690MiB)');
+    }
+    const h200row = lineOf(text, h200);
+    expect(h200row).toContain('NVIDIA H200');
+    expect(h200row).toContain('32362/143771');
+    expect(h200row).toContain('52°C');
+    expect(h200row).toContain('627.4/');
+    expect(h200row).toContain('gpu_burn(28234MiB)');
+    const migRow = lineOf(text, mig);
+    expect(migRow).toContain('MIG');
+    expect(migRow).toContain('11125/81559');
+    expect(migRow).toContain('433.78/');
+    expect(migRow).toContain('gpu_burn(7484MiB)');
+  });
+
+  it('a worker whose exec hangs is marked after the timeout, and the rest still arrive', async () => {
+    const { cluster, bot } = await setup(
+      { gpuNodes: 3, workers: 3 },
+      clusterConfig({ execTimeoutSeconds: 1 }),
+    );
+    const hung = cluster.world.cluster.ray.workers[1] as string;
+    cluster.kube.setHooks({ ...cluster.world.hooks, exec: vlindersExec({ state: cluster.kube, rules: [{ pod: hung, hang: true }] }) });
+    await bot.slash(USERS.viewer, CHANNELS.general, 'gpu');
+    const text = await reportIn(bot, CHANNELS.general, 'mean utilization', 10_000);
+    expect(text).toContain('2 GPUs in 2/3 pods');
+    expect(text).toContain(hung);
+    expect(text).toMatch(/timed out|Timed out/);
+  });
+
+  it('a worker printing "No devices were found" is marked', async () => {
+    const { cluster, bot } = await setup({ gpuNodes: 3, workers: 3 });
+    const broken = cluster.world.cluster.ray.workers[0] as string;
+    cluster.kube.setHooks({ ...cluster.world.hooks, exec: vlindersExec({ state: cluster.kube, rules: [{ pod: broken, error: 'no-devices' }] }) });
+    await bot.slash(USERS.viewer, CHANNELS.general, 'gpu');
+    const text = await reportIn(bot, CHANNELS.general, 'mean utilization');
+    expect(text).toContain('2 GPUs in 2/3 pods');
+    expect(lineOf(text.slice(text.indexOf('Needs attention')), broken)).toMatch(/No devices were found|no GPU/i);
+  });
+});
