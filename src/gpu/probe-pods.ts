@@ -1,6 +1,7 @@
 // Runs nvidia-smi in GPU pods through Kubernetes exec (argv only) and reads the answers:
 // every pod in parallel up to a bound, each with its own deadline, so one hung pod costs
 // its timeout and nothing more.
+import { getMaxListeners, setMaxListeners } from 'node:events';
 import { Writable } from 'node:stream';
 import type { V1Pod } from '@kubernetes/client-node';
 import { mapLimit } from '../core/concurrency.js';
@@ -50,6 +51,8 @@ export interface ProbeOptions {
 }
 
 export async function probeGpuPods(kube: KubeClient, pods: readonly V1Pod[], opts: ProbeOptions): Promise<PodReading[]> {
+  // Every exec in flight listens for the abort: up to two per pod at the concurrency bound.
+  setMaxListeners(Math.max(getMaxListeners(opts.signal), opts.concurrency * 2 + 10), opts.signal);
   return mapLimit(pods, opts.concurrency, async (pod) => {
     const name = pod.metadata?.name ?? '?';
     const node = pod.spec?.nodeName ?? '?';
