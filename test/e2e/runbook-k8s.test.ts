@@ -147,6 +147,26 @@ describe('scale-gpu', () => {
     expect(bot.emu.messages).toHaveLength(0);
   });
 
+  it('a cluster owned by a RayService: the active RayCluster is patched, not the RayService', async () => {
+    const config = clusterConfig();
+    config.ray.service = 'vlinders-llm';
+    const { cluster, bot } = await setup({ gpuNodes: 6, workers: 3, rayService: true, rayClusterName: 'vlinders-llm-x7k2p', readyDelayMs: 100 }, config);
+    const card = await approve(bot, 'scale-gpu 4');
+    expect(blocksText(card.message.blocks)).toContain('active cluster of RayService vlinders-llm');
+    await bot.emu.waitFor(() => (finished(card.message) ? card.message : undefined), 15_000);
+    const rc = cluster.kube.get('ray.io/v1', 'RayCluster', 'vlinders-inference', 'vlinders-llm-x7k2p');
+    expect((rc?.spec as { workerGroupSpecs: Array<{ replicas: number }> }).workerGroupSpecs[0]?.replicas).toBe(4);
+    const svc = cluster.kube.get('ray.io/v1', 'RayService', 'vlinders-inference', 'vlinders-llm');
+    expect(JSON.stringify(svc?.spec)).not.toContain('"replicas":4');
+  });
+
+  it('warns in the plan when the in-tree autoscaler owns replicas', async () => {
+    const { bot } = await setup({ gpuNodes: 6, workers: 3, enableInTreeAutoscaling: true });
+    await bot.slash(USERS.operator, CHANNELS.ops, 'scale-gpu 4');
+    const card = await bot.card(CHANNELS.ops);
+    expect(blocksText(card.message.blocks)).toContain('autoscaler (enableInTreeAutoscaling) owns replicas');
+  });
+
   it('after a restart, a confirmation can still be approved: the store kept it', async () => {
     const cluster = await startCluster({ gpuNodes: 6, workers: 3, readyDelayMs: 100 });
     closers.push(() => cluster.close());
@@ -214,6 +234,14 @@ describe('gpu', () => {
     expect(text).toContain('2 GPUs in 2/3 pods');
     expect(text).toContain(hung);
     expect(text).toMatch(/timed out|Timed out/);
+  });
+
+  it('an unknown pod is a clear message naming it', async () => {
+    const { bot } = await setup({ gpuNodes: 2, workers: 2 });
+    await bot.slash(USERS.viewer, CHANNELS.general, 'gpu --pod no-such-worker');
+    await bot.slash(USERS.viewer, CHANNELS.general, 'gpu --pod "bad name;rm"');
+    const texts = await bot.emu.waitFor(() => (bot.emu.ephemerals.length >= 2 ? bot.emu.ephemerals.map((e) => e.text) : undefined));
+    expect(texts).toEqual(expect.arrayContaining([expect.stringContaining('No running Ray worker pod "no-such-worker"'), expect.stringContaining('--pod: expected a pod name')]));
   });
 
   it('a worker printing "No devices were found" is marked', async () => {

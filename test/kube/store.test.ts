@@ -90,3 +90,21 @@ describe('LeaderElector', () => {
     expect(await a.tryOnce()).toBe(false);
   });
 });
+
+describe('API errors', () => {
+  it('a 404 names the object', async () => {
+    const kube = clientFor(emu);
+    await expect(
+      kube.call({ verb: 'get', resource: 'rayclusters.ray.io', namespace: 'vlinders-inference', name: 'nope' }, () =>
+        kube.custom.getNamespacedCustomObject({ group: 'ray.io', version: 'v1', namespace: 'vlinders-inference', plural: 'rayclusters', name: 'nope' }),
+      ),
+    ).rejects.toThrow('rayclusters "nope" not found in namespace vlinders-inference on cluster test.');
+  });
+
+  it('an unreachable API says which call failed', async () => {
+    const gone = await KubeApiEmulator.start();
+    const kube = clientFor(gone);
+    await gone.close();
+    await expect(kube.call({ verb: 'list', resource: 'nodes' }, () => kube.core.listNode())).rejects.toThrow(/The Kubernetes API is unreachable for list nodes on cluster test/);
+  });
+});
