@@ -37,6 +37,12 @@ export class SlackPoster {
     return firstTs;
   }
 
+  /** Replaces a message with a Report, in place (an incident's root message). Its first message's worth. */
+  async updateReport(channel: string, ts: string, report: Report): Promise<void> {
+    const first = renderReport(report, { maxMessages: 1 }).messages[0];
+    if (first) await this.client.chat.update({ channel, ts, text: first.text, blocks: first.blocks });
+  }
+
   /** A Report only the user sees. Ephemeral messages can't carry files, so long ones are split. */
   async ephemeralReport(where: Where, user: string, report: Report): Promise<void> {
     const rendered = renderReport(report, { maxMessages: 20 });
