@@ -71,6 +71,17 @@ export const configSchema = z
       })
       .strict()
       .default({ execTimeoutSeconds: 15, concurrency: 16, utilizationTargetPercent: 85, memoryHighPercent: 95, temperatureHighCelsius: 85 }),
+    /** Alertmanager alerts (POST /alertmanager, token in ALERTMANAGER_TOKEN) open incident threads here. */
+    alerts: z
+      .object({
+        channel: slackChannelId.optional(),
+        /** alertname → a read command run and posted in the thread; {{label}} takes the alert's label. */
+        diagnoses: z.record(z.string(), z.string().min(1)).default({}),
+        /** alertname → the runbook's remedy, offered as a button that goes through confirmation. */
+        remedies: z.record(z.string(), z.string().min(1)).default({}),
+      })
+      .strict()
+      .default({ diagnoses: {}, remedies: {} }),
     /** Upper bounds every change is held to. */
     limits: z
       .object({ maxGpuWorkers: z.number().int().min(0).max(1000).default(16) })
@@ -142,6 +153,8 @@ export const envSchema = z.object({
   SLACK_SIGNING_SECRET: z.string().min(1).optional(),
   SLACK_APP_TOKEN: z.string().startsWith('xapp-', 'expected an app-level token starting with xapp-').optional(),
   SLACK_API_URL: z.url().optional(),
+  /** The bearer token Alertmanager's webhook config sends (http_config.authorization). */
+  ALERTMANAGER_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
   VLINDERS_OPS_CONFIG: z.string().default('./vlinders-ops.yaml'),
 });
 

@@ -10,7 +10,7 @@ import type { Audit } from './audit.js';
 import type { Caller, Catalog, Command, CommandContext } from './command.js';
 import { ConfirmationError, NothingToDoError, NotFoundError, UsageError, UserFacingError, errorMessage } from './errors.js';
 import type { PendingAction, PendingActions } from './pending.js';
-import type { Rbac } from './rbac.js';
+import type { Decision, Rbac } from './rbac.js';
 import { redactText } from './redact.js';
 import type { Report } from './report.js';
 import type { ServiceDirectory } from './services.js';
@@ -80,6 +80,9 @@ export interface EngineDeps {
   now?: () => number;
 }
 
+const SUGGESTION = 'suggestion';
+const SUGGESTION_TTL_MS = 24 * 60 * 60 * 1000;
+
 const REFUSALS: Record<'unknown' | 'expired' | 'handled', string> = {
   unknown: 'This confirmation is unknown here: it may have been cleaned up. Run the command again.',
   expired: 'This confirmation has expired. Run the command again to get a fresh one.',
@@ -111,7 +114,7 @@ export class CommandEngine {
     return byOne ? { command: byOne, rest: words.slice(1) } : undefined;
   }
 
-  private suggest(words: string[]): string {
+  private nearestName(words: string[]): string {
     const names = [...this.byName.keys()];
     const typed = words.slice(0, 2).join(' ');
     const first = words[0] ?? '';
@@ -143,7 +146,11 @@ export class CommandEngine {
   }
 
   /** Flow 1: parse, authorize, then run a read command or plan a change. */
-  async invoke(caller: Caller, input: string | readonly string[], io: RunIO): Promise<InvokeOutcome> {
+  /**
+   * `system`: the bot acting on its own (a diagnosis attached to an alert). It has no RBAC
+   * binding, so it may run read commands only; it is audited under the caller's id.
+   */
+  async invoke(caller: Caller, input: string | readonly string[], io: RunIO, opts: { system?: boolean } = {}): Promise<InvokeOutcome> {
     const text = typeof input === 'string' ? input : input.join(' ');
     const started = this.now();
     const base = { user: caller.userId, channel: caller.channelId, surface: caller.surface } as const;
@@ -161,7 +168,7 @@ export class CommandEngine {
     if (!resolved) {
       const name = words[0] ?? '';
       this.deps.audit.record({ ...base, event: 'usage_error', args, detail: `unknown command ${name}` });
-      return { kind: 'error', message: `Unknown command \`${name}\`.${this.suggest(words)} Try \`help\`.` };
+      return { kind: 'error', message: `Unknown command \`${name}\`.${this.nearestName(words)} Try \`help\`.` };
     }
     const { command, rest } = resolved;
     const audit = { ...base, command: command.name, args: redactText(rest.join(' ')) };
@@ -178,7 +185,11 @@ export class CommandEngine {
       return { kind: 'error', message: `${errorMessage(err)}\nUsage: \`${command.usage}\`` };
     }
 
-    const decision = await this.deps.rbac.authorize(caller.userId, caller.channelId, command);
+    const decision: Decision = opts.system
+      ? command.risk === 'read'
+        ? { allowed: true, role: 'viewer' }
+        : { allowed: false, reason: `\`${command.name}\` changes the platform: it never runs automatically; offer it as a button instead.` }
+      : await this.deps.rbac.authorize(caller.userId, caller.channelId, command);
     if (!decision.allowed) {
       this.deps.audit.record({ ...audit, event: 'deny', detail: decision.reason });
       return { kind: 'error', message: decision.reason };
@@ -223,6 +234,26 @@ export class CommandEngine {
     });
     this.deps.audit.record({ ...audit, event: 'confirm_requested', actionId: action.id });
     return { kind: 'confirm', action, plan: plan.report, command };
+  }
+
+  /**
+   * Remembers a command the runbook suggests (an alert's remedy) behind an opaque id, for a
+   * button. Clicking it runs the command as the clicker, through the normal flow.
+   */
+  async offer(words: readonly string[], where: { channel: string; threadTs?: string }): Promise<string> {
+    const id = randomBytes(18).toString('base64url');
+    await this.deps.pending.store.create(SUGGESTION, id, { words: [...words], ...where, expiresAt: this.now() + SUGGESTION_TTL_MS });
+    return id;
+  }
+
+  /** A click on a suggestion button: the command as the clicker typed it, in the thread it was offered in. */
+  async invokeSuggestion(id: string, clicker: Caller, io: RunIO): Promise<InvokeOutcome & { where?: { channel: string; threadTs?: string } }> {
+    const entry = /^[A-Za-z0-9_-]{16,64}$/.test(id) ? await this.deps.pending.store.get<{ words: string[]; channel: string; threadTs?: string; expiresAt: number }>(SUGGESTION, id) : undefined;
+    if (!entry) return { kind: 'error', message: REFUSALS.unknown };
+    if (entry.value.expiresAt <= this.now()) return { kind: 'error', message: 'This suggestion has expired. Run the command yourself if it is still needed.' };
+    const { words, channel, threadTs } = entry.value;
+    const outcome = await this.invoke({ ...clicker, channelId: channel, threadTs }, words, io);
+    return { ...outcome, where: { channel, threadTs } };
   }
 
   /** Drops pending actions long past their expiry, so the store doesn't grow. */

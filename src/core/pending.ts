@@ -38,7 +38,8 @@ export type ClaimResult =
 
 export class PendingActions {
   constructor(
-    private store: Store,
+    /** Shared with other small state of the engine (suggestions). */
+    readonly store: Store,
     private ttlMs: number,
     private now: () => number = Date.now,
   ) {}

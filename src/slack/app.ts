@@ -5,12 +5,12 @@ import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type BlockAction, type
 import type { Logger } from 'pino';
 import { describeAudit, type AuditMirror } from '../core/audit.js';
 import type { Caller } from '../core/command.js';
-import type { CommandEngine, RunIO } from '../core/engine.js';
+import type { CommandEngine, InvokeOutcome, RunIO } from '../core/engine.js';
 import { errorMessage, UserFacingError } from '../core/errors.js';
 import { redactText } from '../core/redact.js';
 import type { Config } from '../config/schema.js';
 import type { Block } from './blocks.js';
-import { APPROVE_ACTION, CANCEL_ACTION, confirmationCard, decidedCard, outcomeLine } from './cards.js';
+import { APPROVE_ACTION, CANCEL_ACTION, SUGGEST_ACTION, confirmationCard, decidedCard, outcomeLine } from './cards.js';
 import { boltLogger } from './log.js';
 import { SlackPoster, ThreadProgress } from './poster.js';
 import { WorkQueue } from './work-queue.js';
@@ -45,6 +45,10 @@ export interface SlackBotOptions {
 export interface SlackBot {
   app: App;
   mode: 'socket' | 'http';
+  engine: CommandEngine;
+  poster: SlackPoster;
+  /** Aborted when the bot stops. */
+  signal: AbortSignal;
   start(): Promise<void>;
   /** The port HTTP mode listens on, once started. */
   port(): number | undefined;
@@ -76,27 +80,48 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
   const work = new WorkQueue(opts.concurrency ?? 4);
   let server: Server | undefined;
 
+  /** What a command invocation produced, said in Slack: ephemeral error, report, or card. */
+  async function answer(caller: Caller, where: { channel: string; threadTs?: string }, typed: string, outcome: InvokeOutcome): Promise<void> {
+    if (outcome.kind === 'error') {
+      await poster.ephemeral(where, caller.userId, outcome.message);
+    } else if (outcome.kind === 'report') {
+      await poster.report(where, outcome.report, `<@${caller.userId}> ran \`${redactText(typed)}\``);
+    } else {
+      const card = confirmationCard(outcome.action, outcome.command, outcome.plan, redactText(typed));
+      const ts = await poster.post(where, card.text, card.blocks);
+      if (ts) await engine.attachCard(outcome.action.id, { channel: where.channel, ts });
+    }
+  }
+
+  const quietIO = (): RunIO => ({ progress: async () => undefined, signal: shutdown.signal });
+
   app.command(config.slack.command, async ({ ack, command }) => {
     await ack();
     const caller: Caller = { userId: command.user_id, channelId: command.channel_id, surface: 'slack' };
     const where = { channel: command.channel_id };
-    const typed = `${config.slack.command} ${command.text}`.trim();
     void work.push(async () => {
-        try {
-          const io: RunIO = { progress: async () => undefined, signal: shutdown.signal };
-          const outcome = await engine.invoke(caller, command.text, io);
-          if (outcome.kind === 'error') {
-            await poster.ephemeral(where, caller.userId, outcome.message);
-          } else if (outcome.kind === 'report') {
-            await poster.report(where, outcome.report, `<@${caller.userId}> ran \`${redactText(typed)}\``);
-          } else {
-            const card = confirmationCard(outcome.action, outcome.command, outcome.plan, redactText(typed));
-            const ts = await poster.post(where, card.text, card.blocks);
-            if (ts) await engine.attachCard(outcome.action.id, { channel: where.channel, ts });
-          }
-        } catch (err) {
-          await replyTrouble(where.channel, caller.userId, err);
-        }
+      try {
+        await answer(caller, where, `${config.slack.command} ${command.text}`.trim(), await engine.invoke(caller, command.text, quietIO()));
+      } catch (err) {
+        await replyTrouble(where.channel, caller.userId, err);
+      }
+    });
+  });
+
+  // A runbook remedy offered on an incident thread: the clicker runs it, through the usual checks.
+  app.action<BlockAction<ButtonAction>>({ action_id: new RegExp(`^${SUGGEST_ACTION}(_\\d+)?$`) }, async ({ ack, body, action }) => {
+    await ack();
+    const channel = body.channel?.id ?? body.container?.channel_id;
+    if (!channel) return;
+    const clicker: Caller = { userId: body.user.id, channelId: channel, surface: 'slack' };
+    void work.push(async () => {
+      try {
+        const outcome = await engine.invokeSuggestion(action.value ?? '', clicker, quietIO());
+        const where: { channel: string; threadTs?: string } = outcome.where ?? { channel };
+        await answer({ ...clicker, channelId: where.channel, threadTs: where.threadTs }, where, `${config.slack.command} ${action.text?.text ?? ''}`.trim(), outcome);
+      } catch (err) {
+        await replyTrouble(channel, clicker.userId, err);
+      }
     });
   });
 
@@ -150,6 +175,9 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
   return {
     app,
     mode,
+    engine,
+    poster,
+    signal: shutdown.signal,
     async start() {
       const started = await app.start(opts.port ?? config.slack.port);
       if (mode === 'http') server = started as Server;

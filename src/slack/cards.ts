@@ -8,6 +8,7 @@ import { SLACK_LIMITS } from './limits.js';
 
 export const APPROVE_ACTION = 'vlinders_approve';
 export const CANCEL_ACTION = 'vlinders_cancel';
+export const SUGGEST_ACTION = 'vlinders_suggest';
 const ACTIONS_BLOCK = 'vlinders_confirm_actions';
 const STATUS_BLOCK = 'vlinders_confirm_status';
 
@@ -47,4 +48,23 @@ export function decidedCard(blocks: readonly Block[], status: string): Block[] {
 export function outcomeLine(report: Report, approver: string, ms: number): string {
   const verb = report.status === 'fail' ? 'Failed' : report.status === 'warn' ? 'Finished with warnings' : 'Done';
   return `${STATUS_EMOJI[report.status]} ${verb} · approved by <@${approver}> · ${(ms / 1000).toFixed(1)} s`;
+}
+
+/** A message offering a runbook command as a button; the button carries only the suggestion's id. */
+export function suggestionMessage(intro: string, suggestions: Array<{ id: string; label: string }>): { text: string; blocks: Block[] } {
+  return {
+    text: intro,
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: intro } },
+      {
+        type: 'actions',
+        elements: suggestions.slice(0, 25).map((s, i) => ({
+          type: 'button',
+          action_id: i === 0 ? SUGGEST_ACTION : `${SUGGEST_ACTION}_${i}`,
+          text: { type: 'plain_text', text: s.label.slice(0, 75) },
+          value: s.id,
+        })),
+      },
+    ],
+  };
 }

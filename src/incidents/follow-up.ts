@@ -1,0 +1,54 @@
+// What the bot adds to an incident thread: the matching diagnosis (a read command, run at
+// once) and the runbook's remedy as a button (run by whoever clicks, through confirmation).
+import type { Config } from '../config/schema.js';
+import { tokenize } from '../core/args.js';
+import type { CommandEngine } from '../core/engine.js';
+import type { AlertmanagerWebhook } from '../prometheus/alertmanager.js';
+import type { SlackPoster } from '../slack/poster.js';
+import { suggestionMessage } from '../slack/cards.js';
+import type { AlertThreads } from './alert-threads.js';
+
+/** The bot's identity in audit lines for what it runs on an alert. */
+export const ALERT_CALLER = 'alertmanager';
+
+/**
+ * A template's words with {{label}} replaced by the alert's label values. Replacement is per
+ * word, after splitting, so a label value is always one argument, whatever it contains.
+ * Undefined when a label it needs is missing.
+ */
+export function fillTemplate(template: string, labels: Record<string, string>): string[] | undefined {
+  let missing = false;
+  const words = tokenize(template).map((word) =>
+    word.replace(/\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g, (_m, name: string) => {
+      const value = labels[name];
+      if (value === undefined) missing = true;
+      return value ?? '';
+    }),
+  );
+  return missing ? undefined : words;
+}
+
+export function alertFollowUp(deps: { engine: CommandEngine; poster: SlackPoster; threads: AlertThreads; config: Config; signal: AbortSignal }) {
+  return async (payload: AlertmanagerWebhook): Promise<void> => {
+    const thread = await deps.threads.threadOf(payload.groupKey);
+    const alertname = payload.commonLabels.alertname ?? payload.groupLabels.alertname;
+    if (!thread || !alertname) return;
+    const where = { channel: thread.channel, threadTs: thread.ts };
+    const labels = { ...payload.commonLabels, ...payload.alerts[0]?.labels };
+    const diagnosis = deps.config.alerts.diagnoses[alertname];
+    const words = diagnosis ? fillTemplate(diagnosis, labels) : undefined;
+    if (words) {
+      const io = { progress: async () => undefined, signal: deps.signal };
+      const outcome = await deps.engine.invoke({ userId: ALERT_CALLER, channelId: thread.channel, threadTs: thread.ts, surface: 'slack' }, words, io, { system: true });
+      if (outcome.kind === 'report') await deps.poster.report(where, outcome.report, `Diagnosis for ${alertname}: \`${words.join(' ')}\``);
+      else if (outcome.kind === 'error') await deps.poster.post(where, `Diagnosis \`${words.join(' ')}\` could not run: ${outcome.message}`);
+    }
+    const remedy = deps.config.alerts.remedies[alertname];
+    const remedyWords = remedy ? fillTemplate(remedy, labels) : undefined;
+    if (remedyWords) {
+      const id = await deps.engine.offer(remedyWords, where);
+      const message = suggestionMessage(`The runbook's remedy for *${alertname}*. Pressing it shows the plan and asks for approval.`, [{ id, label: remedyWords.join(' ') }]);
+      await deps.poster.post(where, message.text, message.blocks);
+    }
+  };
+}

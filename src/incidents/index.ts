@@ -1,0 +1,17 @@
+// The alert path, assembled: POST /alertmanager → incident threads → diagnosis and remedy.
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.js';
+import type { Store } from '../core/store.js';
+import type { SlackBot } from '../slack/app.js';
+import { AlertThreads } from './alert-threads.js';
+import { alertFollowUp } from './follow-up.js';
+import { alertmanagerWebhook } from './webhook.js';
+
+/** The webhook handler, or undefined (with the reason) when alerts are not configured. */
+export function alertRoute(bot: SlackBot, config: Config, store: Store, token: string | undefined, log: Logger) {
+  if (!config.alerts.channel) return { reason: 'alerts.channel is not set' } as const;
+  if (!token) return { reason: 'ALERTMANAGER_TOKEN is not set' } as const;
+  const threads = new AlertThreads(store, bot.poster, config.alerts.channel);
+  const onAlert = alertFollowUp({ engine: bot.engine, poster: bot.poster, threads, config, signal: bot.signal });
+  return { handler: alertmanagerWebhook({ token, threads, log, onAlert }) } as const;
+}
