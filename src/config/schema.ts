@@ -156,6 +156,10 @@ export const envSchema = z.object({
   /** The bearer token Alertmanager's webhook config sends (http_config.authorization). */
   ALERTMANAGER_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
   VLINDERS_OPS_CONFIG: z.string().default('./vlinders-ops.yaml'),
+  /** The ops HTTP server: /metrics, /healthz, /readyz, /alertmanager. */
+  VLINDERS_OPS_PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
+  /** The Lease holder identity (the pod name in Kubernetes). */
+  POD_NAME: z.string().optional(),
 });
 
 export type Env = z.output<typeof envSchema>;

@@ -2,6 +2,8 @@
 // before any parsing, RBAC lookup or Slack call, so Slack always gets its answer in 3 s.
 import type { Server } from 'node:http';
 import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type BlockAction, type ButtonAction, type Receiver } from '@slack/bolt';
+import type { SocketModeClient } from '@slack/socket-mode';
+import type { FetchFunction } from '@slack/web-api';
 import type { Logger } from 'pino';
 import { describeAudit, type AuditMirror } from '../core/audit.js';
 import type { Caller } from '../core/command.js';
@@ -40,6 +42,8 @@ export interface SlackBotOptions {
   port?: number;
   /** How many acked requests are worked on at once. */
   concurrency?: number;
+  /** Wraps the Web API fetch of every WebClient Bolt makes (failed calls → metrics). */
+  slackFetch?: FetchFunction;
 }
 
 export interface SlackBot {
@@ -49,6 +53,8 @@ export interface SlackBot {
   poster: SlackPoster;
   /** Aborted when the bot stops. */
   signal: AbortSignal;
+  /** Socket Mode's client, for the readiness check; undefined in HTTP mode. */
+  socketClient?: SocketModeClient;
   start(): Promise<void>;
   /** The port HTTP mode listens on, once started. */
   port(): number | undefined;
@@ -62,14 +68,18 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
   const mode: SlackBot['mode'] = credentials.appToken ? 'socket' : 'http';
   let receiver: Receiver;
   let httpReceiver: HTTPReceiver | undefined;
+  let socketClient: SocketModeClient | undefined;
   if (mode === 'socket') {
-    receiver = new SocketModeReceiver({ appToken: credentials.appToken as string, logger, installerOptions: { clientOptions } });
+    const socketReceiver = new SocketModeReceiver({ appToken: credentials.appToken as string, logger, installerOptions: { clientOptions } });
+    socketClient = socketReceiver.client;
+    receiver = socketReceiver;
   } else {
     if (!credentials.signingSecret) throw new Error('HTTP mode needs SLACK_SIGNING_SECRET');
     httpReceiver = new HTTPReceiver({ signingSecret: credentials.signingSecret, endpoints: '/slack/events', logger });
     receiver = httpReceiver;
   }
-  const app = new App({ token: credentials.botToken, receiver, logger, logLevel: LogLevel.WARN, clientOptions });
+  // The metered fetch goes to the App's WebClients only: SocketModeClient builds its own.
+  const app = new App({ token: credentials.botToken, receiver, logger, logLevel: LogLevel.WARN, clientOptions: opts.slackFetch ? { ...clientOptions, fetch: opts.slackFetch } : clientOptions });
   const poster = new SlackPoster(app.client);
   const auditChannel = config.audit.channel;
   const engine = opts.makeEngine({
@@ -178,6 +188,7 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
     engine,
     poster,
     signal: shutdown.signal,
+    socketClient,
     async start() {
       const started = await app.start(opts.port ?? config.slack.port);
       if (mode === 'http') server = started as Server;

@@ -57,10 +57,26 @@ describe('vlinders-ops binary', () => {
     expect(res.stderr).toMatch(/cli\.role: /);
   });
 
-  it('serve without Slack credentials says exactly what to set', async () => {
-    const res = await run(['serve']);
+  it('serve with a bot token but no app token or signing secret says exactly what to set', async () => {
+    const res = await run(['serve'], { SLACK_BOT_TOKEN: 'xoxb-1234567890-abcdefghij' });
     expect(res.exitCode).toBe(2);
-    for (const name of ['SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN', 'SLACK_SIGNING_SECRET']) expect(res.stderr).toContain(name);
+    for (const name of ['SLACK_APP_TOKEN', 'SLACK_SIGNING_SECRET']) expect(res.stderr).toContain(name);
+    expect(res.stderr).not.toContain('xoxb-1234567890-abcdefghij');
+  });
+
+  it('serve with no Slack app at all starts the local console, and says what to set for Slack', async () => {
+    const child = execa(process.execPath, [bin, 'serve'], { reject: false, env: { VLINDERS_OPS_CONFIG: join(dir, 'absent.yaml'), PORT: '0', HOME: dir, PATH: process.env.PATH ?? '' }, extendEnv: false });
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    const deadline = Date.now() + 15_000;
+    while (!/SLACK_BOT_TOKEN/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    const url = /vlinders-ops console: (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
+    expect(url, out).toBeDefined();
+    expect(out).toContain('the sandbox cluster');
+    const page = await fetch(`${url}/`);
+    expect(page.status).toBe(200);
+    child.kill('SIGINT');
+    expect((await child).exitCode).toBe(0);
   });
 });
 

@@ -33,8 +33,9 @@ describe('alerts', () => {
     const bot = await startBot({ config, services: cluster.services });
     closers.push(() => bot.close());
     const route = alertRoute(bot.bot, config, new MemoryStore(), TOKEN, createLogger('silent'));
-    if (!('handler' in route)) throw new Error(route.reason);
-    const server: Server = createServer((req, res) => void route.handler(req, res));
+    if (!('handler' in route) || !route.handler) throw new Error(route.reason);
+    const handler = route.handler;
+    const server: Server = createServer((req, res) => void handler(req, res));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     closers.push(() => new Promise((r) => server.close(() => r())));
     const addr = server.address();

@@ -1,0 +1,127 @@
+// What the page shows, read from the Slack workspace emulator's records: the channel's
+// messages (with their latest blocks), the selected person's ephemerals, and uploads.
+import type { SlackWorkspaceEmulator } from '../sandbox/slack/index.js';
+import type { DemoChannel } from './demo.js';
+
+export interface ConsoleMessage {
+  channel: string;
+  ts: string;
+  thread_ts?: string;
+  user: string;
+  text: string;
+  blocks?: unknown[];
+  edited: boolean;
+  /** Only the selected person sees it. */
+  ephemeral: boolean;
+}
+
+export interface ConsoleUpload {
+  id: number;
+  channel: string;
+  thread_ts?: string;
+  filename: string;
+  title: string;
+  bytes: number;
+  comment?: string;
+}
+
+export interface ConsoleState {
+  version: string;
+  channels: DemoChannel[];
+  messages: ConsoleMessage[];
+  uploads: ConsoleUpload[];
+}
+
+/**
+ * Changes whenever anything the page shows changes. The emulator appends records and updates
+ * messages by appending to `updates`, so counts are enough and cost nothing to compute.
+ */
+export function stateVersion(ws: SlackWorkspaceEmulator): string {
+  let updates = 0;
+  let deleted = 0;
+  for (const m of ws.messages) {
+    updates += m.updates.length;
+    if (m.deleted) deleted += 1;
+  }
+  return [ws.messages.length, updates, deleted, ws.ephemerals.length, ws.uploads.length].join('.');
+}
+
+export function consoleState(ws: SlackWorkspaceEmulator, user: string, known: readonly DemoChannel[]): ConsoleState {
+  const channels = [...known];
+  const seen = new Set(channels.map((c) => c.id));
+  const remember = (id: string) => {
+    // The bot may post elsewhere (an audit channel): show those channels too.
+    if (seen.has(id) || id === '') return;
+    seen.add(id);
+    channels.push({ id, name: ws.channelName(id) });
+  };
+  const messages: ConsoleMessage[] = [];
+  for (const m of ws.messages) {
+    if (m.deleted) continue;
+    remember(m.channel);
+    messages.push({
+      channel: m.channel,
+      ts: m.ts,
+      ...(m.thread_ts ? { thread_ts: m.thread_ts } : {}),
+      user: m.user,
+      text: m.text,
+      ...(m.blocks ? { blocks: m.blocks } : {}),
+      edited: m.updates.length > 0,
+      ephemeral: false,
+    });
+  }
+  for (const e of ws.ephemerals) {
+    if (e.user !== user) continue;
+    remember(e.channel);
+    messages.push({
+      channel: e.channel,
+      ts: e.message_ts,
+      ...(e.thread_ts ? { thread_ts: e.thread_ts } : {}),
+      user: ws.botUserId,
+      text: e.text,
+      ...(e.blocks ? { blocks: e.blocks } : {}),
+      edited: false,
+      ephemeral: true,
+    });
+  }
+  const uploads = ws.uploads.map((u, id): ConsoleUpload => {
+    remember(u.channel);
+    return {
+      id,
+      channel: u.channel,
+      ...(u.thread_ts ? { thread_ts: u.thread_ts } : {}),
+      filename: u.filename,
+      title: u.title ?? u.filename,
+      bytes: Buffer.byteLength(u.content),
+      ...(u.initial_comment ? { comment: u.initial_comment } : {}),
+    };
+  });
+  return { version: stateVersion(ws), channels, messages, uploads };
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The button a person can see and click: in a message of the channel, or in one of their own
+ * ephemerals. Like a Slack client, the page can only click buttons that are there now, so a
+ * card whose buttons were replaced can't be approved twice from a stale page.
+ */
+export function findButton(
+  ws: SlackWorkspaceEmulator,
+  at: { user: string; channel: string; ts: string; actionId: string },
+): { value: string } | undefined {
+  const message = ws.findMessage(at.channel, at.ts);
+  const blocks = message
+    ? message.blocks
+    : ws.ephemerals.find((e) => e.channel === at.channel && e.message_ts === at.ts && e.user === at.user)?.blocks;
+  for (const block of blocks ?? []) {
+    if (!isObject(block)) continue;
+    const elements = [...(Array.isArray(block.elements) ? block.elements : []), block.accessory];
+    for (const el of elements) {
+      if (isObject(el) && el.type === 'button' && el.action_id === at.actionId) {
+        return { value: typeof el.value === 'string' ? el.value : '' };
+      }
+    }
+  }
+  return undefined;
+}

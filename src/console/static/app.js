@@ -1,0 +1,357 @@
+// The console page: pick a demo person and a channel, type /vlinders commands, click buttons,
+// and watch the workspace (polled twice a second). Rendering is in blocks.js.
+import { createRenderer } from './blocks.js';
+
+const POLL_MS = 500;
+const SUGGESTIONS = ['status', 'gpu', 'scale-gpu 4', 'whoami', 'help'];
+
+const $ = (id) => document.getElementById(id);
+const view = {
+  meta: undefined,
+  user: '',
+  channel: '',
+  state: undefined,
+  version: '',
+  /** Threads the reader folded away, by parent ts. */
+  folded: new Set(),
+  /** Upload contents that are open, by upload id (undefined while loading). */
+  files: new Map(),
+  /** Messages already seen per channel, for the unread badges. */
+  seen: new Map(),
+  history: [],
+  historyAt: 0,
+};
+
+async function api(path, body) {
+  const init = body === undefined ? {} : { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) };
+  const res = await fetch(path, init);
+  const data = await res.json().catch(() => ({}));
+  if (!res.ok) throw new Error(data.error || `HTTP ${res.status}`);
+  return data;
+}
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+const userName = (id) => view.meta.users.find((u) => u.id === id)?.name ?? (id === view.meta.bot.id ? view.meta.bot.name : id.toLowerCase());
+const channels = () => view.state?.channels ?? view.meta.channels;
+const channelName = (id) => channels().find((c) => c.id === id)?.name ?? id.toLowerCase();
+
+const renderer = createRenderer({ userName, channelName, onButton: click });
+
+/** Slack ts strings ("seconds.micros") in order; too long to compare as floats. */
+function byTs(a, b) {
+  const [as, au] = a.ts.split('.').map(Number);
+  const [bs, bu] = b.ts.split('.').map(Number);
+  return as - bs || au - bu;
+}
+
+function timeOf(ts) {
+  return new Date(Number(ts.split('.')[0]) * 1000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+}
+
+// ---- Polling ----
+
+let inflight = false;
+let timer;
+
+function schedule(ms) {
+  clearTimeout(timer);
+  timer = setTimeout(poll, ms);
+}
+
+async function poll() {
+  if (inflight) return;
+  inflight = true;
+  const user = view.user;
+  try {
+    const data = await api(`/api/state?user=${encodeURIComponent(user)}&since=${encodeURIComponent(view.version)}`);
+    document.body.classList.remove('offline');
+    // A reply for the person picked before a switch is stale: drop it.
+    if (user === view.user && !data.unchanged) {
+      view.state = data;
+      view.version = data.version;
+      render();
+    }
+  } catch {
+    document.body.classList.add('offline');
+  } finally {
+    inflight = false;
+    schedule(user === view.user ? POLL_MS : 0);
+  }
+}
+
+function refreshNow() {
+  view.version = '';
+  if (!inflight) schedule(0);
+}
+
+// ---- Actions ----
+
+async function sendCommand(text) {
+  const status = $('composer-status');
+  const send = $('send');
+  send.disabled = true;
+  status.className = 'composer-status';
+  status.textContent = `Sending as ${userName(view.user)} in #${channelName(view.channel)}…`;
+  try {
+    const r = await api('/api/command', { user: view.user, channel: view.channel, text });
+    status.textContent = `Sent ${text} as ${userName(view.user)}; the bot acked in ${Math.round(r.ms)} ms.`;
+    $('command').value = '';
+    refreshNow();
+  } catch (err) {
+    status.className = 'composer-status error';
+    status.textContent = err.message;
+  } finally {
+    send.disabled = false;
+  }
+}
+
+async function click(at, button) {
+  button.disabled = true;
+  const status = $('composer-status');
+  status.className = 'composer-status';
+  status.textContent = `${userName(view.user)} clicked ${button.textContent}…`;
+  try {
+    await api('/api/click', { user: view.user, channel: at.channel, ts: at.ts, actionId: at.actionId });
+    status.textContent = `${userName(view.user)} clicked ${button.textContent}.`;
+    refreshNow();
+  } catch (err) {
+    status.className = 'composer-status error';
+    status.textContent = err.message;
+    button.disabled = false;
+  }
+}
+
+async function toggleFile(id) {
+  if (view.files.has(id)) {
+    view.files.delete(id);
+    return render();
+  }
+  view.files.set(id, undefined);
+  render();
+  try {
+    const res = await fetch(`/api/uploads/${id}`);
+    if (view.files.has(id)) view.files.set(id, res.ok ? await res.text() : `Could not load the file (HTTP ${res.status}).`);
+  } catch (err) {
+    if (view.files.has(id)) view.files.set(id, `Could not load the file: ${err.message}`);
+  }
+  render();
+}
+
+// ---- Rendering ----
+
+function renderBanner() {
+  const { banner } = view.meta;
+  const node = $('banner');
+  node.className = banner.sandbox ? 'banner' : 'banner real';
+  node.replaceChildren(
+    el('strong', undefined, banner.sandbox ? 'Sandbox' : 'Real cluster'),
+    banner.sandbox
+      ? ` · the real vlinders-ops bot runs against the Slack workspace emulator and the sandbox cluster (a seeded Vlinders world in a Kubernetes API emulator). Nothing here reaches a real Slack workspace or cluster.`
+      : ` · the bot runs against the Slack workspace emulator and ${banner.cluster}. Approved changes are applied to that cluster for real.`,
+  );
+}
+
+function renderUsers() {
+  const select = $('user');
+  select.replaceChildren(
+    ...view.meta.users.map((u) => {
+      const option = el('option', undefined, u.title);
+      option.value = u.id;
+      return option;
+    }),
+  );
+  select.value = view.user;
+}
+
+function renderChannels() {
+  const list = $('channels');
+  const counts = new Map();
+  for (const m of view.state?.messages ?? []) counts.set(m.channel, (counts.get(m.channel) ?? 0) + 1);
+  view.seen.set(view.channel, counts.get(view.channel) ?? 0);
+  list.replaceChildren(
+    ...channels().map((c) => {
+      const item = el('li');
+      const b = el('button', c.id === view.channel ? 'channel selected' : 'channel', `# ${c.name}`);
+      b.type = 'button';
+      b.dataset.channel = c.id;
+      const unread = (counts.get(c.id) ?? 0) - (view.seen.get(c.id) ?? 0);
+      if (unread > 0) b.append(el('span', 'unread', String(unread)));
+      b.addEventListener('click', () => selectChannel(c.id));
+      item.append(b);
+      return item;
+    }),
+  );
+  const channel = channels().find((c) => c.id === view.channel);
+  $('channel-title').textContent = `# ${channelName(view.channel)}`;
+  $('channel-note').textContent = channel?.purpose ?? '';
+}
+
+function renderMessage(m, replyCount) {
+  const isBot = m.user === view.meta.bot.id;
+  const article = el('article', `msg${m.ephemeral ? ' ephemeral' : ''}`);
+  article.dataset.ts = m.ts;
+  article.append(el('div', `avatar${isBot ? ' bot' : ''}`, isBot ? '🦋' : userName(m.user).slice(0, 1).toUpperCase()));
+  const body = el('div', 'msg-body');
+  const meta = el('div', 'msg-meta');
+  meta.append(el('span', 'author', userName(m.user)));
+  if (isBot) meta.append(el('span', 'app-badge', 'APP'));
+  meta.append(el('time', 'time', timeOf(m.ts)));
+  if (m.edited) meta.append(el('span', 'edited', '(edited)'));
+  body.append(meta);
+  if (m.ephemeral) body.append(el('div', 'ephemeral-note', '👁 Only visible to you'));
+  const content = el('div', 'msg-content');
+  if (Array.isArray(m.blocks) && m.blocks.length > 0) content.append(renderer.blocks(m.blocks, { channel: m.channel, ts: m.ts }));
+  else content.append(renderer.mrkdwn(m.text));
+  body.append(content);
+  article.append(body);
+  if (replyCount !== undefined) article.dataset.replies = String(replyCount);
+  return article;
+}
+
+function renderFile(f) {
+  const box = el('div', 'file');
+  const open = view.files.has(f.id);
+  const b = el('button', 'file-name', `📄 ${f.title}`);
+  b.type = 'button';
+  b.setAttribute('aria-expanded', String(open));
+  b.addEventListener('click', () => toggleFile(f.id));
+  box.append(b, el('span', 'muted', ` ${f.filename} · ${formatBytes(f.bytes)}`));
+  if (f.comment) box.append(el('div', 'file-comment', f.comment));
+  if (open) box.append(el('pre', 'file-content', view.files.get(f.id) ?? 'Loading…'));
+  return box;
+}
+
+function formatBytes(n) {
+  return n < 1024 ? `${n} B` : `${(n / 1024).toFixed(1)} KB`;
+}
+
+function renderMessages() {
+  const pane = $('messages');
+  const atBottom = pane.scrollHeight - pane.scrollTop - pane.clientHeight < 60;
+  const scrollTop = pane.scrollTop;
+  const inChannel = (view.state?.messages ?? []).filter((m) => m.channel === view.channel);
+  const parents = new Set(inChannel.filter((m) => !m.ephemeral).map((m) => m.ts));
+  const isReply = (x) => x.thread_ts && x.thread_ts !== x.ts && parents.has(x.thread_ts);
+  const roots = inChannel.filter((m) => !isReply(m)).sort(byTs);
+  const replies = new Map();
+  for (const m of inChannel.filter(isReply).sort(byTs)) replies.set(m.thread_ts, [...(replies.get(m.thread_ts) ?? []), m]);
+  const uploads = (view.state?.uploads ?? []).filter((f) => f.channel === view.channel);
+  const threadFiles = new Map();
+  for (const f of uploads.filter(isReply)) threadFiles.set(f.thread_ts, [...(threadFiles.get(f.thread_ts) ?? []), f]);
+
+  const nodes = roots.map((m) => {
+    const thread = replies.get(m.ts) ?? [];
+    const files = threadFiles.get(m.ts) ?? [];
+    const article = renderMessage(m, thread.length);
+    if (thread.length + files.length > 0) {
+      const folded = view.folded.has(m.ts);
+      const box = el('div', 'thread');
+      const toggle = el('button', 'thread-toggle', `${folded ? '▸' : '▾'} ${thread.length} ${thread.length === 1 ? 'reply' : 'replies'}${files.length ? `, ${files.length} file${files.length === 1 ? '' : 's'}` : ''}`);
+      toggle.type = 'button';
+      toggle.addEventListener('click', () => {
+        if (folded) view.folded.delete(m.ts);
+        else view.folded.add(m.ts);
+        render();
+      });
+      box.append(toggle);
+      if (!folded) {
+        for (const r of thread) box.append(renderMessage(r));
+        for (const f of files) box.append(renderFile(f));
+      }
+      article.querySelector('.msg-body').append(box);
+    }
+    return article;
+  });
+  const loose = uploads.filter((f) => !isReply(f));
+  if (loose.length) {
+    const box = el('div', 'loose-files');
+    box.append(el('div', 'section-title', 'Files'), ...loose.map(renderFile));
+    nodes.push(box);
+  }
+  if (nodes.length === 0) {
+    nodes.push(el('div', 'empty', `Nothing in #${channelName(view.channel)} yet. Type ${view.meta.command} status below, as ${userName(view.user)}.`));
+  }
+  pane.replaceChildren(...nodes);
+  pane.scrollTop = atBottom || view.jump ? pane.scrollHeight : scrollTop;
+  view.jump = false;
+}
+
+function render() {
+  renderChannels();
+  renderMessages();
+  $('command').placeholder = `${view.meta.command} status   (as ${userName(view.user)} in #${channelName(view.channel)})`;
+}
+
+function selectChannel(id) {
+  view.channel = id;
+  view.jump = true;
+  saveSelection();
+  render();
+}
+
+function saveSelection() {
+  history.replaceState(null, '', `#user=${encodeURIComponent(view.user)}&channel=${encodeURIComponent(view.channel)}`);
+}
+
+// ---- Start ----
+
+async function start() {
+  view.meta = await api('/api/meta');
+  const wanted = new URLSearchParams(location.hash.slice(1));
+  const users = view.meta.users.map((u) => u.id);
+  const chans = view.meta.channels.map((c) => c.id);
+  view.user = users.includes(wanted.get('user')) ? wanted.get('user') : users[1] ?? users[0];
+  view.channel = chans.includes(wanted.get('channel')) ? wanted.get('channel') : chans[0];
+  view.jump = true;
+  renderBanner();
+  renderUsers();
+  $('user').addEventListener('change', (e) => {
+    view.user = e.target.value;
+    // The last person's ephemerals go at once; the rest stays until the new state arrives.
+    if (view.state) view.state = { ...view.state, messages: view.state.messages.filter((m) => !m.ephemeral) };
+    saveSelection();
+    render();
+    refreshNow();
+  });
+  $('suggestions').replaceChildren(
+    ...SUGGESTIONS.map((s) => {
+      const chip = el('button', 'chip', `${view.meta.command} ${s}`);
+      chip.type = 'button';
+      chip.addEventListener('click', () => {
+        $('command').value = `${view.meta.command} ${s}`;
+        $('command').focus();
+      });
+      return chip;
+    }),
+  );
+  $('composer').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const text = $('command').value.trim();
+    if (!text) return;
+    view.history.push(text);
+    view.historyAt = view.history.length;
+    void sendCommand(text);
+  });
+  $('command').addEventListener('keydown', (e) => {
+    // Up and down walk back through what was typed, like a shell.
+    if (e.key !== 'ArrowUp' && e.key !== 'ArrowDown') return;
+    const at = Math.max(0, Math.min(view.history.length, view.historyAt + (e.key === 'ArrowUp' ? -1 : 1)));
+    view.historyAt = at;
+    e.target.value = view.history[at] ?? '';
+    e.preventDefault();
+  });
+  saveSelection();
+  render();
+  void poll();
+}
+
+start().catch((err) => {
+  $('banner').textContent = `The console could not start: ${err.message}`;
+  $('banner').className = 'banner real';
+});

@@ -1,0 +1,170 @@
+// The RBAC-verbs test: the rendered Roles and ClusterRole grant every Kubernetes call the code
+// makes (read from src/ and commands/ by code-calls.ts), in the namespaces the rendered config
+// points it at, and nothing else: no wildcards, no unbound roles, no verb no call uses.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseConfigText } from '../../src/config/load.js';
+import { extractKubeCalls, rayCallSitesUseInference, type Need } from './code-calls.js';
+import { FULL_VALUES, NAMESPACE, byKind, one, render, type K8sObject } from './helm.js';
+import { compare, type Where } from './rbac-grants.js';
+
+let needs: Need[];
+let defaults: K8sObject[];
+let full: K8sObject[];
+let shared: K8sObject[];
+
+beforeAll(async () => {
+  needs = extractKubeCalls().needs;
+  [defaults, full, shared] = await Promise.all([
+    render(),
+    render({ files: [FULL_VALUES] }),
+    // The platform and inference namespaces being one: one Role there, holding both sets.
+    render({ set: ['config.namespaces.inference=vlinders-platform', 'config.store.namespace=vlinders-platform'] }),
+  ]);
+});
+
+/** Where the bot will call, from the config it will load (the rendered ConfigMap). */
+function whereOf(objects: K8sObject[]): Where {
+  const text = (one(objects, 'ConfigMap') as unknown as { data: Record<string, string> }).data['vlinders-ops.yaml'] as string;
+  const config = parseConfigText(text, 'ConfigMap');
+  return {
+    vlinders: [...new Set([config.namespaces.platform, config.namespaces.inference, config.namespaces.monitoring])],
+    inference: config.namespaces.inference,
+    store: config.store.namespace,
+  };
+}
+
+function serviceAccountOf(objects: K8sObject[]) {
+  const d = one(objects, 'Deployment') as unknown as { metadata: { namespace: string }; spec: { template: { spec: { serviceAccountName: string } } } };
+  return { name: d.spec.template.spec.serviceAccountName, namespace: d.metadata.namespace };
+}
+
+const check = (objects: K8sObject[]) => compare(needs, objects, serviceAccountOf(objects), whereOf(objects));
+
+describe('what the code calls', () => {
+  it('is read from every KubeCall and client-node call, with nothing left unread', () => {
+    const { unreadable } = extractKubeCalls();
+    expect(unreadable).toEqual([]);
+    expect(rayCallSitesUseInference()).toEqual([]);
+  });
+
+  it('includes the calls the runbook is known to make', () => {
+    const has = (scope: string, group: string, resource: string, verb: string) =>
+      needs.some((n) => n.scope === scope && n.group === group && n.resource === resource && n.verb === verb);
+    expect(has('cluster', '', 'nodes', 'list')).toBe(true);
+    expect(has('cluster', '', 'pods', 'list')).toBe(true);
+    expect(has('cluster', 'metrics.k8s.io', 'nodes', 'list')).toBe(true);
+    expect(has('vlinders', '', 'pods/exec', 'create')).toBe(true);
+    expect(has('vlinders', '', 'pods/exec', 'get')).toBe(true);
+    expect(has('vlinders', 'apps', 'deployments', 'list')).toBe(true);
+    expect(has('inference', 'ray.io', 'rayclusters', 'patch')).toBe(true);
+    expect(has('store', '', 'configmaps', 'create')).toBe(true);
+    expect(has('store', 'coordination.k8s.io', 'leases', 'update')).toBe(true);
+  });
+});
+
+describe('the rendered RBAC', () => {
+  for (const [name, objects] of [
+    ['default values', () => defaults],
+    ['full values (other namespaces, a RayService, a separate store namespace)', () => full],
+    ['one namespace for platform, inference and the store', () => shared],
+  ] as const) {
+    it(`grants exactly what the code calls, with ${name}`, () => {
+      const report = check(objects());
+      expect(report.missing, 'calls the Roles do not grant').toEqual([]);
+      expect(report.excess, 'grants no call needs').toEqual([]);
+    });
+  }
+
+  it('is cluster-wide only for nodes, node metrics and pods across namespaces', () => {
+    const cluster = check(defaults)
+      .grants.filter((g) => g.namespace === '*')
+      .map((g) => `${g.verb} ${g.resource}${g.group ? `.${g.group}` : ''}`)
+      .sort();
+    expect(cluster).toEqual(['list nodes', 'list nodes.metrics.k8s.io', 'list pods']);
+    expect(byKind(defaults, 'ClusterRole')).toHaveLength(1);
+  });
+
+  it('changes only the configured RayCluster when there is no RayService, and reads only the configured RayService', () => {
+    const ray = (objects: K8sObject[]) => check(objects).grants.filter((g) => g.group === 'ray.io');
+    expect(ray(defaults).map((g) => [g.namespace, g.resource, g.verb, g.resourceNames])).toEqual([
+      ['vlinders-inference', 'rayclusters', 'get', ['vlinders-ray-cluster']],
+      ['vlinders-inference', 'rayclusters', 'patch', ['vlinders-ray-cluster']],
+      ['vlinders-inference', 'rayservices', 'get', undefined],
+    ]);
+    // KubeRay names the active RayCluster of a RayService itself: no name to pin it to.
+    expect(ray(full).map((g) => [g.namespace, g.resource, g.verb, g.resourceNames])).toEqual([
+      ['llm-inference', 'rayclusters', 'get', undefined],
+      ['llm-inference', 'rayclusters', 'patch', undefined],
+      ['llm-inference', 'rayservices', 'get', ['llm-serve']],
+    ]);
+  });
+
+  it('puts the store and the Lease in the bot’s namespace only', () => {
+    const state = (objects: K8sObject[]) => [...new Set(check(objects).grants.filter((g) => ['configmaps', 'leases'].includes(g.resource)).map((g) => g.namespace))];
+    expect(state(defaults)).toEqual([NAMESPACE]);
+    expect(state(full)).toEqual(['ops-state']);
+  });
+
+  it('renders nothing with rbac.create=false', async () => {
+    const objects = await render({ set: ['rbac.create=false'] });
+    expect(objects.filter((o) => /Role/.test(o.kind))).toEqual([]);
+  });
+});
+
+describe('the comparison fails a chart that is wrong', () => {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  type Rules = { rules: Array<Record<string, any>> };
+  const edit = (kind: string, namespace: string | undefined, change: (role: K8sObject & Rules) => void) => {
+    const objects = structuredClone(defaults);
+    const role = objects.find((o) => o.kind === kind && o.metadata.namespace === namespace) as K8sObject & Rules;
+    change(role);
+    return check(objects);
+  };
+
+  it('a call left out', () => {
+    const report = edit('Role', 'vlinders-inference', (r) => {
+      r.rules = r.rules.filter((rule) => !(rule.resources as string[]).includes('rayclusters'));
+    });
+    expect(report.missing.join('\n')).toMatch(/get rayclusters\.ray\.io in vlinders-inference \(src\/ray\/raycluster\.ts:\d+/);
+    expect(report.missing.join('\n')).toMatch(/patch rayclusters\.ray\.io in vlinders-inference/);
+  });
+
+  it('WebSocket exec without get', () => {
+    const report = edit('Role', 'vlinders-platform', (r) => {
+      for (const rule of r.rules) if ((rule.resources as string[]).includes('pods/exec')) rule.verbs = ['create'];
+    });
+    expect(report.missing.join('\n')).toMatch(/get pods\/exec in vlinders-platform/);
+  });
+
+  it('a verb no call uses, a wildcard, a secret read', () => {
+    const extra = edit('Role', NAMESPACE, (r) => r.rules.push({ apiGroups: [''], resources: ['configmaps'], verbs: ['watch'] }));
+    expect(extra.excess.join('\n')).toMatch(/grants watch configmaps in vlinders-ops, which no call needs/);
+    const wildcard = edit('ClusterRole', undefined, (r) => r.rules.push({ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }));
+    expect(wildcard.excess.join('\n')).toMatch(/wildcard/);
+    const secrets = edit('ClusterRole', undefined, (r) => r.rules.push({ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }));
+    expect(secrets.excess.join('\n')).toMatch(/get secrets cluster-wide, which no call needs/);
+  });
+
+  it('a namespaced call granted cluster-wide, or in a namespace the bot never calls', () => {
+    const wide = edit('ClusterRole', undefined, (r) => r.rules.push({ apiGroups: [''], resources: ['pods/exec'], verbs: ['create'] }));
+    expect(wide.excess.join('\n')).toMatch(/create pods\/exec cluster-wide, which no call needs/);
+    const objects = structuredClone(defaults);
+    const role = objects.find((o) => o.kind === 'Role' && o.metadata.namespace === 'vlinders-platform') as K8sObject;
+    const binding = objects.find((o) => o.kind === 'RoleBinding' && o.metadata.namespace === 'vlinders-platform') as K8sObject;
+    role.metadata.namespace = 'kube-system';
+    binding.metadata.namespace = 'kube-system';
+    const report = check(objects);
+    expect(report.excess.join('\n')).toMatch(/in kube-system, which no call needs/);
+    expect(report.missing.join('\n')).toMatch(/in vlinders-platform/);
+  });
+
+  it('a role bound to someone else, or to nobody', () => {
+    const objects = structuredClone(defaults);
+    const binding = objects.find((o) => o.kind === 'ClusterRoleBinding') as K8sObject & { subjects: Array<{ name: string }> };
+    (binding.subjects[0] as { name: string }).name = 'default';
+    const report = check(objects);
+    expect(report.excess.join('\n')).toMatch(/binds someone other than ServiceAccount/);
+    expect(report.excess.join('\n')).toMatch(/ClusterRole .* is bound to nothing/);
+    expect(report.missing.join('\n')).toMatch(/list nodes cluster-wide/);
+  });
+});

@@ -1,0 +1,64 @@
+// `vlinders-ops serve` as a process: Socket Mode against the Slack workspace emulator, the
+// ops server's /healthz, /readyz, /metrics and /alertmanager, and a clean SIGTERM.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SlackWorkspaceEmulator } from '../../src/sandbox/slack/index.js';
+import { readSharedFixture } from '../fixtures/shared.js';
+
+const bin = new URL('../../bin/vlinders-ops.js', import.meta.url).pathname;
+const TOKEN = 'serve-test-alertmanager-token';
+let emu: SlackWorkspaceEmulator;
+
+beforeAll(async () => {
+  emu = await SlackWorkspaceEmulator.start();
+});
+afterAll(async () => {
+  await emu.close();
+});
+
+describe('serve', () => {
+  it('runs the bot, answers probes and metrics, takes alerts, and stops cleanly on SIGTERM', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vlinders-serve-'));
+    const config = join(dir, 'config.yaml');
+    writeFileSync(config, 'rbac:\n  roles:\n    viewer:\n      users: [U0VIEWER1]\nalerts:\n  channel: C0INCIDNT\nlog:\n  level: info\n');
+    const child = execa(process.execPath, [bin, 'serve'], {
+      reject: false,
+      extendEnv: false,
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: dir,
+        VLINDERS_OPS_CONFIG: config,
+        VLINDERS_OPS_PORT: '0',
+        SLACK_BOT_TOKEN: emu.botToken,
+        SLACK_APP_TOKEN: emu.appToken,
+        SLACK_API_URL: emu.apiUrl,
+        ALERTMANAGER_TOKEN: TOKEN,
+      },
+    });
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    const running = await emu.waitFor(() => /"opsPort":(\d+).*vlinders-ops is running/.exec(out) ?? undefined, 15_000);
+    const ops = `http://127.0.0.1:${running[1]}`;
+    await emu.socketConnected();
+
+    expect((await fetch(`${ops}/healthz`)).status).toBe(200);
+    await emu.sendSlashCommandSocket({ user: 'U0VIEWER1', channel: 'C0GENERAL', text: 'help' });
+    await emu.waitFor(() => emu.messages.find((m) => m.channel === 'C0GENERAL'));
+    const readyz = await fetch(`${ops}/readyz`);
+    expect(readyz.status, await readyz.clone().text()).toBe(200);
+    const metrics = await (await fetch(`${ops}/metrics`)).text();
+    expect(metrics).toMatch(/vlinders_ops_commands_total\{command="help",outcome="info"\} 1/);
+
+    const alert = await fetch(`${ops}/alertmanager`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` }, body: readSharedFixture('alertmanager/alertmanager_webhook_v4_firing_cloudeon.json') });
+    expect(await alert.json()).toEqual({ outcome: 'opened' });
+    expect((await fetch(`${ops}/alertmanager`, { method: 'POST', body: '{}' })).status).toBe(401);
+
+    child.kill('SIGTERM');
+    const done = await child;
+    expect(done.exitCode).toBe(0);
+    expect(out).toContain('shutting down');
+  });
+});

@@ -1,0 +1,240 @@
+// The local console in real Chromium (Debian's package, driven by playwright-core): the page
+// plays demo people against the real Bolt app, through the Slack workspace emulator, on the
+// sandbox cluster.
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { WebClient } from '@slack/web-api';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_CHANNELS, DEMO_USERS, startConsole, type Console } from '../../src/console/index.js';
+import { createLogger } from '../../src/core/log.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+/** `UPDATE_SCREENSHOT=1 npx vitest run test/console` refreshes the README's screenshot. */
+const README_SHOT = fileURLToPath(new URL('./console.png', import.meta.url));
+
+let app: Console;
+let browser: Browser;
+let shots: string;
+
+beforeAll(async () => {
+  shots = mkdtempSync(join(tmpdir(), 'vlinders-console-'));
+  app = await startConsole({ port: 0, kubeconfig: false, log: createLogger('silent') });
+}, 60_000);
+
+afterAll(async () => {
+  await app?.close();
+}, 30_000);
+
+async function open(user: string, channel: string): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  page.setDefaultTimeout(15_000);
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  (page as Page & { errors?: string[] }).errors = errors;
+  await page.goto(`${app.url}/#user=${user}&channel=${channel}`);
+  await page.locator('#banner strong').waitFor();
+  return page;
+}
+
+const pageErrors = (page: Page) => (page as Page & { errors?: string[] }).errors ?? [];
+
+async function type(page: Page, text: string): Promise<void> {
+  await page.locator('#command').fill(text);
+  await page.locator('#command').press('Enter');
+  await page.locator('#composer-status', { hasText: 'the bot acked' }).waitFor();
+}
+
+async function shot(page: Page, name: string): Promise<string> {
+  const path = join(shots, `${name}.png`);
+  await page.screenshot({ path });
+  return path;
+}
+
+describe('the console in Chromium', () => {
+  beforeAll(async () => {
+    // Not a skip: CI installs chromium, and a missing browser must not pass silently.
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(
+        `${CHROMIUM} is missing: the console test runs Debian's Chromium. Install it with: apt-get update && apt-get install -y --no-install-recommends chromium fonts-noto-color-emoji`,
+      );
+    }
+    // launch() gives every run a fresh, throw-away user-data-dir.
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    process.stdout.write(`console screenshots: ${shots}\n`);
+  });
+
+  it('says it runs on the sandbox cluster and the Slack workspace emulator', async () => {
+    const page = await open(DEMO_USERS.operator.id, DEMO_CHANNELS.ops.id);
+    const banner = await page.locator('#banner').innerText();
+    expect(banner).toContain('Sandbox');
+    expect(banner).toContain('Slack workspace emulator');
+    expect(banner).toContain('sandbox cluster');
+    expect(await page.locator('#user option').allInnerTexts()).toEqual(['Vera · viewer', 'Otto · operator in #ops', 'Ada · admin, approver']);
+    expect(await page.locator('#user').inputValue()).toBe(DEMO_USERS.operator.id);
+    expect(await page.locator('#channels .channel').allInnerTexts()).toEqual(['# ops', '# general']);
+  });
+
+  it('/vlinders status shows the report, rendered from its blocks', async () => {
+    const page = await open(DEMO_USERS.operator.id, DEMO_CHANNELS.ops.id);
+    await type(page, '/vlinders status');
+    const report = page.locator('.msg', { has: page.locator('.b-header', { hasText: 'status · sandbox' }) });
+    await report.waitFor();
+    const text = await report.innerText();
+    expect(text).toContain('✅ status · sandbox');
+    expect(text).toContain('All healthy.');
+    expect(text).toContain('gpu-workers 3/3 ready');
+    // mrkdwn: *Checked* is bold, the mention is a name, the command is code.
+    expect(await report.locator('strong').first().innerText()).toBe('Checked');
+    expect(await report.locator('.b-context .mention').innerText()).toBe('@otto');
+    expect(await report.locator('.b-context .inline-code').innerText()).toBe('/vlinders status');
+    await shot(page, '1-status');
+    expect(pageErrors(page)).toEqual([]);
+  });
+
+  it('an operator runs scale-gpu 4 in #ops, clicks Approve, and sees progress, then ✅', async () => {
+    const page = await open(DEMO_USERS.operator.id, DEMO_CHANNELS.ops.id);
+    await type(page, '/vlinders scale-gpu 4');
+    const card = page.locator('.msg', { has: page.locator('.b-header', { hasText: 'Confirm: scale-gpu gpu-workers: 3 → 4' }) });
+    await card.waitFor();
+    expect(await card.innerText()).toContain('Requested by @otto');
+    await shot(page, '2-confirm');
+
+    await card.locator('.btn-primary', { hasText: 'Approve' }).click();
+    // The card loses its buttons and says who approved, while the work runs.
+    await card.locator('.b-context', { hasText: 'Approved by @otto; running…' }).waitFor();
+    expect(await card.locator('.btn').count()).toBe(0);
+    // Progress in the thread under the card, updated in place as workers turn Ready.
+    await card.locator('.thread .msg', { hasText: /⏳ .*(Waiting for workers|workers Ready)/ }).first().waitFor();
+    await shot(page, '3-progress');
+
+    await card.locator(':scope > .msg-body > .msg-content .b-context', { hasText: '✅ Done · approved by @otto' }).waitFor({ timeout: 20_000 });
+    const thread = await card.locator('.thread').innerText();
+    expect(thread).toContain('4/4 workers Ready');
+    expect(thread).toContain('gpu-workers is at 4 workers, all Ready.');
+    // No hover highlight in the picture.
+    await page.mouse.move(0, 0);
+    const path = await shot(page, '4-done');
+    if (process.env.UPDATE_SCREENSHOT === '1') writeFileSync(README_SHOT, await page.screenshot());
+    expect(existsSync(path)).toBe(true);
+    expect(pageErrors(page)).toEqual([]);
+  }, 40_000);
+
+  it('a viewer running scale-gpu is denied, in an ephemeral only they see', async () => {
+    const page = await open(DEMO_USERS.viewer.id, DEMO_CHANNELS.ops.id);
+    const cardsBefore = app.slack.messages.filter((m) => m.text.startsWith('Confirm scale-gpu')).length;
+    await type(page, '/vlinders scale-gpu 4');
+    const denial = page.locator('.msg.ephemeral', { hasText: 'needs the operator role; you are viewer here' });
+    await denial.waitFor();
+    expect(await denial.innerText()).toContain('Only visible to you');
+    await shot(page, '5-denied');
+    expect(app.slack.messages.filter((m) => m.text.startsWith('Confirm scale-gpu')).length).toBe(cardsBefore);
+
+    // Someone else doesn't see Vera's ephemeral.
+    await page.locator('#user').selectOption(DEMO_USERS.operator.id);
+    await denial.waitFor({ state: 'detached' });
+    expect(await page.locator('.msg.ephemeral').count()).toBe(0);
+  });
+
+  it('renders untrusted text as text: no markup from a message runs', async () => {
+    const evil = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>';
+    const client = new WebClient(app.slack.botToken, { slackApiUrl: app.slack.apiUrl });
+    const parent = await client.chat.postMessage({
+      channel: DEMO_CHANNELS.general.id,
+      text: evil,
+      blocks: [
+        { type: 'header', text: { type: 'plain_text', text: `H ${evil}` } },
+        { type: 'section', text: { type: 'mrkdwn', text: `*bold* _it_ ~gone~ \`code\` snake_case_name ${evil} &lt;b&gt; <javascript:alert(1)|click me>` } },
+        { type: 'section', fields: [{ type: 'mrkdwn', text: `*Field*\n${evil}` }, { type: 'plain_text', text: evil }] },
+        { type: 'section', text: { type: 'mrkdwn', text: '```\nline <1>\n  line 2\n```' } },
+        { type: 'divider' },
+        { type: 'context', elements: [{ type: 'mrkdwn', text: `ctx ${evil}` }] },
+        { type: 'actions', elements: [{ type: 'button', action_id: 'nothing', text: { type: 'plain_text', text: evil }, value: 'x' }] },
+      ],
+    });
+    const thread_ts = parent.ts as string;
+    await client.chat.postMessage({ channel: DEMO_CHANNELS.general.id, thread_ts, text: `reply ${evil}` });
+    await client.filesUploadV2({ channel_id: DEMO_CHANNELS.general.id, thread_ts, filename: 'dump.txt', title: 'dump.txt', content: `file ${evil}\nsecond line` });
+
+    const page = await open(DEMO_USERS.admin.id, DEMO_CHANNELS.general.id);
+    const message = page.locator('.msg', { has: page.locator('.b-header', { hasText: 'H <img' }) });
+    await message.locator('.file-name', { hasText: 'dump.txt' }).click();
+    await message.locator('.file-content', { hasText: 'second line' }).waitFor();
+    expect(await message.locator('.file-content').innerText()).toBe(`file ${evil}\nsecond line`);
+
+    const text = await message.innerText();
+    expect(text).toContain(`H ${evil}`);
+    expect(text).toContain('<b>');
+    expect(text).toContain(`reply ${evil}`);
+    expect(await message.locator('strong').first().innerText()).toBe('bold');
+    expect(await message.locator('em').first().innerText()).toBe('it');
+    expect(await message.locator('s').first().innerText()).toBe('gone');
+    expect(await message.locator('.b-section .inline-code').first().innerText()).toBe('code');
+    expect(text).toContain('snake_case_name');
+    expect(await message.locator('pre.code-block').innerText()).toBe('line <1>\n  line 2');
+    expect(await message.locator('hr.b-divider').count()).toBe(1);
+    // Only http(s) links become links.
+    expect(await message.locator('a').count()).toBe(0);
+    expect(await page.locator('#messages img, #messages script').count()).toBe(0);
+    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    await shot(page, '6-escaping');
+    expect(pageErrors(page)).toEqual([]);
+  });
+});
+
+describe('the console API', () => {
+  function call(path: string, init: { method?: string; headers?: Record<string, string>; body?: string }) {
+    const url = new URL(path, app.url);
+    return new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(url, { method: init.method ?? 'GET', headers: init.headers }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.end(init.body);
+    });
+  }
+  const command = JSON.stringify({ user: DEMO_USERS.admin.id, channel: DEMO_CHANNELS.general.id, text: 'whoami' });
+
+  it('refuses what another site could send: form posts, other origins, other host names', async () => {
+    expect((await call('/api/command', { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: command })).status).toBe(415);
+    const json = { 'Content-Type': 'application/json' };
+    expect((await call('/api/command', { method: 'POST', headers: { ...json, Origin: 'https://evil.example' }, body: command })).status).toBe(403);
+    expect((await call('/api/meta', { headers: { Host: `evil.example:${new URL(app.url).port}` } })).status).toBe(421);
+    const page = await call('/', {});
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('<script type="module" src="/app.js">');
+  });
+
+  it('takes only demo people, known buttons and /vlinders', async () => {
+    const json = { 'Content-Type': 'application/json' };
+    const stranger = await call('/api/command', { method: 'POST', headers: json, body: JSON.stringify({ user: 'U0STRANGER', channel: DEMO_CHANNELS.general.id, text: 'status' }) });
+    expect(stranger.status).toBe(400);
+    const other = await call('/api/command', { method: 'POST', headers: json, body: JSON.stringify({ user: DEMO_USERS.admin.id, channel: DEMO_CHANNELS.general.id, text: '/giphy cats' }) });
+    expect(JSON.parse(other.body)).toEqual({ error: 'Only /vlinders is installed in this workspace.' });
+    const gone = await call('/api/click', { method: 'POST', headers: json, body: JSON.stringify({ user: DEMO_USERS.admin.id, channel: DEMO_CHANNELS.ops.id, ts: '1.000001', actionId: 'vlinders_approve' }) });
+    expect(gone.status).toBe(409);
+  });
+});
