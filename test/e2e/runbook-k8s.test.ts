@@ -200,26 +200,17 @@ describe('gpu', () => {
     const text = await reportIn(bot, CHANNELS.general, 'mean utilization');
     const [h100, h200, mig, h100b] = cluster.world.cluster.nodes.gpu as [string, string, string, string];
     expect(text).toContain('4 GPUs in 4/4 pods');
-    for (const node of [h100, h100b]) {
+    // Figures read off the captures (query-gpu-allfields_*_load.csv, query-compute-apps_*_load.csv).
+    const expected: Array<[string, string[]]> = [
+      [h100, ['NVIDIA H100 80GB HBM3', '100 %', '19818/81559', '59°C', '631.95/700', 'gpu_burn(15690MiB)']],
+      [h100b, ['NVIDIA H100 80GB HBM3', '100 %', '19818/81559', '59°C', '631.95/700', 'gpu_burn(15690MiB)']],
+      [h200, ['NVIDIA H200', '100 %', '32362/143771', '52°C', '627.4/', 'gpu_burn(28234MiB)']],
+      [mig, ['MIG', '11125/81559', '53°C', '433.78/', 'gpu_burn(7484MiB)']],
+    ];
+    for (const [node, figures] of expected) {
       const row = lineOf(text, node);
-      expect(row).toContain('NVIDIA H100 80GB HBM3');
-      expect(row).toContain('100 %');
-      expect(row).toContain('19818/81559');
-      expect(row).toContain('59°C');
-      expect(row).toContain('631.95/700');
-      expect(row).toContain('gpu_burn(15690MiB)');
+      for (const figure of figures) expect(row, node).toContain(figure);
     }
-    const h200row = lineOf(text, h200);
-    expect(h200row).toContain('NVIDIA H200');
-    expect(h200row).toContain('32362/143771');
-    expect(h200row).toContain('52°C');
-    expect(h200row).toContain('627.4/');
-    expect(h200row).toContain('gpu_burn(28234MiB)');
-    const migRow = lineOf(text, mig);
-    expect(migRow).toContain('MIG');
-    expect(migRow).toContain('11125/81559');
-    expect(migRow).toContain('433.78/');
-    expect(migRow).toContain('gpu_burn(7484MiB)');
   });
 
   it('a worker whose exec hangs is marked after the timeout, and the rest still arrive', async () => {

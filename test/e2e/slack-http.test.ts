@@ -1,7 +1,7 @@
 // Slash commands and buttons through the real Bolt HTTPReceiver: signatures, acks,
 // confirmations, long output, rate limits, the real captured request bodies.
 import { afterEach, describe, expect, it } from 'vitest';
-import { sign } from '../../src/sandbox/slack/index.js';
+import { postSigned } from '../../src/sandbox/slack/index.js';
 import { readSharedFixture } from '../fixtures/shared.js';
 import { CHANNELS, USERS, testConfig } from '../fixtures/world.js';
 import { blocksText, startBot, type BotHarness } from './harness.js';
@@ -63,13 +63,7 @@ describe('slash commands over HTTP', () => {
     h = await startBot();
     // Derived from the fixture: only `command` changes, so Bolt routes it to our listener.
     const body = fixture('slash_command_body_bolt-python.txt').replace('command=%2Fhello-world', 'command=%2Fvlinders');
-    const ts = Math.floor(Date.now() / 1000);
-    const res = await fetch(h.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': String(ts), 'x-slack-signature': sign(h.emu.signingSecret, ts, body) },
-      body,
-    });
-    expect(res.status).toBe(200);
+    expect((await postSigned(h.url, body, h.emu.signingSecret)).status).toBe(200);
     // W111 holds no role: a clear denial for the fixture's user, in the fixture's channel.
     const denial = await h.emu.waitFor(() => h.emu.ephemerals.find((e) => e.user === 'W111'));
     expect(denial).toMatchObject({ channel: 'C111', text: expect.stringContaining('Unknown command `Hi`') });
@@ -82,13 +76,7 @@ describe('slash commands over HTTP', () => {
     const action = payload.actions[0];
     if (action) action.action_id = 'vlinders_approve';
     const body = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
-    const ts = Math.floor(Date.now() / 1000);
-    const res = await fetch(h.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': String(ts), 'x-slack-signature': sign(h.emu.signingSecret, ts, body) },
-      body,
-    });
-    expect(res.status).toBe(200);
+    expect((await postSigned(h.url, body, h.emu.signingSecret)).status).toBe(200);
     const refusal = await h.emu.waitFor(() => h.emu.ephemerals.find((e) => e.user === 'W111'));
     expect(refusal.text).toContain('This confirmation is unknown here');
   });

@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 
 export { SlackWorkspaceEmulator } from './server.js';
 export { validateBlocks, BLOCKS, ELEMENTS, CONFIRM, LIMITS, TEXT_OBJECT, KNOWN_ELEMENTS } from './block-kit.js';
-export { sign, VERIFICATION_TOKEN } from './user.js';
+export { postSigned, sign, VERIFICATION_TOKEN } from './user.js';
 export { MAX_TEXT } from './web-api.js';
 export type {
   ApiCall,
