@@ -6,3 +6,6 @@ import { statusScale } from './status-scale.js';
 await ackLatency();
 await statusScale();
 await gpuFanout();
+// These two run when imported.
+await import('./daily-digest.js');
+await import('./log-scan.js');

@@ -14,6 +14,7 @@ import { pause, shutdownInOrder } from './http/shutdown.js';
 import { alertRoute } from './incidents/index.js';
 import { configuredClusters } from './kube/directory.js';
 import { LeaderElector } from './kube/leader.js';
+import { digestScheduler } from './schedule/digests.js';
 import { createSlackBot } from './slack/app.js';
 import { buildEngine, stateStore } from './wiring.js';
 
@@ -76,6 +77,12 @@ export async function serve(): Promise<number> {
       ? new LeaderElector(services.forCluster(undefined).kube(), { namespace: config.store.namespace, name: 'vlinders-ops-leader', identity: env.POD_NAME ?? `${hostname()}-${process.pid}`, log })
       : undefined;
   leader?.start();
+  // Digests on the leader only; each tick is claimed in the store, so it posts once.
+  const scheduler = leader
+    ? digestScheduler({ config, store, kube: () => services.forCluster(undefined).kube(), isLeader: () => leader.isLeader(), post: (channel, report) => bot.poster.report({ channel }, report), signal: bot.signal, log })
+    : { reason: 'no cluster configured' };
+  if ('poll' in scheduler) scheduler.start();
+  else log.info({ reason: scheduler.reason }, 'scheduled digests are off');
   const sweeper = setInterval(() => {
     engine?.sweepExpired().catch((err: unknown) => log.warn({ err }, 'could not sweep expired confirmations'));
   }, 10 * 60_000);
@@ -89,6 +96,7 @@ export async function serve(): Promise<number> {
       { name: 'stop taking work', run: () => ops.setDraining() },
       { name: 'let the Service drop this pod', run: pause(config.clusters.length > 0 ? 5_000 : 0) },
       { name: 'sweeper', run: () => clearInterval(sweeper) },
+      { name: 'scheduler', run: async () => ('poll' in scheduler ? scheduler.stop() : undefined) },
       { name: 'slack', run: () => bot.stop(), timeoutMs: 15_000 },
       { name: 'leader lease', run: async () => leader?.stop() },
       { name: 'ops server', run: () => ops.close() },

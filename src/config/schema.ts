@@ -1,5 +1,6 @@
 // The config file's schema. One source of truth: the loader validates with it, and the
 // Helm chart's values.schema.json is generated from it (a later issue).
+import { Cron } from 'croner';
 import { z } from 'zod';
 
 export const ROLES = ['viewer', 'operator', 'admin'] as const;
@@ -16,6 +17,16 @@ const binding = z
     channels: z.array(slackChannelId).optional(),
   })
   .strict();
+
+/** A cron expression (5 or 6 fields), checked with the scheduler's own parser. */
+const cronExpression = z.string().min(1).refine((expr) => {
+  try {
+    new Cron(expr, { paused: true }).stop();
+    return true;
+  } catch {
+    return false;
+  }
+}, 'expected a cron expression like "0 8 * * *" (minute hour day-of-month month day-of-week)');
 
 const k8sName = z
   .string()
@@ -82,6 +93,77 @@ export const configSchema = z
       })
       .strict()
       .default({ diagnoses: {}, remedies: {} }),
+    /** Scheduled digests: cron in a timezone, run on the leader replica only, posted to `channel`. */
+    schedule: z
+      .object({
+        /** IANA timezone the cron expressions are read in. */
+        timezone: z.string().min(1).refine((tz) => { try { new Intl.DateTimeFormat('en', { timeZone: tz }); return true; } catch { return false; } }, 'expected an IANA timezone like Europe/Amsterdam').default('UTC'),
+        daily: cronExpression.default('0 8 * * *'),
+        weekly: cronExpression.default('0 8 * * 1'),
+        monthly: cronExpression.default('0 8 1 * *'),
+        /** Where scheduled digests go; no channel, no schedule. */
+        channel: slackChannelId.optional(),
+        /** A run missed while the bot was down runs once at start when it is at most this old. */
+        graceMinutes: z.number().int().min(0).max(24 * 60).default(120),
+      })
+      .strict()
+      .default({ timezone: 'UTC', daily: '0 8 * * *', weekly: '0 8 * * 1', monthly: '0 8 1 * *', graceMinutes: 120 }),
+    /** What the digests check beyond the cluster itself. */
+    digest: z
+      .object({
+        /** TLS Secrets (type kubernetes.io/tls) whose certificate expiry the daily digest reports. */
+        tlsSecrets: z.array(z.object({ namespace: k8sName, name: k8sName }).strict()).default([]),
+        /** Label selector of the API pods whose ERROR lines are counted (in the platform namespace). */
+        apiSelector: z.string().min(1).default('app.kubernetes.io/name=vlinders-api'),
+      })
+      .strict()
+      .default({ tlsSecrets: [], apiSelector: 'app.kubernetes.io/name=vlinders-api' }),
+    /** The vLLM settings `gpu-memory` changes, and how it rolls the Ray workers to pick them up. */
+    inference: z
+      .object({
+        /** The ConfigMap holding vLLM's settings; in the inference namespace, where the Ray pods can mount it. */
+        configMap: k8sName.default('vlinders-config'),
+        /** Its key for vLLM's gpu_memory_utilization. */
+        gpuMemoryKey: z.string().regex(/^[-._a-zA-Z0-9]+$/, 'expected a ConfigMap key').default('gpu_memory_utilization'),
+        /** The range `gpu-memory` allows. */
+        gpuMemoryMin: z.number().min(0.05).max(1).default(0.5),
+        gpuMemoryMax: z.number().min(0.05).max(1).default(0.95),
+        /** `gpu-memory` waits this long for the Ray workers to be Ready again. */
+        rolloutTimeoutSeconds: z.number().int().min(5).max(7200).default(900),
+      })
+      .strict()
+      .refine((v) => v.gpuMemoryMin < v.gpuMemoryMax, 'gpuMemoryMin must be below gpuMemoryMax')
+      .default({ configMap: 'vlinders-config', gpuMemoryKey: 'gpu_memory_utilization', gpuMemoryMin: 0.5, gpuMemoryMax: 0.95, rolloutTimeoutSeconds: 900 }),
+    /** `restart` waits this long for the Deployment's rollout. */
+    restart: z
+      .object({ timeoutSeconds: z.number().int().min(5).max(3600).default(600) })
+      .strict()
+      .default({ timeoutSeconds: 600 }),
+    /** Emergency contacts, listed by `contacts` and in incident threads. */
+    contacts: z
+      .array(
+        z
+          .object({
+            name: z.string().min(1).max(100),
+            role: z.string().min(1).max(100),
+            slack: slackUserId.optional(),
+            phone: z.string().regex(/^\+?[0-9 ()-]{5,30}$/, 'expected a phone number like +31 20 123 4567').optional(),
+            email: z.email().optional(),
+          })
+          .strict(),
+      )
+      .default([]),
+    /** Who is on call: a Slack user group, and where the rota lives. */
+    oncall: z
+      .object({
+        group: slackGroupId.optional(),
+        /** A link to the rota (PagerDuty, Opsgenie, a wiki page). */
+        rota: z.url().optional(),
+        /** Free text, e.g. "follow-the-sun: EU 07–19 CET, US after". */
+        note: z.string().min(1).max(300).optional(),
+      })
+      .strict()
+      .optional(),
     /** Upper bounds every change is held to. */
     limits: z
       .object({ maxGpuWorkers: z.number().int().min(0).max(1000).default(16) })

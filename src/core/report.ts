@@ -32,6 +32,8 @@ export interface Report {
   sections?: ReportSection[];
   /** Long text that belongs in a file rather than a message (logs, dumps). */
   attachments?: ReportAttachment[];
+  /** A preview for the caller only (Slack: an ephemeral message); the terminal ignores it. */
+  ephemeral?: boolean;
 }
 
 export const STATUS_EMOJI: Record<ReportStatus, string> = {

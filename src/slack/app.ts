@@ -94,6 +94,8 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
   async function answer(caller: Caller, where: { channel: string; threadTs?: string }, typed: string, outcome: InvokeOutcome): Promise<void> {
     if (outcome.kind === 'error') {
       await poster.ephemeral(where, caller.userId, outcome.message);
+    } else if (outcome.kind === 'report' && outcome.report.ephemeral) {
+      await poster.ephemeralReport(where, caller.userId, outcome.report);
     } else if (outcome.kind === 'report') {
       await poster.report(where, outcome.report, `<@${caller.userId}> ran \`${redactText(typed)}\``);
     } else {

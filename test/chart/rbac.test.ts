@@ -100,7 +100,9 @@ describe('the rendered RBAC', () => {
   });
 
   it('puts the store and the Lease in the bot’s namespace only', () => {
-    const state = (objects: K8sObject[]) => [...new Set(check(objects).grants.filter((g) => ['configmaps', 'leases'].includes(g.resource)).map((g) => g.namespace))];
+    // gpu-memory's vLLM settings ConfigMap (get/patch, by name, in the inference namespace) is not state.
+    const settings = (g: { resource: string; resourceNames?: string[] }) => g.resource === 'configmaps' && g.resourceNames?.join() === 'vlinders-config';
+    const state = (objects: K8sObject[]) => [...new Set(check(objects).grants.filter((g) => ['configmaps', 'leases'].includes(g.resource) && !settings(g)).map((g) => g.namespace))];
     expect(state(defaults)).toEqual([NAMESPACE]);
     expect(state(full)).toEqual(['ops-state']);
   });

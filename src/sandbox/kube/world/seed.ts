@@ -185,6 +185,9 @@ export function seedVlindersCluster(state: ClusterState, opts: SeedOptions = {})
   // Inference: the RayCluster (owned by a RayService, optionally), its head and GPU workers.
   const I = NAMESPACES.inference;
   const perWorker = opts.gpusPerWorker ?? 1;
+  // vLLM's settings, which the Ray workers read when they start (the runbook edits it for CUDA OOM).
+  if (!state.get('v1', 'ConfigMap', I, 'vlinders-config'))
+    state.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'vlinders-config', namespace: I, labels: { 'app.kubernetes.io/part-of': 'vlinders' } }, data: { model: 'meta-llama/Llama-3.1-8B-Instruct', gpu_memory_utilization: '0.9', max_model_len: '8192', tensor_parallel_size: '1' } } as KubeObject);
   let rc = buildRayCluster({ name: opts.rayClusterName ?? 'vlinders-ray-cluster', namespace: I, workers: opts.workers ?? 3, minWorkers: opts.minWorkers ?? 1, maxWorkers: opts.maxWorkers ?? 8, gpusPerWorker: perWorker, autoscaling: opts.enableInTreeAutoscaling ?? false });
   let service: KubeObject | undefined;
   if (opts.rayService) {

@@ -2,6 +2,7 @@
 // and Job controllers, and register the exec, logs and metrics hooks with it.
 import type { ClusterState, WorldHooks } from '../contract.js';
 import { type VlindersExecOptions, vlindersExec } from './exec.js';
+import { startDeploymentController } from './deployment-controller.js';
 import { startJobController } from './job-controller.js';
 import { startKubeRayController } from './kuberay-controller.js';
 import { vlindersLogs } from './logs.js';
@@ -13,6 +14,10 @@ export interface WorldOptions extends SeedOptions {
   readyDelayMs?: number;
   /** Job pods run this long (default 300 ms). */
   jobRunMs?: number;
+  /** A rolled-out Deployment's new pods turn Ready after this long (default 300 ms). */
+  rolloutReadyDelayMs?: number;
+  /** New pods of these Deployments (by name) crash in CrashLoopBackOff: their rollout never completes. */
+  crashingRollouts?: readonly string[];
   exec?: Omit<VlindersExecOptions, 'state'>;
   metrics?: Omit<VlindersMetricsOptions, 'state'>;
 }
@@ -25,7 +30,9 @@ export interface World {
 
 export function startVlindersWorld(state: ClusterState & { setHooks?(hooks: WorldHooks): void }, opts: WorldOptions = {}): World {
   const cluster = seedVlindersCluster(state, opts);
-  const controllers = [startKubeRayController(state, { readyDelayMs: opts.readyDelayMs }), startJobController(state, { runMs: opts.jobRunMs })];
+  const controllers = [startKubeRayController(state, { readyDelayMs: opts.readyDelayMs }), startJobController(state, { runMs: opts.jobRunMs }),
+    startDeploymentController(state, { readyDelayMs: opts.rolloutReadyDelayMs, crash: (d) => opts.crashingRollouts?.includes(d.metadata.name) ?? false }),
+  ];
   const hooks: WorldHooks = {
     exec: vlindersExec({ state, ...opts.exec }),
     logs: vlindersLogs({ state }),

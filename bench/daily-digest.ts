@@ -1,0 +1,80 @@
+// `digest daily` on an emulated cluster of 1,000 nodes and 30,000 pods with 64 GPU workers:
+// the seeded world (nvidia-smi exec, API logs, metrics) in its own process, the CLI measured
+// with /usr/bin/time (wall, peak RSS) and a heap sampler. Goal: < 5 s and < 256 MB.
+// `npx tsx bench/daily-digest.ts`; BENCH_NODES, BENCH_PODS, BENCH_GPU_WORKERS to change the size.
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { KubeApiEmulator } from '../src/sandbox/kube/index.js';
+import { startVlindersWorld } from '../src/sandbox/kube/world/index.js';
+
+const run = promisify(execFile);
+const NODES = Number(process.env.BENCH_NODES ?? 1000);
+const PODS = Number(process.env.BENCH_PODS ?? 30000);
+const GPU_WORKERS = Number(process.env.BENCH_GPU_WORKERS ?? 64);
+const root = new URL('..', import.meta.url).pathname;
+
+async function serveWorld(kubeconfigPath: string) {
+  const emu = await KubeApiEmulator.start();
+  const started = performance.now();
+  const world = startVlindersWorld(emu, {
+    gpuNodes: GPU_WORKERS,
+    workers: GPU_WORKERS,
+    maxWorkers: GPU_WORKERS,
+    readyDelayMs: 0,
+    extraCpuNodes: Math.max(0, NODES - GPU_WORKERS - 3),
+    extraPods: Math.max(0, PODS - 60 - GPU_WORKERS),
+    crashLoopApiPod: true,
+  });
+  await emu.writeKubeconfig(kubeconfigPath);
+  // Let the KubeRay controller make the workers and turn them Ready.
+  await new Promise((r) => setTimeout(r, 1500));
+  process.stdout.write(`${JSON.stringify({ nodes: world.cluster.counts.nodes, pods: world.cluster.counts.pods, seedMs: Math.round(performance.now() - started) })}\n`);
+  process.stdin.resume();
+  process.stdin.on('end', () => {
+    world.stop();
+    void emu.close().then(() => process.exit(0));
+  });
+}
+
+async function timed(argv: string[], env: Record<string, string>) {
+  // The CLI exits 1 when the digest's status is fail (a seeded broken pod): that's a result.
+  const { stdout, stderr } = await run('/usr/bin/time', ['-f', 'TIME %e %M', ...argv], { env: { ...process.env, ...env }, maxBuffer: 1 << 30, cwd: root }).catch(
+    (err: { stdout?: string; stderr?: string }) => ({ stdout: err.stdout ?? '', stderr: err.stderr ?? '' }),
+  );
+  const m = /TIME ([\d.]+) (\d+)/.exec(stderr);
+  const heap = /HEAP_PEAK_BYTES=(\d+)/.exec(stderr);
+  return { wallS: Number(m?.[1]), rssMB: Number(m?.[2]) / 1024, heapMB: heap ? Number(heap[1]) / 2 ** 20 : undefined, stdout };
+}
+
+async function main() {
+  const dir = mkdtempSync(join(tmpdir(), 'vlinders-bench-digest-'));
+  const kubeconfig = join(dir, 'kubeconfig');
+  const server = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), 'serve', kubeconfig], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const info = JSON.parse(await new Promise<string>((resolve) => createInterface({ input: server.stdout }).once('line', resolve))) as { nodes: number; pods: number; seedMs: number };
+  const config = join(dir, 'config.yaml');
+  writeFileSync(config, `clusters:\n  - name: bench\n    kubeconfig: ${kubeconfig}\ncli:\n  role: viewer\nlog:\n  level: silent\n`);
+  try {
+    const r = await timed([process.execPath, '--import', 'tsx', '--import', join(root, 'bench/heap-sampler.ts'), join(root, 'src/main.ts'), 'digest', 'daily', '--json'], { VLINDERS_OPS_CONFIG: config });
+    const report = JSON.parse(r.stdout) as { status?: string; summary?: string; report?: { status?: string; summary?: string } };
+    console.log(`daily digest at scale: ${info.nodes} nodes, ${info.pods} pods, ${GPU_WORKERS} GPU workers (seeded in ${info.seedMs} ms, emulator in its own process); ${cpus().length} cores, node ${process.version}`);
+    console.log(`  wall ${r.wallS.toFixed(2)} s, peak RSS ${r.rssMB.toFixed(0)} MB, peak heap ${r.heapMB?.toFixed(0) ?? '?'} MB; ${report.report?.status ?? report.status}: ${report.report?.summary ?? report.summary}`);
+    if (process.env.BENCH_COMPARE) {
+      // For comparison, on the same world: `status` (the cluster survey alone) and `gpu` (the 64 execs).
+      for (const cmd of ['status', 'gpu']) {
+        const c = await timed([process.execPath, '--import', 'tsx', '--import', join(root, 'bench/heap-sampler.ts'), join(root, 'src/main.ts'), cmd, '--json'], { VLINDERS_OPS_CONFIG: config });
+        console.log(`  ${cmd}: wall ${c.wallS.toFixed(2)} s, peak RSS ${c.rssMB.toFixed(0)} MB, peak heap ${c.heapMB?.toFixed(0) ?? '?'} MB`);
+      }
+    }
+  } finally {
+    server.stdin.end();
+    await new Promise((r) => server.once('exit', r));
+  }
+}
+
+if (process.argv[2] === 'serve') await serveWorld(process.argv[3] as string);
+else await main();

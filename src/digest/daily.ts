@@ -1,0 +1,148 @@
+// The runbook's daily checks as one Report: a headline status, then node health with CPU and
+// memory use, pods that are not Running, ERROR lines of the API pods over the last 24 h
+// (streamed and counted, never buffered), the GPU summary, TLS expiry and backup age.
+import type { V1Pod } from '@kubernetes/client-node';
+import type { Config } from '../config/schema.js';
+import { errorMessage } from '../core/errors.js';
+import { worstStatus, type Report, type ReportSection, type ReportStatus } from '../core/report.js';
+import { summariseGpus } from '../gpu/gpu-summary.js';
+import { probeGpuPods } from '../gpu/probe-pods.js';
+import type { KubeClient } from '../kube/client.js';
+import type { Finding } from '../kube/health.js';
+import { surveyCluster } from '../kube/survey.js';
+import { resolveRayCluster } from '../ray/raycluster.js';
+import { ErrorCounter, type ErrorTally } from './error-lines.js';
+import { certExpiry, type CertExpiry } from './tls.js';
+
+export interface DailyDigestOptions {
+  kube: KubeClient;
+  config: Config;
+  signal: AbortSignal;
+  clusterName?: string;
+  now?: () => number;
+  /** Log window; the runbook says 24 h. */
+  logSeconds?: number;
+}
+
+export interface DailyDigest {
+  report: Report;
+  findings: Finding[];
+  errors: ErrorTally;
+  certs: CertExpiry[];
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** ERROR lines in the API pods' logs over the window: a count per pod, top 5 messages. */
+export async function apiErrorTally(kube: KubeClient, namespace: string, selector: string, sinceSeconds: number, signal: AbortSignal): Promise<ErrorTally> {
+  const counter = new ErrorCounter();
+  for await (const pod of kube.list({ verb: 'list', resource: 'pods', namespace }, (page) => kube.core.listNamespacedPod({ namespace, labelSelector: selector, ...page }))) {
+    const name = pod.metadata?.name;
+    const container = pod.spec?.containers[0]?.name;
+    if (!name || !container) continue;
+    await counter.addStream(name, kube.logLines(namespace, name, container, { sinceSeconds, signal }));
+  }
+  return counter.tally(5);
+}
+
+export async function buildDailyDigest(opts: DailyDigestOptions): Promise<DailyDigest> {
+  const { kube, config, signal } = opts;
+  const now = opts.now ?? Date.now;
+  const { namespaces } = config;
+  const survey = await surveyCluster(kube, [namespaces.platform, namespaces.inference, namespaces.monitoring]);
+  const findings: Finding[] = [...survey.findings];
+  const statuses: ReportStatus[] = findings.map((f) => f.severity);
+  const sections: ReportSection[] = [];
+
+  // ERROR lines.
+  let errors: ErrorTally = { total: 0, perPod: [], top: [], otherMessages: 0 };
+  let errorsProblem: string | undefined;
+  try {
+    errors = await apiErrorTally(kube, namespaces.platform, config.digest.apiSelector, opts.logSeconds ?? 86_400, signal);
+  } catch (err) {
+    errorsProblem = errorMessage(err);
+    statuses.push('warn');
+  }
+
+  // GPUs, shared with `gpu`.
+  let gpuLine: string;
+  const gpuFlags: string[] = [];
+  try {
+    const { raycluster } = await resolveRayCluster(kube, { namespace: namespaces.inference, cluster: config.ray.cluster, service: config.ray.service });
+    const ns = raycluster.metadata.namespace;
+    const pods: V1Pod[] = [];
+    for await (const pod of kube.list({ verb: 'list', resource: 'pods', namespace: ns }, (page) =>
+      kube.core.listNamespacedPod({ namespace: ns, labelSelector: `ray.io/cluster=${raycluster.metadata.name},ray.io/node-type=worker`, ...page }),
+    )) {
+      if (pod.status?.phase === 'Running') pods.push(pod);
+    }
+    if (pods.length === 0) {
+      gpuLine = 'no running GPU workers';
+      statuses.push('warn');
+    } else {
+      const readings = await probeGpuPods(kube, pods, { concurrency: config.gpu.concurrency, timeoutMs: config.gpu.execTimeoutSeconds * 1000, signal });
+      const s = summariseGpus(readings, config.gpu);
+      const o = s.overall;
+      gpuLine = `${plural(o.gpuCount, 'GPU')} in ${o.podCount - o.failedPodCount}/${o.podCount} workers · mean utilization ${o.meanUtilizationPercent === undefined ? 'n/a' : `${Math.round(o.meanUtilizationPercent)}%`} · memory ${o.memoryUsedMiB}/${o.memoryTotalMiB} MiB`;
+      for (const f of s.flags) gpuFlags.push(`${f.severity === 'fail' ? '❌' : '⚠️'} ${f.message}`);
+      if (s.status !== 'ok') statuses.push(s.status);
+    }
+  } catch (err) {
+    gpuLine = `not checked: ${errorMessage(err)}`;
+    statuses.push('warn');
+  }
+
+  // TLS.
+  const certs = await Promise.all(config.digest.tlsSecrets.map((ref) => certExpiry(kube, ref, now())));
+  const certLines = certs.map((c) => {
+    if (c.error || c.daysLeft === undefined || !c.notAfter) {
+      statuses.push('warn');
+      return `⚠️ ${c.secret}: ${c.error ?? 'unreadable'}`;
+    }
+    const sev: ReportStatus = c.daysLeft < 7 ? 'fail' : c.daysLeft < 30 ? 'warn' : 'ok';
+    statuses.push(sev);
+    const mark = sev === 'fail' ? '❌' : sev === 'warn' ? '⚠️' : '✅';
+    return `${mark} ${c.secret} (${c.subject ?? '?'}): ${c.daysLeft < 0 ? `expired ${-c.daysLeft} days ago` : `expires in ${plural(c.daysLeft, 'day')}`}, ${c.notAfter.toISOString().slice(0, 10)}`;
+  });
+
+  const status: ReportStatus = statuses.length === 0 ? 'ok' : worstStatus(['ok', ...statuses]);
+  const headline = [
+    findings.length === 0 ? 'all healthy' : `${plural(findings.length, 'thing')} need${findings.length === 1 ? 's' : ''} attention`,
+    `${survey.nodes.ready}/${survey.nodes.total} nodes Ready`,
+    errorsProblem ? 'ERROR lines unknown' : `${plural(errors.total, 'ERROR line')} in 24 h`,
+  ].join(' · ');
+
+  if (findings.length > 0) {
+    sections.push({ title: 'Needs attention', header: ['what', 'why'], rows: findings.map((f) => [`${f.severity === 'fail' ? '❌' : '⚠️'} ${f.subject}`, f.reason]) });
+  }
+  sections.push({
+    title: 'Nodes',
+    lines: [
+      `${survey.nodes.ready}/${survey.nodes.total} nodes Ready, ${survey.nodes.gpu.length} GPU nodes`,
+      survey.usage ? `CPU ${survey.usage.cpuPercent}%, memory ${survey.usage.memoryPercent}% of allocatable` : `usage unknown (${survey.usageError ?? 'no metrics'})`,
+      ...(survey.usage?.hottest.slice(0, 3).map((h) => `${h.node}: CPU ${h.cpuPercent}%, memory ${h.memoryPercent}%`) ?? []),
+    ],
+  });
+  sections.push(
+    errorsProblem
+      ? { title: 'ERROR lines (24 h)', lines: [`⚠️ not counted: ${errorsProblem}`] }
+      : {
+          title: `ERROR lines (24 h): ${errors.total}`,
+          header: ['pod', 'errors', 'lines'],
+          rows: errors.perPod.map((p) => [p.pod, String(p.errors), String(p.lines)]),
+        },
+  );
+  if (!errorsProblem && errors.top.length > 0) {
+    sections.push({ title: 'Most frequent ERROR messages', lines: errors.top.map((t) => `${t.count}× \`${t.message}\``) });
+  }
+  sections.push({ title: 'GPUs', lines: [gpuLine, ...gpuFlags] });
+  sections.push({ title: 'TLS certificates', lines: certLines.length > 0 ? certLines : ['no TLS Secrets configured (digest.tlsSecrets)'] });
+  sections.push({ title: 'Backups', lines: ['backups not configured'] });
+
+  return {
+    report: { title: `daily digest${opts.clusterName ? ` · ${opts.clusterName}` : ''} · ${new Date(now()).toISOString().slice(0, 10)}`, status, summary: headline, sections },
+    findings,
+    errors,
+    certs,
+  };
+}

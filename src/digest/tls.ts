@@ -1,0 +1,33 @@
+// Certificate expiry from a kubernetes.io/tls Secret, parsed as x509. Only the certificate's
+// subject and dates leave this file: never the Secret's data, and the key is never read.
+import { X509Certificate } from 'node:crypto';
+import type { KubeClient } from '../kube/client.js';
+
+export interface CertExpiry {
+  secret: string;
+  subject?: string;
+  notAfter?: Date;
+  daysLeft?: number;
+  error?: string;
+}
+
+/** The first certificate of a PEM chain. */
+export function parseLeafCert(pem: string): X509Certificate {
+  const m = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(pem);
+  if (!m) throw new Error('tls.crt holds no PEM certificate');
+  return new X509Certificate(m[0]);
+}
+
+export async function certExpiry(kube: KubeClient, ref: { namespace: string; name: string }, now: number): Promise<CertExpiry> {
+  const secret = `${ref.namespace}/${ref.name}`;
+  try {
+    const s = await kube.call({ verb: 'get', resource: 'secrets', namespace: ref.namespace, name: ref.name }, () => kube.core.readNamespacedSecret(ref));
+    const b64 = s.data?.['tls.crt'];
+    if (!b64) return { secret, error: 'no tls.crt in the Secret' };
+    const cert = parseLeafCert(Buffer.from(b64, 'base64').toString('utf8'));
+    const notAfter = new Date(cert.validTo);
+    return { secret, subject: cert.subject.replace(/\n/g, ', '), notAfter, daysLeft: Math.floor((notAfter.getTime() - now) / 86_400_000) };
+  } catch (err) {
+    return { secret, error: (err as Error).message };
+  }
+}
