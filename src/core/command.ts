@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import type { Config, Role } from '../config/schema.js';
 import type { ArgSpec } from './args.js';
 import type { Report } from './report.js';
+import type { Incidents } from '../incidents/incidents.js';
 import type { Services } from './services.js';
 
 export type { Role };
@@ -40,6 +41,11 @@ export interface CommandContext {
   services: Services;
   /** What the approved plan pinned (see Plan.pin); undefined outside an approved run. */
   pin?: unknown;
+  /**
+   * Declared incidents (threads in the incidents channel). Set only when the bot runs in
+   * Slack with alerts.channel configured; commands say so when it is missing.
+   */
+  incidents?: Incidents;
 }
 
 /**

@@ -14,6 +14,8 @@ import type { Decision, Rbac } from './rbac.js';
 import { redactText } from './redact.js';
 import type { Report } from './report.js';
 import type { ServiceDirectory } from './services.js';
+import type { ThreadPoster } from '../incidents/alert-threads.js';
+import { Incidents } from '../incidents/incidents.js';
 
 const NO_CLUSTERS: ServiceDirectory = {
   clusterNames: () => [],
@@ -92,6 +94,8 @@ const REFUSALS: Record<'unknown' | 'expired' | 'handled', string> = {
 export class CommandEngine {
   private byName = new Map<string, Command>();
   private now: () => number;
+  /** Declared incidents; set by the Slack bot (useIncidents) when alerts.channel is configured. */
+  private incidents?: Incidents;
 
   constructor(private deps: EngineDeps) {
     for (const command of deps.commands) {
@@ -142,15 +146,39 @@ export class CommandEngine {
       catalog: await this.catalogFor(caller),
       progress: io.progress,
       signal: io.signal,
+      incidents: this.incidents,
     };
   }
 
+  /**
+   * Turns on `incident …` commands: incidents live in the same store as pending actions and
+   * are posted through `poster` into `channel`. The Slack bot calls this; the CLI doesn't.
+   */
+  useIncidents(poster: ThreadPoster, channel: string): Incidents {
+    this.incidents = new Incidents(this.deps.pending.store, poster, channel, this.now);
+    return this.incidents;
+  }
+
   /** Flow 1: parse, authorize, then run a read command or plan a change. */
+  async invoke(caller: Caller, input: string | readonly string[], io: RunIO, opts: { system?: boolean } = {}): Promise<InvokeOutcome> {
+    const outcome = await this.invokeOnce(caller, input, io, opts);
+    // A person's command run for an incident (in its channel or thread) goes in its timeline.
+    // `incident …` commands write their own entries; the bot's own runs (opts.system) don't count.
+    if (this.incidents && !opts.system && outcome.kind !== 'error' && !outcome.command.name.startsWith('incident ')) {
+      const typed = redactText((typeof input === 'string' ? input : input.join(' ')).trim());
+      const what = outcome.kind === 'confirm' ? 'asked to run' : 'ran';
+      await this.incidents
+        .note(caller, `${what} \`${typed}\`${outcome.kind === 'report' ? ` (${outcome.report.status})` : ''}`)
+        .catch((err: unknown) => this.deps.log.warn({ err }, 'could not record the command in the incident timeline'));
+    }
+    return outcome;
+  }
+
   /**
    * `system`: the bot acting on its own (a diagnosis attached to an alert). It has no RBAC
    * binding, so it may run read commands only; it is audited under the caller's id.
    */
-  async invoke(caller: Caller, input: string | readonly string[], io: RunIO, opts: { system?: boolean } = {}): Promise<InvokeOutcome> {
+  private async invokeOnce(caller: Caller, input: string | readonly string[], io: RunIO, opts: { system?: boolean }): Promise<InvokeOutcome> {
     const text = typeof input === 'string' ? input : input.join(' ');
     const started = this.now();
     const base = { user: caller.userId, channel: caller.channelId, surface: caller.surface } as const;

@@ -86,6 +86,8 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
     groupMembers: async (usergroup) => (await app.client.usergroups.users.list({ usergroup })).users ?? [],
     auditMirror: auditChannel ? async (record) => void (await poster.post({ channel: auditChannel }, describeAudit(record))) : undefined,
   });
+  // `incident open|update|resolve` post into the incidents channel through this poster.
+  if (config.alerts.channel) engine.useIncidents(poster, config.alerts.channel);
   const shutdown = new AbortController();
   const work = new WorkQueue(opts.concurrency ?? 4);
   let server: Server | undefined;
