@@ -4,12 +4,11 @@ import { PendingActions } from '../../src/core/pending.js';
 import { LeaderElector } from '../../src/kube/leader.js';
 import { ConfigMapStore } from '../../src/kube/store.js';
 import { KubeApiEmulator } from '../../src/sandbox/kube/index.js';
-import { clientFor } from './kube-client.js';
+import { clientFor, emulatorWithNamespace } from './kube-client.js';
 
 let emu: KubeApiEmulator;
 beforeAll(async () => {
-  emu = await KubeApiEmulator.start();
-  emu.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'vlinders-ops' } });
+  emu = await emulatorWithNamespace();
 });
 afterAll(async () => {
   await emu.close();
