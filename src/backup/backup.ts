@@ -104,7 +104,7 @@ export async function takeBackup(deps: BackupDeps): Promise<BackupResult> {
     }
   } catch (err) {
     await deps.bucket.delete(key).catch(() => undefined);
-    throw new BackupFailedError(`Backup of ${meta.database} failed after the upload: ${errorMessage(err)}. No backup was left behind.`);
+    throw new BackupFailedError(`Backup of ${meta.database} failed after the upload: ${errorMessage(err).replace(/\.$/, '')}. No backup was left behind.`);
   } finally {
     await deps.bucket.delete(staging).catch(() => undefined);
   }
