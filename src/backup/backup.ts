@@ -83,6 +83,7 @@ export async function takeBackup(deps: BackupDeps): Promise<BackupResult> {
     throw new BackupFailedError(failureText(deps, dumpError, uploadError));
   }
 
+  await deps.progress(`${ticker.line(scanner.bytes, `${formatBytes(digest.bytes)} gzip`)}; verifying…`).catch(() => undefined);
   const meta: BackupMetadata = {
     sha256: digest.sha256,
     bytes: digest.bytes,

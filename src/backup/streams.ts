@@ -7,6 +7,8 @@ import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 
 export const DUMP_TRAILER = '-- PostgreSQL database dump complete';
+/** `COPY schema.table (` with either part possibly "quoted" (spaces, upper case, "" inside). */
+const COPY_HEADER = /^COPY ((?:"(?:[^"]|"")*"|[^\s."]+)\.(?:"(?:[^"]|"")*"|[^\s."]+)) /;
 const TRAILER_AT_END = /-- PostgreSQL database dump complete\n--\n\s*(?:\\unrestrict [A-Za-z0-9]+\s*)?$/;
 
 /**
@@ -84,7 +86,7 @@ export class DumpScanner extends Transform {
       return;
     }
     // A COPY header of a wide table may be longer than the kept head of the line.
-    const m = /^COPY (\S+) /.exec(line);
+    const m = COPY_HEADER.exec(line);
     if (!m || (!cutShort && !line.endsWith(' FROM stdin;'))) return;
     // Rows of a table nobody asked for are skipped: only its closing `\.` matters.
     const table = this.wanted.get(m[1] as string);
