@@ -9,13 +9,12 @@
 // AbortMultipartUpload when its body errors) and deletes whatever was staged.
 import { randomBytes } from 'node:crypto';
 import { pipeline } from 'node:stream';
-import { createGzip } from 'node:zlib';
 import { UserFacingError, errorMessage } from '../core/errors.js';
 import type { Postgres } from '../postgres/index.js';
 import { backupName, encodeMetadata, type BackupMetadata } from './catalog.js';
 import { formatBytes, ProgressTicker } from './progress.js';
 import type { BackupBucket } from './s3.js';
-import { Digest, DumpScanner, IncompleteDumpError } from './streams.js';
+import { Digest, DumpScanner, IncompleteDumpError, ParallelGzip } from './streams.js';
 
 /** Speed over ratio: the dump must keep pace with pg_dump (level 1 still shrinks SQL ~4x). */
 const GZIP_LEVEL = 1;
@@ -51,7 +50,7 @@ export async function takeBackup(deps: BackupDeps): Promise<BackupResult> {
   const scanner = new DumpScanner(deps.tables);
   const digest = new Digest(() => ticker.tick(scanner.bytes, `${formatBytes(digest.bytes)} gzip`));
   // Errors are taken from pg_dump and the upload, which both see them.
-  const body = pipeline(scanner, createGzip({ level: GZIP_LEVEL }), digest, () => undefined);
+  const body = pipeline(scanner, new ParallelGzip(GZIP_LEVEL), digest, () => undefined);
 
   // Stops pg_dump when the upload fails or the bot shuts down.
   const stop = new AbortController();
