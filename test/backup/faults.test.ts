@@ -5,10 +5,9 @@ import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, CopyObjectCom
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BackupBucket } from '../../src/backup/s3.js';
 import { listBackups } from '../../src/backup/index.js';
-import type { Report } from '../../src/core/report.js';
 import { CHANNELS, USERS } from '../fixtures/world.js';
 import { slackCaller, testEngine } from '../fixtures/engine.js';
-import { startBackupWorld, type BackupWorld } from './world.js';
+import { approveAndRun as approveAndRunOn, startBackupWorld, type BackupWorld } from './world.js';
 
 let w: BackupWorld;
 let bucket: BackupBucket;
@@ -21,16 +20,7 @@ const approver = slackCaller(USERS.approver, CHANNELS.ops);
 
 const engineFor = (transport: 'exec' | 'direct' = 'exec') => testEngine({ config: w.config({ transport }), services: w.cluster.services });
 type Engine = ReturnType<typeof engineFor>;
-
-async function approveAndRun(t: Engine, who: typeof operator, text: string, opts: { signal?: AbortSignal; progress?: string[] } = {}): Promise<Report> {
-  const io = { progress: async (line: string) => void opts.progress?.push(line), signal: opts.signal ?? new AbortController().signal };
-  const asked = await t.engine.invoke(who, text, io);
-  if (asked.kind === 'error') return { title: 'refused', status: 'fail', summary: asked.message };
-  if (asked.kind === 'report') return asked.report;
-  const decided = await t.engine.decide(asked.action.id, approver, 'approve');
-  if (decided.kind !== 'approved') throw new Error(JSON.stringify(decided));
-  return t.engine.execute(decided.action, decided.command, io, 'slack');
-}
+const approveAndRun = (t: Engine, who: typeof operator, text: string, opts?: { signal?: AbortSignal; progress?: string[] }) => approveAndRunOn(t.engine, who, text, opts);
 
 /** Every key in the bucket, staging area included. */
 async function allKeys(): Promise<string[]> {
