@@ -42,5 +42,5 @@ if (op === 'backup') {
   result = { verifyMs: Math.round(verifiedMs), sqlBytes: done.sqlBytes };
 }
 sample();
-process.stdout.write(`${JSON.stringify({ ...result, wallMs: Math.round(performance.now() - started), peakRssMB: Math.round(peak / 2 ** 20), baseRssMB: Math.round(baseRss / 2 ** 20) })}\n`);
+process.stdout.write(`${JSON.stringify({ ...result, wallMs: Math.round(performance.now() - started), cpuS: Number((process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6).toFixed(1)), peakRssMB: Math.round(peak / 2 ** 20), baseRssMB: Math.round(baseRss / 2 ** 20) })}\n`);
 process.exit(0);

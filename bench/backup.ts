@@ -43,7 +43,7 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, stdoutFile?: s
   });
 }
 
-async function bot(args: string[]): Promise<{ wallMs: number; peakRssMB: number; baseRssMB: number; key?: string; gzBytes?: number; sqlBytes?: number; verifyMs?: number }> {
+async function bot(args: string[]): Promise<{ wallMs: number; cpuS: number; peakRssMB: number; baseRssMB: number; key?: string; gzBytes?: number; sqlBytes?: number; verifyMs?: number }> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(here, process.env.BENCH_BACKUP_PHASES ? 'backup-phases.ts' : 'backup-bot.ts'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   return JSON.parse(await firstLine(child)) as Awaited<ReturnType<typeof bot>>;
 }
@@ -88,11 +88,11 @@ async function benchSize(sizeMB: number) {
     console.log(`  runbook  pg_dump > file            ${sec(dumpMs).padStart(8)}`);
     console.log(`  runbook  pg_dump > file + upload   ${sec(dumpMs + uploadMs).padStart(8)}`);
     for (const [name, r] of [['exec', exec], ['direct', direct]] as const) {
-      console.log(`  bot      backup (${name.padEnd(6)})          ${sec(r.wallMs).padStart(8)}  = ${(r.wallMs / dumpMs).toFixed(2)}× pg_dump > file   peak RSS ${r.peakRssMB} MB (${r.baseRssMB} MB before it started)`);
+      console.log(`  bot      backup (${name.padEnd(6)})          ${sec(r.wallMs).padStart(8)}  = ${(r.wallMs / dumpMs).toFixed(2)}× pg_dump > file   bot CPU ${r.cpuS} s   peak RSS ${r.peakRssMB} MB (${r.baseRssMB} MB before it started)`);
     }
     console.log(`  runbook  psql < file (1 transaction) ${sec(psqlMs).padStart(6)}`);
     for (const [name, r] of restores) {
-      console.log(`  bot      restore (${name.padEnd(6)})         ${sec(r.wallMs).padStart(8)}  = ${(r.wallMs / psqlMs).toFixed(2)}× psql < file (sha pass ${sec(r.verifyMs ?? 0)} + restore ${sec(r.wallMs - (r.verifyMs ?? 0))})   peak RSS ${r.peakRssMB} MB (${r.baseRssMB} MB before)`);
+      console.log(`  bot      restore (${name.padEnd(6)})         ${sec(r.wallMs).padStart(8)}  = ${(r.wallMs / psqlMs).toFixed(2)}× psql < file (sha pass ${sec(r.verifyMs ?? 0)} + restore ${sec(r.wallMs - (r.verifyMs ?? 0))})   bot CPU ${r.cpuS} s   peak RSS ${r.peakRssMB} MB (${r.baseRssMB} MB before)`);
     }
     return { sizeMB, exec, direct, restores };
   } finally {
