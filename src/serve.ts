@@ -79,7 +79,7 @@ export async function serve(): Promise<number> {
   leader?.start();
   // Digests on the leader only; each tick is claimed in the store, so it posts once.
   const scheduler = leader
-    ? digestScheduler({ config, store, kube: () => services.forCluster(undefined).kube(), isLeader: () => leader.isLeader(), post: (channel, report) => bot.poster.report({ channel }, report), signal: bot.signal, log })
+    ? digestScheduler({ config, store, kube: () => services.forCluster(undefined).kube(), isLeader: () => leader.isLeader(), post: (channel, report) => bot.publish({ channel }, report), signal: bot.signal, log })
     : { reason: 'no cluster configured' };
   if ('poll' in scheduler) scheduler.start();
   else log.info({ reason: scheduler.reason }, 'scheduled digests are off');
