@@ -17,7 +17,7 @@ const DAY_S = 86_400;
  * utility statements (ALTER ROLE … PASSWORD '…') keep their text: those are hidden whole.
  */
 export function shownStatement(query: string): string {
-  if (/password|secret/i.test(query)) return '(a statement naming a password: hidden)';
+  if (/password|secret/i.test(query)) return '(hidden: the statement names a password)';
   const oneLine = query.replace(/\s+/g, ' ').trim();
   return oneLine.length > 200 ? `${oneLine.slice(0, 199)}…` : oneLine;
 }

@@ -8,7 +8,8 @@ import type { Alert } from '../../prometheus/alertmanager.js';
 
 export interface StubSample {
   metric: Record<string, string>;
-  value: number;
+  /** The value, or the value at the query's evaluation time (unix seconds). */
+  value: number | ((t: number) => number);
 }
 
 export interface StubSeries {
@@ -76,7 +77,7 @@ export class PrometheusStub {
     if (failure) return send(res, failure.httpStatus, { status: 'error', errorType: failure.errorType, error: failure.error });
     if (!isRange) {
       const time = Number(url.searchParams.get('time') ?? Date.now() / 1000);
-      const result = (this.instant.get(query) ?? []).map((s) => ({ metric: s.metric, value: [time, formatValue(s.value)] }));
+      const result = (this.instant.get(query) ?? []).map((s) => ({ metric: s.metric, value: [time, formatValue(typeof s.value === 'function' ? s.value(time) : s.value)] }));
       return send(res, 200, { status: 'success', data: { resultType: 'vector', result } });
     }
     const start = Number(url.searchParams.get('start'));
