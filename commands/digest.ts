@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { defineCommand } from '../src/core/command.js';
 import { DIGEST_KINDS, buildDigest } from '../src/digest/index.js';
+import { postgresHealthSource } from '../src/postgres/health.js';
+import { postgresFor } from '../src/postgres/index.js';
 
 const WHAT = {
   daily: 'nodes, pods, API logs of the last 24 h, GPUs, certificates, backups and PVC usage',
@@ -30,6 +32,8 @@ export default defineCommand({
       signal: ctx.signal,
       clusterName: ctx.services.clusterName,
       records: incidents ? { alertThreads: () => incidents.alertThreads(), incidents: () => incidents.list() } : undefined,
+      // The weekly database health reads the platform's PostgreSQL the way backups do.
+      sources: { database: postgresHealthSource(postgresFor(ctx)) },
     });
     return post ? report : { ...report, ephemeral: true };
   },

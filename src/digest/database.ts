@@ -49,7 +49,8 @@ export async function databaseSection(source: DatabaseHealthSource | undefined, 
       headline = `DB ${r.connections}/${r.maxConnections} connections`;
       fields.push({ label: 'Connections', value: `${r.connections} of max_connections ${r.maxConnections} (${Math.round((r.connections / Math.max(1, r.maxConnections)) * 100)}%)` });
       fields.push({ label: 'Size', value: formatBytes(r.sizeBytes) });
-      if (r.slowest === undefined) lines.push('slowest statements: pg_stat_statements is not installed');
+      if (r.slowestProblem) lines.push(`⚠️ slowest statements: ${r.slowestProblem}`);
+      else if (r.slowest === undefined) lines.push('slowest statements: pg_stat_statements is not installed');
       else if (r.slowest.length > 0) sections.push({ title: 'Slowest statements (mean time)', header: ['mean', 'calls', 'statement'], rows: r.slowest.map((s) => [`${s.meanMs.toFixed(1)} ms`, String(s.calls), shownStatement(s.query)]) });
     } catch (err) {
       status = 'fail';

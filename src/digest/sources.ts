@@ -20,6 +20,8 @@ export interface DatabaseHealthReading {
   sizeBytes: number;
   /** Slowest statements by mean time; undefined when pg_stat_statements is not installed. */
   slowest?: Array<{ query: string; calls: number; meanMs: number }>;
+  /** Why the slowest statements could not be read although the extension is installed. */
+  slowestProblem?: string;
 }
 
 export interface DatabaseHealthSource {
