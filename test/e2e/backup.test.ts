@@ -1,0 +1,85 @@
+// Slack emulator → real Bolt → backup commands → the kube emulator's postgres-0 (real pg_dump/psql
+// against the real PostgreSQL) and s3rver: backup, backups, a two-person restore, restore-drill.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RecordedMessage } from '../../src/sandbox/slack/index.js';
+import { CHANNELS, USERS } from '../fixtures/world.js';
+import { startBackupWorld, type BackupWorld } from '../backup/world.js';
+import { blocksText, startBot, type BotHarness } from './harness.js';
+
+let w: BackupWorld;
+let bot: BotHarness;
+beforeAll(async () => {
+  w = await startBackupWorld({ users: 640, bigRows: 20_000 });
+  bot = await startBot({ config: w.config({ transport: 'exec' }), services: w.cluster.services });
+}, 60_000);
+afterAll(async () => {
+  await bot?.close();
+  await w?.close();
+});
+
+const finished = (m: RecordedMessage) => /^(✅|⚠️|❌)/.test(m.text);
+const thread = (ts: string) =>
+  bot.emu
+    .threadOf(CHANNELS.ops, ts)
+    .map((m) => [m.text, blocksText(m.blocks), ...m.updates.map((u) => u.text)].join('\n'))
+    .join('\n');
+
+async function approved(user: string, text: string, approver = user) {
+  await bot.slash(user, CHANNELS.ops, text);
+  const card = await bot.card(CHANNELS.ops);
+  await bot.click(approver, CHANNELS.ops, card.message.ts, 'vlinders_approve', card.id);
+  const done = await bot.emu.waitFor(() => (finished(card.message) ? card.message : undefined), 30_000);
+  return { card, done, thread: thread(card.message.ts) };
+}
+
+describe('backups through Slack', () => {
+  let name = '';
+
+  it('backup: approved, progress in the thread, ✅ with the key, size and counts', async () => {
+    const { card, done, thread: text } = await approved(USERS.operator, 'backup');
+    expect(blocksText(card.message.blocks)).toContain('pg_dump of database vlinders on pod vlinders-platform/postgres-0 (kube exec)');
+    expect(done.text).toMatch(/^✅/);
+    expect(text).toMatch(/Backed up vlinders to s3:\/\/vlinders-backups\/postgres\/backup-\d{8}-\d{6}Z\.sql\.gz and verified it/);
+    expect(text).toMatch(/users.*640/s);
+    // Progress: bytes, rate, elapsed.
+    expect(text).toMatch(/Backing up vlinders to s3:\/\/.*: [\d.]+ (KiB|MiB) \([\d.]+ (KiB|MiB) gzip\), [\d.]+ (KiB|MiB)\/s, \d+s elapsed/);
+    expect(text).not.toContain(w.pg.password);
+    name = /backup-\d{8}-\d{6}Z\.sql\.gz/.exec(text)?.[0] ?? '';
+    expect(name).not.toBe('');
+  });
+
+  it('backups: lists it, verified, for a viewer', async () => {
+    await bot.slash(USERS.viewer, CHANNELS.general, 'backups');
+    const message = await bot.emu.waitFor(() => bot.emu.messages.find((m) => m.channel === CHANNELS.general && blocksText(m.blocks).includes(name)));
+    const text = blocksText(message.blocks);
+    expect(text).toContain('1 backup in s3://vlinders-backups/postgres/');
+    expect(text).toContain('✅');
+  });
+
+  it('restore: the plan shows recorded and live counts; its requester can’t approve it; a second admin can', async () => {
+    await w.pg.psql('DELETE FROM users WHERE id > 600');
+    await bot.slash(USERS.admin, CHANNELS.ops, `restore ${name}`);
+    const card = await bot.card(CHANNELS.ops);
+    const plan = blocksText(card.message.blocks);
+    expect(plan).toMatch(/users.*640.*600/s);
+    await bot.click(USERS.admin, CHANNELS.ops, card.message.ts, 'vlinders_approve', card.id);
+    const refusal = await bot.emu.waitFor(() => bot.emu.ephemerals.find((e) => e.user === USERS.admin));
+    expect(refusal.text).toMatch(/second person/);
+    expect(await w.pg.psql('SELECT count(*) FROM users')).toBe('600\n');
+
+    await bot.click(USERS.approver, CHANNELS.ops, card.message.ts, 'vlinders_approve', card.id);
+    const done = await bot.emu.waitFor(() => (finished(card.message) ? card.message : undefined), 30_000);
+    expect(done.text).toMatch(/^✅/);
+    const text = thread(card.message.ts);
+    expect(text).toMatch(/Safety backup of the previous state: postgres\/backup-/);
+    expect(text).toMatch(/Restored vlinders from backup-.*checksum and row counts verified/);
+    expect(await w.pg.psql('SELECT count(*) FROM users')).toBe('640\n');
+  });
+
+  it('restore-drill: passes, reports its duration, leaves no scratch database', async () => {
+    const { done, thread: text } = await approved(USERS.operator, 'restore-drill');
+    expect(done.text).toMatch(/^✅/);
+    expect(text).toMatch(/Drill passed: .* restored into vlinders_drill in \d+s, row counts match, scratch database dropped/);
+    expect((await w.pg.psql("SELECT count(*) FROM pg_database WHERE datname = 'vlinders_drill'")).trim()).toBe('0');
+  });
+});
