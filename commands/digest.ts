@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineCommand } from '../src/core/command.js';
+import { s3BackupListing } from '../src/digest/backup-listing.js';
 import { DIGEST_KINDS, buildDigest } from '../src/digest/index.js';
 import { postgresHealthSource } from '../src/postgres/health.js';
 import { postgresFor } from '../src/postgres/index.js';
@@ -33,7 +34,7 @@ export default defineCommand({
       clusterName: ctx.services.clusterName,
       records: incidents ? { alertThreads: () => incidents.alertThreads(), incidents: () => incidents.list() } : undefined,
       // The weekly database health reads the platform's PostgreSQL the way backups do.
-      sources: { database: postgresHealthSource(postgresFor(ctx)) },
+      sources: { database: postgresHealthSource(postgresFor(ctx)), backups: s3BackupListing(ctx.config.backup) },
     });
     return post ? report : { ...report, ephemeral: true };
   },

@@ -29,7 +29,8 @@ export async function backupSection(listing: BackupListing | undefined, opts: { 
   const status = backupAgeStatus(newest, opts.now);
   if (!newest) return { section: { title, lines: ['❌ no backup found'] }, status };
   const mark = status === 'fail' ? '❌' : status === 'warn' ? '⚠️' : '✅';
-  const lines = [`${mark} newest: ${newest.name}, ${age(opts.now - newest.at.getTime())} old${newest.sizeBytes === undefined ? '' : `, ${formatBytes(newest.sizeBytes)}`}`];
-  if ((opts.count ?? 1) > 1) return { section: { title, lines, header: ['backup', 'taken', 'size'], rows: entries.map((e) => [e.name, e.at.toISOString().replace(/\.\d+Z$/, 'Z'), e.sizeBytes === undefined ? '?' : formatBytes(e.sizeBytes)]) }, status, newest };
+  const unverified = (e: BackupEntry) => (e.verified === false ? ' (unverified: no checksum metadata)' : '');
+  const lines = [`${mark} newest: ${newest.name}, ${age(opts.now - newest.at.getTime())} old${newest.sizeBytes === undefined ? '' : `, ${formatBytes(newest.sizeBytes)}`}${unverified(newest)}`];
+  if ((opts.count ?? 1) > 1) return { section: { title, lines, header: ['backup', 'taken', 'size'], rows: entries.map((e) => [`${e.name}${unverified(e)}`, e.at.toISOString().replace(/\.\d+Z$/, 'Z'), e.sizeBytes === undefined ? '?' : formatBytes(e.sizeBytes)]) }, status, newest };
   return { section: { title, lines }, status, newest };
 }

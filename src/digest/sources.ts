@@ -7,6 +7,8 @@ export interface BackupEntry {
   name: string;
   at: Date;
   sizeBytes?: number;
+  /** False for a backup whose checksum metadata is missing (the old runbook's dumps). */
+  verified?: boolean;
 }
 
 export interface BackupListing {

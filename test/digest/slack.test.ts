@@ -2,12 +2,27 @@
 // compact root with its details in the thread (a preview stays ephemeral), weekly and monthly
 // the same way, the monthly restore-drill button going through the normal confirmation, and
 // the scheduled digest posted by the leader to schedule.channel through the bot's publish.
-import { afterEach, describe, expect, it } from 'vitest';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../src/core/store.js';
 import { digestScheduler } from '../../src/schedule/digests.js';
 import { CHANNELS, USERS } from '../fixtures/world.js';
 import { clusterConfig, startCluster } from '../e2e/cluster.js';
 import { blocksText, startBot } from '../e2e/harness.js';
+import { startS3, useS3rverCredentials, type TestS3 } from '../tools/s3.js';
+
+// The backups the digests list live in S3: s3rver, holding one dump of the old runbook's form.
+const BACKUP_AT = Date.now() - 5 * 3600_000;
+const OLD_DUMP = `backup-${new Date(BACKUP_AT).toISOString().slice(0, 10).replace(/-/g, '')}.sql`;
+let s3: TestS3;
+beforeAll(async () => {
+  useS3rverCredentials();
+  s3 = await startS3();
+  const client = new S3Client({ endpoint: s3.endpoint, forcePathStyle: true, region: 'eu-west-1' });
+  await client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: `postgres/${OLD_DUMP}`, Body: 'SELECT 1;\n' }));
+  client.destroy();
+});
+afterAll(() => s3.stop());
 
 const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -19,6 +34,8 @@ async function setup(configure: (c: ReturnType<typeof clusterConfig>) => void = 
   closers.push(() => cluster.close());
   const config = clusterConfig();
   config.schedule.channel = CHANNELS.ops;
+  config.backup.endpoint = s3.endpoint;
+  config.backup.forcePathStyle = true;
   configure(config);
   const bot = await startBot({ config, services: cluster.services });
   closers.push(() => bot.close());
@@ -51,7 +68,10 @@ describe('digest through Slack', () => {
       return t.length > 0 ? t : undefined;
     });
     const details = blocksText(thread.map((m) => m.blocks));
-    for (const part of ['ERROR lines (24 h)', 'Nodes', 'GPUs', 'TLS certificates', 'backups not configured', 'PVC usage', 'prometheus.url is not configured']) expect(details).toContain(part);
+    for (const part of ['ERROR lines (24 h)', 'Nodes', 'GPUs', 'TLS certificates', 'PVC usage', 'prometheus.url is not configured']) expect(details).toContain(part);
+    // The old runbook's dumps are named by day (midnight UTC) and carry no checksum.
+    expect(details).toContain(`newest: ${OLD_DUMP}`);
+    expect(details).toContain('(unverified: no checksum metadata)');
     expect(roots(bot, CHANNELS.general, 'daily digest')).toHaveLength(1);
   }, 60_000);
 
