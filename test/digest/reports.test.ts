@@ -3,6 +3,8 @@
 // put into the stubs or reads off the cluster objects itself.
 import { generate } from 'selfsigned';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderText } from '../../src/cli/render.js';
+import { redactReport } from '../../src/core/engine.js';
 import type { Report } from '../../src/core/report.js';
 import { MemoryStore } from '../../src/core/store.js';
 import { buildDailyDigest } from '../../src/digest/daily.js';
@@ -171,6 +173,28 @@ describe('weekly report', () => {
       am.failStatus = undefined;
     }
   }, 60_000);
+});
+
+describe('a report with a thread and offers', () => {
+  const report: Report = {
+    title: 'weekly report',
+    status: 'ok',
+    summary: 'root',
+    offers: [{ intro: 'Monthly restore drill.', words: ['restore-drill'] }],
+    thread: [{ title: 'weekly report details', status: 'ok', sections: [{ lines: [`dsn postgres://vlinders:${SECRET}@postgres:5432/vlinders`] }] }],
+  };
+
+  it('is redacted down to its thread, as every scheduled report is before it is posted', () => {
+    const shown = redactReport(report);
+    expect(JSON.stringify(shown)).not.toContain(SECRET);
+    expect(shown.thread?.[0]?.sections?.[0]?.lines?.[0]).toBe('dsn postgres://vlinders:[REDACTED]@postgres:5432/vlinders');
+  });
+
+  it('prints its thread and offers after it in the terminal', () => {
+    const text = renderText(redactReport(report));
+    expect(text.indexOf('weekly report details')).toBeGreaterThan(text.indexOf('root'));
+    expect(text).toContain('Monthly restore drill. Run: restore-drill');
+  });
 });
 
 describe('daily digest with Prometheus', () => {
