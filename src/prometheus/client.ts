@@ -36,7 +36,12 @@ export function sampleValue(text: string): number {
 export class PrometheusClient {
   private base: URL;
 
-  constructor(baseUrl: string, private timeoutMs = 15_000) {
+  constructor(
+    baseUrl: string,
+    private timeoutMs = 15_000,
+    /** The largest answer held in memory (default 16 MiB). */
+    private maxBytes?: number,
+  ) {
     this.base = new URL(baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
   }
 
@@ -66,7 +71,7 @@ export class PrometheusClient {
   private async get(path: string, params: Record<string, string>, promql: string, signal?: AbortSignal): Promise<{ resultType: string; result: unknown }> {
     const url = new URL(path, this.base);
     for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
-    const { status, body } = await getJson(url, { system: 'Prometheus', timeoutMs: this.timeoutMs, signal });
+    const { status, body } = await getJson(url, { system: 'Prometheus', timeoutMs: this.timeoutMs, signal, maxBytes: this.maxBytes });
     const parsed = envelope.safeParse(body);
     if (!parsed.success) throw new UnreachableError(`Prometheus (${shownUrl(url)}) answered HTTP ${status} without its API envelope.`);
     if (parsed.data.status === 'error') throw new UnreachableError(`Prometheus refused \`${clip(promql)}\`: ${parsed.data.errorType}: ${parsed.data.error}`);

@@ -86,6 +86,12 @@ describe('Prometheus client', () => {
     await wrong.close();
   });
 
+  it('refuses an answer too big to hold', async () => {
+    stub.setInstant('up_by_everything', Array.from({ length: 200 }, (_, i) => ({ metric: { instance: `node-${i}:9100` }, value: 1 })));
+    expect(await new PrometheusClient(stub.url).query('up_by_everything')).toHaveLength(200);
+    await expect(new PrometheusClient(stub.url, 5000, 4096).query('up_by_everything')).rejects.toThrow('answered more than 4 KiB; narrow the query');
+  });
+
   it('gives up after its timeout, and when the caller aborts', async () => {
     stub.delayMs = 1500;
     try {
