@@ -40,7 +40,7 @@ export async function databaseSection(source: DatabaseHealthSource | undefined, 
   let status: ReportStatus = 'ok';
   let headline = 'DB not checked';
   if (!source) {
-    lines.push('live reading not wired: connections, size and slow statements need the postgres client (src/postgres)');
+    lines.push('live reading not available here: no PostgreSQL connection was given to this report');
     status = 'info';
   } else {
     try {

@@ -58,15 +58,21 @@ export async function gpuCost(kube: KubeClient, prom: PrometheusClient | undefin
   };
 }
 
+/** An amount in the configured currency: EUR 2,020.00. */
+export const formatMoney = (config: Config, n: number) => `${config.digest.currency} ${n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+
+/** The cost as the headline says it: "≈" when the node-hours are an estimate. */
+export const costLine = (cost: GpuCost, config: Config) => (cost.cost === undefined ? 'no price set' : `${cost.measured ? '' : '≈ '}${formatMoney(config, cost.cost)}`);
+
 export function gpuCostSection(cost: GpuCost, config: Config): ReportSection {
   const price = config.digest.gpuHourlyPrice;
-  const money = (n: number) => `${config.digest.currency} ${n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+  const money = (n: number) => formatMoney(config, n);
   return {
     title: 'GPU cost (7 days)',
     fields: [
       { label: 'GPU node-hours', value: `${Math.round(cost.nodeHours * 10) / 10}${cost.measured ? '' : ' (estimate)'}` },
       { label: 'Hourly price', value: price === undefined ? 'not set (digest.gpuHourlyPrice)' : money(price) },
-      { label: 'Cost', value: cost.cost === undefined ? 'unknown: no price set' : `${cost.measured ? '' : '≈ '}${money(cost.cost)}` },
+      { label: 'Cost', value: cost.cost === undefined ? 'unknown: no price set' : costLine(cost, config) },
     ],
     lines: [cost.how],
   };

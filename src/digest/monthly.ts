@@ -86,7 +86,7 @@ export async function buildMonthlyReport(inputs: ReportInputs): Promise<Report> 
           title: `P95 latency trend (${weeks.length} weeks)`,
           header: ['week of', 'mean P95', 'worst P95', 'samples'],
           rows: weeks.map((w) => [isoDay(w.start * 1000), formatSeconds(w.meanSeconds), formatSeconds(w.maxSeconds), String(w.samples)]),
-          lines: [change === undefined ? 'one week of data: no trend yet' : `${change >= 0 ? 'up' : 'down'} ${Math.abs(change)}% from the first week to the last`],
+          lines: [change === undefined ? 'one week of data: no trend yet' : Math.abs(change) < 5 ? `about flat (${change >= 0 ? '+' : ''}${change}%) from the first week to the last` : `${change > 0 ? 'up' : 'down'} ${Math.abs(change)}% from the first week to the last`],
         });
       }
     } catch (err) {

@@ -12,7 +12,7 @@ import { backupSection } from './backups.js';
 import { rootAndThread, type ReportInputs } from './context.js';
 import { databaseSection } from './database.js';
 import { formatBytes, plural } from './format.js';
-import { gpuCost, gpuCostSection } from './gpu-cost.js';
+import { costLine, gpuCost, gpuCostSection } from './gpu-cost.js';
 import { pvcUsageSection } from './pvc-usage.js';
 
 const WEEK_MS = 7 * 86_400_000;
@@ -90,7 +90,7 @@ export async function buildWeeklyReport(inputs: ReportInputs): Promise<Report> {
   ]);
   const costSection: ReportSection = 'ok' in cost ? gpuCostSection(cost.ok, config) : { title: 'GPU cost (7 days)', lines: [`⚠️ not computed: ${errorMessage(cost.error)}`] };
   const fullestPvc = pvc.usage[0];
-  const money = 'ok' in cost && cost.ok.cost !== undefined ? `${cost.ok.measured ? '' : '≈ '}${config.digest.currency} ${cost.ok.cost.toFixed(2)}` : 'no price set';
+  const money = 'ok' in cost ? costLine(cost.ok, config) : 'not computed';
   const headline = [
     fullestPvc ? `fullest PVC ${fullestPvc.pvc} ${fullestPvc.percent}%` : 'PVC use not measured',
     db.headline,

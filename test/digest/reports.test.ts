@@ -111,6 +111,7 @@ describe('weekly report', () => {
     expect(report.thread).toHaveLength(1);
     expect(report.summary).toContain('fullest PVC vlinders-uploads 90%');
     expect(report.summary).toContain('DB 80/100 connections');
+    expect(report.summary).toContain('GPU cost EUR 2,020.00');
     expect(detail(report, 'PVC usage')?.rows).toEqual([['⚠️ vlinders-platform/vlinders-uploads', '45.0 GiB', '50.0 GiB', '90%', '+5.00 GiB']]);
     const disks = detail(report, 'Disks')?.lines ?? [];
     expect(disks).toContain('❌ node gpu-node-0:9100: root disk 91.2% used');
@@ -154,7 +155,7 @@ describe('weekly report', () => {
     const text = textOf(report);
     expect(text).toContain('not measured: prometheus.url is not configured');
     expect(text).toContain('not asked: prometheus.alertmanagerUrl is not configured');
-    expect(text).toContain('live reading not wired');
+    expect(text).toContain('live reading not available here');
     expect(text).toContain('backups not configured');
     expect(detail(report, 'Alert groups this week')?.lines?.[1]).toBe('no alert opened a thread this week');
   }, 60_000);
