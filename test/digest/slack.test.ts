@@ -95,6 +95,19 @@ describe('digest through Slack', () => {
     expect(cluster.kube.get('ray.io/v1', 'RayCluster', 'vlinders-inference', 'vlinders-ray-cluster')?.spec).toMatchObject({ workerGroupSpecs: [{ replicas: 2 }] });
   }, 60_000);
 
+  it('the real restore-drill behind the button plans against S3: with only unverified dumps it refuses, and nothing runs', async () => {
+    const { bot } = await setup();
+    await bot.slash(USERS.admin, CHANNELS.ops, 'digest monthly --post');
+    const root = await bot.emu.waitFor(() => roots(bot, CHANNELS.ops, 'monthly report')[0], 30_000);
+    const offer = await bot.emu.waitFor(() => bot.emu.threadOf(CHANNELS.ops, root.ts).find((m) => blocksText(m.blocks).includes('vlinders_suggest')), 30_000);
+    const button = (offer.blocks?.find((b) => (b as { type: string }).type === 'actions') as { elements: Array<{ action_id: string; value: string; text: { text: string } }> }).elements[0];
+    expect(button?.text.text).toBe('restore-drill');
+    await bot.click(USERS.admin, CHANNELS.ops, offer.ts, button?.action_id ?? '', button?.value ?? '');
+    const refusal = await bot.emu.waitFor(() => bot.emu.ephemerals.find((e) => e.user === USERS.admin && e.text.includes('verified backup')), 30_000);
+    expect(refusal.text).toContain('There is no verified backup in s3://vlinders-backups/postgres/ to drill with');
+    expect(bot.emu.threadOf(CHANNELS.ops, root.ts).some((m) => blocksText(m.blocks).includes('vlinders_approve'))).toBe(false);
+  }, 60_000);
+
   it('digest weekly is a preview with its details; an unknown kind gets the usage', async () => {
     const { bot } = await setup();
     await bot.slash(USERS.viewer, CHANNELS.general, 'digest weekly');
