@@ -1,6 +1,7 @@
 // `digest daily` on an emulated cluster of 1,000 nodes and 30,000 pods with 64 GPU workers:
 // the seeded world (nvidia-smi exec, API logs, metrics) in its own process, the CLI measured
-// with /usr/bin/time (wall, peak RSS) and a heap sampler. Goal: < 5 s and < 256 MB.
+// with /usr/bin/time (wall, peak RSS) and a heap sampler. Goal: < 5 s and < 256 MB. The
+// weekly and monthly reports are measured on the same world after it.
 // `npx tsx bench/daily-digest.ts`; BENCH_NODES, BENCH_PODS, BENCH_GPU_WORKERS to change the size.
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -63,6 +64,12 @@ async function main() {
     const report = JSON.parse(r.stdout) as { status?: string; summary?: string; report?: { status?: string; summary?: string } };
     console.log(`daily digest at scale: ${info.nodes} nodes, ${info.pods} pods, ${GPU_WORKERS} GPU workers (seeded in ${info.seedMs} ms, emulator in its own process); ${cpus().length} cores, node ${process.version}`);
     console.log(`  wall ${r.wallS.toFixed(2)} s, peak RSS ${r.rssMB.toFixed(0)} MB, peak heap ${r.heapMB?.toFixed(0) ?? '?'} MB; ${report.report?.status ?? report.status}: ${report.report?.summary ?? report.summary}`);
+    // The weekly and monthly reports on the same world (no Prometheus: node-hours estimated,
+    // capacity summed over every pod a page at a time).
+    for (const kind of ['weekly', 'monthly']) {
+      const k = await timed([process.execPath, '--import', 'tsx', '--import', join(root, 'bench/heap-sampler.ts'), join(root, 'src/main.ts'), 'digest', kind, '--json'], { VLINDERS_OPS_CONFIG: config });
+      console.log(`  ${kind} report: wall ${k.wallS.toFixed(2)} s, peak RSS ${k.rssMB.toFixed(0)} MB, peak heap ${k.heapMB?.toFixed(0) ?? '?'} MB`);
+    }
     if (process.env.BENCH_COMPARE) {
       // For comparison, on the same world: `status` (the cluster survey alone) and `gpu` (the 64 execs).
       for (const cmd of ['status', 'gpu']) {

@@ -15,6 +15,9 @@ import { alertRoute } from './incidents/index.js';
 import { configuredClusters } from './kube/directory.js';
 import { LeaderElector } from './kube/leader.js';
 import { digestScheduler } from './schedule/digests.js';
+import { s3BackupListing } from './digest/backup-listing.js';
+import { postgresHealthSource } from './postgres/health.js';
+import { postgresFor } from './postgres/index.js';
 import { createSlackBot } from './slack/app.js';
 import { buildEngine, stateStore } from './wiring.js';
 
@@ -79,7 +82,8 @@ export async function serve(): Promise<number> {
   leader?.start();
   // Digests on the leader only; each tick is claimed in the store, so it posts once.
   const scheduler = leader
-    ? digestScheduler({ config, store, kube: () => services.forCluster(undefined).kube(), isLeader: () => leader.isLeader(), post: (channel, report) => bot.poster.report({ channel }, report), signal: bot.signal, log })
+    ? digestScheduler({ config, store, kube: () => services.forCluster(undefined).kube(), isLeader: () => leader.isLeader(), post: (channel, report) => bot.publish({ channel }, report), signal: bot.signal, log,
+        sources: { database: postgresHealthSource(postgresFor({ config, services: services.forCluster(undefined), signal: bot.signal })), backups: s3BackupListing(config.backup) } })
     : { reason: 'no cluster configured' };
   if ('poll' in scheduler) scheduler.start();
   else log.info({ reason: scheduler.reason }, 'scheduled digests are off');

@@ -19,6 +19,8 @@ export function renderText(report: Report): string {
   for (const a of report.attachments ?? []) {
     out.push('', `--- ${a.title ?? a.filename} ---`, a.content);
   }
+  for (const offer of report.offers ?? []) out.push('', `${offer.intro} Run: ${offer.words.join(' ')}`);
+  for (const detail of report.thread ?? []) out.push('', renderText(detail));
   return out.join('\n');
 }
 

@@ -44,6 +44,16 @@ const cluster = z
   })
   .strict();
 
+/** The digests' default PromQL, for the exporters a kube-prometheus-stack install has. */
+const PROMQL = {
+  p95Latency: 'histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{job="vlinders-api"}[5m])))',
+  pvcUsedBytes: 'kubelet_volume_stats_used_bytes',
+  pvcCapacityBytes: 'kubelet_volume_stats_capacity_bytes',
+  nodeDiskUsedPercent: '100 * (1 - node_filesystem_avail_bytes{mountpoint="/",fstype!="tmpfs"} / node_filesystem_size_bytes{mountpoint="/",fstype!="tmpfs"})',
+  dbSizeBytes: 'sum(pg_database_size_bytes{datname="vlinders"})',
+  gpuNodes: 'count(kube_node_status_allocatable{resource="nvidia_com_gpu"} > 0)',
+};
+
 export const configSchema = z
   .object({
     /** Kubernetes clusters; commands take --cluster NAME and default to the first. */
@@ -115,9 +125,48 @@ export const configSchema = z
         tlsSecrets: z.array(z.object({ namespace: k8sName, name: k8sName }).strict()).default([]),
         /** Label selector of the API pods whose ERROR lines are counted (in the platform namespace). */
         apiSelector: z.string().min(1).default('app.kubernetes.io/name=vlinders-api'),
+        /** The weekly report's GPU cost: GPU node-hours × this price (in `currency`). Unset: no cost line. */
+        gpuHourlyPrice: z.number().min(0).max(10_000).optional(),
+        /** How the price is shown, e.g. EUR or USD. */
+        currency: z.string().regex(/^[A-Z]{3}$/, 'expected a currency code like EUR').default('EUR'),
+        /** The monthly report lists certificates expiring within this many days. */
+        certWarningDays: z.number().int().min(1).max(365).default(30),
+        /** PVCs at or above this share of their capacity are flagged. */
+        pvcWarnPercent: z.number().min(1).max(100).default(80),
+        /** The monthly report offers a button for this restore drill command. */
+        restoreDrillCommand: z.string().min(1).default('restore-drill'),
       })
       .strict()
-      .default({ tlsSecrets: [], apiSelector: 'app.kubernetes.io/name=vlinders-api' }),
+      .default({ tlsSecrets: [], apiSelector: 'app.kubernetes.io/name=vlinders-api', currency: 'EUR', certWarningDays: 30, pvcWarnPercent: 80, restoreDrillCommand: 'restore-drill' }),
+    /** Prometheus and Alertmanager, read by the digests. Leave out `url` and the reports say what they could not measure. */
+    prometheus: z
+      .object({
+        /** The Prometheus HTTP API base, e.g. http://prometheus-operated.vlinders-monitoring:9090 */
+        url: z.url().optional(),
+        /** The Alertmanager base for the current alerts (API v2), e.g. http://alertmanager-operated.vlinders-monitoring:9093 */
+        alertmanagerUrl: z.url().optional(),
+        /** Each query gets this long. */
+        timeoutSeconds: z.number().positive().max(120).default(15),
+        queries: z
+          .object({
+            /** P95 request latency in seconds: one series (or one per label set). */
+            p95Latency: z.string().min(1).default(PROMQL.p95Latency),
+            /** PVC bytes used, per namespace and persistentvolumeclaim (kubelet). */
+            pvcUsedBytes: z.string().min(1).default(PROMQL.pvcUsedBytes),
+            /** PVC capacity in bytes, same labels. */
+            pvcCapacityBytes: z.string().min(1).default(PROMQL.pvcCapacityBytes),
+            /** Root filesystem use per node in percent (node-exporter), labelled by instance. */
+            nodeDiskUsedPercent: z.string().min(1).default(PROMQL.nodeDiskUsedPercent),
+            /** The platform database's size in bytes (postgres-exporter), for its trend. */
+            dbSizeBytes: z.string().min(1).default(PROMQL.dbSizeBytes),
+            /** How many GPU nodes there are at an instant; sampled hourly over the week for node-hours. */
+            gpuNodes: z.string().min(1).default(PROMQL.gpuNodes),
+          })
+          .strict()
+          .default(() => ({ ...PROMQL })),
+      })
+      .strict()
+      .default(() => ({ timeoutSeconds: 15, queries: { ...PROMQL } })),
     /** The vLLM settings `gpu-memory` changes, and how it rolls the Ray workers to pick them up. */
     inference: z
       .object({

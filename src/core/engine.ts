@@ -383,7 +383,8 @@ export class CommandEngine {
 }
 
 /** Every string a command returns is redacted before any surface sees it. */
-function redactReport(report: Report & { pin?: unknown }): Report {
+export function redactReport(report: Report & { pin?: unknown }): Report {
+  const thread = report.thread?.map(redactReport);
   const r = (s: string) => redactText(s);
   const { pin: _pin, ...shown } = report;
   return {
@@ -399,5 +400,6 @@ function redactReport(report: Report & { pin?: unknown }): Report {
       lines: s.lines?.map(r),
     })),
     attachments: shown.attachments?.map((a) => ({ ...a, content: r(a.content) })),
+    ...(thread ? { thread } : {}),
   };
 }

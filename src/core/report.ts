@@ -34,6 +34,20 @@ export interface Report {
   attachments?: ReportAttachment[];
   /** A preview for the caller only (Slack: an ephemeral message); the terminal ignores it. */
   ephemeral?: boolean;
+  /**
+   * Details that follow in the thread of this report's first message (Slack), so the channel
+   * sees one compact message; the terminal prints them after it.
+   */
+  thread?: Report[];
+  /** Runbook commands offered as buttons; a click runs the command as the clicker, through confirmation. */
+  offers?: ReportOffer[];
+}
+
+export interface ReportOffer {
+  /** Why it is offered, shown beside the button. */
+  intro: string;
+  /** The command's words, e.g. ['restore-drill']. */
+  words: string[];
 }
 
 export const STATUS_EMOJI: Record<ReportStatus, string> = {

@@ -1,8 +1,8 @@
-// The runbook's daily checks as one Report: a headline status, then node health with CPU and
-// memory use, pods that are not Running, ERROR lines of the API pods over the last 24 h
-// (streamed and counted, never buffered), the GPU summary, TLS expiry and backup age.
+// The runbook's daily checks as one compact Report (a headline status and what needs
+// attention) with a thread of details: node health with CPU and memory use, ERROR lines of the
+// API pods over the last 24 h (streamed and counted, never buffered), the GPU summary, TLS
+// expiry, backup age and, with Prometheus, PVC usage.
 import type { V1Pod } from '@kubernetes/client-node';
-import type { Config } from '../config/schema.js';
 import { errorMessage } from '../core/errors.js';
 import { worstStatus, type Report, type ReportSection, type ReportStatus } from '../core/report.js';
 import { summariseGpus } from '../gpu/gpu-summary.js';
@@ -11,15 +11,15 @@ import type { KubeClient } from '../kube/client.js';
 import type { Finding } from '../kube/health.js';
 import { surveyCluster } from '../kube/survey.js';
 import { resolveRayCluster } from '../ray/raycluster.js';
+import { prometheusFrom } from '../prometheus/client.js';
+import { backupSection } from './backups.js';
 import { ErrorCounter, type ErrorTally } from './error-lines.js';
-import { certExpiry, type CertExpiry } from './tls.js';
+import { plural } from './format.js';
+import { pvcUsageSection } from './pvc-usage.js';
+import type { ReportInputs } from './context.js';
+import { certExpiry, certLine, type CertExpiry } from './tls.js';
 
-export interface DailyDigestOptions {
-  kube: KubeClient;
-  config: Config;
-  signal: AbortSignal;
-  clusterName?: string;
-  now?: () => number;
+export interface DailyDigestOptions extends ReportInputs {
   /** Log window; the runbook says 24 h. */
   logSeconds?: number;
 }
@@ -31,7 +31,8 @@ export interface DailyDigest {
   certs: CertExpiry[];
 }
 
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+/** The root message shows at most this many findings; the thread has them all. */
+const ROOT_FINDINGS = 10;
 
 /** ERROR lines in the API pods' logs over the window: a count per pod, top 5 messages. */
 export async function apiErrorTally(kube: KubeClient, namespace: string, selector: string, sinceSeconds: number, signal: AbortSignal): Promise<ErrorTally> {
@@ -95,15 +96,15 @@ export async function buildDailyDigest(opts: DailyDigestOptions): Promise<DailyD
   // TLS.
   const certs = await Promise.all(config.digest.tlsSecrets.map((ref) => certExpiry(kube, ref, now())));
   const certLines = certs.map((c) => {
-    if (c.error || c.daysLeft === undefined || !c.notAfter) {
-      statuses.push('warn');
-      return `⚠️ ${c.secret}: ${c.error ?? 'unreadable'}`;
-    }
-    const sev: ReportStatus = c.daysLeft < 7 ? 'fail' : c.daysLeft < 30 ? 'warn' : 'ok';
+    const { line, status: sev } = certLine(c, config.digest.certWarningDays);
     statuses.push(sev);
-    const mark = sev === 'fail' ? '❌' : sev === 'warn' ? '⚠️' : '✅';
-    return `${mark} ${c.secret} (${c.subject ?? '?'}): ${c.daysLeft < 0 ? `expired ${-c.daysLeft} days ago` : `expires in ${plural(c.daysLeft, 'day')}`}, ${c.notAfter.toISOString().slice(0, 10)}`;
+    return line;
   });
+
+  const pvc = await pvcUsageSection(prometheusFrom(config), config, { signal, now: now() });
+  if (pvc.status !== 'info') statuses.push(pvc.status);
+  const backups = await backupSection(opts.sources?.backups, { signal, now: now() });
+  statuses.push(backups.status);
 
   const status: ReportStatus = statuses.length === 0 ? 'ok' : worstStatus(['ok', ...statuses]);
   const headline = [
@@ -112,8 +113,14 @@ export async function buildDailyDigest(opts: DailyDigestOptions): Promise<DailyD
     errorsProblem ? 'ERROR lines unknown' : `${plural(errors.total, 'ERROR line')} in 24 h`,
   ].join(' · ');
 
+  const findingRows = findings.map((f) => [`${f.severity === 'fail' ? '❌' : '⚠️'} ${f.subject}`, f.reason]);
+  const root: ReportSection[] = [];
   if (findings.length > 0) {
-    sections.push({ title: 'Needs attention', header: ['what', 'why'], rows: findings.map((f) => [`${f.severity === 'fail' ? '❌' : '⚠️'} ${f.subject}`, f.reason]) });
+    root.push({ title: 'Needs attention', header: ['what', 'why'], rows: findingRows.slice(0, ROOT_FINDINGS) });
+    if (findings.length > ROOT_FINDINGS) {
+      root.push({ lines: [`… and ${findings.length - ROOT_FINDINGS} more in the thread`] });
+      sections.push({ title: 'Needs attention (all)', header: ['what', 'why'], rows: findingRows });
+    }
   }
   sections.push({
     title: 'Nodes',
@@ -137,10 +144,18 @@ export async function buildDailyDigest(opts: DailyDigestOptions): Promise<DailyD
   }
   sections.push({ title: 'GPUs', lines: [gpuLine, ...gpuFlags] });
   sections.push({ title: 'TLS certificates', lines: certLines.length > 0 ? certLines : ['no TLS Secrets configured (digest.tlsSecrets)'] });
-  sections.push({ title: 'Backups', lines: ['backups not configured'] });
+  sections.push(backups.section);
+  sections.push(pvc.section);
 
+  const day = new Date(now()).toISOString().slice(0, 10);
   return {
-    report: { title: `daily digest${opts.clusterName ? ` · ${opts.clusterName}` : ''} · ${new Date(now()).toISOString().slice(0, 10)}`, status, summary: headline, sections },
+    report: {
+      title: `daily digest${opts.clusterName ? ` · ${opts.clusterName}` : ''} · ${day}`,
+      status,
+      summary: headline,
+      sections: [...root, { lines: ['Details in the thread: nodes, ERROR lines, GPUs, certificates, backups, PVC usage.'] }],
+      thread: [{ title: `daily digest details · ${day}`, status, sections }],
+    },
     findings,
     errors,
     certs,

@@ -31,3 +31,12 @@ export async function certExpiry(kube: KubeClient, ref: { namespace: string; nam
     return { secret, error: (err as Error).message };
   }
 }
+
+/** One line of a certificate report and its status: under 7 days fails, under `warnDays` warns. */
+export function certLine(c: CertExpiry, warnDays = 30): { line: string; status: 'ok' | 'warn' | 'fail' } {
+  if (c.error || c.daysLeft === undefined || !c.notAfter) return { line: `⚠️ ${c.secret}: ${c.error ?? 'unreadable'}`, status: 'warn' };
+  const status = c.daysLeft < 7 ? 'fail' : c.daysLeft < warnDays ? 'warn' : 'ok';
+  const mark = status === 'fail' ? '❌' : status === 'warn' ? '⚠️' : '✅';
+  const when = c.daysLeft < 0 ? `expired ${-c.daysLeft} day${c.daysLeft === -1 ? '' : 's'} ago` : `expires in ${c.daysLeft} day${c.daysLeft === 1 ? '' : 's'}`;
+  return { line: `${mark} ${c.secret} (${c.subject ?? '?'}): ${when}, ${c.notAfter.toISOString().slice(0, 10)}`, status };
+}

@@ -12,10 +12,15 @@ export interface ThreadPoster {
   updateReport(channel: string, ts: string, report: Report): Promise<void>;
 }
 
-interface ThreadState {
+export interface ThreadState {
   channel: string;
   ts?: string;
   status: 'firing' | 'resolved';
+  /** The group's alertname and severity, for the weekly alert history. */
+  name?: string;
+  severity?: string;
+  /** When a notification last said the whole group resolved. */
+  resolvedAt?: number;
   /** Status and alert set of the last notification acted on. */
   digest: string;
   openedAt: number;
@@ -68,6 +73,11 @@ export function alertReport(payload: AlertmanagerWebhook, opts: { notifications?
   };
 }
 
+/** Every alert group the bot has opened a thread for, as recorded in the store. */
+export async function recordedAlertThreads(store: Store): Promise<ThreadState[]> {
+  return (await store.list<ThreadState>(KIND)).map((e) => e.entry.value);
+}
+
 export class AlertThreads {
   constructor(
     private store: Store,
@@ -85,7 +95,16 @@ export class AlertThreads {
   async handle(payload: AlertmanagerWebhook): Promise<AlertOutcome> {
     const key = keyOf(payload.groupKey);
     const digest = digestOf(payload);
-    const fresh: ThreadState = { channel: this.channel, status: payload.status, digest, openedAt: this.now(), notifications: 1 };
+    const fresh: ThreadState = {
+      channel: this.channel,
+      status: payload.status,
+      name: payload.commonLabels.alertname ?? payload.groupLabels.alertname,
+      severity: payload.commonLabels.severity,
+      digest,
+      openedAt: this.now(),
+      notifications: 1,
+      ...(payload.status === 'resolved' ? { resolvedAt: this.now() } : {}),
+    };
     // Claim the group first: of two deliveries racing, only one opens the thread.
     if (await this.store.create(KIND, key, fresh)) {
       const ts = await this.poster.report({ channel: this.channel }, alertReport(payload));
@@ -95,7 +114,7 @@ export class AlertThreads {
     const entry = await this.store.get<ThreadState>(KIND, key);
     if (!entry) return this.handle(payload);
     const state = entry.value;
-    const next: ThreadState = { ...state, status: payload.status, digest, notifications: state.notifications + 1 };
+    const next: ThreadState = { ...state, status: payload.status, digest, notifications: state.notifications + 1, resolvedAt: payload.status === 'resolved' ? (state.resolvedAt ?? this.now()) : undefined };
     // Compare-and-swap, so a retried delivery racing this one can't post the same change twice.
     if (!(await this.store.update(KIND, key, next, entry.version))) return 'duplicate';
     const report = alertReport(payload, { notifications: next.notifications });

@@ -10,7 +10,7 @@ import type { Caller } from '../core/command.js';
 import { NothingToDoError, NotFoundError, UsageError } from '../core/errors.js';
 import type { Report } from '../core/report.js';
 import type { Store } from '../core/store.js';
-import type { ThreadPoster } from './alert-threads.js';
+import { recordedAlertThreads, type ThreadPoster, type ThreadState } from './alert-threads.js';
 
 export type Severity = 1 | 2 | 3 | 4;
 
@@ -76,6 +76,11 @@ export function rootReport(incident: Incident): Report {
   };
 }
 
+/** Every declared incident recorded in the store. */
+export async function recordedIncidents(store: Store): Promise<Incident[]> {
+  return (await store.list<Incident>(KIND)).map((e) => e.entry.value).sort((a, b) => a.number - b.number);
+}
+
 export class Incidents {
   constructor(
     private store: Store,
@@ -85,8 +90,13 @@ export class Incidents {
     private now: () => number = Date.now,
   ) {}
 
-  async list(): Promise<Incident[]> {
-    return (await this.store.list<Incident>(KIND)).map((e) => e.entry.value).sort((a, b) => a.number - b.number);
+  /** The alert groups recorded by the webhook in the same store (for the weekly alert history). */
+  alertThreads(): Promise<ThreadState[]> {
+    return recordedAlertThreads(this.store);
+  }
+
+  list(): Promise<Incident[]> {
+    return recordedIncidents(this.store);
   }
 
   async open(caller: Caller, title: string, sev: Severity): Promise<Incident> {

@@ -1,10 +1,12 @@
 // The scheduled digests: which jobs exist, and what a tick does (build, then post to the
-// schedule channel). Weekly and monthly are not built yet, so only daily is scheduled.
+// schedule channel: a root message with its details in a thread).
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
+import { redactReport } from '../core/engine.js';
 import type { Report } from '../core/report.js';
 import type { Store } from '../core/store.js';
-import { buildDailyDigest } from '../digest/daily.js';
+import { DIGEST_KINDS, buildDigest, storeRecords } from '../digest/index.js';
+import type { DigestSources } from '../digest/sources.js';
 import type { KubeClient } from '../kube/client.js';
 import { Scheduler, type ScheduledJob } from './scheduler.js';
 
@@ -13,9 +15,10 @@ export interface DigestSchedulerDeps {
   store: Store;
   kube: () => KubeClient;
   isLeader: () => boolean;
-  /** Posts a Report to a channel (SlackPoster.report). */
+  /** Posts a Report, its thread and its offers to a channel (SlackBot.publish). */
   post: (channel: string, report: Report) => Promise<unknown>;
   signal: AbortSignal;
+  sources?: DigestSources;
   log?: Logger;
   now?: () => number;
   pollMs?: number;
@@ -27,16 +30,15 @@ export function digestScheduler(deps: DigestSchedulerDeps): Scheduler | { reason
   const channel = config.schedule.channel;
   if (!channel) return { reason: 'schedule.channel is not set' };
   if (config.clusters.length === 0) return { reason: 'no cluster configured' };
-  const jobs: ScheduledJob[] = [
-    {
-      name: 'daily',
-      cron: config.schedule.daily,
-      run: async (tick) => {
-        const digest = await buildDailyDigest({ kube: deps.kube(), config, signal: deps.signal, now: deps.now });
-        digest.report.summary = `${digest.report.summary ?? ''} · scheduled ${tick.toISOString()}`;
-        await deps.post(channel, digest.report);
-      },
+  const jobs: ScheduledJob[] = DIGEST_KINDS.map((kind) => ({
+    name: kind,
+    cron: config.schedule[kind],
+    run: async (tick: Date) => {
+      const report = await buildDigest(kind, { kube: deps.kube(), config, signal: deps.signal, now: deps.now, sources: deps.sources, records: storeRecords(deps.store) });
+      report.summary = `${report.summary ?? ''} · scheduled ${tick.toISOString()}`;
+      // No engine between a scheduled report and Slack: redact here, as the engine does for commands.
+      await deps.post(channel, redactReport(report));
     },
-  ];
+  }));
   return new Scheduler({ store: deps.store, isLeader: deps.isLeader, timezone: config.schedule.timezone, graceMinutes: config.schedule.graceMinutes, jobs, now: deps.now, pollMs: deps.pollMs, log: deps.log });
 }

@@ -10,9 +10,10 @@ import type { Caller } from '../core/command.js';
 import type { CommandEngine, InvokeOutcome, RunIO } from '../core/engine.js';
 import { errorMessage, UserFacingError } from '../core/errors.js';
 import { redactText } from '../core/redact.js';
+import type { Report } from '../core/report.js';
 import type { Config } from '../config/schema.js';
 import type { Block } from './blocks.js';
-import { APPROVE_ACTION, CANCEL_ACTION, SUGGEST_ACTION, confirmationCard, decidedCard, outcomeLine } from './cards.js';
+import { APPROVE_ACTION, CANCEL_ACTION, SUGGEST_ACTION, confirmationCard, decidedCard, outcomeLine, suggestionMessage } from './cards.js';
 import { boltLogger } from './log.js';
 import { SlackPoster, ThreadProgress } from './poster.js';
 import { WorkQueue } from './work-queue.js';
@@ -51,6 +52,8 @@ export interface SlackBot {
   mode: 'socket' | 'http';
   engine: CommandEngine;
   poster: SlackPoster;
+  /** Posts a Report with its thread of details and its offered commands as buttons (scheduled digests). */
+  publish(where: { channel: string; threadTs?: string }, report: Report, footer?: string): Promise<string | undefined>;
   /** Aborted when the bot stops. */
   signal: AbortSignal;
   /** Socket Mode's client, for the readiness check; undefined in HTTP mode. */
@@ -92,14 +95,30 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
   const work = new WorkQueue(opts.concurrency ?? 4);
   let server: Server | undefined;
 
+  /**
+   * A Report, its details in its thread, and each offered command as a button there. The
+   * button carries a suggestion id; a click runs the command as the clicker (flow 2).
+   */
+  async function publish(where: { channel: string; threadTs?: string }, report: Report, footer?: string, previewFor?: string): Promise<string | undefined> {
+    const ts = previewFor ? (await poster.ephemeralReport(where, previewFor, report), undefined) : await poster.report(where, report, footer);
+    const offerWhere = { channel: where.channel, threadTs: where.threadTs ?? ts };
+    for (const offer of report.offers ?? []) {
+      const id = await engine.offer(offer.words, offerWhere);
+      const message = suggestionMessage(offer.intro, [{ id, label: offer.words.join(' ') }]);
+      if (previewFor) await poster.ephemeralBlocks(offerWhere, previewFor, message.text, message.blocks);
+      else await poster.post(offerWhere, message.text, message.blocks);
+    }
+    return ts;
+  }
+
   /** What a command invocation produced, said in Slack: ephemeral error, report, or card. */
   async function answer(caller: Caller, where: { channel: string; threadTs?: string }, typed: string, outcome: InvokeOutcome): Promise<void> {
     if (outcome.kind === 'error') {
       await poster.ephemeral(where, caller.userId, outcome.message);
     } else if (outcome.kind === 'report' && outcome.report.ephemeral) {
-      await poster.ephemeralReport(where, caller.userId, outcome.report);
+      await publish(where, outcome.report, undefined, caller.userId);
     } else if (outcome.kind === 'report') {
-      await poster.report(where, outcome.report, `<@${caller.userId}> ran \`${redactText(typed)}\``);
+      await publish(where, outcome.report, `<@${caller.userId}> ran \`${redactText(typed)}\``);
     } else {
       const card = confirmationCard(outcome.action, outcome.command, outcome.plan, redactText(typed));
       const ts = await poster.post(where, card.text, card.blocks);
@@ -191,6 +210,7 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
     mode,
     engine,
     poster,
+    publish: (where, report, footer) => publish(where, report, footer),
     signal: shutdown.signal,
     socketClient,
     async start() {

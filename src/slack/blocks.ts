@@ -89,6 +89,6 @@ export function renderReport(report: Report, opts: RenderOptions = {}): Rendered
   preview.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `Output is too long for messages: the whole report is in the file *${filename}*.` }] });
   return {
     messages: [{ text, blocks: [...preview, ...footer] }],
-    files: [{ filename, title: report.title, content: renderText({ ...report, attachments: [] }) }, ...files],
+    files: [{ filename, title: report.title, content: renderText({ ...report, attachments: [], thread: [], offers: [] }) }, ...files],
   };
 }

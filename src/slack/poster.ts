@@ -14,9 +14,9 @@ export interface Where {
 export class SlackPoster {
   constructor(private client: WebClient) {}
 
-  /** Posts a Report; returns the ts of its first message. */
+  /** Posts a Report, then its thread of details under its first message; returns the ts of its first message. */
   async report(where: Where, report: Report, footer?: string): Promise<string | undefined> {
-    const rendered = renderReport(report, { footer });
+    const rendered = renderReport({ ...report, thread: undefined }, { footer });
     let firstTs: string | undefined;
     for (const message of rendered.messages) {
       const res = await this.client.chat.postMessage({
@@ -34,6 +34,8 @@ export class SlackPoster {
       const common = { channel_id: where.channel, filename: file.filename, title: file.title ?? file.filename, content: file.content };
       await this.client.filesUploadV2(threadTs ? { ...common, thread_ts: threadTs } : common);
     }
+    const detailsWhere = { channel: where.channel, threadTs: where.threadTs ?? firstTs };
+    for (const detail of report.thread ?? []) await this.report(detailsWhere, detail);
     return firstTs;
   }
 
@@ -45,10 +47,17 @@ export class SlackPoster {
 
   /** A Report only the user sees. Ephemeral messages can't carry files, so long ones are split. */
   async ephemeralReport(where: Where, user: string, report: Report): Promise<void> {
-    const rendered = renderReport(report, { maxMessages: 20 });
-    for (const message of rendered.messages) {
-      await this.client.chat.postEphemeral({ channel: where.channel, user, thread_ts: where.threadTs, text: message.text, blocks: message.blocks });
+    // A preview has no thread to put details in: they follow as more ephemeral messages.
+    for (const part of [{ ...report, thread: undefined }, ...(report.thread ?? [])]) {
+      const rendered = renderReport(part, { maxMessages: 20 });
+      for (const message of rendered.messages) {
+        await this.client.chat.postEphemeral({ channel: where.channel, user, thread_ts: where.threadTs, text: message.text, blocks: message.blocks });
+      }
     }
+  }
+
+  async ephemeralBlocks(where: Where, user: string, text: string, blocks: Block[]): Promise<void> {
+    await this.client.chat.postEphemeral({ channel: where.channel, user, thread_ts: where.threadTs, text, blocks });
   }
 
   async ephemeral(where: Where, user: string, text: string): Promise<void> {
