@@ -76,6 +76,7 @@ export const RESOURCES: ResourceType[] = [
   grouped('apps', 'v1', 'replicasets', 'ReplicaSet', { shortNames: ['rs'], categories: ALL, subresources: ['status'] }),
   grouped('batch', 'v1', 'jobs', 'Job', { categories: ALL, subresources: ['status'] }),
   grouped('coordination.k8s.io', 'v1', 'leases', 'Lease'),
+  grouped('storage.k8s.io', 'v1', 'storageclasses', 'StorageClass', { namespaced: false, shortNames: ['sc'] }),
   grouped('metrics.k8s.io', 'v1beta1', 'nodes', 'NodeMetrics', { namespaced: false, metrics: true }),
   grouped('metrics.k8s.io', 'v1beta1', 'pods', 'PodMetrics', { metrics: true }),
   grouped('ray.io', 'v1', 'rayclusters', 'RayCluster', {
