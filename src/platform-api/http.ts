@@ -1,6 +1,7 @@
 // One HTTP call to the platform (its API, or Ray Serve) with a deadline and its latency. The
 // body is kept only as parsed JSON and a short redacted excerpt: tokens never leave here raw
 // except in `json`, which callers use and never print.
+import { deadlineSignal } from '../core/deadline.js';
 import { UnreachableError, errorMessage } from '../core/errors.js';
 import { redactText, redactValue } from '../core/redact.js';
 
@@ -13,23 +14,47 @@ export interface HttpAnswer {
 }
 
 const EXCERPT = 200;
+/** Platform API answers are small; a body beyond this is cut rather than held in memory. */
+const MAX_BODY = 1 << 20;
+
+async function readCapped(res: Response): Promise<string> {
+  const reader = res.body?.getReader();
+  if (!reader) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > MAX_BODY) {
+      await reader.cancel();
+      break;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
 
 export async function httpCall(baseUrl: string, method: string, path: string, opts: { body?: unknown; token?: string; timeoutMs: number; signal?: AbortSignal }): Promise<HttpAnswer> {
   const url = new URL(path.replace(/^\//, ''), baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
   const started = performance.now();
+  const deadline = deadlineSignal(opts.timeoutMs, opts.signal);
   let res: Response;
+  let text: string;
   try {
     res = await fetch(url, {
       method,
       headers: { accept: 'application/json', ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}), ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}) },
       body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-      signal: AbortSignal.any([AbortSignal.timeout(opts.timeoutMs), ...(opts.signal ? [opts.signal] : [])]),
+      signal: deadline.signal,
     });
+    text = await readCapped(res);
   } catch (err) {
-    const why = (err as Error).name === 'TimeoutError' ? `no answer within ${Math.round(opts.timeoutMs / 1000)} s` : errorMessage((err as { cause?: unknown }).cause ?? err);
+    const why = deadline.timedOut() ? `no answer within ${Math.round(opts.timeoutMs / 1000)} s` : errorMessage((err as { cause?: unknown }).cause ?? err);
     throw new UnreachableError(`${method} ${url.origin}${url.pathname}: ${redactText(why)}`);
+  } finally {
+    deadline.done();
   }
-  const text = await res.text();
   const ms = Math.round(performance.now() - started);
   let json: unknown;
   try {

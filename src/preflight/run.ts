@@ -1,6 +1,7 @@
 // Runs checklist items concurrently (bounded), each with its own deadline. A check that throws
 // or times out is ❌ with the reason, so one unreachable system never hides the others.
 import { mapLimit } from '../core/concurrency.js';
+import { deadlineSignal } from '../core/deadline.js';
 import { errorMessage } from '../core/errors.js';
 import { redactText } from '../core/redact.js';
 import { worstStatus, type Report, type ReportStatus } from '../core/report.js';
@@ -27,34 +28,33 @@ export function checksFor(checks: readonly PreflightCheck[], phase: number | und
 }
 
 export async function runChecks(checks: readonly PreflightCheck[], ctx: CheckContext, timeoutMs: number): Promise<CheckOutcome[]> {
-  return mapLimit(checks, CONCURRENCY, async (check) => {
-    const started = performance.now();
-    const results = await runOne(check, ctx, timeoutMs);
-    return { check, results, ms: Math.round(performance.now() - started) };
-  });
+  // One listener on the caller's signal (the bot's shutdown signal, shared by every command), not one per check.
+  const scope = deadlineSignal(2 ** 31 - 1, ctx.signal);
+  try {
+    return await mapLimit(checks, CONCURRENCY, async (check) => {
+      const started = performance.now();
+      const results = await runOne(check, { ...ctx, signal: scope.signal }, timeoutMs);
+      return { check, results, ms: Math.round(performance.now() - started) };
+    });
+  } finally {
+    scope.done();
+  }
 }
 
 async function runOne(check: PreflightCheck, ctx: CheckContext, timeoutMs: number): Promise<CheckResult[]> {
-  const controller = new AbortController();
-  const stop = () => controller.abort();
-  ctx.signal.addEventListener('abort', stop, { once: true });
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      // Rejected before the abort, so the race reports the deadline, not the check's reaction to it.
-      reject(new Error(`no answer within ${timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)} s`}`));
-      controller.abort();
-    }, timeoutMs);
-  });
+  const deadline = deadlineSignal(timeoutMs, ctx.signal);
+  // Listening before the check does, so the race reports the deadline, not the check's reaction to it.
+  const stopped = new Promise<never>((_, reject) =>
+    deadline.signal.addEventListener('abort', () => reject(new Error(deadline.timedOut() ? `no answer within ${timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)} s`}` : 'stopped')), { once: true }),
+  );
   try {
-    if (ctx.signal.aborted) throw new Error('stopped before it ran');
-    const out = await Promise.race([check.run({ ...ctx, signal: controller.signal }), deadline]);
+    if (deadline.signal.aborted) throw new Error('stopped before it ran');
+    const out = await Promise.race([check.run({ ...ctx, signal: deadline.signal }), stopped]);
     return Array.isArray(out) ? out : [out];
   } catch (err) {
     return [{ status: 'fail', detail: `could not check: ${errorMessage(err)}` }];
   } finally {
-    clearTimeout(timer);
-    ctx.signal.removeEventListener('abort', stop);
+    deadline.done();
   }
 }
 

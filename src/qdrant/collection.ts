@@ -1,5 +1,6 @@
 // Qdrant's REST API: GET /collections/{name} answers {"result":{"status":"green",...},"status":"ok","time":...}
 // when the collection exists, and 404 {"status":{"error":"Not found: Collection `x` doesn't exist!"}} when not.
+import { deadlineSignal } from '../core/deadline.js';
 import { UnreachableError, errorMessage } from '../core/errors.js';
 import { redactText } from '../core/redact.js';
 
@@ -18,13 +19,18 @@ interface CollectionResponse {
 
 export async function qdrantCollection(baseUrl: string, name: string, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<CollectionInfo> {
   const url = new URL(`collections/${encodeURIComponent(name)}`, baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
+  const deadline = deadlineSignal(opts.timeoutMs, opts.signal);
   let res: Response;
+  let body: CollectionResponse;
   try {
-    res = await fetch(url, { signal: AbortSignal.any([AbortSignal.timeout(opts.timeoutMs), ...(opts.signal ? [opts.signal] : [])]) });
+    res = await fetch(url, { signal: deadline.signal });
+    body = (await res.json().catch(() => ({}))) as CollectionResponse;
   } catch (err) {
-    throw new UnreachableError(`Qdrant at ${url.origin} is unreachable: ${redactText(errorMessage((err as { cause?: unknown }).cause ?? err))}`);
+    const why = deadline.timedOut() ? `no answer within ${Math.round(opts.timeoutMs / 1000)} s` : errorMessage((err as { cause?: unknown }).cause ?? err);
+    throw new UnreachableError(`Qdrant at ${url.origin} is unreachable: ${redactText(why)}`);
+  } finally {
+    deadline.done();
   }
-  const body = (await res.json().catch(() => ({}))) as CollectionResponse;
   if (res.status === 404) return { exists: false, error: typeof body.status === 'object' ? body.status.error : undefined };
   if (!res.ok) throw new UnreachableError(`Qdrant answered ${res.status}${typeof body.status === 'object' && body.status.error ? `: ${redactText(body.status.error)}` : ''}`);
   return { exists: true, status: body.result?.status, points: body.result?.points_count ?? undefined };

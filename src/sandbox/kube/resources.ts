@@ -75,8 +75,9 @@ export const RESOURCES: ResourceType[] = [
   grouped('apps', 'v1', 'daemonsets', 'DaemonSet', { shortNames: ['ds'], categories: ALL, subresources: ['status'] }),
   grouped('apps', 'v1', 'replicasets', 'ReplicaSet', { shortNames: ['rs'], categories: ALL, subresources: ['status'] }),
   grouped('batch', 'v1', 'jobs', 'Job', { categories: ALL, subresources: ['status'] }),
-  grouped('coordination.k8s.io', 'v1', 'leases', 'Lease'),
+  // A real server lists storage.k8s.io before coordination.k8s.io.
   grouped('storage.k8s.io', 'v1', 'storageclasses', 'StorageClass', { namespaced: false, shortNames: ['sc'] }),
+  grouped('coordination.k8s.io', 'v1', 'leases', 'Lease'),
   grouped('metrics.k8s.io', 'v1beta1', 'nodes', 'NodeMetrics', { namespaced: false, metrics: true }),
   grouped('metrics.k8s.io', 'v1beta1', 'pods', 'PodMetrics', { metrics: true }),
   grouped('ray.io', 'v1', 'rayclusters', 'RayCluster', {
