@@ -144,6 +144,49 @@ export const configSchema = z
       .object({ timeoutSeconds: z.number().int().min(5).max(3600).default(600) })
       .strict()
       .default({ timeoutSeconds: 600 }),
+    /** Database backups to S3 (`backup`, `backups`, `restore`, `restore-drill`), and how the bot reaches PostgreSQL. */
+    backup: z
+      .object({
+        /** The S3 bucket (the runbook's s3://vlinders-backups). Credentials: the AWS SDK's default chain (env, IRSA), never in this file. */
+        bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'expected an S3 bucket name').default('vlinders-backups'),
+        /** Key prefix of the backups; keys are <prefix>backup-YYYYMMDD-HHMMSSZ.sql.gz. */
+        prefix: z.string().regex(/^([A-Za-z0-9._-]+\/)*$/, 'expected a key prefix like postgres/ (ending in /)').default('postgres/'),
+        region: z.string().min(1).default('eu-west-1'),
+        /** Another S3 endpoint (MinIO, a test server); omitted: AWS. */
+        endpoint: z.url().optional(),
+        /** Path-style URLs (http://host/bucket/key), as MinIO and most S3 clones want. */
+        forcePathStyle: z.boolean().default(false),
+        /** S3 multipart part size, MiB; parts in flight x part size bounds the upload's memory. */
+        partSizeMiB: z.number().int().min(5).max(512).default(8),
+        /** `exec`: pg_dump/psql inside the postgres pod (kube exec), as the runbook does; `direct`: run by the bot against the Service. */
+        transport: z.enum(['exec', 'direct']).default('exec'),
+        /** The pod and container the `exec` transport runs in (namespace: namespaces.platform). */
+        pod: k8sName.default('postgres-0'),
+        container: k8sName.default('postgres'),
+        database: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'expected a PostgreSQL database name').default('vlinders'),
+        user: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'expected a PostgreSQL role name').default('vlinders'),
+        /** The Secret (in namespaces.platform) holding the role's password, for the `direct` transport. */
+        secret: z
+          .object({ name: k8sName.default('postgres-credentials'), key: z.string().regex(/^[-._a-zA-Z0-9]+$/, 'expected a Secret key').default('password') })
+          .strict()
+          .default({ name: 'postgres-credentials', key: 'password' }),
+        /** Where `direct` connects; default the postgres Service's DNS name in namespaces.platform, port 5432. */
+        host: z.string().regex(/^[A-Za-z0-9.-]+$/, 'expected a host name or IP').optional(),
+        port: z.number().int().min(1).max(65_535).default(5432),
+        /** Tables whose row counts are recorded with each backup and checked after a restore. */
+        countTables: z.array(z.string().regex(/^([a-z_][a-z0-9_]*\.)?[a-z_][a-z0-9_]*$/, 'expected a table name like users or public.users')).min(1).default(['users']),
+        /** `backups` warns when the newest backup is older than this. */
+        maxAgeHours: z.number().positive().max(24 * 90).default(26),
+        /** `backup prune` keeps the newest backup of each of the last N days, and of the last N ISO weeks. */
+        retention: z
+          .object({ daily: z.number().int().min(1).max(366).default(7), weekly: z.number().int().min(0).max(520).default(4) })
+          .strict()
+          .default({ daily: 7, weekly: 4 }),
+        /** pg_dump / restore give up after this long. */
+        timeoutMinutes: z.number().int().min(1).max(24 * 60).default(240),
+      })
+      .strict()
+      .prefault({}),
     /** Emergency contacts, listed by `contacts` and in incident threads. */
     contacts: z
       .array(

@@ -8,6 +8,7 @@ import type { ArgSpec } from './args.js';
 import type { Report } from './report.js';
 import type { Incidents } from '../incidents/incidents.js';
 import type { Services } from './services.js';
+import type { Store } from './store.js';
 
 export type { Role };
 export type Risk = 'read' | 'change' | 'destructive';
@@ -39,6 +40,8 @@ export interface CommandContext {
   signal: AbortSignal;
   /** Outside systems for the cluster chosen with --cluster (default: the first). */
   services: Services;
+  /** The bot's small shared state (locks of long operations live here, next to pending actions). */
+  store: Store;
   /** What the approved plan pinned (see Plan.pin); undefined outside an approved run. */
   pin?: unknown;
   /**

@@ -146,6 +146,7 @@ export class CommandEngine {
       catalog: await this.catalogFor(caller),
       progress: io.progress,
       signal: io.signal,
+      store: this.deps.pending.store,
       incidents: this.incidents,
     };
   }

@@ -2,7 +2,7 @@
 // patches, argv-only exec, streamed logs and metrics. Every call has a deadline and its
 // failures come back as user-facing errors that name the call.
 import { existsSync } from 'node:fs';
-import { PassThrough, type Readable, type Writable } from 'node:stream';
+import { PassThrough, Transform, Writable, type Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
 import {
   AppsV1Api,
@@ -115,7 +115,12 @@ export class KubeClient {
     if (opts.signal?.aborted) throw new KubeTimeoutError(`Aborted before it started: ${describeCall(call)}.`);
     return new Promise<number>((resolve, reject) => {
       let settled = false;
-      let socket: { close(): void; terminate?(): void } | undefined;
+      let socket: ExecSocket | undefined;
+      // client-node moves exec data without backpressure both ways; these keep memory flat
+      // when a dump or a restore streams gigabytes through a slower peer.
+      const stdout = flowTo(opts.stdout, () => socket);
+      const stderr = flowTo(opts.stderr, () => socket);
+      const stdin = opts.stdin?.pipe(pacedBy(() => (settled ? undefined : socket)));
       const finish = (fn: () => void) => {
         if (settled) return;
         settled = true;
@@ -140,9 +145,9 @@ export class KubeClient {
           }
         });
       this.execApi
-        .exec(namespace, pod, container, [...argv], opts.stdout ?? null, opts.stderr ?? null, opts.stdin ?? null, false, onStatus)
+        .exec(namespace, pod, container, [...argv], stdout ?? null, stderr ?? null, stdin ?? null, false, onStatus)
         .then((ws) => {
-          socket = ws;
+          socket = ws as unknown as ExecSocket;
           if (settled) ws.close();
           ws.on('close', () => stop(new Error(`The exec stream of ${argv[0]} in pod ${namespace}/${pod} closed before it reported an exit status.`)));
           ws.on('error', (err) => stop(kubeError(err, call)));
@@ -188,6 +193,44 @@ export class KubeClient {
   podMetrics(namespace?: string) {
     return this.call({ verb: 'list', resource: 'pods.metrics.k8s.io', namespace }, () => this.metricsApi.getPodMetrics(namespace));
   }
+}
+
+interface ExecSocket {
+  close(): void;
+  terminate?(): void;
+  pause?(): void;
+  resume?(): void;
+  bufferedAmount?: number;
+}
+
+/** Writes exec output to `target`, pausing the socket while `target` is full. Never ends `target`. */
+function flowTo(target: Writable | undefined, socketOf: () => ExecSocket | undefined): Writable | undefined {
+  if (!target) return undefined;
+  return new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      if (!target.write(chunk)) {
+        const socket = socketOf();
+        socket?.pause?.();
+        target.once('drain', () => socket?.resume?.());
+      }
+      cb();
+    },
+  });
+}
+
+const STDIN_HIGH_WATER = 4 * 1024 * 1024;
+
+/** Holds stdin back while the socket's send buffer is over the high-water mark. */
+function pacedBy(socketOf: () => ExecSocket | undefined): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      const wait = () => {
+        if ((socketOf()?.bufferedAmount ?? 0) > STDIN_HIGH_WATER) setTimeout(wait, 5);
+        else cb(null, chunk);
+      };
+      wait();
+    },
+  });
 }
 
 /** The exit code in an exec status: Success is 0; NonZeroExitCode carries it in details.causes. */

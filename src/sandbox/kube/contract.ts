@@ -61,6 +61,8 @@ export interface ExecRequest {
   stderr: Writable;
   /** Aborted when the client goes away. */
   signal: AbortSignal;
+  /** Drops the connection with no exit status (a fault a test injects: the stream is cut). */
+  cut?(): void;
 }
 
 /** Runs a command "in" a pod; resolves to its exit code. Undefined: no handler for it (exit 127). */

@@ -84,7 +84,7 @@ async function runExec(
   const stdout = channel(1, on(r.q, 'stdout'));
   const stderr = channel(2, on(r.q, 'stderr'));
 
-  const req: ExecRequest = { namespace: r.namespace, pod: r.pod, container: r.container, command: r.command, stdout, stderr, signal: abort.signal, ...(stdin ? { stdin } : {}) };
+  const req: ExecRequest = { namespace: r.namespace, pod: r.pod, container: r.container, command: r.command, stdout, stderr, signal: abort.signal, cut: () => ws.terminate(), ...(stdin ? { stdin } : {}) };
   let code: number;
   let internalError: string | undefined;
   try {

@@ -1,7 +1,8 @@
 // Everything at once: seed the Vlinders cluster into a state (the emulator), start the KubeRay
 // and Job controllers, and register the exec, logs and metrics hooks with it.
 import type { ClusterState, WorldHooks } from '../contract.js';
-import { type VlindersExecOptions, vlindersExec } from './exec.js';
+import { type VlindersExecOptions, chainExec, vlindersExec } from './exec.js';
+import { type PostgresExecOptions, postgresExec, seedPostgresSecret } from './postgres-exec.js';
 import { startDeploymentController } from './deployment-controller.js';
 import { startJobController } from './job-controller.js';
 import { startKubeRayController } from './kuberay-controller.js';
@@ -21,6 +22,8 @@ export interface WorldOptions extends SeedOptions {
   crashingRollouts?: readonly string[];
   exec?: Omit<VlindersExecOptions, 'state'>;
   metrics?: Omit<VlindersMetricsOptions, 'state'>;
+  /** postgres-0 runs the real pg_dump/psql against this server; its password is in the postgres-credentials Secret. */
+  postgres?: Omit<PostgresExecOptions, 'state'>;
 }
 
 export interface World {
@@ -34,8 +37,9 @@ export function startVlindersWorld(state: ClusterState & { setHooks?(hooks: Worl
   const controllers = [startKubeRayController(state, { readyDelayMs: opts.readyDelayMs }), startJobController(state, { runMs: opts.jobRunMs }),
     startDeploymentController(state, { readyDelayMs: opts.rolloutReadyDelayMs, crash: (d) => opts.crashingRollouts?.includes(d.metadata.name) ?? false }),
   ];
+  if (opts.postgres) seedPostgresSecret(state, opts.postgres.server);
   const hooks: WorldHooks = {
-    exec: vlindersExec({ state, ...opts.exec }),
+    exec: chainExec(vlindersExec({ state, ...opts.exec }), ...(opts.postgres ? [postgresExec({ state, ...opts.postgres })] : [])),
     logs: vlindersLogs({ state }),
     metrics: vlindersMetrics({ state, ...opts.metrics }),
     ...(opts.kubernetesMinor !== undefined ? { version: olderVersion(opts.kubernetesMinor) } : {}),

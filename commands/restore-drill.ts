@@ -1,0 +1,85 @@
+import { z } from 'zod';
+import { backupTools } from '../src/backup/index.js';
+import { keyFromArgument, listBackups } from '../src/backup/catalog.js';
+import { formatDuration } from '../src/backup/progress.js';
+import { liveCounts, loadBackup, restoreInto } from '../src/backup/restore.js';
+import { defineCommand } from '../src/core/command.js';
+import { NotFoundError, UserFacingError, errorMessage } from '../src/core/errors.js';
+import type { Report } from '../src/core/report.js';
+import type { Postgres } from '../src/postgres/index.js';
+
+const scratchOf = (database: string) => `${database.slice(0, 57)}_drill`;
+
+async function dropScratch(pg: Postgres, scratch: string): Promise<void> {
+  // WITH (FORCE): a connection left by a killed psql must not keep the scratch database alive.
+  await pg.query(`DROP DATABASE IF EXISTS "${scratch}" WITH (FORCE)`);
+}
+
+async function exists(pg: Postgres, database: string): Promise<boolean> {
+  return (await pg.query(`SELECT 1 FROM pg_database WHERE datname = '${database}'`)).length > 0;
+}
+
+export default defineCommand({
+  name: 'restore-drill',
+  summary: "The monthly DR drill: restore a backup into a scratch database, compare the row counts, drop it; the live database is never touched",
+  usage: 'restore-drill [backup] [--cluster NAME]',
+  args: z.object({ backup: z.string().min(1).max(300).optional() }),
+  positional: ['backup'],
+  role: 'operator',
+  risk: 'change',
+  examples: ['restore-drill', 'restore-drill backup-20261125-020000Z.sql.gz'],
+  plan: async (ctx, { backup }) => {
+    const { bucket, pg, assertIdle } = backupTools(ctx);
+    await assertIdle();
+    const key = backup ? keyFromArgument(bucket.prefix, backup) : (await listBackups(ctx.config.backup, { signal: ctx.signal }, bucket)).find((e) => e.verified)?.key;
+    if (!key) throw new NotFoundError(`There is no verified backup in ${bucket.url(bucket.prefix)} to drill with. Run \`backup\` first.`);
+    const { entry } = await loadBackup(bucket, key, ctx.signal);
+    return {
+      title: `restore-drill ${entry.name}`,
+      status: 'info',
+      summary: `Restores ${entry.name} into a scratch database ${scratchOf(pg.settings.database)} on ${pg.where}, compares the row counts with those recorded, then drops it. ${pg.settings.database} itself is not touched.`,
+      pin: { key },
+    };
+  },
+  run: async (ctx) => {
+    const { bucket, pg, locked } = backupTools(ctx);
+    const key = (ctx.pin as { key: string } | undefined)?.key;
+    if (!key) throw new NotFoundError('The drill lost its backup; run it again.');
+    const scratch = scratchOf(pg.settings.database);
+    const started = Date.now();
+    return locked('restore-drill', async (): Promise<Report> => {
+      const loaded = await loadBackup(bucket, key, ctx.signal);
+      const recorded = loaded.entry.meta?.counts ?? {};
+      let counts: Record<string, number | string> = {};
+      try {
+        await dropScratch(pg, scratch); // a leftover of a drill that died with its pod
+        await pg.query(`CREATE DATABASE "${scratch}"`);
+        await restoreInto({ pg, bucket, loaded, database: scratch, signal: ctx.signal, progress: ctx.progress });
+        counts = await liveCounts(pg, Object.keys(recorded), scratch);
+      } finally {
+        await dropScratch(pg, scratch).catch((err: unknown) => ctx.log.error({ err }, 'could not drop the drill database'));
+      }
+      const left = await exists(pg, scratch);
+      const differ = Object.keys(recorded).filter((t) => counts[t] !== recorded[t]);
+      const duration = formatDuration(Date.now() - started);
+      return {
+        title: `restore-drill ${loaded.entry.name}`,
+        status: differ.length || left ? 'fail' : loaded.entry.verified ? 'ok' : 'warn',
+        summary: differ.length
+          ? `Drill FAILED: ${differ.join(', ')} restored with other row counts than recorded (${duration}).`
+          : `Drill passed: ${loaded.entry.name} restored into ${scratch} in ${duration}, row counts match, scratch database ${left ? 'NOT dropped' : 'dropped'}.`,
+        sections: [{ header: ['table', 'recorded', 'restored'], rows: Object.keys(recorded).map((t) => [t, String(recorded[t]), String(counts[t])]) }],
+      };
+    }, `drilling ${key.slice(key.lastIndexOf('/') + 1)}`).catch(async (err: unknown) => {
+      if (err instanceof Error && err.name === 'BusyError') throw err;
+      const left = await exists(pg, scratch).catch(() => true);
+      throw new DrillFailedError(
+        `Drill failed after ${formatDuration(Date.now() - started)}: ${errorMessage(err).replace(/\.?$/, '.')} ${left ? `⚠️ The scratch database ${scratch} could NOT be dropped: drop it by hand.` : `The scratch database ${scratch} was dropped.`} ${pg.settings.database} was not touched.`,
+      );
+    });
+  },
+});
+
+class DrillFailedError extends UserFacingError {
+  override name = 'DrillFailedError';
+}

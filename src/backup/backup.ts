@@ -1,0 +1,124 @@
+// One backup: pg_dump → row counter/trailer check → gzip → sha256/bytes → S3 multipart upload,
+// all streamed (memory bounded by the upload's parts in flight, nothing on disk).
+//
+// The object appears under its final key only when it is whole and verified: the upload goes
+// to a staging key (.incoming/, which is not a backup's name), and only after pg_dump exited 0
+// and the trailer was seen does a server-side copy put it at the final key WITH its metadata
+// (S3 metadata can't be added after an upload, and sha/counts are known only at the end).
+// Any failure before that aborts the multipart upload (lib-storage sends
+// AbortMultipartUpload when its body errors) and deletes whatever was staged.
+import { randomBytes } from 'node:crypto';
+import { pipeline } from 'node:stream';
+import { createGzip } from 'node:zlib';
+import { UserFacingError, errorMessage } from '../core/errors.js';
+import type { Postgres } from '../postgres/index.js';
+import { backupName, encodeMetadata, type BackupMetadata } from './catalog.js';
+import { formatBytes, ProgressTicker } from './progress.js';
+import type { BackupBucket } from './s3.js';
+import { Digest, DumpScanner, IncompleteDumpError } from './streams.js';
+
+/** Speed over ratio: the dump must keep pace with pg_dump (level 1 still shrinks SQL ~4x). */
+const GZIP_LEVEL = 1;
+
+export class BackupFailedError extends UserFacingError {
+  override name = 'BackupFailedError';
+}
+
+export interface BackupDeps {
+  pg: Postgres;
+  bucket: BackupBucket;
+  tables: readonly string[];
+  progress: (text: string) => Promise<void>;
+  signal: AbortSignal;
+  reason: 'manual' | 'safety';
+  now?: () => number;
+  progressIntervalMs?: number;
+}
+
+export interface BackupResult {
+  key: string;
+  meta: BackupMetadata;
+  durationMs: number;
+}
+
+export async function takeBackup(deps: BackupDeps): Promise<BackupResult> {
+  const now = deps.now ?? Date.now;
+  const started = now();
+  const key = `${deps.bucket.prefix}${backupName(new Date(started))}`;
+  const staging = `${deps.bucket.prefix}.incoming/${randomBytes(6).toString('hex')}-${backupName(new Date(started))}`;
+  const ticker = new ProgressTicker(deps.progress, `Backing up ${deps.pg.settings.database} to ${deps.bucket.url(key)}`, deps.progressIntervalMs, now);
+
+  const scanner = new DumpScanner(deps.tables);
+  const digest = new Digest(() => ticker.tick(scanner.bytes, `${formatBytes(digest.bytes)} gzip`));
+  // Errors are taken from pg_dump and the upload, which both see them.
+  const body = pipeline(scanner, createGzip({ level: GZIP_LEVEL }), digest, () => undefined);
+
+  // Stops pg_dump when the upload fails or the bot shuts down.
+  const stop = new AbortController();
+  const onAbort = () => stop.abort();
+  deps.signal.addEventListener('abort', onAbort, { once: true });
+  let dumpError: Error | undefined;
+  // Only a complete dump may end the body (ending it lets the upload complete): the scanner
+  // errors at its end when the trailer is missing, which fails the upload instead.
+  scanner.once('error', (err) => {
+    if (err instanceof IncompleteDumpError) dumpError ??= new BackupFailedError(`pg_dump exited 0 but ${err.message}`);
+  });
+  const dumped = deps.pg.dump(scanner, { signal: stop.signal }).then(
+    () => void scanner.end(),
+    (err: unknown) => {
+      dumpError = err instanceof Error ? err : new Error(String(err));
+      scanner.destroy(dumpError);
+    },
+  );
+  let uploadError: Error | undefined;
+  const uploaded = deps.bucket.upload(staging, body).catch((err: unknown) => {
+    uploadError = err instanceof Error ? err : new Error(String(err));
+    stop.abort();
+  });
+  await Promise.all([dumped, uploaded]);
+  deps.signal.removeEventListener('abort', onAbort);
+
+  if (dumpError || uploadError || deps.signal.aborted) {
+    await deps.bucket.delete(staging).catch(() => undefined); // a single-part PUT may have landed
+    throw new BackupFailedError(failureText(deps, dumpError, uploadError));
+  }
+
+  const meta: BackupMetadata = {
+    sha256: digest.sha256,
+    bytes: digest.bytes,
+    sqlBytes: scanner.bytes,
+    counts: Object.fromEntries(deps.tables.map((t) => [t, scanner.counts[t] ?? 0])),
+    database: deps.pg.settings.database,
+    transport: deps.pg.settings.transport,
+    startedAt: new Date(started).toISOString(),
+    finishedAt: new Date(now()).toISOString(),
+    reason: deps.reason,
+  };
+  const missing = deps.tables.filter((t) => scanner.counts[t] === undefined);
+  try {
+    if (missing.length) throw new BackupFailedError(`the dump has no table ${missing.join(', ')} (config backup.countTables)`);
+    await deps.bucket.copy(staging, key, encodeMetadata(meta));
+    const head = await deps.bucket.head(key);
+    if (head.size !== meta.bytes || head.metadata.sha256 !== meta.sha256) {
+      throw new BackupFailedError(`verification failed: S3 holds ${head.size} bytes with sha256 ${head.metadata.sha256 ?? 'none'}, the bot sent ${meta.bytes} bytes with sha256 ${meta.sha256}`);
+    }
+  } catch (err) {
+    await deps.bucket.delete(key).catch(() => undefined);
+    throw new BackupFailedError(`Backup of ${meta.database} failed after the upload: ${errorMessage(err).replace(/\.$/, '')}. No backup was left behind.`);
+  } finally {
+    await deps.bucket.delete(staging).catch(() => undefined);
+  }
+  return { key, meta, durationMs: now() - started };
+}
+
+function failureText(deps: BackupDeps, dumpError?: Error, uploadError?: Error): string {
+  const db = deps.pg.settings.database;
+  const cause = deps.signal.aborted
+    ? 'the bot is shutting down (or the operation was cancelled)'
+    : uploadError && (!dumpError || dumpError.name === 'KubeTimeoutError' || /stopped|aborted/i.test(dumpError.message))
+      ? `the upload to S3 failed: ${errorMessage(uploadError)}`
+      : dumpError instanceof BackupFailedError
+        ? errorMessage(dumpError)
+        : `pg_dump failed: ${errorMessage(dumpError ?? uploadError)}`;
+  return `Backup of ${db} failed: ${cause.replace(/\.$/, '')}. The multipart upload was aborted; no backup object was left behind.`;
+}

@@ -1,0 +1,30 @@
+// What the backup commands share: the bucket and database of the config, and the lock.
+// Outside systems: S3 in ./s3.ts, PostgreSQL in ../postgres. Exported for the digests:
+// listBackups / newestBackup (age of the newest backup).
+import type { CommandContext } from '../core/command.js';
+import { postgresFor, type Postgres } from '../postgres/index.js';
+import { assertIdle, withDatabaseLock, type OperationLock } from './lock.js';
+import { BackupBucket } from './s3.js';
+
+export { listBackups, newestBackup, type BackupEntry } from './catalog.js';
+
+export interface BackupTools {
+  bucket: BackupBucket;
+  pg: Postgres;
+  /** Runs `work` holding the database's operation lock (refused while another one runs). */
+  locked<T>(operation: OperationLock['operation'], work: () => Promise<T>, detail?: string): Promise<T>;
+  /** For plans: refuses now, naming the running operation, rather than at approval. */
+  assertIdle(): Promise<void>;
+}
+
+export function backupTools(ctx: CommandContext): BackupTools {
+  const pg = postgresFor(ctx);
+  const config = ctx.config.backup;
+  return {
+    bucket: new BackupBucket(config),
+    pg,
+    locked: (operation, work, detail) =>
+      withDatabaseLock(ctx.store, { operation, database: pg.settings.database, by: ctx.caller.userId, detail, ttlMs: config.timeoutMinutes * 60_000 * 2 }, work),
+    assertIdle: () => assertIdle(ctx.store, pg.settings.database),
+  };
+}

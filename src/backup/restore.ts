@@ -1,0 +1,122 @@
+// Restores: S3 object → sha256 gate → gunzip (plain .sql too) → trailer check → psql
+// --single-transaction, with the recorded row counts checked INSIDE that transaction, so a
+// wrong count, a corrupted object or a cut stream rolls everything back: psql only commits at
+// EOF, and EOF is only given when every check passed.
+import { PassThrough, Readable, pipeline } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { NotFoundError, errorMessage } from '../core/errors.js';
+import { quoteTable, type Postgres } from '../postgres/index.js';
+import { BackupFailedError } from './backup.js';
+import { entryFromHead, type BackupEntry } from './catalog.js';
+import { formatBytes, ProgressTicker } from './progress.js';
+import type { BackupBucket } from './s3.js';
+import { Digest, DigestGate, DumpScanner } from './streams.js';
+
+export interface LoadedBackup {
+  entry: BackupEntry;
+  etag?: string;
+}
+
+/** The backup at `key`, with its metadata; NotFoundError when there is no such object. */
+export async function loadBackup(bucket: BackupBucket, key: string, signal?: AbortSignal): Promise<LoadedBackup> {
+  let head;
+  try {
+    head = await bucket.head(key, signal);
+  } catch (err) {
+    if (err instanceof NotFoundError) throw new NotFoundError(`There is no backup ${bucket.url(key)}. \`backups\` lists them.`);
+    throw err;
+  }
+  const entry = entryFromHead(bucket.prefix, head);
+  if (!entry) throw new NotFoundError(`${bucket.url(key)} is not a backup.`);
+  return { entry, etag: head.etag };
+}
+
+/** First pass: reads the whole object through sha256 (nothing kept) and refuses a mismatch. */
+export async function verifyObject(bucket: BackupBucket, loaded: LoadedBackup, opts: { signal: AbortSignal; progress: (t: string) => Promise<void> }): Promise<void> {
+  const meta = loaded.entry.meta;
+  if (!meta) return;
+  const ticker = new ProgressTicker(opts.progress, `Verifying ${loaded.entry.name}`);
+  const digest = new Digest(() => ticker.tick(digest.bytes));
+  const source = await bucket.get(loaded.entry.key, { etag: loaded.etag, signal: opts.signal });
+  await new Promise<void>((resolve, reject) => pipeline(source, digest, (err) => (err ? reject(err) : resolve())).resume());
+  if (digest.bytes !== meta.bytes || digest.sha256 !== meta.sha256) {
+    throw new BackupFailedError(
+      `Refused: ${loaded.entry.name} does not match its recorded checksum (sha256 ${digest.sha256.slice(0, 12)}… over ${digest.bytes} bytes; recorded ${meta.sha256.slice(0, 12)}… over ${meta.bytes} bytes). The object is corrupt; the database was not touched.`,
+    );
+  }
+}
+
+/** SQL that fails (so the transaction rolls back) unless each table has its recorded count. */
+export function countChecks(counts: Record<string, number>): string {
+  return Object.entries(counts)
+    .map(([table, n]) => {
+      const t = quoteTable(table);
+      const label = table.replace(/'/g, '');
+      return `DO $vlinders_ops$ BEGIN IF (SELECT count(*) FROM ${t}) <> ${n} THEN RAISE EXCEPTION 'vlinders-ops: ${label} has % rows after the restore; the backup recorded ${n}', (SELECT count(*) FROM ${t}); END IF; END $vlinders_ops$;\n`;
+    })
+    .join('');
+}
+
+export interface RestoreDeps {
+  pg: Postgres;
+  bucket: BackupBucket;
+  loaded: LoadedBackup;
+  database: string;
+  signal: AbortSignal;
+  progress: (t: string) => Promise<void>;
+  progressIntervalMs?: number;
+}
+
+/** Streams the backup into `database` in one transaction; resolves once psql committed. */
+export async function restoreInto(deps: RestoreDeps): Promise<{ durationMs: number; sqlBytes: number }> {
+  const { entry } = deps.loaded;
+  const ticker = new ProgressTicker(deps.progress, `Restoring ${entry.name} into ${deps.database}`, deps.progressIntervalMs);
+  const source = await deps.bucket.get(entry.key, { etag: deps.loaded.etag, signal: deps.signal });
+  const scanner = new DumpScanner([]);
+  const gate = entry.meta
+    ? new DigestGate({ sha256: entry.meta.sha256, bytes: entry.meta.bytes }, `${entry.name} does not match its recorded checksum`, () => ticker.tick(scanner.bytes, `${formatBytes(gate.bytes)} read`))
+    : new Digest(() => ticker.tick(scanner.bytes));
+  const decoded = pipeline(source, gate, entry.form === 'gzip' ? createGunzip() : new PassThrough(), scanner, () => undefined);
+  const checks = countChecks(entry.meta?.counts ?? {});
+  const sql = Readable.from(
+    (async function* () {
+      // The scanner errors (so this throws) when the trailer is missing.
+      for await (const chunk of decoded) yield chunk as Buffer;
+      yield Buffer.from(checks);
+    })(),
+  );
+  // A failure of the input (S3, checksum, trailer) must stop psql before EOF: that rollback
+  // is what leaves the database as it was.
+  const stop = new AbortController();
+  const onAbort = () => stop.abort();
+  deps.signal.addEventListener('abort', onAbort, { once: true });
+  let inputError: Error | undefined;
+  sql.on('error', (err) => {
+    inputError = err;
+    stop.abort();
+  });
+  const started = Date.now();
+  try {
+    await deps.pg.run(sql, { database: deps.database, singleTransaction: true, signal: stop.signal });
+  } catch (err) {
+    const cause = inputError ?? err;
+    throw new BackupFailedError(`Restore of ${entry.name} into ${deps.database} failed and was rolled back: ${errorMessage(cause)}. ${deps.database} is as it was before.`);
+  } finally {
+    deps.signal.removeEventListener('abort', onAbort);
+  }
+  if (inputError) throw new BackupFailedError(`Restore of ${entry.name} into ${deps.database}: ${errorMessage(inputError)}`);
+  return { durationMs: Date.now() - started, sqlBytes: scanner.bytes };
+}
+
+/** Live counts of tables (a table that can't be counted shows why). */
+export async function liveCounts(pg: Postgres, tables: readonly string[], database?: string): Promise<Record<string, number | string>> {
+  const out: Record<string, number | string> = {};
+  for (const t of tables) {
+    try {
+      out[t] = await pg.count(t, { database });
+    } catch (err) {
+      out[t] = /does not exist/.test(errorMessage(err)) ? 'no such table' : 'unreadable';
+    }
+  }
+  return out;
+}

@@ -1,0 +1,140 @@
+// The ONE place the bot talks to S3: the backup bucket of config.backup. Credentials come from
+// the AWS SDK's default provider chain (env, IRSA web identity) and are never logged.
+import { Readable } from 'node:stream';
+import {
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import type { Config } from '../config/schema.js';
+import { NotFoundError, UnreachableError, errorMessage } from '../core/errors.js';
+import { redactText } from '../core/redact.js';
+
+export interface ObjectHead {
+  key: string;
+  size: number;
+  lastModified?: Date;
+  etag?: string;
+  metadata: Record<string, string>;
+}
+
+export interface ListedObject {
+  key: string;
+  size: number;
+  lastModified?: Date;
+}
+
+export class BackupBucket {
+  readonly client: S3Client;
+  readonly bucket: string;
+  readonly prefix: string;
+  readonly partSize: number;
+
+  constructor(config: Config['backup']) {
+    this.bucket = config.bucket;
+    this.prefix = config.prefix;
+    this.partSize = config.partSizeMiB * 1024 * 1024;
+    this.client = new S3Client({
+      region: config.region,
+      ...(config.endpoint ? { endpoint: config.endpoint } : {}),
+      forcePathStyle: config.forcePathStyle,
+      // Checksums only where S3 requires them: the default CRC32 of a streamed body uses
+      // aws-chunked framing that S3 clones (MinIO versions, s3rver) store as is. Our own
+      // sha256 covers integrity end to end.
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      maxAttempts: 3,
+    });
+  }
+
+  url(key: string): string {
+    return `s3://${this.bucket}/${key}`;
+  }
+
+  /** Every object under `prefix` (default: the backup prefix), a page at a time; not recursive into "folders". */
+  async *list(prefix = this.prefix, signal?: AbortSignal): AsyncGenerator<ListedObject> {
+    let token: string | undefined;
+    do {
+      const page = await this.send('list', this.url(prefix), () =>
+        this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, Delimiter: '/', ContinuationToken: token }), { abortSignal: signal }),
+      );
+      for (const o of page.Contents ?? []) if (o.Key) yield { key: o.Key, size: o.Size ?? 0, lastModified: o.LastModified };
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  async head(key: string, signal?: AbortSignal): Promise<ObjectHead> {
+    const r = await this.send('head', this.url(key), () => this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal: signal }));
+    return { key, size: r.ContentLength ?? 0, lastModified: r.LastModified, etag: r.ETag, metadata: r.Metadata ?? {} };
+  }
+
+  /** The object's bytes as a stream (never whole in memory); `etag` pins the version read. */
+  async get(key: string, opts: { etag?: string; signal?: AbortSignal } = {}): Promise<Readable> {
+    const r = await this.send('get', this.url(key), () =>
+      this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, ...(opts.etag ? { IfMatch: opts.etag } : {}) }), { abortSignal: opts.signal }),
+    );
+    if (!(r.Body instanceof Readable)) throw new UnreachableError(`S3 get ${this.url(key)}: no body stream`);
+    return r.Body;
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.send('delete', this.url(key), () => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })));
+  }
+
+  /** Server-side copy with new metadata (the object appears at `to` whole, with its metadata). */
+  async copy(from: string, to: string, metadata: Record<string, string>): Promise<void> {
+    await this.send('copy', this.url(to), () =>
+      this.client.send(
+        new CopyObjectCommand({
+          Bucket: this.bucket,
+          Key: to,
+          CopySource: `${this.bucket}/${from.split('/').map(encodeURIComponent).join('/')}`,
+          Metadata: metadata,
+          MetadataDirective: 'REPLACE',
+          ContentType: 'application/gzip',
+        }),
+      ),
+    );
+  }
+
+  /**
+   * A multipart upload of `body` (lib-storage: parts of partSize, 4 in flight). A failure of
+   * the body or of S3 aborts the multipart upload, so no partial object is ever visible.
+   */
+  async upload(key: string, body: Readable, onProgress?: (uploaded: number) => void): Promise<void> {
+    const upload = new Upload({
+      client: this.client,
+      params: { Bucket: this.bucket, Key: key, Body: body, ContentType: 'application/gzip' },
+      partSize: this.partSize,
+      queueSize: 4,
+      leavePartsOnError: false,
+    });
+    if (onProgress) upload.on('httpUploadProgress', (p) => onProgress(p.loaded ?? 0));
+    await this.send('upload', this.url(key), () => upload.done());
+  }
+
+  private async send<T>(op: string, where: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      throw s3Error(err, op, where);
+    }
+  }
+}
+
+/** S3 failures in words: which call, which object, what S3 said. */
+export function s3Error(err: unknown, op: string, where: string): Error {
+  if (err instanceof NotFoundError || err instanceof UnreachableError) return err;
+  if (err instanceof S3ServiceException) {
+    const status = err.$metadata?.httpStatusCode;
+    if (status === 404 || err.name === 'NoSuchKey' || err.name === 'NotFound') return new NotFoundError(`${where} does not exist.`);
+    if (err.name === 'NoSuchBucket') return new NotFoundError(`The S3 bucket of ${where} does not exist (config backup.bucket).`);
+    return new UnreachableError(`S3 ${op} ${where} failed: ${err.name}${status ? ` (HTTP ${status})` : ''}${err.message && err.message !== err.name ? `: ${redactText(err.message)}` : ''}`);
+  }
+  return new UnreachableError(`S3 ${op} ${where} failed: ${redactText(errorMessage(err))}`);
+}

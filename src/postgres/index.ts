@@ -1,0 +1,238 @@
+// The ONE place the bot talks to the platform's PostgreSQL. Two transports, chosen by
+// config.backup.transport:
+//   - `exec`:   psql / pg_dump run inside the postgres pod over Kubernetes exec (the runbook's
+//               `kubectl exec postgres-0 -- pg_dump ...`); the pod's local socket is trusted;
+//   - `direct`: the bot runs psql / pg_dump itself (execa, argv only) against the postgres
+//               Service (or config.backup.host/port), with the password read from the Kubernetes
+//               Secret and handed over in PGPASSWORD, never in argv.
+//
+// API (everything streams; nothing buffers a dump):
+//   const pg = postgresFor(ctx);                 // ctx: a CommandContext (config, services, signal)
+//   await pg.query('SELECT 1')                   // → rows as string[][] (psql -At, ON_ERROR_STOP)
+//   await pg.count('users')                      // → number
+//   await pg.dump(writable, { database })        // pg_dump --clean --if-exists → writable (not ended)
+//   await pg.run(readable, { database, singleTransaction: true })  // SQL from readable into psql
+// Failures are PostgresError (user-facing; stderr's tail, redacted). A cancelled signal kills
+// the child (direct) or drops the exec stream (exec).
+import { Writable, type Readable } from 'node:stream';
+import { execa } from 'execa';
+import type { Config } from '../config/schema.js';
+import { UnreachableError, UserFacingError, UsageError } from '../core/errors.js';
+import { redactText } from '../core/redact.js';
+import type { Services } from '../core/services.js';
+
+export class PostgresError extends UserFacingError {
+  override name = 'PostgresError';
+}
+
+export interface PostgresSettings {
+  transport: 'exec' | 'direct';
+  namespace: string;
+  pod: string;
+  container: string;
+  database: string;
+  user: string;
+  host: string;
+  port: number;
+  secret: { name: string; key: string };
+  timeoutMs: number;
+}
+
+export function postgresSettings(config: Config): PostgresSettings {
+  const b = config.backup;
+  const namespace = config.namespaces.platform;
+  return {
+    transport: b.transport,
+    namespace,
+    pod: b.pod,
+    container: b.container,
+    database: b.database,
+    user: b.user,
+    host: b.host ?? `postgres.${namespace}.svc`,
+    port: b.port,
+    secret: b.secret,
+    timeoutMs: b.timeoutMinutes * 60_000,
+  };
+}
+
+export interface RunOptions {
+  database?: string;
+  signal?: AbortSignal;
+}
+
+export interface Postgres {
+  readonly settings: PostgresSettings;
+  /** Where commands run, for messages: "pod vlinders-platform/postgres-0 (kube exec)". */
+  readonly where: string;
+  /** One SQL text through psql -At; rows split on the unit separator. */
+  query(sql: string, opts?: RunOptions): Promise<string[][]>;
+  /** SELECT count(*) of one table (name validated by the config schema). */
+  count(table: string, opts?: RunOptions): Promise<number>;
+  /** pg_dump (plain SQL, --clean --if-exists) into `out`; `out` is not ended. */
+  dump(out: Writable, opts?: RunOptions): Promise<void>;
+  /** psql reading SQL from `input`, stopping at the first error; optionally one transaction. */
+  run(input: Readable, opts?: RunOptions & { singleTransaction?: boolean }): Promise<void>;
+}
+
+const SEP = '\x1f';
+const IDENT = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+/** A table name as SQL: `users` → "public"."users"; validated, quoted. */
+export function quoteTable(table: string): string {
+  const parts = table.includes('.') ? table.split('.') : ['public', table];
+  if (parts.length !== 2 || !parts.every((p) => IDENT.test(p))) throw new UsageError(`"${table}" is not a table name`);
+  return parts.map((p) => `"${p}"`).join('.');
+}
+
+export function assertDatabaseName(name: string): string {
+  if (!IDENT.test(name)) throw new UsageError(`"${name}" is not a PostgreSQL database name`);
+  return name;
+}
+
+/** Keeps the last few KiB written (stderr), so an error can quote it without buffering a flood. */
+class Tail {
+  private text = '';
+  write(chunk: Buffer | string) {
+    this.text = (this.text + chunk.toString()).slice(-4096);
+  }
+  toString() {
+    return redactText(this.text.trim()).split('\n').slice(-6).join('\n');
+  }
+}
+
+/** Runs argv with optional stdin/stdout streams; resolves to the exit code and stderr's tail. */
+type Runner = (argv: string[], io: { stdin?: Readable; stdout?: Writable; signal?: AbortSignal }) => Promise<{ code: number; stderr: string }>;
+
+export function postgresFor(ctx: { config: Config; services: Services; signal?: AbortSignal }): Postgres {
+  const settings = postgresSettings(ctx.config);
+  const runner = settings.transport === 'exec' ? execRunner(ctx.services, settings) : directRunner(ctx.services, settings);
+  const where = settings.transport === 'exec' ? `pod ${settings.namespace}/${settings.pod} (kube exec)` : `${settings.host}:${settings.port} (direct)`;
+  const base = (database: string | undefined) => ['-U', settings.user, '-d', assertDatabaseName(database ?? settings.database), '-w'];
+  const signalOf = (opts?: RunOptions) => opts?.signal ?? ctx.signal;
+
+  const check = (what: string, result: { code: number; stderr: string }) => {
+    if (result.code !== 0) throw new PostgresError(`${what} failed on ${where} (exit ${result.code})${result.stderr ? `: ${result.stderr}` : ''}`);
+  };
+
+  const pg: Postgres = {
+    settings,
+    where,
+    async query(sql, opts) {
+      const out = new Collect();
+      const result = await runner(['psql', '-X', '-A', '-t', '-q', '-F', SEP, '-v', 'ON_ERROR_STOP=1', ...base(opts?.database), '-c', sql], { stdout: out, signal: signalOf(opts) });
+      check('psql', result);
+      return out.text().split('\n').filter((line) => line !== '').map((line) => line.split(SEP));
+    },
+    async count(table, opts) {
+      const rows = await pg.query(`SELECT count(*) FROM ${quoteTable(table)}`, opts);
+      const n = Number(rows[0]?.[0]);
+      if (!Number.isInteger(n)) throw new PostgresError(`psql on ${where} returned no count for ${table}`);
+      return n;
+    },
+    async dump(out, opts) {
+      check('pg_dump', await runner(['pg_dump', ...base(opts?.database), '--clean', '--if-exists'], { stdout: out, signal: signalOf(opts) }));
+    },
+    async run(input, opts) {
+      const argv = ['psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', ...(opts?.singleTransaction ? ['--single-transaction'] : []), ...base(opts?.database), '-f', '-'];
+      check('psql', await runner(argv, { stdin: input, stdout: new Discard(), signal: signalOf(opts) }));
+    },
+  };
+  return pg;
+}
+
+function execRunner(services: Services, s: PostgresSettings): Runner {
+  return async (argv, io) => {
+    const stderr = new Tail();
+    const code = await services.kube().exec(s.namespace, s.pod, s.container, argv, {
+      stdin: io.stdin,
+      stdout: io.stdout ?? new Discard(),
+      stderr: writer((c) => stderr.write(c)),
+      timeoutMs: s.timeoutMs,
+      signal: io.signal,
+    });
+    return { code, stderr: stderr.toString() };
+  };
+}
+
+/** The password from the Kubernetes Secret; read per run so a rotated password is picked up. */
+async function secretPassword(services: Services, s: PostgresSettings): Promise<string> {
+  const kube = services.kube();
+  const secret = await kube.call({ verb: 'get', resource: 'secrets', namespace: s.namespace, name: s.secret.name }, () =>
+    kube.core.readNamespacedSecret({ namespace: s.namespace, name: s.secret.name }),
+  );
+  const value = secret.data?.[s.secret.key];
+  if (!value) throw new UnreachableError(`Secret ${s.namespace}/${s.secret.name} has no key "${s.secret.key}" (config backup.secret.key).`);
+  return Buffer.from(value, 'base64').toString('utf8');
+}
+
+function directRunner(services: Services, s: PostgresSettings): Runner {
+  return async ([file, ...args], io) => {
+    const password = await secretPassword(services, s);
+    const stderr = new Tail();
+    const child = execa(file as string, [...args, '-h', s.host, '-p', String(s.port)], {
+      env: { PGPASSWORD: password, PGCONNECT_TIMEOUT: '10' },
+      stdin: io.stdin ? 'pipe' : 'ignore',
+      stdout: 'pipe',
+      stderr: 'pipe',
+      buffer: false,
+      reject: false,
+      cancelSignal: io.signal,
+      forceKillAfterDelay: 2000,
+      timeout: s.timeoutMs,
+    });
+    child.stderr?.on('data', (c: Buffer) => stderr.write(c));
+    if (io.stdin && child.stdin) {
+      child.stdin.on('error', () => undefined); // psql exiting early: its exit code says why
+      io.stdin.on('error', () => child.kill());
+      io.stdin.pipe(child.stdin);
+    }
+    const drained = new Promise<void>((resolve, reject) => {
+      if (!child.stdout) return resolve();
+      child.stdout.on('error', reject);
+      child.stdout.on('end', resolve);
+      if (io.stdout) child.stdout.pipe(io.stdout, { end: false });
+      else child.stdout.resume();
+    });
+    const result = await child;
+    await drained.catch(() => undefined);
+    if (result.failed && result.exitCode === undefined) {
+      if (result.isCanceled) throw new PostgresError(`${file} on ${s.host}:${s.port} was stopped.`);
+      if (result.timedOut) throw new PostgresError(`${file} on ${s.host}:${s.port} timed out after ${Math.round(s.timeoutMs / 60_000)} min.`);
+      const missing = (result as { code?: string }).code === 'ENOENT';
+      throw new PostgresError(missing ? `${file} is not installed where the bot runs (needed by backup.transport: direct).` : `${file} on ${s.host}:${s.port} failed: ${redactText(result.shortMessage ?? '')}`);
+    }
+    return { code: result.exitCode ?? 1, stderr: stderr.toString() };
+  };
+}
+
+const writer = (fn: (chunk: Buffer) => void) =>
+  new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      fn(chunk);
+      cb();
+    },
+  });
+
+/** A small stdout (psql -At answers) kept whole; capped so a runaway query can't eat memory. */
+class Collect extends Writable {
+  private chunks: Buffer[] = [];
+  private size = 0;
+  constructor(private limit = 4 * 1024 * 1024) {
+    super();
+  }
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error) => void) {
+    this.size += chunk.length;
+    if (this.size > this.limit) return cb(new PostgresError(`psql answered more than ${this.limit >> 20} MiB; query() is for small answers`));
+    this.chunks.push(chunk);
+    cb();
+  }
+  text() {
+    return Buffer.concat(this.chunks).toString('utf8');
+  }
+}
+
+class Discard extends Writable {
+  override _write(_chunk: Buffer, _enc: BufferEncoding, cb: () => void) {
+    cb();
+  }
+}

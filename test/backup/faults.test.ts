@@ -1,0 +1,242 @@
+// Every injected fault ends in a clear message, with no object that looks like a backup left
+// in S3 and the live database unchanged; the lock; two-person restore; the drill's cleanup.
+import { execFileSync } from 'node:child_process';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, CopyObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { BackupBucket } from '../../src/backup/s3.js';
+import { listBackups } from '../../src/backup/index.js';
+import type { Report } from '../../src/core/report.js';
+import { CHANNELS, USERS } from '../fixtures/world.js';
+import { slackCaller, testEngine } from '../fixtures/engine.js';
+import { startBackupWorld, type BackupWorld } from './world.js';
+
+let w: BackupWorld;
+let bucket: BackupBucket;
+let firstBackup: string;
+let before: string;
+
+const operator = slackCaller(USERS.operator, CHANNELS.ops);
+const admin = slackCaller(USERS.admin, CHANNELS.ops);
+const approver = slackCaller(USERS.approver, CHANNELS.ops);
+
+const engineFor = (transport: 'exec' | 'direct' = 'exec') => testEngine({ config: w.config({ transport }), services: w.cluster.services });
+type Engine = ReturnType<typeof engineFor>;
+
+async function approveAndRun(t: Engine, who: typeof operator, text: string, opts: { signal?: AbortSignal; progress?: string[] } = {}): Promise<Report> {
+  const io = { progress: async (line: string) => void opts.progress?.push(line), signal: opts.signal ?? new AbortController().signal };
+  const asked = await t.engine.invoke(who, text, io);
+  if (asked.kind === 'error') return { title: 'refused', status: 'fail', summary: asked.message };
+  if (asked.kind === 'report') return asked.report;
+  const decided = await t.engine.decide(asked.action.id, approver, 'approve');
+  if (decided.kind !== 'approved') throw new Error(JSON.stringify(decided));
+  return t.engine.execute(decided.action, decided.command, io, 'slack');
+}
+
+/** Every key in the bucket, staging area included. */
+async function allKeys(): Promise<string[]> {
+  const out = await bucket.client.send(new ListObjectsV2Command({ Bucket: bucket.bucket }));
+  return (out.Contents ?? []).map((o) => o.Key ?? '').sort();
+}
+
+async function readObject(key: string): Promise<{ body: Buffer; metadata: Record<string, string> }> {
+  const r = await bucket.client.send(new GetObjectCommand({ Bucket: bucket.bucket, Key: key }));
+  return { body: Buffer.from(await (r.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray()), metadata: r.Metadata ?? {} };
+}
+
+async function scratchDatabases(): Promise<string> {
+  return (await w.pg.psql("SELECT string_agg(datname, ',') FROM pg_database WHERE datname LIKE '%drill%'")).trim();
+}
+
+beforeAll(async () => {
+  w = await startBackupWorld({ users: 800, bigRows: 150_000 });
+  bucket = new BackupBucket(w.config().backup);
+  const report = await approveAndRun(engineFor(), operator, 'backup');
+  expect(report.status, report.summary).toBe('ok');
+  firstBackup = (await listBackups(w.config().backup))[0]?.name ?? '';
+  before = await w.fingerprint();
+}, 90_000);
+afterAll(async () => w?.close());
+beforeEach(() => {
+  for (const k of Object.keys(w.pgFaults)) delete w.pgFaults[k as keyof typeof w.pgFaults];
+  delete w.s3.faults.failPart;
+  delete w.s3.faults.failCopy;
+});
+
+describe('a failed backup leaves no object and an unchanged database', () => {
+  const cases: Array<[string, () => void, RegExp]> = [
+    ['pg_dump killed midway', () => (w.pgFaults.killDumpAfterBytes = 12_000_000), /pg_dump failed.*exit 137/],
+    ['the exec stream cut', () => (w.pgFaults.cutStreamAfterBytes = 12_000_000), /pg_dump failed.*closed before it reported an exit status/],
+    ['S3 answering 500 on one part', () => (w.s3.faults.failPart = 2), /upload to S3 failed.*InternalError.*500/],
+    ['S3 failing the final copy', () => (w.s3.faults.failCopy = true), /failed after the upload.*InternalError/],
+  ];
+  it.each(cases)('%s', async (_name, inject, message) => {
+    const keys = await allKeys();
+    const abortsBefore = w.s3.aborted.length;
+    inject();
+    const report = await approveAndRun(engineFor(), operator, 'backup');
+    expect(report.status).toBe('fail');
+    expect(report.summary).toMatch(message);
+    expect(report.summary).toMatch(/no backup (object )?was left behind/i);
+    expect(await allKeys()).toEqual(keys);
+    expect(await w.fingerprint()).toBe(before);
+    if (!w.s3.faults.failCopy) expect(w.s3.aborted.length, 'AbortMultipartUpload sent').toBeGreaterThan(abortsBefore);
+  });
+
+  it('the bot shutting down midway aborts the upload', async () => {
+    const keys = await allKeys();
+    const created = () => w.s3.requests.filter((r) => r.startsWith('POST') && /[?&]uploads(=|&|$)/.test(r)).length;
+    const createdBefore = created();
+    const abortsBefore = w.s3.aborted.length;
+    const shutdown = new AbortController();
+    const running = approveAndRun(engineFor('direct'), operator, 'backup', { signal: shutdown.signal });
+    // Shut down once the multipart upload exists (its first part is on its way).
+    await expect.poll(created, { timeout: 20_000, interval: 10 }).toBeGreaterThan(createdBefore);
+    shutdown.abort();
+    const report = await running;
+    expect(report.status).toBe('fail');
+    expect(report.summary).toMatch(/shutting down/);
+    expect(w.s3.aborted.length).toBeGreaterThan(abortsBefore);
+    expect(await allKeys()).toEqual(keys);
+    expect(await w.fingerprint()).toBe(before);
+  });
+});
+
+describe('restore faults leave the database exactly as it was', () => {
+  it('a key that does not exist is a clear message, nothing done', async () => {
+    const keys = await allKeys();
+    const t = engineFor();
+    const outcome = await t.engine.invoke(admin, 'restore backup-20200101-000000Z.sql.gz', { progress: async () => undefined, signal: new AbortController().signal });
+    expect(outcome.kind).toBe('error');
+    if (outcome.kind === 'error') expect(outcome.message).toMatch(/There is no backup s3:\/\/vlinders-backups\/postgres\/backup-20200101-000000Z\.sql\.gz/);
+    const bad = await t.engine.invoke(admin, 'restore ../../etc/passwd', { progress: async () => undefined, signal: new AbortController().signal });
+    expect(bad.kind === 'error' && bad.message).toMatch(/is not a backup name/);
+    expect(await allKeys()).toEqual(keys);
+    expect(await w.fingerprint()).toBe(before);
+  });
+
+  it('a corrupted object (sha mismatch) is refused before the database is touched, and the drill leaves no scratch database', async () => {
+    const key = `postgres/${firstBackup}`;
+    const original = await readObject(key);
+    const corrupt = Buffer.from(original.body);
+    corrupt[corrupt.length >> 1] = (corrupt[corrupt.length >> 1] ?? 0) ^ 0xff;
+    const t = engineFor();
+    const plan = await t.engine.invoke(admin, `restore ${firstBackup}`, { progress: async () => undefined, signal: new AbortController().signal });
+    expect(plan.kind).toBe('confirm');
+    // Corrupted after the plan: the run reads it again and refuses.
+    await bucket.client.send(new PutObjectCommand({ Bucket: bucket.bucket, Key: key, Body: corrupt, Metadata: original.metadata }));
+    try {
+      const keys = await allKeys();
+      if (plan.kind !== 'confirm') return;
+      const decided = await t.engine.decide(plan.action.id, approver, 'approve');
+      if (decided.kind !== 'approved') throw new Error('not approved');
+      const report = await t.engine.execute(decided.action, decided.command, { progress: async () => undefined, signal: new AbortController().signal }, 'slack');
+      // The object changed (new ETag) since the plan: refused outright.
+      expect(report.summary).toMatch(/changed in S3 after the plan was approved/);
+      const again = await approveAndRun(t, admin, `restore ${firstBackup}`);
+      expect(again.status).toBe('fail');
+      expect(again.summary).toMatch(/Refused: .* does not match its recorded checksum.*the database was not touched/);
+      expect(await allKeys(), 'no safety backup either: nothing ran').toEqual(keys);
+      expect(await w.fingerprint()).toBe(before);
+
+      const drill = await approveAndRun(t, operator, `restore-drill ${firstBackup}`);
+      expect(drill.status).toBe('fail');
+      expect(drill.summary).toMatch(/Drill failed.*does not match its recorded checksum.*scratch database vlinders_drill was dropped/s);
+      expect(await scratchDatabases()).toBe('');
+      expect(await w.fingerprint()).toBe(before);
+    } finally {
+      await bucket.client.send(new PutObjectCommand({ Bucket: bucket.bucket, Key: key, Body: original.body, Metadata: original.metadata }));
+    }
+  });
+
+  it('counts that do not match the recorded ones roll the restore back (checked inside the transaction)', async () => {
+    const key = `postgres/${firstBackup}`;
+    const name = 'backup-20261001-000000Z.sql.gz';
+    const original = await readObject(key);
+    await bucket.client.send(new CopyObjectCommand({ Bucket: bucket.bucket, Key: `postgres/${name}`, CopySource: `${bucket.bucket}/${key}`, MetadataDirective: 'REPLACE', Metadata: { ...original.metadata, counts: '{"users":999999}' } }));
+    try {
+      const report = await approveAndRun(engineFor('direct'), admin, `restore ${name}`);
+      expect(report.status).toBe('fail');
+      expect(report.summary).toMatch(/rolled back: .*users has 800 rows after the restore; the backup recorded 999999.*vlinders is as it was before/s);
+      expect(await w.fingerprint()).toBe(before);
+    } finally {
+      await bucket.delete(`postgres/${name}`);
+      // The safety backup the restore took first is a real backup: drop it to keep the list stable.
+      for (const e of await listBackups(w.config().backup)) if (e.meta?.reason === 'safety') await bucket.delete(e.key);
+    }
+  });
+});
+
+describe('one operation per database', () => {
+  it('a second backup while one runs is refused, naming the running one', async () => {
+    w.pgFaults.delayMs = 1500;
+    const t = engineFor(); // one bot: one store
+    const first = approveAndRun(t, operator, 'backup');
+    await new Promise((r) => setTimeout(r, 300));
+    const second = await approveAndRun(t, admin, 'backup');
+    expect(second.status).toBe('fail');
+    expect(second.summary).toMatch(new RegExp(`A backup of database vlinders is already running: started by <@${USERS.operator}> at \\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2} UTC`));
+    expect((await first).status).toBe('ok');
+    delete w.pgFaults.delayMs;
+    for (const e of (await listBackups(w.config().backup)).slice(0, -1)) await bucket.delete(e.key);
+  });
+
+  it('restore approved by its own requester is refused', async () => {
+    const t = engineFor();
+    const asked = await t.engine.invoke(admin, `restore ${firstBackup}`, { progress: async () => undefined, signal: new AbortController().signal });
+    if (asked.kind !== 'confirm') throw new Error(JSON.stringify(asked));
+    const self = await t.engine.decide(asked.action.id, admin, 'approve');
+    expect(self.kind).toBe('refused');
+    if (self.kind === 'refused') expect(self.message).toMatch(/second|another|different|own/i);
+    expect(await w.fingerprint()).toBe(before);
+  });
+});
+
+describe('restore-drill', () => {
+  it('restores into a scratch database, compares, drops it, and reports the duration', async () => {
+    const keys = await allKeys();
+    const report = await approveAndRun(engineFor('direct'), operator, 'restore-drill');
+    expect(report.status, report.summary).toBe('ok');
+    expect(report.summary).toMatch(/Drill passed: backup-\d{8}-\d{6}Z\.sql\.gz restored into vlinders_drill in \d+s, row counts match, scratch database dropped/);
+    expect(await scratchDatabases()).toBe('');
+    expect(await allKeys()).toEqual(keys);
+    expect(await w.fingerprint()).toBe(before);
+  });
+});
+
+describe("the old runbook's backups", () => {
+  it('are listed unverified, and drill', async () => {
+    // The runbook's way: plain pg_dump output, no --clean, uploaded as is.
+    const dump = execFileSync('pg_dump', ['-h', '127.0.0.1', '-p', String(w.pg.port), '-U', 'vlinders', 'vlinders'], { env: { PATH: process.env.PATH, PGPASSWORD: w.pg.password }, maxBuffer: 1 << 28 });
+    const key = 'postgres/backup-20240105.sql';
+    await bucket.client.send(new PutObjectCommand({ Bucket: bucket.bucket, Key: key, Body: dump }));
+    try {
+      const t = engineFor();
+      const listed = await t.engine.invoke(slackCaller(USERS.viewer, CHANNELS.general), 'backups', { progress: async () => undefined, signal: new AbortController().signal });
+      if (listed.kind !== 'report') throw new Error(JSON.stringify(listed));
+      const rows = listed.report.sections?.[0]?.rows ?? [];
+      expect(rows[0]?.[0]).toBe(firstBackup);
+      expect(rows[0]?.[3]).toBe('✅');
+      expect(rows.at(-1)?.[0]).toBe('backup-20240105.sql');
+      expect(rows.at(-1)?.[3]).toMatch(/old runbook dump/);
+      const drill = await approveAndRun(t, operator, 'restore-drill backup-20240105.sql');
+      expect(drill.status, drill.summary).toBe('warn');
+      expect(await scratchDatabases()).toBe('');
+    } finally {
+      await bucket.delete(key);
+    }
+  });
+});
+
+describe('secrets', () => {
+  it('no output, progress line or log line carries the database password', async () => {
+    const t = engineFor('direct');
+    const progress: string[] = [];
+    const reports = [await approveAndRun(t, operator, 'backup', { progress }), await approveAndRun(t, operator, 'restore-drill', { progress })];
+    w.s3.faults.failPart = 2;
+    reports.push(await approveAndRun(t, operator, 'backup', { progress }));
+    const seen = JSON.stringify({ reports, progress, log: t.log.text() });
+    expect(seen).toContain('backup');
+    expect(seen).not.toContain(w.pg.password);
+    for (const e of (await listBackups(w.config().backup)).slice(0, -1)) await bucket.delete(e.key);
+  });
+});

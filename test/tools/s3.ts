@@ -1,0 +1,97 @@
+// S3 for tests: s3rver (a real S3 REST implementation in Node) in a temp dir, behind a small
+// HTTP peer that (1) answers AbortMultipartUpload, which s3rver refuses with 405, recording
+// it and dropping the upload so CompleteMultipartUpload can't resurrect it, and (2) injects
+// faults a test switches on: a 500 on one part number, or on every CopyObject.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import S3rver from 's3rver';
+
+export interface S3Faults {
+  /** UploadPart with this part number answers 500 (every attempt, so SDK retries don't hide it). */
+  failPart?: number;
+  /** CopyObject answers 500. */
+  failCopy?: boolean;
+}
+
+export interface TestS3 {
+  endpoint: string;
+  bucket: string;
+  faults: S3Faults;
+  /** Upload ids the client aborted. */
+  aborted: string[];
+  /** Every request as "METHOD path?query" (for assertions on what the bot asked). */
+  requests: string[];
+  stop(): Promise<void>;
+}
+
+const ERROR_500 = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>';
+
+export async function startS3(bucket = 'vlinders-backups'): Promise<TestS3> {
+  const dir = mkdtempSync(join(tmpdir(), 'vlinders-s3-'));
+  const s3rver = new S3rver({ port: 0, address: '127.0.0.1', directory: dir, silent: true, configureBuckets: [{ name: bucket, configs: [] }] });
+  const inner = (await s3rver.run()) as AddressInfo;
+  const faults: S3Faults = {};
+  const aborted: string[] = [];
+  const requests: string[] = [];
+  const abortedIds = new Set<string>();
+
+  const answer = (res: ServerResponse, status: number, body = '') => {
+    res.writeHead(status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  };
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://s3');
+    requests.push(`${req.method} ${url.pathname}${url.search}`);
+    const uploadId = url.searchParams.get('uploadId');
+    const drain = () => req.resume();
+    if (req.method === 'DELETE' && uploadId) {
+      aborted.push(uploadId);
+      abortedIds.add(uploadId);
+      drain();
+      return answer(res, 204);
+    }
+    if (uploadId && abortedIds.has(uploadId)) {
+      drain();
+      return answer(res, 404, '<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchUpload</Code><Message>The upload was aborted.</Message></Error>');
+    }
+    if (req.method === 'PUT' && uploadId && faults.failPart !== undefined && url.searchParams.get('partNumber') === String(faults.failPart)) {
+      drain();
+      return answer(res, 500, ERROR_500);
+    }
+    if (req.method === 'PUT' && faults.failCopy && req.headers['x-amz-copy-source']) {
+      drain();
+      return answer(res, 500, ERROR_500);
+    }
+    const upstream = request({ host: '127.0.0.1', port: inner.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    bucket,
+    faults,
+    aborted,
+    requests,
+    async stop() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await s3rver.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The SDK's default credential chain reads these; s3rver accepts its documented pair. */
+export function useS3rverCredentials(): void {
+  process.env.AWS_ACCESS_KEY_ID = 'S3RVER';
+  process.env.AWS_SECRET_ACCESS_KEY = 'S3RVER';
+  process.env.AWS_REGION = 'eu-west-1';
+}
