@@ -259,6 +259,8 @@ export const configSchema = z
           })
           .strict()
           .default({ postgres: 'postgres', redis: 'redis', kong: 'kong-gateway', prometheus: 'prometheus', grafana: 'grafana', loki: 'loki' }),
+        /** Tables that exist once the schema is initialised (verify --phase 2); reached as backup.transport says. */
+        schemaTables: z.array(z.string().regex(/^([a-z_][a-z0-9_]*\.)?[a-z_][a-z0-9_]*$/, 'expected a table name like users or public.users')).min(1).default(['users']),
         /** Kong's LoadBalancer Service (platform namespace), which must have an address after phase 4. */
         kongService: k8sName.default('kong-gateway-proxy'),
         /** The GPU Operator's and the CNI's pods, found across namespaces by these label selectors. */

@@ -6,7 +6,9 @@ import { pvcFinding } from '../kube/health.js';
 import { httpCall } from '../platform-api/http.js';
 import type { CheckResult, PreflightCheck } from '../preflight/check.js';
 import { configMaps } from '../preflight/checks/config-maps.js';
+import { postgresOf } from '../preflight/checks/postgres.js';
 import { secrets } from '../preflight/checks/secrets.js';
+import { quoteTable } from '../postgres/index.js';
 import { workloadReady } from '../preflight/workload-ready.js';
 import { resolveRayCluster } from '../ray/raycluster.js';
 import { isWorkerReady } from '../ray/workers.js';
@@ -57,6 +59,21 @@ const databasesReady: PreflightCheck = {
   title: 'PostgreSQL and Redis Ready',
   phases: [2],
   run: ({ kube, config }) => Promise.all([config.platform.workloads.postgres, config.platform.workloads.redis].map((name) => workloadReady(kube, config.namespaces.platform, name))),
+};
+
+const schemaInitialised: PreflightCheck = {
+  id: 'schema',
+  title: 'Schema initialised',
+  phases: [2],
+  async run({ kube, config, signal }) {
+    const pg = postgresOf(kube, config, signal);
+    const tables = config.platform.schemaTables;
+    // to_regclass is NULL for a table that does not exist; names are validated and quoted.
+    const rows = await pg.query(`SELECT ${tables.map((t) => `to_regclass('${quoteTable(t)}') IS NOT NULL`).join(', ')}`, { signal });
+    const missing = tables.filter((_, i) => rows[0]?.[i] !== 't');
+    if (missing.length === 0) return { status: 'pass', detail: `${tables.join(', ')} exist in ${pg.settings.database}` };
+    return { status: 'fail', detail: `${pg.settings.database} lacks ${missing.join(', ')}`, fix: 'Run the platform\'s database migrations (runbook phase 2), then check again.' };
+  },
 };
 
 const rayHead: PreflightCheck = {
@@ -124,4 +141,4 @@ const monitoringReady: PreflightCheck = {
   run: ({ kube, config }) => Promise.all([config.platform.workloads.prometheus, config.platform.workloads.grafana].map((name) => workloadReady(kube, config.namespaces.monitoring, name))),
 };
 
-export const PHASE_CHECKS: readonly PreflightCheck[] = [namespacesExist, secrets, configMaps, pvcsBound, databasesReady, rayHead, serveModels, kongGateway, monitoringReady];
+export const PHASE_CHECKS: readonly PreflightCheck[] = [namespacesExist, secrets, configMaps, pvcsBound, databasesReady, schemaInitialised, rayHead, serveModels, kongGateway, monitoringReady];

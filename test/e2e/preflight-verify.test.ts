@@ -28,7 +28,7 @@ afterEach(async () => {
 });
 
 async function setup(world: WorldOptions = {}) {
-  const cluster = await startCluster(world);
+  const cluster = await startCluster(peers.world(world));
   closers.push(() => cluster.close());
   const serve = await startPlatformApi({ requireAuth: false });
   closers.push(() => serve.close());
@@ -66,8 +66,8 @@ describe('preflight', () => {
     await bot.slash(USERS.viewer, CHANNELS.general, 'preflight');
     const text = await reportIn(bot, CHANNELS.general, 'preflight · test');
     expect(text).toContain('✅ preflight');
-    expect(text).toMatch(/15 passed, 0 warnings, 0 failed/);
-    for (const item of ['Kubernetes version', 'GPU nodes', 'NVIDIA GPU Operator', 'CNI (Calico or Cilium)', 'Storage class', 'API domain in DNS', 'TLS certificate', 'Secrets', 'ConfigMaps', 'Redis PING', 'Qdrant collection', 'Monitoring']) {
+    expect(text).toMatch(/16 passed, 0 warnings, 0 failed/);
+    for (const item of ['Kubernetes version', 'GPU nodes', 'NVIDIA GPU Operator', 'CNI (Calico or Cilium)', 'Storage class', 'API domain in DNS', 'TLS certificate', 'Secrets', 'ConfigMaps', 'PostgreSQL SELECT 1', 'Redis PING', 'Qdrant collection', 'Monitoring']) {
       expect(text).toContain(`✅ ${item} —`);
     }
     expect(text).not.toMatch(/❌|⚠️ /);

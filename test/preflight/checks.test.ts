@@ -10,7 +10,8 @@ import { checkRs256Pair } from '../../src/preflight/checks/secrets.js';
 import { checksFor, runChecks, type CheckOutcome } from '../../src/preflight/run.js';
 import type { WorldOptions } from '../../src/sandbox/kube/world/index.js';
 import { startRedis } from '../tools/redis.js';
-import { startPlatformPeers, startWorld, type PlatformPeers } from './world.js';
+import { startCluster } from '../e2e/cluster.js';
+import { startPlatformPeers, type PlatformPeers } from './world.js';
 
 let peers: PlatformPeers;
 beforeAll(async () => {
@@ -23,7 +24,7 @@ afterEach(async () => {
 });
 
 async function run(world: WorldOptions = {}, config: Config = peers.config(), checks: readonly PreflightCheck[] = CHECKS, timeoutMs = 5000): Promise<CheckOutcome[]> {
-  const cluster = await startWorld(world);
+  const cluster = await startCluster(peers.world(world));
   closers.push(() => cluster.close());
   return runChecks(checks, { kube: cluster.client, config, signal: new AbortController().signal, now: new Date() }, timeoutMs);
 }
@@ -100,6 +101,18 @@ describe('items one by one', () => {
     const config = peers.config({ configMaps: [{ namespace: 'inference', name: 'vlinders-config' }, { namespace: 'monitoring', name: 'grafana-dashboards' }] });
     const [r] = byId(await run({}, config, only('configmaps')), 'configmaps');
     expect(r).toMatchObject({ status: 'fail', detail: 'missing: vlinders-monitoring/grafana-dashboards' });
+  });
+
+  it('PostgreSQL: SELECT 1 through psql in postgres-0; a database that does not exist fails with psql\'s words', async () => {
+    const [up] = byId(await run({}, peers.config(), only('postgres')), 'postgres');
+    expect(up?.status).toBe('pass');
+    expect(up?.detail).toMatch(/^pod vlinders-platform\/postgres-0 \(kube exec\) answered in \d+ ms$/);
+    const config = peers.config();
+    config.backup = { ...config.backup, database: 'vlinders_missing' };
+    const [down] = byId(await run({}, config, only('postgres')), 'postgres');
+    expect(down?.status).toBe('fail');
+    expect(down?.detail).toContain('database "vlinders_missing" does not exist');
+    expect(down?.fix).toContain('Is PostgreSQL Ready?');
   });
 
   it('Redis: a server that wants a password is up; a closed port is not', async () => {
@@ -182,7 +195,7 @@ describe('the runner', () => {
 
   it('--phase N keeps only the items that phase needs', () => {
     expect(checksFor(CHECKS, 1).map((c) => c.id)).toEqual(['kubernetes-version', 'cni', 'storage-class', 'secrets', 'configmaps']);
-    expect(checksFor(CHECKS, 2).map((c) => c.id)).toEqual(['redis', 'qdrant']);
+    expect(checksFor(CHECKS, 2).map((c) => c.id)).toEqual(['postgres', 'redis', 'qdrant']);
     expect(checksFor(CHECKS, 3).map((c) => c.id)).toEqual(['gpu-nodes', 'gpu-operator']);
     expect(checksFor(CHECKS, 4).map((c) => c.id)).toEqual(['dns', 'tls']);
     expect(checksFor(CHECKS, 5).map((c) => c.id)).toEqual(['monitoring']);
@@ -190,7 +203,7 @@ describe('the runner', () => {
   });
 
   it('an unreachable Kubernetes API fails the cluster items with a clear message', async () => {
-    const cluster = await startWorld();
+    const cluster = await startCluster(peers.world());
     await cluster.close();
     const outcomes = await runChecks(only('kubernetes-version'), { kube: cluster.client, config: peers.config(), signal: new AbortController().signal, now: new Date() }, 5000);
     expect(outcomes[0]?.results[0]?.status).toBe('fail');

@@ -7,7 +7,8 @@ import { startPlatformApi, type PlatformApiStub } from '../../src/sandbox/platfo
 import type { KubeObject } from '../../src/sandbox/kube/contract.js';
 import type { WorldOptions } from '../../src/sandbox/kube/world/index.js';
 import { PHASE_CHECKS } from '../../src/verify/phase-checks.js';
-import { startPlatformPeers, startWorld, type PlatformPeers } from '../preflight/world.js';
+import { startCluster } from '../e2e/cluster.js';
+import { startPlatformPeers, type PlatformPeers } from '../preflight/world.js';
 
 let peers: PlatformPeers;
 let serve: PlatformApiStub;
@@ -25,8 +26,8 @@ afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
 });
 
-async function phase(n: number, world: WorldOptions = {}, change?: (cluster: Awaited<ReturnType<typeof startWorld>>) => void, config: Config = peers.config({ rayServeUrl: serve.url })) {
-  const cluster = await startWorld(world);
+async function phase(n: number, world: WorldOptions = {}, change?: (cluster: Awaited<ReturnType<typeof startCluster>>) => void, config: Config = peers.config({ rayServeUrl: serve.url })) {
+  const cluster = await startCluster(peers.world(world));
   closers.push(() => cluster.close());
   change?.(cluster);
   const outcomes = await runChecks(checksFor(PHASE_CHECKS, n), { kube: cluster.client, config, signal: new AbortController().signal, now: new Date() }, 5000);
@@ -37,7 +38,7 @@ const failures = (outcomes: CheckOutcome[]) => outcomes.flatMap((o) => o.results
 describe('verify --phase N', () => {
   it.each([
     [1, ['namespaces', 'secrets', 'configmaps', 'pvcs-bound']],
-    [2, ['databases']],
+    [2, ['databases', 'schema']],
     [3, ['ray-head', 'serve-models']],
     [4, ['kong']],
     [5, ['monitoring-ready']],
@@ -61,6 +62,11 @@ describe('verify --phase N', () => {
       c.kube.replace({ ...redis, status: { ...redis.status, readyReplicas: 0, availableReplicas: 0 } });
     });
     expect(failed).toEqual(['databases: Deployment vlinders-platform/redis 0/1 ready']);
+  });
+
+  it('phase 2: a schema without one of its tables', async () => {
+    const { failed } = await phase(2, {}, undefined, peers.config({ rayServeUrl: serve.url, schemaTables: ['users', 'billing.invoices'] }));
+    expect(failed).toEqual(['schema: vlinders lacks billing.invoices']);
   });
 
   it('phase 3: Ray Serve answering 503 shows the status and the body', async () => {

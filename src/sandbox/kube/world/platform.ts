@@ -69,8 +69,7 @@ export function seedPlatformObjects(state: ClusterState, ns: { platform: string 
   };
   if (opts.missingSecretKey) delete values[opts.missingSecretKey];
   state.create(secret(P, PLATFORM_SECRET, values));
-  // What the postgres StatefulSet and the API Deployment reference.
-  state.create(secret(P, 'postgres-credentials', { username: 'vlinders', password: postgresPassword }));
+  // What the API Deployment references (postgres-credentials, with the test server's password, is postgres-exec.ts's).
   state.create(secret(P, 'vlinders-api', { 'database-url': `postgresql://vlinders:${postgresPassword}@postgres.${P}.svc:5432/vlinders?sslmode=require` }));
   const cert = opts.expiredCertificate ? expiredCert : validCert;
   state.create(secret(P, TLS_SECRET, { 'tls.crt': cert.cert, 'tls.key': cert.private }, 'kubernetes.io/tls'));
