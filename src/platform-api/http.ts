@@ -67,3 +67,9 @@ export async function httpCall(baseUrl: string, method: string, path: string, op
   return { status: res.status, ms, json, excerpt: redacted.length > EXCERPT ? `${redacted.slice(0, EXCERPT)}…` : redacted };
 }
 
+
+/** The model ids of an OpenAI-style GET /v1/models answer ({object: 'list', data: [{id}]}). */
+export function modelIds(json: unknown): string[] {
+  const data = (json as { data?: Array<{ id?: unknown }> } | undefined)?.data;
+  return Array.isArray(data) ? data.map((m) => m.id).filter((id): id is string => typeof id === 'string' && id !== '') : [];
+}

@@ -5,16 +5,13 @@ import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/schema.js';
 import { errorMessage } from '../core/errors.js';
 import type { CheckResult } from '../preflight/check.js';
-import { httpCall, type HttpAnswer } from './http.js';
+import { httpCall, modelIds, type HttpAnswer } from './http.js';
 
 export interface SmokeStep {
   name: string;
   result: CheckResult;
 }
 
-interface ModelList {
-  data?: Array<{ id?: string }>;
-}
 interface ChatCompletion {
   choices?: Array<{ message?: { content?: string | null } }>;
 }
@@ -64,7 +61,7 @@ export async function smokeTest(config: Config, opts: { signal: AbortSignal; pro
     ['GET /v1/models', async () => {
       const a = await call('GET', '/v1/models', undefined, token);
       if (a.status !== 200) return failed(a, 'GET /v1/models');
-      const ids = ((a.json as ModelList | undefined)?.data ?? []).map((m) => m.id).filter((id): id is string => typeof id === 'string');
+      const ids = modelIds(a.json);
       if (ids.length === 0) return { status: 'fail', detail: `GET /v1/models lists no model (${a.ms} ms)`, fix: 'Is the Ray Serve application RUNNING? `/vlinders verify --phase 3`.' };
       model = ids[0];
       return { status: 'pass', detail: `${ids.join(', ')} (${a.ms} ms)` };

@@ -3,7 +3,7 @@
 import type { V1Namespace } from '@kubernetes/client-node';
 import { NotFoundError, errorMessage } from '../core/errors.js';
 import { pvcFinding } from '../kube/health.js';
-import { httpCall } from '../platform-api/http.js';
+import { httpCall, modelIds } from '../platform-api/http.js';
 import type { CheckResult, PreflightCheck } from '../preflight/check.js';
 import { configMaps } from '../preflight/checks/config-maps.js';
 import { postgresOf } from '../preflight/checks/postgres.js';
@@ -104,7 +104,7 @@ const serveModels: PreflightCheck = {
     try {
       const a = await httpCall(url, 'GET', '/v1/models', { timeoutMs: config.platform.timeoutSeconds * 1000, signal });
       if (a.status !== 200) return { status: 'fail', detail: `GET ${url}/v1/models: HTTP ${a.status} in ${a.ms} ms: ${a.excerpt || '(empty body)'}`, fix };
-      const ids = ((a.json as { data?: Array<{ id?: string }> } | undefined)?.data ?? []).map((m) => m.id).filter(Boolean);
+      const ids = modelIds(a.json);
       return ids.length > 0 ? { status: 'pass', detail: `${ids.join(', ')} (${a.ms} ms)` } : { status: 'fail', detail: `GET ${url}/v1/models lists no model (${a.ms} ms)`, fix };
     } catch (err) {
       return { status: 'fail', detail: errorMessage(err), fix };
