@@ -16,7 +16,9 @@ export default defineCommand({
     const kube = ctx.services.kube();
     const checks = checksFor(CHECKS, phase);
     await ctx.progress(`Checking ${checks.length} item${checks.length === 1 ? '' : 's'}${phase ? ` for phase ${phase}` : ''}…`);
-    const outcomes = await runChecks(checks, { kube, config: ctx.config, signal: ctx.signal, now: new Date() }, ctx.config.platform.timeoutSeconds * 1000);
+    const outcomes = await runChecks(checks, { kube, config: ctx.config, signal: ctx.signal, now: new Date() }, ctx.config.platform.timeoutSeconds * 1000, (done, total) =>
+      ctx.progress(`${done}/${total} items checked`),
+    );
     const cluster = ctx.services.clusterName ? ` · ${ctx.services.clusterName}` : '';
     return checklistReport(`preflight${phase ? ` phase ${phase}` : ''}${cluster}`, outcomes);
   },

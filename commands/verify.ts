@@ -22,7 +22,8 @@ export default defineCommand({
     const cluster = ctx.services.clusterName ? ` · ${ctx.services.clusterName}` : '';
     if (phase !== undefined) {
       await ctx.progress(`Checking that deploy phase ${phase} is complete…`);
-      return checklistReport(`verify phase ${phase}${cluster}`, await runChecks(checksFor(PHASE_CHECKS, phase), checkCtx, timeoutMs));
+      const outcomes = await runChecks(checksFor(PHASE_CHECKS, phase), checkCtx, timeoutMs, (done, total) => ctx.progress(`${done}/${total} conditions checked`));
+      return checklistReport(`verify phase ${phase}${cluster}`, outcomes);
     }
 
     await ctx.progress('Health: pods, Service endpoints, PVCs, GPU nodes…');

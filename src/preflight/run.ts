@@ -27,13 +27,16 @@ export function checksFor(checks: readonly PreflightCheck[], phase: number | und
   return phase === undefined ? [...checks] : checks.filter((c) => c.phases.includes(phase));
 }
 
-export async function runChecks(checks: readonly PreflightCheck[], ctx: CheckContext, timeoutMs: number): Promise<CheckOutcome[]> {
+/** `onDone(n, total)` after each check finishes, for progress. */
+export async function runChecks(checks: readonly PreflightCheck[], ctx: CheckContext, timeoutMs: number, onDone?: (done: number, total: number) => Promise<void>): Promise<CheckOutcome[]> {
   // One listener on the caller's signal (the bot's shutdown signal, shared by every command), not one per check.
   const scope = deadlineSignal(2 ** 31 - 1, ctx.signal);
+  let done = 0;
   try {
     return await mapLimit(checks, CONCURRENCY, async (check) => {
       const started = performance.now();
       const results = await runOne(check, { ...ctx, signal: scope.signal }, timeoutMs);
+      await onDone?.(++done, checks.length).catch(() => undefined);
       return { check, results, ms: Math.round(performance.now() - started) };
     });
   } finally {

@@ -193,6 +193,22 @@ describe('the runner', () => {
     ]);
   });
 
+  it('an aborted run checks nothing and says so; progress counts each item done', async () => {
+    const stop = new AbortController();
+    stop.abort();
+    let ran = 0;
+    const counted: string[] = [];
+    const outcomes = await runChecks(
+      [check('a', async () => (ran++, { status: 'pass', detail: 'ok' })), check('b', async () => (ran++, { status: 'pass', detail: 'ok' }))],
+      { kube: undefined as never, config: peers.config(), signal: stop.signal, now: new Date() },
+      1000,
+      async (done, total) => void counted.push(`${done}/${total}`),
+    );
+    expect(ran).toBe(0);
+    expect(outcomes.map((o) => o.results[0]?.detail)).toEqual(['could not check: stopped before it ran', 'could not check: stopped before it ran']);
+    expect(counted).toEqual(['1/2', '2/2']);
+  });
+
   it('--phase N keeps only the items that phase needs', () => {
     expect(checksFor(CHECKS, 1).map((c) => c.id)).toEqual(['kubernetes-version', 'cni', 'storage-class', 'secrets', 'configmaps']);
     expect(checksFor(CHECKS, 2).map((c) => c.id)).toEqual(['postgres', 'redis', 'qdrant']);
