@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/schema.js';
 import type { CheckResult, PreflightCheck } from '../../src/preflight/check.js';
 import { CHECKS } from '../../src/preflight/checks/index.js';
+import { parseVersion } from '../../src/preflight/checks/kubernetes-version.js';
 import { checkRs256Pair } from '../../src/preflight/checks/secrets.js';
 import { checksFor, runChecks, type CheckOutcome } from '../../src/preflight/run.js';
 import type { WorldOptions } from '../../src/sandbox/kube/world/index.js';
@@ -65,6 +66,12 @@ describe('each broken variant fails exactly its item', () => {
 });
 
 describe('items one by one', () => {
+  it('Kubernetes version: managed clusters\' minors like "30+" read as 30', () => {
+    expect(parseVersion('1', '30+')).toEqual([1, 30]);
+    expect(parseVersion('1', '28')).toEqual([1, 28]);
+    expect(parseVersion('', 'x').every(Number.isNaN)).toBe(true);
+  });
+
   it('storage class: none of the configured ones exists', async () => {
     const [r] = byId(await run({}, peers.config({ storageClasses: ['premium-rwo'] }), only('storage-class')), 'storage-class');
     expect(r).toMatchObject({ status: 'fail', detail: 'none of premium-rwo exists (the cluster has: fast-ssd, gp3)' });

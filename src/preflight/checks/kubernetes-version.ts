@@ -1,7 +1,7 @@
 import type { PreflightCheck } from '../check.js';
 
-/** '1.28' or a server's major/minor ('1', '30+' on some managed clusters) as [major, minor]. */
-export function parseMinor(major: string, minor: string): [number, number] {
+/** A server's major/minor as numbers; managed clusters report minors like '30+' (EKS, GKE). */
+export function parseVersion(major: string, minor: string): [number, number] {
   return [Number.parseInt(major, 10), Number.parseInt(minor, 10)];
 }
 
@@ -10,15 +10,14 @@ export const kubernetesVersion: PreflightCheck = {
   title: 'Kubernetes version',
   phases: [1],
   async run({ kube, config }) {
+    const want = config.platform.minKubernetesVersion;
     const v = await kube.serverVersion();
-    const [major, minor] = parseMinor(v.major, v.minor);
-    const [wantMajor, wantMinor] = parseMinor(...(config.platform.minKubernetesVersion.split('.') as [string, string]));
-    const ok = major > wantMajor || (major === wantMajor && minor >= wantMinor);
+    const [major, minor] = parseVersion(v.major, v.minor);
     if (!Number.isFinite(major) || !Number.isFinite(minor)) {
-      return { status: 'warn', detail: `the API server reports an unreadable version (${v.gitVersion})`, fix: 'Check `kubectl version`.' };
+      return { status: 'warn', detail: `the API server reports a version this can't read (${v.gitVersion})`, fix: `Check it is ${want} or later: \`kubectl version\`.` };
     }
-    return ok
-      ? { status: 'pass', detail: `${v.gitVersion} (≥ ${config.platform.minKubernetesVersion})` }
-      : { status: 'fail', detail: `${v.gitVersion} is older than ${config.platform.minKubernetesVersion}`, fix: `Upgrade the control plane to ${config.platform.minKubernetesVersion} or later (EKS: \`eksctl upgrade cluster\`), then the node groups.` };
+    const [wantMajor, wantMinor] = parseVersion(...(want.split('.') as [string, string]));
+    if (major > wantMajor || (major === wantMajor && minor >= wantMinor)) return { status: 'pass', detail: `${v.gitVersion} (≥ ${want})` };
+    return { status: 'fail', detail: `${v.gitVersion} is older than ${want}`, fix: `Upgrade the control plane to ${want} or later (EKS: \`eksctl upgrade cluster\`), then the node groups.` };
   },
 };
