@@ -1,6 +1,7 @@
 // `npm run bench`: every benchmark, one after another. Not part of CI.
 import { ackLatency } from './ack-latency.js';
 import { gpuFanout } from './gpu-fanout.js';
+import { preflightScale } from './preflight-scale.js';
 import { statusScale } from './status-scale.js';
 import { backupBench } from './backup.js';
 
@@ -8,6 +9,7 @@ await ackLatency();
 await statusScale();
 await gpuFanout();
 await backupBench();
+await preflightScale();
 // These two run when imported.
 await import('./daily-digest.js');
 await import('./log-scan.js');

@@ -15,8 +15,12 @@ const NODES = Number(process.env.BENCH_NODES ?? 1000);
 const PODS = Number(process.env.BENCH_PODS ?? 30000);
 const root = new URL('..', import.meta.url).pathname;
 
-async function timed(argv: string[], env: Record<string, string> = {}) {
-  const { stderr } = await run('/usr/bin/time', ['-f', 'TIME %e %M', ...argv], { env: { ...process.env, ...env }, maxBuffer: 1 << 30, cwd: root });
+export async function timed(argv: string[], env: Record<string, string> = {}) {
+  // A report that fails (exit 1) is still a measured run: /usr/bin/time's line is in stderr either way.
+  const { stderr } = await run('/usr/bin/time', ['-f', 'TIME %e %M', ...argv], { env: { ...process.env, ...env }, maxBuffer: 1 << 30, cwd: root }).catch((err: { code?: number; stderr?: string }) => {
+    if (err.code === 1 && err.stderr?.includes('TIME ')) return { stderr: err.stderr };
+    throw err;
+  });
   const m = /TIME ([\d.]+) (\d+)/.exec(stderr);
   const heap = /HEAP_PEAK_BYTES=(\d+)/.exec(stderr);
   return { wallS: Number(m?.[1]), rssMB: Number(m?.[2]) / 1024, heapMB: heap ? Number(heap[1]) / 2 ** 20 : undefined };

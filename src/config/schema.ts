@@ -33,6 +33,11 @@ const k8sName = z
   .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'expected a Kubernetes name (lower-case letters, digits and -)')
   .max(63);
 
+/** Which Vlinders namespace (config.namespaces) an object lives in. */
+const namespaceRole = z.enum(['platform', 'inference', 'monitoring']);
+/** A key of a Secret's data. */
+const secretKey = z.string().regex(/^[-._a-zA-Z0-9]+$/, 'expected a Secret key');
+
 const cluster = z
   .object({
     /** What `--cluster` calls it. */
@@ -256,6 +261,77 @@ export const configSchema = z
       })
       .strict()
       .optional(),
+    /** preflight and verify: what the platform needs before and after a deploy, and where to reach it. */
+    platform: z
+      .object({
+        /** The platform API the verify smoke tests call (register, log in, /v1/models, a chat completion). */
+        apiUrl: z.url().optional(),
+        /** The public API domain: it must resolve in DNS, and the TLS Secret's certificate must cover it. */
+        domain: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, 'expected a DNS name like api.vlinders.example').optional(),
+        /** The kubernetes.io/tls Secret of that domain, in the platform namespace. */
+        tlsSecret: k8sName.default('vlinders-tls'),
+        /** A certificate with fewer days left than this is a warning. */
+        tlsWarnDays: z.number().int().min(0).max(365).default(21),
+        /** The oldest Kubernetes minor version the platform supports. */
+        minKubernetesVersion: z.string().regex(/^1\.\d+$/, 'expected a version like 1.28').default('1.28'),
+        /** Any of these StorageClasses will do. */
+        storageClasses: z.array(k8sName).min(1).default(['gp3', 'fast-ssd']),
+        /** Secrets (in a Vlinders namespace) and the keys each must hold. */
+        secrets: z
+          .array(z.object({ namespace: namespaceRole.default('platform'), name: k8sName, keys: z.array(secretKey).min(1) }).strict())
+          .default([{ namespace: 'platform', name: 'vlinders-secrets', keys: ['postgres-password', 'internal-secret', 'stripe-secret-key'] }]),
+        /** The RS256 key pair the API signs its JWTs with: PEM keys in one Secret; they must pair. */
+        jwt: z
+          .object({ namespace: namespaceRole.default('platform'), secret: k8sName.default('vlinders-secrets'), privateKey: secretKey.default('jwt-private-key'), publicKey: secretKey.default('jwt-public-key') })
+          .strict()
+          .default({ namespace: 'platform', secret: 'vlinders-secrets', privateKey: 'jwt-private-key', publicKey: 'jwt-public-key' }),
+        /** ConfigMaps that must exist. */
+        configMaps: z
+          .array(z.object({ namespace: namespaceRole.default('platform'), name: k8sName }).strict())
+          .default([{ namespace: 'platform', name: 'vlinders-api-config' }, { namespace: 'inference', name: 'vlinders-config' }]),
+        /** Redis, as host:port, answered with a RESP PING from the bot's pod. */
+        redis: z.string().regex(/^[a-z0-9.-]+:\d{1,5}$/, 'expected host:port like redis.vlinders-platform.svc:6379').default('redis.vlinders-platform.svc:6379'),
+        /** Qdrant's HTTP API, and the collection that must exist there. */
+        qdrantUrl: z.url().default('http://qdrant.vlinders-platform.svc:6333'),
+        qdrantCollection: z.string().regex(/^[A-Za-z0-9_-]{1,255}$/, 'expected a collection name').default('vlinders'),
+        /** Ray Serve's HTTP proxy: verify --phase 3 asks it for /v1/models. */
+        rayServeUrl: z.url().default('http://vlinders-ray-cluster-head-svc.vlinders-inference.svc:8000'),
+        /** Workloads (Deployment or StatefulSet) by name: the databases, the gateway and monitoring. */
+        workloads: z
+          .object({
+            postgres: k8sName.default('postgres'),
+            redis: k8sName.default('redis'),
+            kong: k8sName.default('kong-gateway'),
+            prometheus: k8sName.default('prometheus'),
+            grafana: k8sName.default('grafana'),
+            loki: k8sName.default('loki'),
+          })
+          .strict()
+          .default({ postgres: 'postgres', redis: 'redis', kong: 'kong-gateway', prometheus: 'prometheus', grafana: 'grafana', loki: 'loki' }),
+        /** Tables that exist once the schema is initialised (verify --phase 2); reached as backup.transport says. */
+        schemaTables: z.array(z.string().regex(/^([a-z_][a-z0-9_]*\.)?[a-z_][a-z0-9_]*$/, 'expected a table name like users or public.users')).min(1).default(['users']),
+        /** Kong's LoadBalancer Service (platform namespace), which must have an address after phase 4. */
+        kongService: k8sName.default('kong-gateway-proxy'),
+        /** The GPU Operator's and the CNI's pods, found across namespaces by these label selectors. */
+        gpuOperatorSelector: z.string().min(1).default('app=gpu-operator'),
+        cniSelector: z.string().min(1).default('k8s-app in (calico-node, cilium)'),
+        /** The platform API's account endpoints verify uses (the OpenAI-style /v1/models and /v1/chat/completions are fixed). */
+        apiPaths: z
+          .object({
+            register: z.string().regex(/^\/[\w/.-]*$/, 'expected a path like /api/v1/auth/register').default('/api/v1/auth/register'),
+            login: z.string().regex(/^\/[\w/.-]*$/, 'expected a path like /api/v1/auth/login').default('/api/v1/auth/login'),
+            /** DELETE with the user's own token removes the account. */
+            deleteUser: z.string().regex(/^\/[\w/.-]*$/, 'expected a path like /api/v1/users/me').default('/api/v1/users/me'),
+          })
+          .strict()
+          .prefault({}),
+        /** verify's throwaway users are named <prefix><random>@<domain or example.invalid>. */
+        verifyUserPrefix: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,30}$/, 'expected a short lower-case prefix').default('vlinders-ops-verify-'),
+        /** Each check and each HTTP call gives up after this long. */
+        timeoutSeconds: z.number().positive().max(300).default(10),
+      })
+      .strict()
+      .prefault({}),
     /** Upper bounds every change is held to. */
     limits: z
       .object({ maxGpuWorkers: z.number().int().min(0).max(1000).default(16) })

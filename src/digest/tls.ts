@@ -18,13 +18,18 @@ export function parseLeafCert(pem: string): X509Certificate {
   return new X509Certificate(m[0]);
 }
 
+/** The leaf certificate of a TLS Secret's tls.crt (the key is never read). */
+export async function readTlsCert(kube: KubeClient, ref: { namespace: string; name: string }): Promise<X509Certificate> {
+  const s = await kube.call({ verb: 'get', resource: 'secrets', namespace: ref.namespace, name: ref.name }, () => kube.core.readNamespacedSecret(ref));
+  const b64 = s.data?.['tls.crt'];
+  if (!b64) throw new Error('no tls.crt in the Secret');
+  return parseLeafCert(Buffer.from(b64, 'base64').toString('utf8'));
+}
+
 export async function certExpiry(kube: KubeClient, ref: { namespace: string; name: string }, now: number): Promise<CertExpiry> {
   const secret = `${ref.namespace}/${ref.name}`;
   try {
-    const s = await kube.call({ verb: 'get', resource: 'secrets', namespace: ref.namespace, name: ref.name }, () => kube.core.readNamespacedSecret(ref));
-    const b64 = s.data?.['tls.crt'];
-    if (!b64) return { secret, error: 'no tls.crt in the Secret' };
-    const cert = parseLeafCert(Buffer.from(b64, 'base64').toString('utf8'));
+    const cert = await readTlsCert(kube, ref);
     const notAfter = new Date(cert.validTo);
     return { secret, subject: cert.subject.replace(/\n/g, ', '), notAfter, daysLeft: Math.floor((notAfter.getTime() - now) / 86_400_000) };
   } catch (err) {

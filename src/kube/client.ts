@@ -15,7 +15,9 @@ import {
   Metrics,
   PatchStrategy,
   setHeaderOptions,
+  VersionApi,
   type V1Status,
+  type VersionInfo,
 } from '@kubernetes/client-node';
 import { UsageError } from '../core/errors.js';
 import { describeCall, KubeTimeoutError, kubeError, withDeadline, type KubeCall } from './errors.js';
@@ -68,6 +70,7 @@ export class KubeClient {
   private execApi: Exec;
   private logApi: Log;
   private metricsApi: Metrics;
+  private versionApi: VersionApi;
 
   constructor(
     readonly name: string,
@@ -81,6 +84,7 @@ export class KubeClient {
     this.execApi = new Exec(kubeConfig);
     this.logApi = new Log(kubeConfig);
     this.metricsApi = new Metrics(kubeConfig);
+    this.versionApi = kubeConfig.makeApiClient(VersionApi);
   }
 
   /** One API call, with this cluster's deadline and error wording. */
@@ -175,6 +179,11 @@ export class KubeClient {
       opts.signal?.removeEventListener('abort', onAbort);
       abort.abort();
     }
+  }
+
+  /** GET /version: a non-resource URL every authenticated identity may read (no RBAC rule). */
+  serverVersion(): Promise<VersionInfo> {
+    return this.call({ verb: 'get', resource: 'version' }, () => this.versionApi.getCode());
   }
 
   nodeMetrics() {

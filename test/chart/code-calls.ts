@@ -78,6 +78,8 @@ function splitResource(resource: string): { group: string; resource: string } {
 function rbacOfKubeCall(verb: string, resource: string): Array<{ group: string; resource: string; verb: string }> {
   if (verb === 'create pods/exec') return ['get', 'create'].map((v) => ({ group: '', resource: 'pods/exec', verb: v }));
   if (verb === 'get pods/log') return [{ group: '', resource: 'pods/log', verb: 'get' }];
+  // GET /version (VersionApi): a non-resource URL granted to everyone by system:public-info-viewer.
+  if (verb === 'get' && resource === 'version') return [];
   if (!/^(get|list|watch|create|update|patch|delete|deletecollection)$/.test(verb)) throw new Error(`unknown KubeCall verb "${verb}"`);
   return [{ ...splitResource(resource), verb }];
 }

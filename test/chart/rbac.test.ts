@@ -75,12 +75,14 @@ describe('the rendered RBAC', () => {
     });
   }
 
-  it('is cluster-wide only for nodes, node metrics and pods across namespaces', () => {
+  it('is cluster-wide only for nodes, node metrics, pods across namespaces, StorageClasses and the Vlinders namespaces by name', () => {
     const cluster = check(defaults)
       .grants.filter((g) => g.namespace === '*')
       .map((g) => `${g.verb} ${g.resource}${g.group ? `.${g.group}` : ''}`)
       .sort();
-    expect(cluster).toEqual(['list nodes', 'list nodes.metrics.k8s.io', 'list pods']);
+    expect(cluster).toEqual(['get namespaces', 'list nodes', 'list nodes.metrics.k8s.io', 'list pods', 'list storageclasses.storage.k8s.io']);
+    const namespaces = check(defaults).grants.find((g) => g.resource === 'namespaces');
+    expect(namespaces?.resourceNames).toEqual(['vlinders-platform', 'vlinders-inference', 'vlinders-monitoring']);
     expect(byKind(defaults, 'ClusterRole')).toHaveLength(1);
   });
 
@@ -100,11 +102,22 @@ describe('the rendered RBAC', () => {
   });
 
   it('puts the store and the Lease in the bot’s namespace only', () => {
-    // gpu-memory's vLLM settings ConfigMap (get/patch, by name, in the inference namespace) is not state.
-    const settings = (g: { resource: string; resourceNames?: string[] }) => g.resource === 'configmaps' && g.resourceNames?.join() === 'vlinders-config';
+    // ConfigMaps read or patched by name (gpu-memory's vLLM settings, the ones preflight checks) are not state.
+    const settings = (g: { resource: string; resourceNames?: string[] }) => g.resource === 'configmaps' && (g.resourceNames?.length ?? 0) > 0;
     const state = (objects: K8sObject[]) => [...new Set(check(objects).grants.filter((g) => ['configmaps', 'leases'].includes(g.resource) && !settings(g)).map((g) => g.namespace))];
     expect(state(defaults)).toEqual([NAMESPACE]);
     expect(state(full)).toEqual(['ops-state']);
+  });
+
+  it('reads Secrets and ConfigMaps by name only: the ones preflight checks and the digest reads', () => {
+    const named = (resource: string) =>
+      Object.fromEntries(check(defaults).grants.filter((g) => g.resource === resource && g.verb === 'get').map((g) => [g.namespace, g.resourceNames]));
+    for (const g of check(defaults).grants.filter((g) => ['secrets', 'configmaps'].includes(g.resource) && g.verb === 'get' && g.namespace !== NAMESPACE)) {
+      expect(g.resourceNames?.length, `${g.resource} in ${g.namespace}`).toBeGreaterThan(0);
+    }
+    expect(named('secrets')['vlinders-platform']).toEqual(['vlinders-secrets', 'vlinders-tls']);
+    expect(check(defaults).grants.filter((g) => g.resource === 'configmaps' && g.verb === 'get' && g.namespace === 'vlinders-platform').map((g) => g.resourceNames)).toEqual([['vlinders-api-config']]);
+    expect(check(defaults).grants.filter((g) => g.resource === 'services' && g.verb === 'get' && g.namespace === 'vlinders-platform').map((g) => g.resourceNames)).toEqual([['kong-gateway-proxy']]);
   });
 
   it('renders nothing with rbac.create=false', async () => {

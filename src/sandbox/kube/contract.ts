@@ -96,4 +96,6 @@ export interface WorldHooks {
   exec?: ExecHandler;
   logs?: LogSource;
   metrics?: MetricsSource;
+  /** What GET /version reports instead of the default (an older cluster). */
+  version?: { major: string; minor: string; gitVersion: string };
 }

@@ -227,7 +227,7 @@ export class KubeApiEmulator implements ClusterState {
     const aggregated = (req.headers.accept ?? '').includes('as=APIGroupDiscoveryList');
     const p = path.replace(/\/+$/, '') || '/';
     let body: object | undefined;
-    if (p === '/version') body = VERSION;
+    if (p === '/version') body = { ...VERSION, ...this.hooks.version };
     else if (p === '/healthz' || p === '/livez' || p === '/readyz') {
       res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' }).end('ok');
       return true;

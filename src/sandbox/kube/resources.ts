@@ -75,6 +75,8 @@ export const RESOURCES: ResourceType[] = [
   grouped('apps', 'v1', 'daemonsets', 'DaemonSet', { shortNames: ['ds'], categories: ALL, subresources: ['status'] }),
   grouped('apps', 'v1', 'replicasets', 'ReplicaSet', { shortNames: ['rs'], categories: ALL, subresources: ['status'] }),
   grouped('batch', 'v1', 'jobs', 'Job', { categories: ALL, subresources: ['status'] }),
+  // A real server lists storage.k8s.io before coordination.k8s.io.
+  grouped('storage.k8s.io', 'v1', 'storageclasses', 'StorageClass', { namespaced: false, shortNames: ['sc'] }),
   grouped('coordination.k8s.io', 'v1', 'leases', 'Lease'),
   grouped('metrics.k8s.io', 'v1beta1', 'nodes', 'NodeMetrics', { namespaced: false, metrics: true }),
   grouped('metrics.k8s.io', 'v1beta1', 'pods', 'PodMetrics', { metrics: true }),

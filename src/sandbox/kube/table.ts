@@ -155,6 +155,17 @@ const PRINTERS: Record<string, Printer> = {
     columns: [NAME, col('Ready'), col('Up-to-date', 'integer'), col('Available', 'integer'), AGE],
     cells: (o, now) => [o.metadata.name, `${num(get(o, 'status.readyReplicas'))}/${num(get(o, 'spec.replicas'))}`, num(get(o, 'status.updatedReplicas')), num(get(o, 'status.availableReplicas')), age(o, now)],
   },
+  'storage.k8s.io/v1/StorageClass': {
+    columns: [NAME, col('Provisioner'), col('ReclaimPolicy'), col('VolumeBindingMode'), col('AllowVolumeExpansion'), AGE],
+    cells: (o, now) => [
+      o.metadata.annotations?.['storageclass.kubernetes.io/is-default-class'] === 'true' ? `${o.metadata.name} (default)` : o.metadata.name,
+      str(get(o, 'provisioner')),
+      str(get(o, 'reclaimPolicy')) || 'Delete',
+      str(get(o, 'volumeBindingMode')) || 'Immediate',
+      get(o, 'allowVolumeExpansion') === true ? 'true' : 'false',
+      age(o, now),
+    ],
+  },
   'apps/v1/StatefulSet': {
     columns: [NAME, col('Ready'), AGE],
     cells: (o, now) => [o.metadata.name, `${num(get(o, 'status.readyReplicas'))}/${num(get(o, 'spec.replicas'))}`, age(o, now)],

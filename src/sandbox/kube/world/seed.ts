@@ -11,10 +11,11 @@ import type { RayCluster } from './ray.js';
 import { CLUSTER_LABEL, NODE_TYPE_LABEL, buildHeadService, buildRayCluster, buildRayService } from './ray.js';
 import { reconcileRayCluster } from './reconcile.js';
 import { Seeder, addWorkload, pvc } from './workloads.js';
+import { type PlatformOptions, seedPlatformObjects } from './platform.js';
 
 export const NAMESPACES = { platform: 'vlinders-platform', inference: 'vlinders-inference', monitoring: 'vlinders-monitoring', gpuOperator: 'gpu-operator', system: 'kube-system' } as const;
 
-export interface SeedOptions {
+export interface SeedOptions extends PlatformOptions {
   cpuNodes?: number; // default 3
   gpuNodes?: number; // default 4
   gpusPerNode?: number; // default 1
@@ -90,7 +91,7 @@ export function seedVlindersCluster(state: ClusterState, opts: SeedOptions = {})
 
   // Cluster plumbing: CNI everywhere, DNS, the GPU Operator's operands on GPU nodes.
   addWorkload(seed, {
-    kind: 'DaemonSet', name: 'calico-node', namespace: NAMESPACES.system, component: 'cni', nodes,
+    kind: 'DaemonSet', name: 'calico-node', namespace: NAMESPACES.system, component: 'cni', nodes, podLabels: { 'k8s-app': 'calico-node' },
     containers: [{ name: 'calico-node', image: 'docker.io/calico/node:v3.29.1', resources: { requests: { cpu: '250m' } } }],
     podSpec: { hostNetwork: true, priorityClassName: 'system-node-critical', serviceAccountName: 'calico-node', tolerations: [{ operator: 'Exists', effect: 'NoSchedule' }, { operator: 'Exists', effect: 'NoExecute' }] },
   });
@@ -101,18 +102,18 @@ export function seedVlindersCluster(state: ClusterState, opts: SeedOptions = {})
     service: { name: 'kube-dns', ports: [{ name: 'dns', port: 53 }, { name: 'metrics', port: 9153 }] },
   });
   const onGpu = { tolerations: [{ key: GPU, operator: 'Exists' as const, effect: 'NoSchedule' }], nodeSelector: { 'nvidia.com/gpu.present': 'true' } };
-  addWorkload(seed, {
-    kind: 'Deployment', name: 'gpu-operator', namespace: NAMESPACES.gpuOperator, component: 'gpu-operator',
+  if (!opts.noGpuOperator) addWorkload(seed, {
+    kind: 'Deployment', name: 'gpu-operator', podLabels: { app: 'gpu-operator' }, namespace: NAMESPACES.gpuOperator, component: 'gpu-operator',
     containers: [{ name: 'gpu-operator', image: 'nvcr.io/nvidia/gpu-operator:v25.3.4', ports: ports(['metrics', 8080]), resources: req('200m', '100Mi', { cpu: '500m', memory: '350Mi' }) }],
     podSpec: { priorityClassName: 'system-node-critical', serviceAccountName: 'gpu-operator' },
   });
-  addWorkload(seed, {
-    kind: 'DaemonSet', name: 'nvidia-device-plugin-daemonset', namespace: NAMESPACES.gpuOperator, component: 'device-plugin', nodes: gpuNodes,
+  if (!opts.noGpuOperator) addWorkload(seed, {
+    kind: 'DaemonSet', name: 'nvidia-device-plugin-daemonset', podLabels: { app: 'nvidia-device-plugin-daemonset' }, namespace: NAMESPACES.gpuOperator, component: 'device-plugin', nodes: gpuNodes,
     containers: [{ name: 'nvidia-device-plugin', image: 'nvcr.io/nvidia/k8s-device-plugin:v0.17.4' }],
     podSpec: { ...onGpu, priorityClassName: 'system-node-critical', serviceAccountName: 'nvidia-device-plugin' },
   });
-  addWorkload(seed, {
-    kind: 'DaemonSet', name: 'nvidia-dcgm-exporter', namespace: NAMESPACES.gpuOperator, component: 'dcgm-exporter', nodes: gpuNodes,
+  if (!opts.noGpuOperator) addWorkload(seed, {
+    kind: 'DaemonSet', name: 'nvidia-dcgm-exporter', podLabels: { app: 'nvidia-dcgm-exporter' }, namespace: NAMESPACES.gpuOperator, component: 'dcgm-exporter', nodes: gpuNodes,
     containers: [{ name: 'nvidia-dcgm-exporter', image: 'nvcr.io/nvidia/k8s/dcgm-exporter:4.2.3-4.1.3-ubuntu22.04', ports: ports(['metrics', 9400]) }],
     podSpec: { ...onGpu, priorityClassName: 'system-node-critical', serviceAccountName: 'nvidia-dcgm-exporter' },
     service: { ports: [{ name: 'gpu-metrics', port: 9400 }] },
@@ -120,6 +121,7 @@ export function seedVlindersCluster(state: ClusterState, opts: SeedOptions = {})
 
   // The platform.
   const P = NAMESPACES.platform;
+  seedPlatformObjects(state, NAMESPACES, opts);
   addWorkload(seed, {
     kind: 'StatefulSet', name: 'postgres', namespace: P, component: 'database',
     containers: [{ name: 'postgres', image: 'postgres:16.6-bookworm', ports: ports(['postgres', 5432]), resources: req('2', '8Gi', { cpu: '2', memory: '8Gi' }), env: [{ name: 'POSTGRES_DB', value: 'vlinders' }, { name: 'POSTGRES_PASSWORD', valueFrom: { secretKeyRef: { name: 'postgres-credentials', key: 'password' } } }] }],

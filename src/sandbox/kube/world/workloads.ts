@@ -11,6 +11,8 @@ export interface WorkloadSpec {
   name: string;
   namespace: string;
   component?: string;
+  /** Labels of the pods beyond the standard ones (what the real chart sets, e.g. k8s-app). */
+  podLabels?: Record<string, string>;
   replicas?: number; // not for DaemonSets
   containers: Container[];
   podSpec?: Partial<PodSpec>;
@@ -124,7 +126,7 @@ export function addWorkload(seed: Seeder, spec: WorkloadSpec): Pod[] {
   const drafts: Pod[] = [];
   for (let i = 0; i < count; i++) {
     const pname = podName(i);
-    const podLabels: Record<string, string> = { ...labels };
+    const podLabels: Record<string, string> = { ...labels, ...spec.podLabels };
     if (kind === 'Deployment') podLabels['pod-template-hash'] = hash;
     else podLabels['controller-revision-hash'] = kind === 'StatefulSet' ? revision : hash.slice(0, 10);
     if (kind === 'StatefulSet') Object.assign(podLabels, { 'apps.kubernetes.io/pod-index': String(i), 'statefulset.kubernetes.io/pod-name': pname });

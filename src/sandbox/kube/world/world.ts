@@ -9,6 +9,7 @@ import { startKubeRayController } from './kuberay-controller.js';
 import { vlindersLogs } from './logs.js';
 import { type VlindersMetricsOptions, vlindersMetrics } from './metrics.js';
 import { type SeedOptions, type SeededCluster, seedVlindersCluster } from './seed.js';
+import { olderVersion } from './platform.js';
 
 export interface WorldOptions extends SeedOptions {
   /** Scheduled Ray pods turn Ready after this long (default 300 ms). */
@@ -41,6 +42,7 @@ export function startVlindersWorld(state: ClusterState & { setHooks?(hooks: Worl
     exec: chainExec(vlindersExec({ state, ...opts.exec }), ...(opts.postgres ? [postgresExec({ state, ...opts.postgres })] : [])),
     logs: vlindersLogs({ state }),
     metrics: vlindersMetrics({ state, ...opts.metrics }),
+    ...(opts.kubernetesMinor !== undefined ? { version: olderVersion(opts.kubernetesMinor) } : {}),
   };
   state.setHooks?.(hooks);
   return { cluster, hooks, stop: () => controllers.forEach((c) => c.stop()) };
