@@ -1,0 +1,79 @@
+// The world of the model and loadtest tests: the cluster emulator (with the models PVC backed
+// by a temp dir, the model and k6 Jobs) and the Ray dashboard stub, a config pointing at
+// both, and an engine driven as Slack drives it: invoke, approve, execute with progress kept.
+import type { Report } from '../../src/core/report.js';
+import { RayDashboardStub, type DashboardStubOptions } from '../../src/sandbox/ray/dashboard-stub.js';
+import type { WorldOptions } from '../../src/sandbox/kube/world/index.js';
+import { clusterConfig, startCluster } from '../e2e/cluster.js';
+import { slackCaller, testEngine } from '../fixtures/engine.js';
+import { CHANNELS, USERS } from '../fixtures/world.js';
+
+export type OpsConfig = ReturnType<typeof clusterConfig>;
+export type Cluster = Awaited<ReturnType<typeof startCluster>>;
+
+export const I = 'vlinders-inference';
+export const P = 'vlinders-platform';
+export const SEEDED_MODEL = 'meta-llama/Llama-3.1-8B-Instruct';
+
+/** The config tests run with: short waits, the stub's URLs. */
+export function opsConfig(stub: RayDashboardStub | undefined, tweak: (c: OpsConfig) => void = () => {}): OpsConfig {
+  const config = clusterConfig();
+  if (stub) {
+    config.ray.dashboardUrl = stub.url;
+    config.ray.serveUrl = stub.url;
+  }
+  config.ray.dashboardTimeoutSeconds = 2;
+  config.models.jobTimeoutSeconds = 20;
+  config.models.serveTimeoutSeconds = 5;
+  tweak(config);
+  return config;
+}
+
+export async function startOpsWorld(opts: { world?: WorldOptions; dashboard?: DashboardStubOptions; tweak?: (c: OpsConfig) => void } = {}) {
+  const cluster = await startCluster({ jobRunMs: 50, ...opts.world });
+  const stub = await RayDashboardStub.start({ deployMs: 100, ...opts.dashboard });
+  const config = opsConfig(stub, opts.tweak);
+  const t = testEngine({ config, services: cluster.services });
+  const progress: string[] = [];
+  const io = { progress: async (line: string) => void progress.push(line), signal: new AbortController().signal };
+  return {
+    cluster,
+    stub,
+    config,
+    ...t,
+    progress,
+    /** Plans as `user` in #ops; the plan (or the refusal). */
+    async plan(text: string, user: string = USERS.admin) {
+      return t.engine.invoke(slackCaller(user, CHANNELS.ops), text, io);
+    },
+    /** Plans, approves and runs `text` as `user` in #ops. */
+    async approveAndRun(text: string, user: string = USERS.admin, beforeApprove: () => void | Promise<void> = () => {}): Promise<Report | string> {
+      const out = await t.engine.invoke(slackCaller(user, CHANNELS.ops), text, io);
+      if (out.kind !== 'confirm') return out.kind === 'error' ? out.message : JSON.stringify(out.report);
+      await beforeApprove();
+      const decision = await t.engine.decide(out.action.id, slackCaller(user, CHANNELS.ops), 'approve');
+      if (decision.kind !== 'approved') throw new Error(`not approved: ${JSON.stringify(decision)}`);
+      return t.engine.execute(decision.action, decision.command, io, 'slack');
+    },
+    async close() {
+      await stub.close();
+      await cluster.close();
+    },
+  };
+}
+
+export type OpsWorld = Awaited<ReturnType<typeof startOpsWorld>>;
+
+export const configMapOf = (cluster: Cluster) => cluster.kube.get('v1', 'ConfigMap', I, 'vlinders-config');
+/** Jobs and Job pods left anywhere in the Vlinders namespaces. */
+export const leftovers = (cluster: Cluster) =>
+  [I, P].flatMap((ns) => [
+    ...cluster.kube.list('batch/v1', 'Job', ns).map((j) => `job ${j.metadata.name}`),
+    ...cluster.kube.list('v1', 'Pod', ns).filter((p) => p.metadata.labels?.['batch.kubernetes.io/job-name']).map((p) => `pod ${p.metadata.name}`),
+  ]);
+/** Waits (up to 3 s) for the garbage collector to take the deleted Jobs' pods, then lists what is left. */
+export async function settledLeftovers(cluster: Cluster): Promise<string[]> {
+  for (let i = 0; i < 30 && leftovers(cluster).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+  return leftovers(cluster);
+}
+export const reportText = (r: Report | string) => (typeof r === 'string' ? r : JSON.stringify(r));
