@@ -35,11 +35,17 @@ export function measuresOf(summary: unknown): K6Measures | undefined {
   };
 }
 
-/** The first k6 summary JSON in the log lines, or undefined when there is none. */
+/**
+ * The first k6 summary JSON in the log lines, or undefined when there is none. The log is read
+ * to its end (client-node's log stream, cut short, rejects where no one can catch it), keeping
+ * nothing once the summary is found.
+ */
 export async function summaryFromLog(lines: AsyncIterable<string>, maxBytes = 1 << 20): Promise<unknown> {
+  let found: unknown;
   let block: string[] | undefined;
   let size = 0;
   for await (const line of lines) {
+    if (found !== undefined) continue;
     if (block) {
       size += line.length + 1;
       if (size > maxBytes) block = undefined;
@@ -47,7 +53,7 @@ export async function summaryFromLog(lines: AsyncIterable<string>, maxBytes = 1 
         block.push(line);
         if (line === '}') {
           const parsed = tryJson(block.join('\n'));
-          if (measuresOf(parsed)) return parsed;
+          if (measuresOf(parsed)) found = parsed;
           block = undefined;
         }
       }
@@ -58,10 +64,10 @@ export async function summaryFromLog(lines: AsyncIterable<string>, maxBytes = 1 
       size = 2;
     } else if (line.startsWith('{') && line.endsWith('}') && line.length <= maxBytes) {
       const parsed = tryJson(line);
-      if (measuresOf(parsed)) return parsed;
+      if (measuresOf(parsed)) found = parsed;
     }
   }
-  return undefined;
+  return found;
 }
 
 function tryJson(text: string): unknown {
