@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Report } from '../../src/core/report.js';
 import { USERS } from '../fixtures/world.js';
-import { I, SEEDED_MODEL, configMapOf, reportText, settledLeftovers, startOpsWorld, type OpsWorld } from './ops-world.js';
+import { I, SEEDED_MODEL, configMapOf, refusedUrl, reportText, settledLeftovers, startOpsWorld, type OpsWorld } from './ops-world.js';
 
 const NEW = 'Qwen/Qwen2.5-7B-Instruct';
 const worlds: OpsWorld[] = [];
@@ -203,11 +203,13 @@ describe('model update', () => {
   });
 
   it('an unreachable dashboard is a clear failure at plan time', async () => {
-    const w = await world({ tweak: (c) => void (c.ray.dashboardUrl = 'http://127.0.0.1:9') });
+    const url = await refusedUrl();
+    const w = await world({ tweak: (c) => void (c.ray.dashboardUrl = url) });
     const out = await w.plan(`model update ${NEW}`);
     expect(out.kind).toBe('report');
     const text = reportText(out.kind === 'report' ? out.report : '');
-    expect(text).toContain('The Ray dashboard is unreachable (GET http://127.0.0.1:9/api/serve/applications/)');
+    expect(text).toContain(`The Ray dashboard is unreachable (GET ${url}/api/serve/applications/)`);
+    expect(text).toContain('ECONNREFUSED');
   });
 
   it('never shows a secret: the hub token in a failing download log, tokens in the Serve env', async () => {

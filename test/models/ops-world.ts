@@ -1,6 +1,8 @@
 // The world of the model and loadtest tests: the cluster emulator (with the models PVC backed
 // by a temp dir, the model and k6 Jobs) and the Ray dashboard stub, a config pointing at
 // both, and an engine driven as Slack drives it: invoke, approve, execute with progress kept.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Report } from '../../src/core/report.js';
 import { RayDashboardStub, type DashboardStubOptions } from '../../src/sandbox/ray/dashboard-stub.js';
 import type { WorldOptions } from '../../src/sandbox/kube/world/index.js';
@@ -75,5 +77,13 @@ export const leftovers = (cluster: Cluster) =>
 export async function settledLeftovers(cluster: Cluster): Promise<string[]> {
   for (let i = 0; i < 30 && leftovers(cluster).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
   return leftovers(cluster);
+}
+/** A URL nothing listens on: a port just freed (connection refused). */
+export async function refusedUrl(): Promise<string> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address() as AddressInfo;
+  await new Promise((r) => srv.close(r));
+  return `http://127.0.0.1:${port}`;
 }
 export const reportText = (r: Report | string) => (typeof r === 'string' ? r : JSON.stringify(r));
