@@ -16,8 +16,8 @@ export function modelDir(models: ModelsConfig, model: ModelRef): string {
   return `${models.mountPath.replace(/\/+$/, '')}/${model.dir}`;
 }
 
-function job(step: 'model-download' | 'model-verify', model: ModelRef, models: ModelsConfig, container: NonNullable<NonNullable<V1Job['spec']>['template']['spec']>['containers'][number]): V1Job {
-  const name = jobName(step === 'model-download' ? 'vlinders-model-fetch' : 'vlinders-model-verify');
+function job(step: 'model-download' | 'model-verify' | 'model-cleanup', model: ModelRef, models: ModelsConfig, container: NonNullable<NonNullable<V1Job['spec']>['template']['spec']>['containers'][number]): V1Job {
+  const name = jobName({ 'model-download': 'vlinders-model-fetch', 'model-verify': 'vlinders-model-verify', 'model-cleanup': 'vlinders-model-cleanup' }[step]);
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
@@ -62,6 +62,15 @@ export function verifyJob(models: ModelsConfig, model: ModelRef): V1Job {
     image: models.verifyImage,
     command: ['sha256sum', '-c', models.checksumFile],
     workingDir: modelDir(models, model),
+  });
+}
+
+/** Removes a model's directory from the PVC (after a failed update; never the served model's). */
+export function cleanupJob(models: ModelsConfig, model: ModelRef): V1Job {
+  return job('model-cleanup', model, models, {
+    name: 'cleanup',
+    image: models.verifyImage,
+    command: ['rm', '-rf', '--', modelDir(models, model)],
   });
 }
 

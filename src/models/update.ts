@@ -11,7 +11,7 @@ import type { KubeClient } from '../kube/client.js';
 import type { RayDashboard, ServeDeployConfig } from '../ray/dashboard.js';
 import { readSettings, replaceSetting } from '../ray/workers.js';
 import type { ModelRef } from './model-id.js';
-import { downloadJob, modelDir, runModelJob, verifyModel } from './model-jobs.js';
+import { cleanupJob, downloadJob, modelDir, runModelJob, verifyModel } from './model-jobs.js';
 import { redeploy, serveView, type ServeView, waitServing } from './serve-model.js';
 
 /**
@@ -84,7 +84,7 @@ export async function runModelUpdate(deps: ModelUpdateDeps, model: ModelRef, pin
 
   const seen: Seen = { pin, serve: now.serve.config };
   const done: string[] = [];
-  const reached = { configMap: false, serve: false };
+  const reached = { files: false, configMap: false, serve: false };
   let step = 0;
   const pollMs = deps.pollMs ?? 500;
   const jobOpts = { timeoutMs: config.models.jobTimeoutSeconds * 1000, signal: deps.signal, pollMs, progress: deps.progress };
@@ -101,6 +101,7 @@ export async function runModelUpdate(deps: ModelUpdateDeps, model: ModelRef, pin
   };
 
   try {
+    reached.files = true;
     let t = await begin(`downloading ${model.id}@${model.revision} into PVC ${ns}/${config.models.pvc} at ${modelDir(config.models, model)}`);
     const download = await runModelJob(kube, ns, downloadJob(config.models, model), { ...jobOpts, logTail: true, keep: 5 });
     if (!download.succeeded) throw new Error(`the download Job failed (${download.message})${download.tail.length ? `; its last lines: ${download.tail.slice(-3).join(' | ')}` : ''}`);
@@ -132,7 +133,7 @@ export async function runModelUpdate(deps: ModelUpdateDeps, model: ModelRef, pin
     return {
       title,
       status: 'fail',
-      summary: `Step ${step + 1}/${STEPS.length} (${STEPS[step]}) failed: ${errorMessage(err)} ${undone.length ? 'Rolled back; see below.' : 'Nothing had been changed yet: the ConfigMap and Ray Serve are as they were.'}`,
+      summary: `Step ${step + 1}/${STEPS.length} (${STEPS[step]}) failed: ${errorMessage(err)} ${reached.configMap || reached.serve ? 'Rolled back; see below.' : 'Nothing had been changed yet: the ConfigMap and Ray Serve are as they were.'}`,
       sections: [{ title: 'Steps', lines: [...done, failed, ...notRun] }, ...(undone.length ? [{ title: 'Rollback', lines: undone }] : [])],
     };
   }
@@ -145,7 +146,7 @@ export async function runModelUpdate(deps: ModelUpdateDeps, model: ModelRef, pin
 }
 
 /** Puts back what the failed update changed; each line says what was restored, or what to do by hand. */
-async function rollback(deps: ModelUpdateDeps, model: ModelRef, { pin, serve }: Seen, reached: { configMap: boolean; serve: boolean }): Promise<string[]> {
+async function rollback(deps: ModelUpdateDeps, model: ModelRef, { pin, serve }: Seen, reached: { files: boolean; configMap: boolean; serve: boolean }): Promise<string[]> {
   const { config, kube } = deps;
   const ns = config.namespaces.inference;
   const cmName = config.inference.configMap;
@@ -174,6 +175,17 @@ async function rollback(deps: ModelUpdateDeps, model: ModelRef, { pin, serve }: 
       await say(`↩️ Redeployed the previous Ray Serve config${pin.served ? `: ${config.ray.serveApplication} serves ${pin.served} again` : ''}.`);
     } catch (err) {
       await say(`⚠️ Could not redeploy the previous Ray Serve config: ${errorMessage(err)} Redeploy it by hand (serve deploy with ${config.ray.serveModelEnv}=${pin.served ?? '?'}).`);
+    }
+  }
+  // The new model's files go too, unless they are the model the ConfigMap or Serve named before.
+  if (reached.files && model.id !== pin.from && model.id !== pin.served) {
+    const where = `${config.models.pvc}:${modelDir(config.models, model)}`;
+    try {
+      const run = await runModelJob(kube, ns, cleanupJob(config.models, model), { timeoutMs: config.models.jobTimeoutSeconds * 1000, signal, pollMs: deps.pollMs ?? 500, progress: async () => undefined, keep: 3 });
+      if (!run.succeeded) throw new Error(`${run.message}${run.tail.length ? `: ${run.tail.join(' | ')}` : ''}`);
+      await say(`🧹 Removed the downloaded files of ${model.id} from ${where}.`);
+    } catch (err) {
+      await say(`⚠️ Could not remove the downloaded files of ${model.id} from ${where}: ${errorMessage(err)} They are not used; delete them by hand.`);
     }
   }
   return lines;

@@ -110,6 +110,15 @@ describe('loadtest', () => {
     expect(await settledLeftovers(w.cluster)).toEqual([]);
   });
 
+  it('an abort while k6 runs stops following it and deletes the Job', async () => {
+    const w = await world({ world: { jobRunMs: 3000 } });
+    w.onJob('loadtest', () => w.abort());
+    const report = asReport(await w.approveAndRun('loadtest --duration 30s', USERS.operator));
+    expect(report.status).toBe('fail');
+    expect(report.summary).toContain('Stopped while waiting for Job');
+    expect(await settledLeftovers(w.cluster)).toEqual([]);
+  });
+
   it('a loadtest namespace outside Vlinders is refused', async () => {
     const w = await world({ tweak: (c) => void (c.loadtest.namespace = 'default') });
     const out = await w.plan('loadtest', USERS.operator);

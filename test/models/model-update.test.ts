@@ -28,6 +28,9 @@ async function expectUntouched(w: OpsWorld, before: { cm: unknown; serve: unknow
   expect(w.stub.appStatus('vlinders-llm')).toBe('RUNNING');
   expect(w.stub.servedModels()).toEqual([SEEDED_MODEL]);
   expect(await settledLeftovers(w.cluster)).toEqual([]);
+  // The new model's files are gone from the PVC; the served model's are where they were.
+  expect(existsSync(join(w.cluster.world.models.dir, 'Qwen', 'Qwen2.5-7B-Instruct'))).toBe(false);
+  expect(existsSync(join(w.cluster.world.models.dir, 'meta-llama', 'Llama-3.1-8B-Instruct', 'SHA256SUMS'))).toBe(true);
 }
 
 const snapshot = (w: OpsWorld) => ({ cm: structuredClone(configMapOf(w.cluster)?.data), serve: w.stub.appConfig('vlinders-llm') });
@@ -87,6 +90,7 @@ describe('model update', () => {
     expect(report.summary).toContain('Step 1/5 (download) failed');
     expect(report.summary).toContain('GatedRepoError: 401');
     expect(report.summary).toContain('Nothing had been changed yet');
+    expect(reportText(report)).toContain('Removed the downloaded files of Qwen/Qwen2.5-7B-Instruct from vlinders-models:/models/Qwen/Qwen2.5-7B-Instruct');
     expect(w.stub.puts).toHaveLength(0);
     await expectUntouched(w, before);
   });
@@ -104,17 +108,12 @@ describe('model update', () => {
 
   it('a ConfigMap edited during the download fails the guarded patch and changes nothing else', async () => {
     const w = await world();
-    const unwatch = w.cluster.kube.watch((e) => {
-      if (e.type === 'ADDED' && e.object.kind === 'Job' && e.object.metadata.labels?.['vlinders.io/runbook-step'] === 'model-download') {
-        setTimeout(() => {
-          const cm = configMapOf(w.cluster);
-          if (cm) w.cluster.kube.replace({ ...cm, metadata: { ...cm.metadata, labels: { ...cm.metadata.labels, edited: 'by-hand' } } });
-        }, 0);
-      }
+    w.onJob('model-download', () => {
+      const cm = configMapOf(w.cluster);
+      if (cm) w.cluster.kube.replace({ ...cm, metadata: { ...cm.metadata, labels: { ...cm.metadata.labels, edited: 'by-hand' } } });
     });
     const before = snapshot(w);
     const report = asReport(await w.approveAndRun(`model update ${NEW}`));
-    unwatch();
     expect(report.status).toBe('fail');
     expect(report.summary).toContain('Step 3/5 (patch ConfigMap) failed');
     expect(report.summary).toContain('422');
@@ -163,6 +162,16 @@ describe('model update', () => {
     expect(report.summary).toContain(`/v1/models lists nothing, not ${NEW}`);
     await expectUntouched(w, before);
   }, 20_000);
+
+  it('an abort during the download (the bot shutting down) stops, deletes the Job and changes nothing', async () => {
+    const w = await world({ world: { jobRunMs: 2000 } });
+    const before = snapshot(w);
+    w.onJob('model-download', () => w.abort());
+    const report = asReport(await w.approveAndRun(`model update ${NEW}`));
+    expect(report.status).toBe('fail');
+    expect(report.summary).toContain('Step 1/5 (download) failed: Stopped while waiting for Job');
+    await expectUntouched(w, before);
+  });
 
   it('refuses to run when the ConfigMap or the Serve config changed after the plan', async () => {
     const w = await world();

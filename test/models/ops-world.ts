@@ -37,13 +37,25 @@ export async function startOpsWorld(opts: { world?: WorldOptions; dashboard?: Da
   const config = opsConfig(stub, opts.tweak);
   const t = testEngine({ config, services: cluster.services });
   const progress: string[] = [];
-  const io = { progress: async (line: string) => void progress.push(line), signal: new AbortController().signal };
+  const aborter = new AbortController();
+  const io = { progress: async (line: string) => void progress.push(line), signal: aborter.signal };
   return {
     cluster,
     stub,
     config,
     ...t,
     progress,
+    /** Aborts the running command (as a bot shutdown does). */
+    abort: () => aborter.abort(),
+    /** Calls fn once, when a Job of this runbook step is created. */
+    onJob(step: string, fn: () => void) {
+      const unwatch = cluster.kube.watch((e) => {
+        if (e.type === 'ADDED' && e.object.kind === 'Job' && e.object.metadata.labels?.['vlinders.io/runbook-step'] === step) {
+          unwatch();
+          setTimeout(fn, 0);
+        }
+      });
+    },
     /** Plans as `user` in #ops; the plan (or the refusal). */
     async plan(text: string, user: string = USERS.admin) {
       return t.engine.invoke(slackCaller(user, CHANNELS.ops), text, io);

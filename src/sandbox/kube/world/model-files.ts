@@ -103,9 +103,20 @@ export function startModelFiles(state: ClusterState, namespace: string, model: s
     });
   };
 
+  const cleanup: JobRunner = async (view) => {
+    const argv = [...view.command, ...view.args];
+    const target = argv[0] === 'rm' && argv[1] === '-rf' && argv[2] === '--' && argv.length === 4 ? onVolume(view, root, argv[3]) : undefined;
+    if (!target || target === root) {
+      view.print(`rm: refusing: ${argv.join(' ')}`);
+      return 1;
+    }
+    rmSync(target, { recursive: true, force: true });
+    return 0;
+  };
+
   return {
     dir: root,
-    runners: { 'model-download': download, 'model-verify': verify } satisfies Record<string, JobRunner>,
+    runners: { 'model-download': download, 'model-verify': verify, 'model-cleanup': cleanup } satisfies Record<string, JobRunner>,
     stop: () => {
       if (own) rmSync(root, { recursive: true, force: true });
     },
