@@ -18,7 +18,7 @@ export interface JobControllerOptions {
 }
 
 interface Job extends KubeObject {
-  spec: { suspend?: boolean; template: { metadata?: { labels?: Record<string, string> }; spec: PodSpec } };
+  spec: { suspend?: boolean; selector?: { matchLabels?: Record<string, string> }; template: { metadata?: { labels?: Record<string, string> }; spec: PodSpec } };
   status?: Record<string, unknown>;
 }
 
@@ -43,7 +43,9 @@ export function startJobController(state: ClusterState, opts: JobControllerOptio
     const placed = placePod(pod, state.list('v1', 'Node') as Node[], new GpuLedger());
     state.create(applyPlacement(pod, placed, { kind: 'running' }, () => ipv4(++ips, [10, 247])));
     const now = timestamp();
-    state.replace({ ...job, status: { startTime: now, active: 1, ready: 'node' in placed ? 1 : 0, terminating: 0, uncountedTerminatedPods: {} } });
+    // The API server's defaulting: a Job selects its pods by controller-uid (what `kubectl logs job/…` follows).
+    const spec = { ...job.spec, selector: job.spec.selector ?? { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } } };
+    state.replace({ ...job, spec, status: { startTime: now, active: 1, ready: 'node' in placed ? 1 : 0, terminating: 0, uncountedTerminatedPods: {} } });
     if (!('node' in placed)) return;
     const key = `finish:${pod.metadata.namespace}/${name}`;
     const running = opts.run?.(job, pod);
