@@ -1,27 +1,15 @@
 // loadtest through the engine against the cluster emulator: the k6 Job runs, its pod prints
 // k6's summary with the numbers set here, and the report judges the runbook's thresholds.
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Report } from '../../src/core/report.js';
+import { describe, expect, it } from 'vitest';
 import { USERS } from '../fixtures/world.js';
-import { P, reportText, settledLeftovers, startOpsWorld, type OpsWorld } from '../models/ops-world.js';
+import { P, reportText, settledLeftovers, asReport, opsWorlds } from '../models/ops-world.js';
 
-const worlds: OpsWorld[] = [];
-afterEach(async () => {
-  for (const w of worlds.splice(0)) await w.close();
-});
-async function world(opts: Parameters<typeof startOpsWorld>[0] = {}) {
-  const w = await startOpsWorld(opts);
-  worlds.push(w);
-  return w;
-}
-const asReport = (r: Report | string): Report => {
-  if (typeof r === 'string') throw new Error(`expected a report, got: ${r}`);
-  return r;
-};
+const world = opsWorlds();
 
 describe('loadtest', () => {
   it('runs k6 as a Job with the asked load, reports every threshold passing, and deletes the Job', async () => {
-    const w = await world();
+    // Long enough for a poll to see the pod Running.
+    const w = await world({ world: { jobRunMs: 1500 } });
     const created: unknown[] = [];
     const unwatch = w.cluster.kube.watch((e) => {
       if (e.type === 'ADDED' && e.object.kind === 'Job') created.push(structuredClone(e.object));

@@ -3,22 +3,12 @@
 // success path, and a failure at every step leaving the ConfigMap and Serve config as they were.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Report } from '../../src/core/report.js';
+import { describe, expect, it } from 'vitest';
 import { USERS } from '../fixtures/world.js';
-import { I, SEEDED_MODEL, configMapOf, refusedUrl, reportText, settledLeftovers, startOpsWorld, type OpsWorld } from './ops-world.js';
+import { I, SEEDED_MODEL, configMapOf, refusedUrl, reportText, settledLeftovers, asReport, opsWorlds, type OpsWorld } from './ops-world.js';
 
 const NEW = 'Qwen/Qwen2.5-7B-Instruct';
-const worlds: OpsWorld[] = [];
-afterEach(async () => {
-  for (const w of worlds.splice(0)) await w.close();
-});
-
-async function world(opts: Parameters<typeof startOpsWorld>[0] = {}) {
-  const w = await startOpsWorld(opts);
-  worlds.push(w);
-  return w;
-}
+const world = opsWorlds();
 
 /** What must hold after any failed update: ConfigMap and Serve exactly as before, no Jobs left. */
 async function expectUntouched(w: OpsWorld, before: { cm: unknown; serve: unknown }) {
@@ -34,10 +24,6 @@ async function expectUntouched(w: OpsWorld, before: { cm: unknown; serve: unknow
 }
 
 const snapshot = (w: OpsWorld) => ({ cm: structuredClone(configMapOf(w.cluster)?.data), serve: w.stub.appConfig('vlinders-llm') });
-const asReport = (r: Report | string): Report => {
-  if (typeof r === 'string') throw new Error(`expected a report, got: ${r}`);
-  return r;
-};
 
 describe('model update', () => {
   it('plans with the current and the new model, then downloads, verifies, patches, redeploys and ends serving it', async () => {

@@ -2,6 +2,7 @@
 // by a temp dir, the model and k6 Jobs) and the Ray dashboard stub, a config pointing at
 // both, and an engine driven as Slack drives it: invoke, approve, execute with progress kept.
 import { createServer } from 'node:http';
+import { afterEach } from 'vitest';
 import type { AddressInfo } from 'node:net';
 import type { Report } from '../../src/core/report.js';
 import { RayDashboardStub, type DashboardStubOptions } from '../../src/sandbox/ray/dashboard-stub.js';
@@ -77,6 +78,25 @@ export async function startOpsWorld(opts: { world?: WorldOptions; dashboard?: Da
 }
 
 export type OpsWorld = Awaited<ReturnType<typeof startOpsWorld>>;
+
+/** A `world(opts)` for a test file: each world is closed after its test. */
+export function opsWorlds() {
+  const worlds: OpsWorld[] = [];
+  afterEach(async () => {
+    for (const w of worlds.splice(0)) await w.close();
+  });
+  return async (opts: Parameters<typeof startOpsWorld>[0] = {}) => {
+    const w = await startOpsWorld(opts);
+    worlds.push(w);
+    return w;
+  };
+}
+
+/** The command's Report; a refusal (a string) fails the test with its text. */
+export function asReport(r: Report | string): Report {
+  if (typeof r === 'string') throw new Error(`expected a report, got: ${r}`);
+  return r;
+}
 
 export const configMapOf = (cluster: Cluster) => cluster.kube.get('v1', 'ConfigMap', I, 'vlinders-config');
 /** Jobs and Job pods left anywhere in the Vlinders namespaces. */
