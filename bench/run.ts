@@ -9,3 +9,4 @@ await gpuFanout();
 // These two run when imported.
 await import('./daily-digest.js');
 await import('./log-scan.js');
+await import('./modelops.js');
