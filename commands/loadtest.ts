@@ -60,7 +60,9 @@ export default defineCommand({
       return {
         title,
         status: 'fail',
-        summary: `k6 ${run.succeeded ? 'finished' : `failed (${run.message})`} but its log holds no JSON summary: is the script's handleSummary replacing stdout? The Job was deleted.`,
+        summary: run.succeeded
+          ? "k6 finished but its log holds no JSON summary: does the script's handleSummary replace stdout? The Job was deleted."
+          : `k6 failed: ${run.message}. Its log holds no summary. The Job was deleted.`,
       } satisfies Report;
     }
     const results = judge(measures, lt.thresholds);

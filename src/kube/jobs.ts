@@ -70,6 +70,9 @@ export interface FollowOptions {
   logTail?: boolean;
 }
 
+/** Waiting reasons that need a fix, not time. */
+const STUCK = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'CreateContainerConfigError', 'CreateContainerError']);
+
 const condition = (job: V1Job, type: string) => job.status?.conditions?.find((c) => c.type === type && c.status === 'True');
 
 function podState(pod: V1Pod | undefined): string {
@@ -99,6 +102,9 @@ export async function followJob(kube: KubeClient, namespace: string, name: strin
       const exit = terminated ? `exit code ${terminated.exitCode}${terminated.reason ? `, ${terminated.reason}` : ''}` : '';
       return { succeeded: false, message: [failed.message ?? failed.reason ?? 'Failed', exit].filter(Boolean).join('; '), pod: podName };
     }
+    // A pod that can't start won't start by waiting: a bad image, a missing Secret key.
+    const stuck = pod?.status?.containerStatuses?.find((c) => STUCK.has(c.state?.waiting?.reason ?? ''))?.state?.waiting;
+    if (stuck) return { succeeded: false, message: `its pod cannot start: ${stuck.reason}${stuck.message ? ` (${stuck.message})` : ''}`, pod: podName };
     let line = `Job ${name}: ${podState(pod)}`;
     if (opts.logTail && podName && pod?.status?.phase === 'Running') {
       const container = pod.spec?.containers[0]?.name;
@@ -124,8 +130,14 @@ export async function runJob<T>(kube: KubeClient, namespace: string, spec: V1Job
     const outcome = await followJob(kube, namespace, name, opts);
     const container = spec.spec?.template.spec?.containers[0]?.name;
     if (!outcome.pod || !container) return outcome;
-    const output = await read(kube.logLines(namespace, outcome.pod, container, { tailLines: opts.tailLines, signal: opts.signal }));
-    return { ...outcome, output };
+    try {
+      const output = await read(kube.logLines(namespace, outcome.pod, container, { tailLines: opts.tailLines, signal: opts.signal }));
+      return { ...outcome, output };
+    } catch (err) {
+      // A pod that never started has no log (400); the failure itself is the news.
+      if (outcome.succeeded) throw err;
+      return outcome;
+    }
   } finally {
     await deleteJob(kube, namespace, name);
   }

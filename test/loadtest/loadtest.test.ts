@@ -107,6 +107,27 @@ describe('loadtest', () => {
     expect(await settledLeftovers(w.cluster)).toEqual([]);
   });
 
+  it('a k6 image that cannot be pulled fails at once with the reason, and the Job is deleted', async () => {
+    const w = await world({ world: { jobRunMs: 20_000 }, tweak: (c) => void (c.loadtest.image = 'grafana/k6:9.99.9') });
+    // The kubelet's view of a tag that does not exist (derived from the pod the Job controller made).
+    const unwatch = w.cluster.kube.watch((e) => {
+      if (e.type !== 'ADDED' || e.object.kind !== 'Pod' || !e.object.metadata.labels?.['job-name']) return;
+      unwatch();
+      setTimeout(() => {
+        const pod = w.cluster.kube.get('v1', 'Pod', P, e.object.metadata.name);
+        if (!pod) return;
+        const waiting = { reason: 'ImagePullBackOff', message: 'Back-off pulling image "grafana/k6:9.99.9"' };
+        w.cluster.kube.replace({ ...pod, status: { ...pod.status, phase: 'Pending', containerStatuses: [{ name: 'k6', image: 'grafana/k6:9.99.9', imageID: '', ready: false, restartCount: 0, started: false, state: { waiting } }] } });
+      }, 0);
+    });
+    const started = Date.now();
+    const report = asReport(await w.approveAndRun('loadtest --duration 30s', USERS.operator));
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(report.status).toBe('fail');
+    expect(report.summary).toContain('its pod cannot start: ImagePullBackOff (Back-off pulling image "grafana/k6:9.99.9")');
+    expect(await settledLeftovers(w.cluster)).toEqual([]);
+  });
+
   it('a loadtest namespace outside Vlinders is refused', async () => {
     const w = await world({ tweak: (c) => void (c.loadtest.namespace = 'default') });
     const out = await w.plan('loadtest', USERS.operator);
