@@ -3,7 +3,7 @@
 // submission (the configured entrypoint, the model as env), then waiting until the application
 // is RUNNING and Serve's /v1/models lists the model.
 import type { Config } from '../config/schema.js';
-import { NotFoundError, UnreachableError } from '../core/errors.js';
+import { NotFoundError, UnreachableError, UsageError } from '../core/errors.js';
 import { type RayDashboard, type ServeAppConfig, type ServeApplicationsResponse, type ServeDeployConfig, declarativeConfig } from '../ray/dashboard.js';
 
 type RayConfig = Config['ray'];
@@ -24,6 +24,12 @@ function appOf(config: ServeDeployConfig, name: string): ServeAppConfig {
 }
 
 export function serveView(state: ServeApplicationsResponse, ray: RayConfig): ServeView {
+  // A PUT replaces every application; one Serve can't echo back (deployed with serve.run, not
+  // a config) would be deleted by it.
+  const imperative = Object.values(state.applications).filter((a) => !a.deployed_app_config).map((a) => a.name);
+  if (ray.redeploy === 'serve-api' && imperative.length > 0) {
+    throw new UsageError(`Ray Serve application${imperative.length === 1 ? '' : 's'} ${imperative.join(', ')} ${imperative.length === 1 ? 'was' : 'were'} not deployed from a config, so a PUT of the declarative config would remove ${imperative.length === 1 ? 'it' : 'them'}. Redeploy through a Ray job instead (ray.redeploy: jobs).`);
+  }
   const config = declarativeConfig(state);
   const app = appOf(config, ray.serveApplication);
   const live = state.applications[ray.serveApplication];
