@@ -68,6 +68,18 @@ describe('model update', () => {
     expect(w.stub.servedModels()).toEqual([NEW]);
   });
 
+  it('in jobs mode a failed deploy is rolled back by a Ray job with the previous model', async () => {
+    const w = await world({ tweak: (c) => void (c.ray.redeploy = 'jobs') });
+    const before = snapshot(w);
+    w.stub.switches.failModel = NEW;
+    const report = asReport(await w.approveAndRun(`model update ${NEW}`));
+    expect(report.status).toBe('fail');
+    expect(report.summary).toContain('DEPLOY_FAILED');
+    expect([...w.stub.jobs.values()].map((j) => j.runtime_env.env_vars?.MODEL_ID)).toEqual([NEW, SEEDED_MODEL]);
+    expect(reportText(report)).toContain(`vlinders-llm serves ${SEEDED_MODEL} again`);
+    await expectUntouched(w, before);
+  });
+
   it('a failed download changes nothing, says which step failed, and leaves no Job', async () => {
     const w = await world({ world: { models: { failDownload: true } } });
     const before = snapshot(w);
