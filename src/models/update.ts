@@ -113,7 +113,9 @@ export async function runModelUpdate(deps: ModelUpdateDeps, model: ModelRef, pin
     await finish(t, verified.detail);
 
     t = await begin(`setting ${key} in ConfigMap ${ns}/${cmName}: ${pin.from ?? 'unset'} → ${model.id}`);
-    await replaceSetting(kube, ns, cmName, key, { from: pin.from, to: model.id, resourceVersion: pin.resourceVersion });
+    // The resourceVersion was checked at approval; a download takes long, so from here only the
+    // model entry itself is tested: someone's gpu-memory change meanwhile is kept, a changed model refused.
+    await replaceSetting(kube, ns, cmName, key, { from: pin.from, to: model.id });
     reached.configMap = true;
     await finish(t, `${key} = ${model.id}`);
 

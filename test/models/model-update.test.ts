@@ -104,20 +104,35 @@ describe('model update', () => {
     await expectUntouched(w, before);
   });
 
-  it('a ConfigMap edited during the download fails the guarded patch and changes nothing else', async () => {
+  it('a model entry changed during the download fails the guarded patch (422) and changes nothing else', async () => {
     const w = await world();
+    const before = snapshot(w);
+    const OTHER = 'google/gemma-2-9b-it';
     w.onJob('model-download', () => {
       const cm = configMapOf(w.cluster);
-      if (cm) w.cluster.kube.replace({ ...cm, metadata: { ...cm.metadata, labels: { ...cm.metadata.labels, edited: 'by-hand' } } });
+      if (cm) w.cluster.kube.replace({ ...cm, data: { ...(cm.data as object), model: OTHER } });
     });
-    const before = snapshot(w);
     const report = asReport(await w.approveAndRun(`model update ${NEW}`));
     expect(report.status).toBe('fail');
     expect(report.summary).toContain('Step 3/5 (patch ConfigMap) failed');
     expect(report.summary).toContain('422');
     expect(w.stub.puts).toHaveLength(0);
-    expect(configMapOf(w.cluster)?.metadata.labels?.edited).toBe('by-hand');
-    await expectUntouched(w, before);
+    // The other person's edit stands; Serve, the PVC and the Jobs are as before.
+    expect((configMapOf(w.cluster)?.data as Record<string, string>).model).toBe(OTHER);
+    expect(w.stub.appConfig('vlinders-llm')).toEqual(before.serve);
+    expect(existsSync(join(w.cluster.world.models.dir, 'Qwen', 'Qwen2.5-7B-Instruct'))).toBe(false);
+    expect(await settledLeftovers(w.cluster)).toEqual([]);
+  });
+
+  it('another setting changed during the download (gpu-memory) is kept, and the update goes through', async () => {
+    const w = await world();
+    w.onJob('model-download', () => {
+      const cm = configMapOf(w.cluster);
+      if (cm) w.cluster.kube.replace({ ...cm, data: { ...(cm.data as object), gpu_memory_utilization: '0.85' } });
+    });
+    const report = asReport(await w.approveAndRun(`model update ${NEW}`));
+    expect(report.status, reportText(report)).toBe('ok');
+    expect(configMapOf(w.cluster)?.data).toMatchObject({ model: NEW, gpu_memory_utilization: '0.85' });
   });
 
   it('a failed redeploy (PUT answers 500) restores the ConfigMap and PUTs the previous Serve config back', async () => {
