@@ -176,6 +176,19 @@ describe('model update', () => {
     await expectUntouched(w, before);
   }, 20_000);
 
+  it('a download that outlives models.jobTimeoutSeconds is stopped, deleted and cleaned up', async () => {
+    const w = await world({ world: { jobRunMs: 30_000 }, tweak: (c) => void (c.models.jobTimeoutSeconds = 5) });
+    const before = snapshot(w);
+    const report = asReport(await w.approveAndRun(`model update ${NEW}`));
+    expect(report.status).toBe('fail');
+    expect(report.summary).toMatch(/Step 1\/5 \(download\) failed: Job vlinders-inference\/vlinders-model-fetch-\w+ did not finish within 5 s \(pod [\w-]+: Running\)/);
+    // The cleanup Job of this world runs as long and times out too: the files stay, and the report says so.
+    expect(reportText(report)).toMatch(/Could not remove the downloaded files of Qwen\/Qwen2.5-7B-Instruct from vlinders-models:\/models\/Qwen\/Qwen2.5-7B-Instruct: Job [\w/-]+ did not finish within 5 s/);
+    expect(configMapOf(w.cluster)?.data).toEqual(before.cm);
+    expect(w.stub.puts).toHaveLength(0);
+    expect(await settledLeftovers(w.cluster)).toEqual([]);
+  }, 30_000);
+
   it('an abort during the download (the bot shutting down) stops, deletes the Job and changes nothing', async () => {
     const w = await world({ world: { jobRunMs: 2000 } });
     const before = snapshot(w);
