@@ -13,3 +13,4 @@ await preflightScale();
 // These two run when imported.
 await import('./daily-digest.js');
 await import('./log-scan.js');
+await import('./modelops.js');

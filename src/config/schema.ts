@@ -81,9 +81,37 @@ export const configSchema = z
         workerGroup: z.string().min(1).default('gpu-workers'),
         /** `scale-gpu` waits this long for workers to be Ready. */
         scaleTimeoutSeconds: z.number().int().min(5).max(3600).default(600),
+        /** The Ray dashboard (port 8265): Serve's REST API and the Jobs API. */
+        dashboardUrl: z.url().default('http://vlinders-ray-cluster-head-svc.vlinders-inference.svc:8265'),
+        /** Ray Serve's HTTP proxy (port 8000), where the OpenAI-compatible `/v1/models` answers. */
+        serveUrl: z.url().default('http://vlinders-ray-cluster-head-svc.vlinders-inference.svc:8000'),
+        /** Each dashboard or Serve request gives up after this long. */
+        dashboardTimeoutSeconds: z.number().positive().max(300).default(10),
+        /**
+         * How `model update` redeploys Ray Serve: `serve-api` PUTs the declarative config to
+         * /api/serve/applications/; `jobs` submits `redeployEntrypoint` through the Ray Jobs API.
+         */
+        redeploy: z.enum(['serve-api', 'jobs']).default('serve-api'),
+        /** jobs mode: the entrypoint Ray runs (from config only; the model goes in as env MODEL_ID). */
+        redeployEntrypoint: z.string().min(1).default('serve deploy /home/ray/serve/vlinders-llm.yaml'),
+        /** The Serve application that serves the model. */
+        serveApplication: z.string().min(1).default('vlinders-llm'),
+        /** Its runtime_env env var that names the model (as in KubeRay's vLLM sample). */
+        serveModelEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name').default('MODEL_ID'),
       })
       .strict()
-      .default({ cluster: 'vlinders-ray-cluster', workerGroup: 'gpu-workers', scaleTimeoutSeconds: 600 }),
+      .default({
+        cluster: 'vlinders-ray-cluster',
+        workerGroup: 'gpu-workers',
+        scaleTimeoutSeconds: 600,
+        dashboardUrl: 'http://vlinders-ray-cluster-head-svc.vlinders-inference.svc:8265',
+        serveUrl: 'http://vlinders-ray-cluster-head-svc.vlinders-inference.svc:8000',
+        dashboardTimeoutSeconds: 10,
+        redeploy: 'serve-api',
+        redeployEntrypoint: 'serve deploy /home/ray/serve/vlinders-llm.yaml',
+        serveApplication: 'vlinders-llm',
+        serveModelEnv: 'MODEL_ID',
+      }),
     gpu: z
       .object({
         /** nvidia-smi timeout per pod. */
@@ -188,6 +216,58 @@ export const configSchema = z
       .strict()
       .refine((v) => v.gpuMemoryMin < v.gpuMemoryMax, 'gpuMemoryMin must be below gpuMemoryMax')
       .default({ configMap: 'vlinders-config', gpuMemoryKey: 'gpu_memory_utilization', gpuMemoryMin: 0.5, gpuMemoryMax: 0.95, rolloutTimeoutSeconds: 900 }),
+    /** `model update`: the models PVC, the download and verify Jobs, the ConfigMap key. */
+    models: z
+      .object({
+        /** The PVC holding model files, in the inference namespace: one directory per model id (org/name). */
+        pvc: k8sName.default('vlinders-models'),
+        /** Where the Jobs mount it. */
+        mountPath: z.string().regex(/^\/[A-Za-z0-9._/-]*$/, 'expected an absolute path').default('/models'),
+        /** The vlinders-config key naming the served model (the ConfigMap is inference.configMap). */
+        configKey: z.string().regex(/^[-._a-zA-Z0-9]+$/, 'expected a ConfigMap key').default('model'),
+        /** The download Job: image and argv; it gets MODEL_ID, MODEL_REVISION and MODEL_DIR as env and writes MODEL_DIR/<checksumFile>. */
+        downloadImage: z.string().min(1).default('ghcr.io/vlinders/model-fetch:1.2.0'),
+        downloadCommand: z.array(z.string().min(1)).min(1).default(['/usr/local/bin/fetch-model']),
+        /** A Secret key handed to the download Job as HF_TOKEN (the bot never reads it). */
+        tokenSecret: z.object({ name: k8sName, key: z.string().regex(/^[-._a-zA-Z0-9]+$/) }).strict().optional(),
+        /** The verify Job runs `sha256sum -c <checksumFile>` in the model's directory. */
+        verifyImage: z.string().min(1).default('busybox:1.37'),
+        checksumFile: z.string().regex(/^[A-Za-z0-9._-]+$/, 'expected a file name').default('SHA256SUMS'),
+        /** Each Job may take this long. */
+        jobTimeoutSeconds: z.number().int().min(5).max(6 * 3600).default(3600),
+        /** After the redeploy, how long to wait for the application to be RUNNING and listing the model. */
+        serveTimeoutSeconds: z.number().int().min(5).max(3600).default(900),
+      })
+      .strict()
+      .default({ pvc: 'vlinders-models', mountPath: '/models', configKey: 'model', downloadImage: 'ghcr.io/vlinders/model-fetch:1.2.0', downloadCommand: ['/usr/local/bin/fetch-model'], verifyImage: 'busybox:1.37', checksumFile: 'SHA256SUMS', jobTimeoutSeconds: 3600, serveTimeoutSeconds: 900 }),
+    /** `loadtest`: the runbook's k6 performance test, run as a Job. */
+    loadtest: z
+      .object({
+        /** Where the Job runs. */
+        namespace: k8sName.default('vlinders-platform'),
+        image: z.string().min(1).default('grafana/k6:0.57.0'),
+        /** A ConfigMap (in that namespace) holding the k6 script, mounted at /scripts. */
+        scriptConfigMap: k8sName.default('vlinders-loadtest'),
+        scriptKey: z.string().regex(/^[-._a-zA-Z0-9]+$/, 'expected a ConfigMap key').default('loadtest.js'),
+        /** Handed to the script as env BASE_URL: what it loads. */
+        targetUrl: z.url().default('http://kong-gateway-proxy.vlinders-platform.svc:8000'),
+        /** Defaults and bounds of --vus and --duration. */
+        vus: z.number().int().min(1).max(10_000).default(100),
+        maxVus: z.number().int().min(1).max(10_000).default(1000),
+        duration: z.string().regex(/^\d+[smh]$/, 'expected a duration like 30s, 5m or 1h').default('5m'),
+        maxDurationSeconds: z.number().int().min(1).max(6 * 3600).default(3600),
+        /** The runbook's thresholds; each is reported pass/fail with the measured value. */
+        thresholds: z
+          .object({
+            p95Ms: z.number().positive().default(500),
+            errorRatePercent: z.number().min(0).max(100).default(1),
+            minRequestsPerSecond: z.number().min(0).default(1000),
+          })
+          .strict()
+          .default({ p95Ms: 500, errorRatePercent: 1, minRequestsPerSecond: 1000 }),
+      })
+      .strict()
+      .default({ namespace: 'vlinders-platform', image: 'grafana/k6:0.57.0', scriptConfigMap: 'vlinders-loadtest', scriptKey: 'loadtest.js', targetUrl: 'http://kong-gateway-proxy.vlinders-platform.svc:8000', vus: 100, maxVus: 1000, duration: '5m', maxDurationSeconds: 3600, thresholds: { p95Ms: 500, errorRatePercent: 1, minRequestsPerSecond: 1000 } }),
     /** `restart` waits this long for the Deployment's rollout. */
     restart: z
       .object({ timeoutSeconds: z.number().int().min(5).max(3600).default(600) })

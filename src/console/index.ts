@@ -11,6 +11,7 @@ import { MemoryStore } from '../core/store.js';
 import { KubeClient } from '../kube/client.js';
 import { configuredClusters, fixedClusters } from '../kube/directory.js';
 import { KubeApiEmulator } from '../sandbox/kube/index.js';
+import { RayDashboardStub } from '../sandbox/ray/dashboard-stub.js';
 import { startVlindersWorld, type WorldOptions } from '../sandbox/kube/world/index.js';
 import { SlackWorkspaceEmulator } from '../sandbox/slack/index.js';
 import { createSlackBot } from '../slack/app.js';
@@ -53,6 +54,8 @@ interface Cluster {
   services: ServiceDirectory;
   clusters: Config['clusters'];
   banner: Banner;
+  /** The sandbox's Ray dashboard stub (dashboard and Serve on one port). */
+  rayUrl?: string;
   close(): Promise<void>;
 }
 
@@ -60,14 +63,18 @@ async function sandboxCluster(world: WorldOptions): Promise<Cluster> {
   // TLS with a bearer token, as a real API server: the product's client runs unchanged.
   const kube = await KubeApiEmulator.start();
   const running = startVlindersWorld(kube, world);
+  // The sandbox's Ray dashboard and Serve route (model update), serving the seeded model.
+  const ray = await RayDashboardStub.start({ model: (kube.get('v1', 'ConfigMap', 'vlinders-inference', 'vlinders-config')?.data as Record<string, string> | undefined)?.model });
   const kc = new KubeConfig();
   kc.loadFromString(kube.kubeconfig({ context: 'sandbox' }));
   return {
     services: fixedClusters([new KubeClient('sandbox', kc, 10_000)]),
     clusters: [{ name: 'sandbox' }],
     banner: { sandbox: true, cluster: 'the sandbox cluster' },
+    rayUrl: ray.url,
     async close() {
       running.stop();
+      await ray.close();
       await kube.close();
     },
   };
@@ -107,6 +114,7 @@ export async function startConsole(opts: ConsoleOptions): Promise<Console> {
     const cluster = useReal ? realCluster(opts.config) : await sandboxCluster({ ...SANDBOX_WORLD, ...opts.sandbox });
     closers.push(() => cluster.close());
     const config = demoConfig(opts.config, cluster.clusters);
+    if (cluster.rayUrl) Object.assign(config.ray, { dashboardUrl: cluster.rayUrl, serveUrl: cluster.rayUrl });
 
     const bot = createSlackBot({
       config,

@@ -144,7 +144,8 @@ export class CommandEngine {
       config: this.deps.config,
       log: this.deps.log.child({ command: command.name, user: caller.userId }),
       catalog: await this.catalogFor(caller),
-      progress: io.progress,
+      // Progress lines quote outside systems (pod logs, API errors): redacted like Reports.
+      progress: (text) => io.progress(redactText(text)),
       signal: io.signal,
       store: this.deps.pending.store,
       incidents: this.incidents,

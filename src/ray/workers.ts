@@ -8,7 +8,7 @@
 // group back to its replicas. Doing it one worker at a time keeps the rest serving.
 import type { V1ConfigMap, V1Pod } from '@kubernetes/client-node';
 import type { KubeClient } from '../kube/client.js';
-import { MERGE_PATCH } from '../kube/client.js';
+import { JSON_PATCH, MERGE_PATCH } from '../kube/client.js';
 import { assertLabelName, assertObjectName } from '../kube/names.js';
 import { workerSelector } from './raycluster.js';
 
@@ -24,6 +24,25 @@ export function patchSetting(kube: KubeClient, namespace: string, name: string, 
   assertObjectName(name, 'configmap');
   const body = { metadata: { resourceVersion }, data: { [key]: value } };
   return kube.call({ verb: 'patch', resource: 'configmaps', namespace, name }, () => kube.core.patchNamespacedConfigMap({ name, namespace, body }, MERGE_PATCH));
+}
+
+const pointer = (key: string) => `/data/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`;
+
+/**
+ * Sets (or, with `to` undefined, removes) one key with a JSON patch that first tests the
+ * resourceVersion and the key's old value: after a concurrent edit the API refuses it (422)
+ * and nothing changes.
+ */
+export function replaceSetting(kube: KubeClient, namespace: string, name: string, key: string, change: { from: string | undefined; to: string | undefined; resourceVersion?: string }): Promise<V1ConfigMap> {
+  assertLabelName(namespace, 'namespace');
+  assertObjectName(name, 'configmap');
+  const body: Array<Record<string, string>> = [];
+  if (change.resourceVersion) body.push({ op: 'test', path: '/metadata/resourceVersion', value: change.resourceVersion });
+  if (change.from !== undefined) body.push({ op: 'test', path: pointer(key), value: change.from });
+  if (change.to === undefined) {
+    if (change.from !== undefined) body.push({ op: 'remove', path: pointer(key) });
+  } else body.push({ op: change.from === undefined ? 'add' : 'replace', path: pointer(key), value: change.to });
+  return kube.call({ verb: 'patch', resource: 'configmaps', namespace, name }, () => kube.core.patchNamespacedConfigMap({ name, namespace, body }, JSON_PATCH));
 }
 
 export async function listWorkers(kube: KubeClient, namespace: string, cluster: string, group: string): Promise<V1Pod[]> {

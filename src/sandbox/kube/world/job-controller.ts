@@ -13,10 +13,12 @@ export interface JobControllerOptions {
   runMs?: number;
   /** Jobs for which the pod exits 1 instead of 0. */
   fail?: (job: KubeObject) => boolean;
+  /** What a Job's pod does (job-runs.ts): its exit code; undefined for an ordinary pod. */
+  run?: (job: KubeObject, pod: KubeObject) => Promise<number> | undefined;
 }
 
 interface Job extends KubeObject {
-  spec: { suspend?: boolean; template: { metadata?: { labels?: Record<string, string> }; spec: PodSpec } };
+  spec: { suspend?: boolean; selector?: { matchLabels?: Record<string, string> }; template: { metadata?: { labels?: Record<string, string> }; spec: PodSpec } };
   status?: Record<string, unknown>;
 }
 
@@ -41,17 +43,24 @@ export function startJobController(state: ClusterState, opts: JobControllerOptio
     const placed = placePod(pod, state.list('v1', 'Node') as Node[], new GpuLedger());
     state.create(applyPlacement(pod, placed, { kind: 'running' }, () => ipv4(++ips, [10, 247])));
     const now = timestamp();
-    state.replace({ ...job, status: { startTime: now, active: 1, ready: 'node' in placed ? 1 : 0, terminating: 0, uncountedTerminatedPods: {} } });
-    if ('node' in placed) loop.later(`finish:${pod.metadata.namespace}/${name}`, runMs, () => finish(job, pod));
+    // The API server's defaulting: a Job selects its pods by controller-uid (what `kubectl logs job/…` follows).
+    const spec = { ...job.spec, selector: job.spec.selector ?? { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } } };
+    state.replace({ ...job, spec, status: { startTime: now, active: 1, ready: 'node' in placed ? 1 : 0, terminating: 0, uncountedTerminatedPods: {} } });
+    if (!('node' in placed)) return;
+    const key = `finish:${pod.metadata.namespace}/${name}`;
+    const running = opts.run?.(job, pod);
+    if (!running) loop.later(key, runMs, () => finish(job, pod));
+    else running.then((code) => loop.later(key, runMs, () => finish(job, pod, code)), () => loop.later(key, runMs, () => finish(job, pod, 1)));
   }
 
-  function finish(job: Job, started: Pod): void {
+  function finish(job: Job, started: Pod, exitCode?: number): void {
     const pod = state.get('v1', 'Pod', started.metadata.namespace, started.metadata.name) as Pod | undefined;
     const current = state.get(JOB_API, 'Job', job.metadata.namespace, job.metadata.name) as Job | undefined;
     if (!pod || !current) return;
-    const failed = opts.fail?.(current) ?? false;
+    const code = exitCode ?? (opts.fail?.(current) ? 1 : 0);
+    const failed = code !== 0;
     const now = timestamp();
-    state.replace({ ...pod, status: podStatus(pod, failed ? { kind: 'failed', exitCode: 1 } : { kind: 'succeeded' }, placementOf(pod)) });
+    state.replace({ ...pod, status: podStatus(pod, failed ? { kind: 'failed', exitCode: code } : { kind: 'succeeded' }, placementOf(pod)) });
     const cond = (type: string, reason: string, message: string) => ({ type, status: 'True', reason, message, lastProbeTime: now, lastTransitionTime: now });
     const status = failed
       ? { failed: 1, conditions: [cond('FailureTarget', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit'), cond('Failed', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit')] }
@@ -59,8 +68,18 @@ export function startJobController(state: ClusterState, opts: JobControllerOptio
     state.replace({ ...current, status: { ...current.status, active: 0, ready: 0, terminating: 0, uncountedTerminatedPods: {}, ...status } });
   }
 
+  function collect(job: KubeObject): void {
+    for (const pod of state.list('v1', 'Pod', job.metadata.namespace) as Pod[])
+      if (pod.metadata.ownerReferences?.some((o) => o.uid === job.metadata.uid)) state.remove('v1', 'Pod', pod.metadata.namespace, pod.metadata.name);
+  }
+
   const loop = startLoop(state, {
-    onEvent: ({ type, object }) => object.apiVersion === JOB_API && object.kind === 'Job' && type !== 'DELETED',
+    onEvent: ({ type, object }) => {
+      if (object.apiVersion !== JOB_API || object.kind !== 'Job') return false;
+      // The garbage collector: a deleted Job's pods go with it (propagationPolicy Background).
+      if (type === 'DELETED') loop.later(`gc:${object.metadata.namespace}/${object.metadata.name}`, 0, () => collect(object));
+      return type !== 'DELETED';
+    },
     pass() {
       // A Job with a startTime has its pod already: one pod per Job, no retries.
       for (const job of state.list(JOB_API, 'Job') as Job[]) if (!job.spec.suspend && !job.status?.startTime) start(job);

@@ -5,6 +5,9 @@ import { type VlindersExecOptions, chainExec, vlindersExec } from './exec.js';
 import { type PostgresExecOptions, postgresExec, seedPostgresSecret } from './postgres-exec.js';
 import { startDeploymentController } from './deployment-controller.js';
 import { startJobController } from './job-controller.js';
+import { jobRuns, withJobLogs } from './job-runs.js';
+import { type K6RunOptions, k6Runner, seedLoadtestScript } from './k6-run.js';
+import { type ModelFilesOptions, startModelFiles } from './model-files.js';
 import { startKubeRayController } from './kuberay-controller.js';
 import { vlindersLogs } from './logs.js';
 import { type VlindersMetricsOptions, vlindersMetrics } from './metrics.js';
@@ -20,6 +23,10 @@ export interface WorldOptions extends SeedOptions {
   rolloutReadyDelayMs?: number;
   /** New pods of these Deployments (by name) crash in CrashLoopBackOff: their rollout never completes. */
   crashingRollouts?: readonly string[];
+  /** The models PVC's backing directory and how the model Jobs behave. */
+  models?: ModelFilesOptions;
+  /** The numbers the k6 Job's summary reports. */
+  k6?: K6RunOptions;
   exec?: Omit<VlindersExecOptions, 'state'>;
   metrics?: Omit<VlindersMetricsOptions, 'state'>;
   /** postgres-0 runs the real pg_dump/psql against this server; its password is in the postgres-credentials Secret. */
@@ -29,21 +36,35 @@ export interface WorldOptions extends SeedOptions {
 export interface World {
   cluster: SeededCluster;
   hooks: WorldHooks;
+  /** The models PVC's backing directory. */
+  models: { dir: string };
   stop(): void;
 }
 
 export function startVlindersWorld(state: ClusterState & { setHooks?(hooks: WorldHooks): void }, opts: WorldOptions = {}): World {
   const cluster = seedVlindersCluster(state, opts);
-  const controllers = [startKubeRayController(state, { readyDelayMs: opts.readyDelayMs }), startJobController(state, { runMs: opts.jobRunMs }),
+  const I = cluster.namespaces.inference;
+  const models = startModelFiles(state, I, (state.get('v1', 'ConfigMap', I, 'vlinders-config')?.data as Record<string, string> | undefined)?.model, opts.models);
+  seedLoadtestScript(state, cluster.namespaces.platform);
+  const jobs = jobRuns(state, { ...models.runners, loadtest: k6Runner(opts.k6) });
+  const controllers = [startKubeRayController(state, { readyDelayMs: opts.readyDelayMs }), startJobController(state, { runMs: opts.jobRunMs, run: jobs.run }),
     startDeploymentController(state, { readyDelayMs: opts.rolloutReadyDelayMs, crash: (d) => opts.crashingRollouts?.includes(d.metadata.name) ?? false }),
   ];
   if (opts.postgres) seedPostgresSecret(state, opts.postgres.server);
   const hooks: WorldHooks = {
     exec: chainExec(vlindersExec({ state, ...opts.exec }), ...(opts.postgres ? [postgresExec({ state, ...opts.postgres })] : [])),
-    logs: vlindersLogs({ state }),
+    logs: withJobLogs(jobs.source, vlindersLogs({ state })),
     metrics: vlindersMetrics({ state, ...opts.metrics }),
     ...(opts.kubernetesMinor !== undefined ? { version: olderVersion(opts.kubernetesMinor) } : {}),
   };
   state.setHooks?.(hooks);
-  return { cluster, hooks, stop: () => controllers.forEach((c) => c.stop()) };
+  return {
+    cluster,
+    hooks,
+    models: { dir: models.dir },
+    stop: () => {
+      controllers.forEach((c) => c.stop());
+      models.stop();
+    },
+  };
 }

@@ -1,0 +1,52 @@
+// The k6 Job: the image and the script ConfigMap from config, --vus and --duration from the
+// caller (validated), the summary exported to stdout so the bot reads it from the pod's log
+// and needs no shared volume.
+import type { V1Job } from '@kubernetes/client-node';
+import type { Config } from '../config/schema.js';
+import { UsageError } from '../core/errors.js';
+import { JOB_STEP_LABEL, jobName } from '../kube/jobs.js';
+
+const SCRIPTS = '/scripts';
+const DURATION = /^(\d+)(s|m|h)$/;
+
+/** "90s", "5m", "1h" in seconds; anything else is refused. */
+export function durationSeconds(text: string): number {
+  const m = DURATION.exec(text);
+  if (!m) throw new UsageError(`--duration "${text.slice(0, 40)}" is not a duration: use a number with s, m or h, like 30s, 5m or 1h`);
+  return Number(m[1]) * { s: 1, m: 60, h: 3600 }[m[2] as 's' | 'm' | 'h'];
+}
+
+export function checkLoad(lt: Config['loadtest'], vus: number, duration: string): number {
+  if (vus > lt.maxVus) throw new UsageError(`--vus ${vus} is above the configured maximum of ${lt.maxVus} virtual users.`);
+  const seconds = durationSeconds(duration);
+  if (seconds < 1 || seconds > lt.maxDurationSeconds) throw new UsageError(`--duration ${duration} is outside 1 s–${lt.maxDurationSeconds} s (loadtest.maxDurationSeconds).`);
+  return seconds;
+}
+
+export function k6Job(lt: Config['loadtest'], vus: number, duration: string): V1Job {
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name: jobName('vlinders-loadtest'), labels: { [JOB_STEP_LABEL]: 'loadtest', 'app.kubernetes.io/managed-by': 'vlinders-ops' } },
+    spec: {
+      backoffLimit: 0,
+      ttlSecondsAfterFinished: 3600,
+      template: {
+        metadata: { labels: { [JOB_STEP_LABEL]: 'loadtest' } },
+        spec: {
+          restartPolicy: 'Never',
+          containers: [
+            {
+              name: 'k6',
+              image: lt.image,
+              args: ['run', '--vus', String(vus), '--duration', duration, '--summary-export', '/dev/stdout', '--no-color', `${SCRIPTS}/${lt.scriptKey}`],
+              env: [{ name: 'BASE_URL', value: lt.targetUrl }],
+              volumeMounts: [{ name: 'script', mountPath: SCRIPTS, readOnly: true }],
+            },
+          ],
+          volumes: [{ name: 'script', configMap: { name: lt.scriptConfigMap } }],
+        },
+      },
+    },
+  };
+}
