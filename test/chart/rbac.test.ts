@@ -117,7 +117,6 @@ describe('the rendered RBAC', () => {
     }
     expect(named('secrets')['vlinders-platform']).toEqual(['vlinders-secrets', 'vlinders-tls']);
     expect(check(defaults).grants.filter((g) => g.resource === 'configmaps' && g.verb === 'get' && g.namespace === 'vlinders-platform').map((g) => g.resourceNames)).toEqual([['vlinders-api-config']]);
-    expect(check(defaults).grants.filter((g) => g.resource === 'services' && g.verb === 'get' && g.namespace === 'vlinders-platform').map((g) => g.resourceNames)).toEqual([['kong-gateway-proxy']]);
   });
 
   it('renders nothing with rbac.create=false', async () => {

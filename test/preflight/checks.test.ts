@@ -219,7 +219,7 @@ describe('the runner', () => {
   it('--phase N keeps only the items that phase needs', () => {
     expect(checksFor(CHECKS, 1).map((c) => c.id)).toEqual(['kubernetes-version', 'cni', 'storage-class', 'secrets', 'configmaps']);
     expect(checksFor(CHECKS, 2).map((c) => c.id)).toEqual(['postgres', 'redis', 'qdrant']);
-    expect(checksFor(CHECKS, 3).map((c) => c.id)).toEqual(['gpu-nodes', 'gpu-operator']);
+    expect(checksFor(CHECKS, 3).map((c) => c.id)).toEqual(['gpu-nodes', 'gpu-operator', 'model-files']);
     expect(checksFor(CHECKS, 4).map((c) => c.id)).toEqual(['dns', 'tls']);
     expect(checksFor(CHECKS, 5).map((c) => c.id)).toEqual(['monitoring']);
     expect(checksFor(CHECKS, undefined)).toHaveLength(CHECKS.length);
