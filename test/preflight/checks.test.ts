@@ -104,6 +104,19 @@ describe('items one by one', () => {
     expect(missing?.detail).toContain('Secret vlinders-platform/stripe could not be read');
   });
 
+  it('Secrets and StorageClasses the bot may not read (403) say which grant is missing', async () => {
+    const cluster = await startCluster(peers.world());
+    closers.push(() => cluster.close());
+    cluster.kube.failNext({ path: /\/secrets\// }, { status: 403 }, 10);
+    cluster.kube.failNext({ path: /\/storageclasses$/ }, { status: 403 });
+    const outcomes = await runChecks([...only('secrets'), ...only('storage-class')], { kube: cluster.client, config: peers.config(), signal: new AbortController().signal, now: new Date() }, 5000);
+    for (const r of byId(outcomes, 'secrets')) {
+      expect(r.status).toBe('fail');
+      expect(r.detail).toContain("The bot's ServiceAccount may not get secrets in namespace vlinders-platform (403 Forbidden)");
+    }
+    expect(byId(outcomes, 'storage-class')[0]?.detail).toContain('could not check: The bot\'s ServiceAccount may not list storageclasses.storage.k8s.io (403 Forbidden)');
+  });
+
   it('ConfigMaps: a missing one is named', async () => {
     const config = peers.config({ configMaps: [{ namespace: 'inference', name: 'vlinders-config' }, { namespace: 'monitoring', name: 'grafana-dashboards' }] });
     const [r] = byId(await run({}, config, only('configmaps')), 'configmaps');
