@@ -1,11 +1,8 @@
-import type { V1Pod } from '@kubernetes/client-node';
 import { z } from 'zod';
 import { defineCommand } from '../src/core/command.js';
 import { NotFoundError } from '../src/core/errors.js';
 import type { ReportSection } from '../src/core/report.js';
-import { summariseGpus } from '../src/gpu/gpu-summary.js';
-import { probeGpuPods } from '../src/gpu/probe-pods.js';
-import { resolveRayCluster } from '../src/ray/raycluster.js';
+import { readFleetGpus } from '../src/gpu/fleet.js';
 
 const fmt = (n: number | undefined, unit = '') => (n === undefined ? 'n/a' : `${Math.round(n * 100) / 100}${unit}`);
 
@@ -18,22 +15,14 @@ export default defineCommand({
   risk: 'read',
   examples: ['gpu', 'gpu --pod vlinders-ray-cluster-gpu-workers-worker-abcde'],
   run: async (ctx, { pod: onlyPod }) => {
-    const kube = ctx.services.kube();
-    const { ray, namespaces, gpu } = ctx.config;
-    const { raycluster } = await resolveRayCluster(kube, { namespace: namespaces.inference, cluster: ray.cluster, service: ray.service });
+    const { raycluster, summary } = await readFleetGpus(ctx.services.kube(), ctx.config, ctx.signal, {
+      pod: onlyPod,
+      beforeProbe: (n) => ctx.progress(`Asking nvidia-smi in ${n} worker pod${n === 1 ? '' : 's'}…`),
+    });
     const ns = raycluster.metadata.namespace;
-    const pods: V1Pod[] = [];
-    for await (const pod of kube.list({ verb: 'list', resource: 'pods', namespace: ns }, (page) =>
-      kube.core.listNamespacedPod({ namespace: ns, labelSelector: `ray.io/cluster=${raycluster.metadata.name},ray.io/node-type=worker`, ...page }),
-    )) {
-      if (pod.status?.phase === 'Running' && (!onlyPod || pod.metadata?.name === onlyPod)) pods.push(pod);
-    }
-    if (pods.length === 0) {
+    if (!summary) {
       throw new NotFoundError(onlyPod ? `No running Ray worker pod "${onlyPod}" in ${ns}.` : `RayCluster ${ns}/${raycluster.metadata.name} has no running worker pods.`);
     }
-    await ctx.progress(`Asking nvidia-smi in ${pods.length} worker pod${pods.length === 1 ? '' : 's'}…`);
-    const readings = await probeGpuPods(kube, pods, { concurrency: gpu.concurrency, timeoutMs: gpu.execTimeoutSeconds * 1000, signal: ctx.signal });
-    const summary = summariseGpus(readings, gpu);
     const o = summary.overall;
     const sections: ReportSection[] = [];
     if (summary.flags.length > 0) {

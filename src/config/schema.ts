@@ -57,6 +57,8 @@ const PROMQL = {
   nodeDiskUsedPercent: '100 * (1 - node_filesystem_avail_bytes{mountpoint="/",fstype!="tmpfs"} / node_filesystem_size_bytes{mountpoint="/",fstype!="tmpfs"})',
   dbSizeBytes: 'sum(pg_database_size_bytes{datname="vlinders"})',
   gpuNodes: 'count(kube_node_status_allocatable{resource="nvidia_com_gpu"} > 0)',
+  requestsWaiting: 'sum(vllm:num_requests_waiting)',
+  requestsRunning: 'sum(vllm:num_requests_running)',
 };
 
 export const configSchema = z
@@ -194,6 +196,10 @@ export const configSchema = z
             dbSizeBytes: z.string().min(1).default(PROMQL.dbSizeBytes),
             /** How many GPU nodes there are at an instant; sampled hourly over the week for node-hours. */
             gpuNodes: z.string().min(1).default(PROMQL.gpuNodes),
+            /** Requests queued in vLLM, waiting for a GPU (`diagnose latency`). */
+            requestsWaiting: z.string().min(1).default(PROMQL.requestsWaiting),
+            /** Requests vLLM is running now. */
+            requestsRunning: z.string().min(1).default(PROMQL.requestsRunning),
           })
           .strict()
           .default(() => ({ ...PROMQL })),

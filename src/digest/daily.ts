@@ -2,15 +2,12 @@
 // attention) with a thread of details: node health with CPU and memory use, ERROR lines of the
 // API pods over the last 24 h (streamed and counted, never buffered), the GPU summary, TLS
 // expiry, backup age and, with Prometheus, PVC usage.
-import type { V1Pod } from '@kubernetes/client-node';
 import { errorMessage } from '../core/errors.js';
 import { worstStatus, type Report, type ReportSection, type ReportStatus } from '../core/report.js';
-import { summariseGpus } from '../gpu/gpu-summary.js';
-import { probeGpuPods } from '../gpu/probe-pods.js';
+import { readFleetGpus } from '../gpu/fleet.js';
 import type { KubeClient } from '../kube/client.js';
 import type { Finding } from '../kube/health.js';
 import { surveyCluster } from '../kube/survey.js';
-import { resolveRayCluster } from '../ray/raycluster.js';
 import { prometheusFrom } from '../prometheus/client.js';
 import { backupSection } from './backups.js';
 import { ErrorCounter, type ErrorTally } from './error-lines.js';
@@ -69,20 +66,11 @@ export async function buildDailyDigest(opts: DailyDigestOptions): Promise<DailyD
   let gpuLine: string;
   const gpuFlags: string[] = [];
   try {
-    const { raycluster } = await resolveRayCluster(kube, { namespace: namespaces.inference, cluster: config.ray.cluster, service: config.ray.service });
-    const ns = raycluster.metadata.namespace;
-    const pods: V1Pod[] = [];
-    for await (const pod of kube.list({ verb: 'list', resource: 'pods', namespace: ns }, (page) =>
-      kube.core.listNamespacedPod({ namespace: ns, labelSelector: `ray.io/cluster=${raycluster.metadata.name},ray.io/node-type=worker`, ...page }),
-    )) {
-      if (pod.status?.phase === 'Running') pods.push(pod);
-    }
-    if (pods.length === 0) {
+    const { summary: s } = await readFleetGpus(kube, config, signal);
+    if (!s) {
       gpuLine = 'no running GPU workers';
       statuses.push('warn');
     } else {
-      const readings = await probeGpuPods(kube, pods, { concurrency: config.gpu.concurrency, timeoutMs: config.gpu.execTimeoutSeconds * 1000, signal });
-      const s = summariseGpus(readings, config.gpu);
       const o = s.overall;
       gpuLine = `${plural(o.gpuCount, 'GPU')} in ${o.podCount - o.failedPodCount}/${o.podCount} workers · mean utilization ${o.meanUtilizationPercent === undefined ? 'n/a' : `${Math.round(o.meanUtilizationPercent)}%`} · memory ${o.memoryUsedMiB}/${o.memoryTotalMiB} MiB`;
       for (const f of s.flags) gpuFlags.push(`${f.severity === 'fail' ? '❌' : '⚠️'} ${f.message}`);

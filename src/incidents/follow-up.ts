@@ -3,6 +3,7 @@
 import type { Config } from '../config/schema.js';
 import { tokenize } from '../core/args.js';
 import type { CommandEngine } from '../core/engine.js';
+import type { Report } from '../core/report.js';
 import type { AlertmanagerWebhook } from '../prometheus/alertmanager.js';
 import type { SlackPoster } from '../slack/poster.js';
 import { suggestionMessage } from '../slack/cards.js';
@@ -28,7 +29,15 @@ export function fillTemplate(template: string, labels: Record<string, string>): 
   return missing ? undefined : words;
 }
 
-export function alertFollowUp(deps: { engine: CommandEngine; poster: SlackPoster; threads: AlertThreads; config: Config; signal: AbortSignal }) {
+export function alertFollowUp(deps: {
+  engine: CommandEngine;
+  poster: SlackPoster;
+  /** Posts a report with its thread and its offered remedies as buttons (the bot's publish). */
+  publish: (where: { channel: string; threadTs?: string }, report: Report, footer?: string) => Promise<unknown>;
+  threads: AlertThreads;
+  config: Config;
+  signal: AbortSignal;
+}) {
   return async (payload: AlertmanagerWebhook): Promise<void> => {
     const thread = await deps.threads.threadOf(payload.groupKey);
     const alertname = payload.commonLabels.alertname ?? payload.groupLabels.alertname;
@@ -37,15 +46,19 @@ export function alertFollowUp(deps: { engine: CommandEngine; poster: SlackPoster
     const labels = { ...payload.commonLabels, ...payload.alerts[0]?.labels };
     const diagnosis = deps.config.alerts.diagnoses[alertname];
     const words = diagnosis ? fillTemplate(diagnosis, labels) : undefined;
+    // A diagnosis may offer the remedy it found (diagnose latency: scale-gpu to one more worker).
+    const offered: string[] = [];
     if (words) {
       const io = { progress: async () => undefined, signal: deps.signal };
       const outcome = await deps.engine.invoke({ userId: ALERT_CALLER, channelId: thread.channel, threadTs: thread.ts, surface: 'slack' }, words, io, { system: true });
-      if (outcome.kind === 'report') await deps.poster.report(where, outcome.report, `Diagnosis for ${alertname}: \`${words.join(' ')}\``);
-      else if (outcome.kind === 'error') await deps.poster.post(where, `Diagnosis \`${words.join(' ')}\` could not run: ${outcome.message}`);
+      if (outcome.kind === 'report') {
+        await deps.publish(where, outcome.report, `Diagnosis for ${alertname}: \`${words.join(' ')}\``);
+        offered.push(...(outcome.report.offers ?? []).map((o) => o.words.join(' ')));
+      } else if (outcome.kind === 'error') await deps.poster.post(where, `Diagnosis \`${words.join(' ')}\` could not run: ${outcome.message}`);
     }
     const remedy = deps.config.alerts.remedies[alertname];
     const remedyWords = remedy ? fillTemplate(remedy, labels) : undefined;
-    if (remedyWords) {
+    if (remedyWords && !offered.includes(remedyWords.join(' '))) {
       const id = await deps.engine.offer(remedyWords, where);
       const message = suggestionMessage(`The runbook's remedy for *${alertname}*. Pressing it shows the plan and asks for approval.`, [{ id, label: remedyWords.join(' ') }]);
       await deps.poster.post(where, message.text, message.blocks);

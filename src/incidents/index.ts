@@ -12,6 +12,6 @@ export function alertRoute(bot: SlackBot, config: Config, store: Store, token: s
   if (!config.alerts.channel) return { reason: 'alerts.channel is not set' } as const;
   if (!token) return { reason: 'ALERTMANAGER_TOKEN is not set' } as const;
   const threads = new AlertThreads(store, bot.poster, config.alerts.channel);
-  const onAlert = alertFollowUp({ engine: bot.engine, poster: bot.poster, threads, config, signal: bot.signal });
+  const onAlert = alertFollowUp({ engine: bot.engine, poster: bot.poster, publish: bot.publish, threads, config, signal: bot.signal });
   return { handler: alertmanagerWebhook({ token, threads, log, onAlert }) } as const;
 }

@@ -42,7 +42,7 @@ export interface DashboardStubOptions {
   deployMs?: number;
 }
 
-type AppStatus = 'DEPLOYING' | 'DEPLOY_FAILED' | 'RUNNING';
+type AppStatus = 'DEPLOYING' | 'DEPLOY_FAILED' | 'RUNNING' | 'UNHEALTHY';
 
 interface App {
   config: StubAppConfig;
@@ -131,6 +131,13 @@ export class RayDashboardStub {
     return this.apps.get(name)?.status;
   }
 
+  /** Puts a deployed application into a status Serve reports (e.g. UNHEALTHY after replicas die). */
+  setStatus(name: string, status: AppStatus, message = ''): void {
+    const app = this.apps.get(name);
+    if (!app) throw new Error(`no application ${name}`);
+    Object.assign(app, { status, message });
+  }
+
   /** The models RUNNING applications serve (what /v1/models lists). */
   servedModels(): string[] {
     return [...this.apps.values()].filter((a) => a.status === 'RUNNING').flatMap((a) => this.modelsOf(a.config)).filter((m) => m !== this.switches.unlistedModel);
@@ -195,10 +202,16 @@ export class RayDashboardStub {
               {
                 ...template,
                 name: d.name,
-                status: app.status === 'RUNNING' ? 'HEALTHY' : app.status === 'DEPLOYING' ? 'UPDATING' : 'DEPLOY_FAILED',
-                message: app.status === 'DEPLOY_FAILED' ? app.message : '',
+                status: app.status === 'RUNNING' ? 'HEALTHY' : app.status === 'DEPLOYING' ? 'UPDATING' : app.status === 'UNHEALTHY' ? 'UNHEALTHY' : 'DEPLOY_FAILED',
+                message: app.status === 'DEPLOY_FAILED' || app.status === 'UNHEALTHY' ? app.message : '',
                 deployment_config: { ...(template.deployment_config as object), ...d },
-                replicas: app.status === 'RUNNING' ? template.replicas : [],
+                // The fixture's replica, once per configured replica; an unhealthy app's are RECOVERING.
+                replicas: ['RUNNING', 'UNHEALTHY'].includes(app.status)
+                  ? Array.from({ length: typeof d.num_replicas === 'number' ? d.num_replicas : 1 }, (_, i) => {
+                      const replica = (template.replicas as Array<Record<string, unknown>> | undefined)?.[0] ?? {};
+                      return { ...replica, replica_id: `${app.config.name}#${d.name}#r${i}`, state: app.status === 'RUNNING' ? 'RUNNING' : 'RECOVERING' };
+                    })
+                  : [],
               },
             ]),
           ),
