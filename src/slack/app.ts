@@ -56,6 +56,8 @@ export interface SlackBot {
   publish(where: { channel: string; threadTs?: string }, report: Report, footer?: string): Promise<string | undefined>;
   /** Aborted when the bot stops. */
   signal: AbortSignal;
+  /** Resolves when no acked work (a command, a click) is running or waiting. */
+  idle(): Promise<void>;
   /** Socket Mode's client, for the readiness check; undefined in HTTP mode. */
   socketClient?: SocketModeClient;
   start(): Promise<void>;
@@ -212,6 +214,7 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
     poster,
     publish: (where, report, footer) => publish(where, report, footer),
     signal: shutdown.signal,
+    idle: () => work.idle(),
     socketClient,
     async start() {
       const started = await app.start(opts.port ?? config.slack.port);

@@ -2,13 +2,13 @@
 // cluster in the kube-apiserver emulator, a real redis-server, the Qdrant and platform API
 // stubs. And the secret scan: nothing either command posts or logs holds a seeded secret value.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { KubeObject } from '../../src/sandbox/kube/contract.js';
 import { startPlatformApi, type PlatformApiStub } from '../../src/sandbox/platform-api/server.js';
 import type { WorldOptions } from '../../src/sandbox/kube/world/index.js';
 import { CHANNELS, USERS } from '../fixtures/world.js';
 import { startPlatformPeers, type PlatformPeers } from '../preflight/world.js';
 import { startCluster } from './cluster.js';
 import { blocksText, startBot, type BotHarness } from './harness.js';
+import { everything, secretValues } from './secrets.js';
 
 let peers: PlatformPeers;
 let api: PlatformApiStub;
@@ -43,22 +43,6 @@ async function reportIn(bot: BotHarness, channel: string, title: string): Promis
   return blocksText(message.blocks);
 }
 
-/** Every value of every Secret in the cluster (but user names), and each long line of it (PEM keys, certificates). */
-function secretValues(cluster: Awaited<ReturnType<typeof startCluster>>): string[] {
-  const values: string[] = [];
-  for (const s of cluster.kube.list('v1', 'Secret') as Array<KubeObject & { data?: Record<string, string> }>) {
-    for (const [key, b64] of Object.entries(s.data ?? {})) {
-      if (key === 'username') continue; // 'vlinders' is a name, not a secret
-      const value = Buffer.from(b64, 'base64').toString('utf8');
-      values.push(value, b64, ...value.split('\n').filter((line) => line.length >= 16 && !line.startsWith('-----')));
-    }
-  }
-  return values;
-}
-
-/** Everything the bot said or logged: messages, their updates, ephemerals, the log. */
-const everything = (bot: BotHarness): string =>
-  [...bot.emu.messages.flatMap((m) => [m.text, blocksText(m.blocks), ...m.updates.map((u) => `${u.text}${blocksText(u.blocks)}`)]), ...bot.emu.ephemerals.map((e) => `${e.text}${blocksText(e.blocks)}`), bot.log.text()].join('\n');
 
 describe('preflight', () => {
   it('passes on the seeded cluster, every item ✅', async () => {
@@ -147,7 +131,7 @@ describe('the secret scan', () => {
     await bot.emu.waitFor(() => (bot.emu.messages.filter((m) => /^(✅|❌|⚠️) (preflight|verify)/.test(m.text)).length === 6 ? true : undefined), 20_000);
     const said = everything(bot);
     expect(said).toContain('lacks stripe-secret-key');
-    const values = secretValues(cluster);
+    const values = secretValues(cluster.kube);
     expect(values.length).toBeGreaterThan(20);
     for (const value of values) expect(said.includes(value), `a secret value leaked: ${value.slice(0, 8)}…`).toBe(false);
     expect(said).not.toContain('leaked-in-a-body-0123456789');
