@@ -77,8 +77,9 @@ export default defineCommand({
 });
 
 /** The Job runs only in a Vlinders namespace: the bot's Roles cover those and nothing else. */
-function namespaceOf(config: { namespaces: Record<string, string>; loadtest: { namespace: string } }): string {
+function namespaceOf(config: { namespaces: { platform: string } & Record<string, string>; loadtest: { namespace?: string } }): string {
   const allowed = Object.values(config.namespaces);
-  if (!allowed.includes(config.loadtest.namespace)) throw new UsageError(`loadtest.namespace ${config.loadtest.namespace} is not one of the Vlinders namespaces (${allowed.join(', ')}).`);
-  return config.loadtest.namespace;
+  const ns = config.loadtest.namespace ?? config.namespaces.platform;
+  if (!allowed.includes(ns)) throw new UsageError(`loadtest.namespace ${ns} is not one of the Vlinders namespaces (${allowed.join(', ')}).`);
+  return ns;
 }
