@@ -93,6 +93,21 @@ describe('model update', () => {
     await expectUntouched(w, before);
   });
 
+  it('a failed update keeps the files when another update made that model current meanwhile', async () => {
+    const w = await world({ world: { models: { failDownload: true } } });
+    const steps: string[] = [];
+    const unwatch = w.cluster.kube.watch((e) => void (e.type === 'ADDED' && e.object.kind === 'Job' && steps.push(e.object.metadata.labels?.['vlinders.io/runbook-step'] ?? '')));
+    w.onJob('model-download', () => {
+      const cm = configMapOf(w.cluster);
+      if (cm) w.cluster.kube.replace({ ...cm, data: { ...(cm.data as object), model: NEW } });
+    });
+    const report = asReport(await w.approveAndRun(`model update ${NEW}`));
+    unwatch();
+    expect(report.status).toBe('fail');
+    expect(reportText(report)).toContain(`Kept the files of ${NEW} on vlinders-models:/models/Qwen/Qwen2.5-7B-Instruct: the ConfigMap or Ray Serve names that model now.`);
+    expect(steps).toEqual(['model-download']);
+  });
+
   it('a checksum mismatch stops before the ConfigMap, naming the file', async () => {
     const w = await world({ world: { models: { corruptDownload: true } } });
     const before = snapshot(w);
