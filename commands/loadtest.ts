@@ -56,13 +56,14 @@ export default defineCommand({
     await ctx.progress(`Starting k6 Job ${namespace}/${job.metadata?.name}: ${vus} VUs for ${duration} against ${lt.targetUrl}…`);
     const run = await runJob(kube, namespace, job, { timeoutMs: (seconds + GRACE_SECONDS) * 1000, signal: ctx.signal, progress: (l) => ctx.progress(l), logTail: true }, (lines) => summaryFromLog(lines));
     const measures = measuresOf(run.output);
+    const cleaned = run.leftover ? `⚠️ The bot ${run.leftover}; its TTL removes it within the hour.` : 'The Job was deleted.';
     if (!measures) {
       return {
         title,
         status: 'fail',
         summary: run.succeeded
-          ? "k6 finished but its log holds no JSON summary: does the script's handleSummary replace stdout? The Job was deleted."
-          : `k6 failed: ${run.message}. Its log holds no summary. The Job was deleted.`,
+          ? `k6 finished but its log holds no JSON summary: does the script's handleSummary replace stdout? ${cleaned}`
+          : `k6 failed: ${run.message}. Its log holds no summary. ${cleaned}`,
       } satisfies Report;
     }
     const results = judge(measures, lt.thresholds);
@@ -70,7 +71,7 @@ export default defineCommand({
     return {
       title,
       status: passed === results.length ? 'ok' : 'fail',
-      summary: `${passed}/${results.length} thresholds met over ${measures.requests ?? '?'} requests${run.succeeded ? '' : ` (k6 exited with an error: ${run.message})`}. The Job was deleted.`,
+      summary: `${passed}/${results.length} thresholds met over ${measures.requests ?? '?'} requests${run.succeeded ? '' : ` (k6 exited with an error: ${run.message})`}. ${cleaned}`,
       sections: [{ header: ['threshold', 'target', 'measured', 'result'], rows: results.map((r) => [r.name, r.target, r.measured, r.pass ? '✅ pass' : '❌ FAIL']) }],
     } satisfies Report;
   },

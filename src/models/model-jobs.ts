@@ -88,6 +88,7 @@ export async function runModelJob(kube: KubeClient, namespace: string, spec: V1J
     for await (const line of lines) tail.push(line);
     return tail;
   });
+  if (run.leftover) await opts.progress(`⚠️ ${run.leftover}`);
   return { succeeded: run.succeeded, message: run.message, tail: run.output ?? [] };
 }
 

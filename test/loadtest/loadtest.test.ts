@@ -128,6 +128,15 @@ describe('loadtest', () => {
     expect(await settledLeftovers(w.cluster)).toEqual([]);
   });
 
+  it('keeps the results when the Job cannot be deleted (403), and says the Job is left', async () => {
+    const w = await world();
+    w.cluster.kube.failNext({ method: 'DELETE', path: /\/jobs\// }, { status: 403 });
+    const report = asReport(await w.approveAndRun('loadtest --duration 30s', USERS.operator));
+    expect(report.status).toBe('ok');
+    expect(report.summary).toMatch(/3\/3 thresholds met .*⚠️ The bot could not delete Job vlinders-platform\/vlinders-loadtest-\w+: The bot's ServiceAccount may not delete jobs\.batch in namespace vlinders-platform \(403 Forbidden\)/);
+    expect(w.cluster.kube.list('batch/v1', 'Job', P)).toHaveLength(1);
+  });
+
   it('a loadtest namespace outside Vlinders is refused', async () => {
     const w = await world({ tweak: (c) => void (c.loadtest.namespace = 'default') });
     const out = await w.plan('loadtest', USERS.operator);

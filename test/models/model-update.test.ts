@@ -108,6 +108,16 @@ describe('model update', () => {
     expect(steps).toEqual(['model-download']);
   });
 
+  it('without permission to create Jobs (403) it fails at the download, naming the missing grant, and changes nothing', async () => {
+    const w = await world();
+    const before = snapshot(w);
+    w.cluster.kube.failNext({ method: 'POST', path: /\/jobs$/ }, { status: 403 });
+    const report = asReport(await w.approveAndRun(`model update ${NEW}`));
+    expect(report.status).toBe('fail');
+    expect(report.summary).toContain("Step 1/5 (download) failed: The bot's ServiceAccount may not create jobs.batch in namespace vlinders-inference (403 Forbidden)");
+    await expectUntouched(w, before);
+  });
+
   it('a checksum mismatch stops before the ConfigMap, naming the file', async () => {
     const w = await world({ world: { models: { corruptDownload: true } } });
     const before = snapshot(w);
