@@ -52,7 +52,7 @@ export default defineCommand({
     const namespace = namespaceOf(ctx.config);
     const kube = ctx.services.kube();
     const title = `loadtest: ${vus} VUs for ${duration}`;
-    const job = k6Job(lt, vus, duration);
+    const job = k6Job(lt, vus, duration, seconds + GRACE_SECONDS);
     await ctx.progress(`Starting k6 Job ${namespace}/${job.metadata?.name}: ${vus} VUs for ${duration} against ${lt.targetUrl}…`);
     const run = await runJob(kube, namespace, job, { timeoutMs: (seconds + GRACE_SECONDS) * 1000, signal: ctx.signal, progress: (l) => ctx.progress(l), logTail: true }, (lines) => summaryFromLog(lines));
     const measures = measuresOf(run.output);

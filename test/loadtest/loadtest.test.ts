@@ -23,8 +23,9 @@ describe('loadtest', () => {
       ['Error rate (http_req_failed)', '< 1 %', '0.04 %', '✅ pass'],
       ['Throughput (http_reqs)', '> 1,000 req/s', '1,480.2 req/s', '✅ pass'],
     ]);
-    const job = created[0] as { metadata: { namespace: string }; spec: { template: { spec: { containers: Array<{ image: string; args: string[]; env: unknown[] }>; volumes: unknown[] } } } };
+    const job = created[0] as { metadata: { namespace: string }; spec: { activeDeadlineSeconds: number; template: { spec: { containers: Array<{ image: string; args: string[]; env: unknown[] }>; volumes: unknown[] } } } };
     expect(job.metadata.namespace).toBe(P);
+    expect(job.spec.activeDeadlineSeconds).toBe(120 + 300); // --duration 2m and the start-up grace
     const c = job.spec.template.spec.containers[0];
     expect(c?.image).toBe('grafana/k6:0.57.0');
     expect(c?.args).toEqual(['run', '--vus', '50', '--duration', '2m', '--summary-export', '/dev/stdout', '--no-color', '/scripts/loadtest.js']);
