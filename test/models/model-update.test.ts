@@ -256,6 +256,16 @@ describe('model update', () => {
     expect(w.cluster.kube.list('batch/v1', 'Job', I)).toEqual([]);
   });
 
+  it('plans with a warning when Serve is not RUNNING now, and refuses nothing for it', async () => {
+    const w = await world();
+    w.stub.setAppStatus('vlinders-llm', 'UNHEALTHY', 'The deployment VLLMDeployment is UNHEALTHY: replica health check failed');
+    const plan = await w.plan(`model update ${SEEDED_MODEL}`);
+    expect(plan.kind).toBe('confirm');
+    const text = JSON.stringify(plan.kind === 'confirm' ? plan.plan : plan);
+    expect(text).toContain('vlinders-llm is UNHEALTHY now: The deployment VLLMDeployment is UNHEALTHY');
+    expect(plan.kind === 'confirm' && plan.plan.status).toBe('warn');
+  });
+
   it('an operator is refused: model update needs admin', async () => {
     const w = await world();
     const out = await w.plan(`model update ${NEW}`, USERS.operator);

@@ -42,7 +42,7 @@ export interface DashboardStubOptions {
   deployMs?: number;
 }
 
-type AppStatus = 'DEPLOYING' | 'DEPLOY_FAILED' | 'RUNNING';
+type AppStatus = 'DEPLOYING' | 'DEPLOY_FAILED' | 'RUNNING' | 'UNHEALTHY';
 
 interface App {
   config: StubAppConfig;
@@ -131,6 +131,13 @@ export class RayDashboardStub {
     return this.apps.get(name)?.status;
   }
 
+  /** Puts an application in a state by hand (an UNHEALTHY replica for a diagnosis test, say). */
+  setAppStatus(name: string, status: AppStatus, message = ''): void {
+    const app = this.apps.get(name);
+    if (!app) throw new Error(`no application ${name}`);
+    Object.assign(app, { status, message });
+  }
+
   /** The models RUNNING applications serve (what /v1/models lists). */
   servedModels(): string[] {
     return [...this.apps.values()].filter((a) => a.status === 'RUNNING').flatMap((a) => this.modelsOf(a.config)).filter((m) => m !== this.switches.unlistedModel);
@@ -195,8 +202,8 @@ export class RayDashboardStub {
               {
                 ...template,
                 name: d.name,
-                status: app.status === 'RUNNING' ? 'HEALTHY' : app.status === 'DEPLOYING' ? 'UPDATING' : 'DEPLOY_FAILED',
-                message: app.status === 'DEPLOY_FAILED' ? app.message : '',
+                status: { RUNNING: 'HEALTHY', DEPLOYING: 'UPDATING', DEPLOY_FAILED: 'DEPLOY_FAILED', UNHEALTHY: 'UNHEALTHY' }[app.status],
+                message: app.status === 'DEPLOY_FAILED' || app.status === 'UNHEALTHY' ? app.message : '',
                 deployment_config: { ...(template.deployment_config as object), ...d },
                 replicas: app.status === 'RUNNING' ? template.replicas : [],
               },
