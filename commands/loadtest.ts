@@ -52,17 +52,18 @@ export default defineCommand({
     const namespace = namespaceOf(ctx.config);
     const kube = ctx.services.kube();
     const title = `loadtest: ${vus} VUs for ${duration}`;
-    const job = k6Job(lt, vus, duration);
+    const job = k6Job(lt, vus, duration, seconds + GRACE_SECONDS);
     await ctx.progress(`Starting k6 Job ${namespace}/${job.metadata?.name}: ${vus} VUs for ${duration} against ${lt.targetUrl}…`);
     const run = await runJob(kube, namespace, job, { timeoutMs: (seconds + GRACE_SECONDS) * 1000, signal: ctx.signal, progress: (l) => ctx.progress(l), logTail: true }, (lines) => summaryFromLog(lines));
     const measures = measuresOf(run.output);
+    const cleaned = run.leftover ? `⚠️ The bot ${run.leftover}; its TTL removes it within the hour.` : 'The Job was deleted.';
     if (!measures) {
       return {
         title,
         status: 'fail',
         summary: run.succeeded
-          ? "k6 finished but its log holds no JSON summary: does the script's handleSummary replace stdout? The Job was deleted."
-          : `k6 failed: ${run.message}. Its log holds no summary. The Job was deleted.`,
+          ? `k6 finished but its log holds no JSON summary: does the script's handleSummary replace stdout? ${cleaned}`
+          : `k6 failed: ${run.message}. Its log holds no summary. ${cleaned}`,
       } satisfies Report;
     }
     const results = judge(measures, lt.thresholds);
@@ -70,15 +71,16 @@ export default defineCommand({
     return {
       title,
       status: passed === results.length ? 'ok' : 'fail',
-      summary: `${passed}/${results.length} thresholds met over ${measures.requests ?? '?'} requests${run.succeeded ? '' : ` (k6 exited with an error: ${run.message})`}. The Job was deleted.`,
+      summary: `${passed}/${results.length} thresholds met over ${measures.requests ?? '?'} requests${run.succeeded ? '' : ` (k6 exited with an error: ${run.message})`}. ${cleaned}`,
       sections: [{ header: ['threshold', 'target', 'measured', 'result'], rows: results.map((r) => [r.name, r.target, r.measured, r.pass ? '✅ pass' : '❌ FAIL']) }],
     } satisfies Report;
   },
 });
 
 /** The Job runs only in a Vlinders namespace: the bot's Roles cover those and nothing else. */
-function namespaceOf(config: { namespaces: Record<string, string>; loadtest: { namespace: string } }): string {
+function namespaceOf(config: { namespaces: { platform: string } & Record<string, string>; loadtest: { namespace?: string } }): string {
   const allowed = Object.values(config.namespaces);
-  if (!allowed.includes(config.loadtest.namespace)) throw new UsageError(`loadtest.namespace ${config.loadtest.namespace} is not one of the Vlinders namespaces (${allowed.join(', ')}).`);
-  return config.loadtest.namespace;
+  const ns = config.loadtest.namespace ?? config.namespaces.platform;
+  if (!allowed.includes(ns)) throw new UsageError(`loadtest.namespace ${ns} is not one of the Vlinders namespaces (${allowed.join(', ')}).`);
+  return ns;
 }

@@ -249,8 +249,8 @@ export const configSchema = z
     /** `loadtest`: the runbook's k6 performance test, run as a Job. */
     loadtest: z
       .object({
-        /** Where the Job runs. */
-        namespace: k8sName.default('vlinders-platform'),
+        /** Where the Job runs: one of the Vlinders namespaces (default: namespaces.platform). */
+        namespace: k8sName.optional(),
         image: z.string().min(1).default('grafana/k6:0.57.0'),
         /** A ConfigMap (in that namespace) holding the k6 script, mounted at /scripts. */
         scriptConfigMap: k8sName.default('vlinders-loadtest'),
@@ -273,7 +273,7 @@ export const configSchema = z
           .default({ p95Ms: 500, errorRatePercent: 1, minRequestsPerSecond: 1000 }),
       })
       .strict()
-      .default({ namespace: 'vlinders-platform', image: 'grafana/k6:0.57.0', scriptConfigMap: 'vlinders-loadtest', scriptKey: 'loadtest.js', targetUrl: 'http://kong-gateway-proxy.vlinders-platform.svc:8000', vus: 100, maxVus: 1000, duration: '5m', maxDurationSeconds: 3600, thresholds: { p95Ms: 500, errorRatePercent: 1, minRequestsPerSecond: 1000 } }),
+      .default({ image: 'grafana/k6:0.57.0', scriptConfigMap: 'vlinders-loadtest', scriptKey: 'loadtest.js', targetUrl: 'http://kong-gateway-proxy.vlinders-platform.svc:8000', vus: 100, maxVus: 1000, duration: '5m', maxDurationSeconds: 3600, thresholds: { p95Ms: 500, errorRatePercent: 1, minRequestsPerSecond: 1000 } }),
     /** `restart` waits this long for the Deployment's rollout. */
     restart: z
       .object({ timeoutSeconds: z.number().int().min(5).max(3600).default(600) })

@@ -4,7 +4,7 @@
 // every call carries the same KubeCall description and deadline as the rest of src/kube.
 import { randomBytes } from 'node:crypto';
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
-import { UnreachableError } from '../core/errors.js';
+import { UnreachableError, errorMessage } from '../core/errors.js';
 import type { KubeClient } from './client.js';
 import { KubeTimeoutError } from './errors.js';
 import { assertLabelName, assertObjectName } from './names.js';
@@ -121,26 +121,34 @@ export async function followJob(kube: KubeClient, namespace: string, name: strin
 
 /**
  * Creates the Job, follows it to the end, then hands its pod's log (all of it, or the last
- * `tailLines`) to `read`, streamed. The Job and its pods are deleted whatever happens.
+ * `tailLines`) to `read`, streamed. The Job and its pods are deleted whatever happens; if that
+ * fails, `leftover` says so (the result is still worth having; the Job's TTL removes it later).
  */
-export async function runJob<T>(kube: KubeClient, namespace: string, spec: V1Job, opts: FollowOptions & { tailLines?: number }, read: (lines: AsyncIterable<string>) => Promise<T>): Promise<JobOutcome & { output?: T }> {
+export async function runJob<T>(kube: KubeClient, namespace: string, spec: V1Job, opts: FollowOptions & { tailLines?: number }, read: (lines: AsyncIterable<string>) => Promise<T>): Promise<JobOutcome & { output?: T; leftover?: string }> {
   const name = spec.metadata?.name ?? '';
   await createJob(kube, namespace, spec);
+  type Result = JobOutcome & { output?: T; leftover?: string };
+  let result: Result | undefined;
   try {
-    const outcome = await followJob(kube, namespace, name, opts);
+    result = await followJob(kube, namespace, name, opts);
     const container = spec.spec?.template.spec?.containers[0]?.name;
-    if (!outcome.pod || !container) return outcome;
-    try {
-      const output = await read(kube.logLines(namespace, outcome.pod, container, { tailLines: opts.tailLines, signal: opts.signal }));
-      return { ...outcome, output };
-    } catch (err) {
-      // A pod that never started has no log (400); the failure itself is the news.
-      if (outcome.succeeded) throw err;
-      return outcome;
+    if (result.pod && container) {
+      try {
+        result = { ...result, output: await read(kube.logLines(namespace, result.pod, container, { tailLines: opts.tailLines, signal: opts.signal })) };
+      } catch (err) {
+        // A pod that never started has no log (400); the failure itself is the news.
+        if (result.succeeded) throw err;
+      }
     }
   } finally {
-    await deleteJob(kube, namespace, name);
+    const deleted = await deleteJob(kube, namespace, name).then(
+      () => undefined,
+      (err: unknown) => `could not delete Job ${namespace}/${name}: ${errorMessage(err)}`,
+    );
+    if (deleted && result) result = { ...result, leftover: deleted };
   }
+  // Only reached when the try block set it (an error there propagated past the finally).
+  return result as Result;
 }
 
 /** A Job name: `<prefix>-<base36 time><random>`, unique across replicas and valid as a label value. */

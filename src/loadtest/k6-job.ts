@@ -23,13 +23,15 @@ export function checkLoad(lt: Config['loadtest'], vus: number, duration: string)
   return seconds;
 }
 
-export function k6Job(lt: Config['loadtest'], vus: number, duration: string): V1Job {
+export function k6Job(lt: Config['loadtest'], vus: number, duration: string, deadlineSeconds: number): V1Job {
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
     metadata: { name: jobName('vlinders-loadtest'), labels: { [JOB_STEP_LABEL]: 'loadtest', 'app.kubernetes.io/managed-by': 'vlinders-ops' } },
     spec: {
       backoffLimit: 0,
+      // Kubernetes stops it and removes it later even if the bot is gone meanwhile.
+      activeDeadlineSeconds: deadlineSeconds,
       ttlSecondsAfterFinished: 3600,
       template: {
         metadata: { labels: { [JOB_STEP_LABEL]: 'loadtest' } },

@@ -28,6 +28,8 @@ function job(step: 'model-download' | 'model-verify' | 'model-cleanup', model: M
     },
     spec: {
       backoffLimit: 0,
+      // Kubernetes stops it and removes it later even if the bot is gone meanwhile.
+      activeDeadlineSeconds: models.jobTimeoutSeconds,
       ttlSecondsAfterFinished: 3600,
       template: {
         metadata: { labels: { [JOB_STEP_LABEL]: step } },
@@ -88,6 +90,7 @@ export async function runModelJob(kube: KubeClient, namespace: string, spec: V1J
     for await (const line of lines) tail.push(line);
     return tail;
   });
+  if (run.leftover) await opts.progress(`⚠️ ${run.leftover}`);
   return { succeeded: run.succeeded, message: run.message, tail: run.output ?? [] };
 }
 

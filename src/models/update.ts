@@ -158,7 +158,7 @@ async function rollback(deps: ModelUpdateDeps, model: ModelRef, { pin, serve }: 
     lines.push(line);
     await deps.progress(line);
   };
-  // The rollback must run even when the update was aborted: it gets its own signal.
+  // The rollback must run even when the update was aborted: it gets its own signals.
   const signal = AbortSignal.timeout(config.models.serveTimeoutSeconds * 1000);
   if (reached.configMap) {
     try {
@@ -183,7 +183,13 @@ async function rollback(deps: ModelUpdateDeps, model: ModelRef, { pin, serve }: 
   if (reached.files && model.id !== pin.from && model.id !== pin.served) {
     const where = `${config.models.pvc}:${modelDir(config.models, model)}`;
     try {
-      const run = await runModelJob(kube, ns, cleanupJob(config.models, model), { timeoutMs: config.models.jobTimeoutSeconds * 1000, signal, pollMs: deps.pollMs ?? 500, progress: async () => undefined, keep: 3 });
+      // Another update of the same model may have finished meanwhile: then the files are in use.
+      const inUse = await currentModel({ ...deps, signal }).then((now) => now.pin.from === model.id || now.serve.model === model.id);
+      if (inUse) {
+        await say(`Kept the files of ${model.id} on ${where}: the ConfigMap or Ray Serve names that model now.`);
+        return lines;
+      }
+      const run = await runModelJob(kube, ns, cleanupJob(config.models, model), { timeoutMs: config.models.jobTimeoutSeconds * 1000, signal: AbortSignal.timeout((config.models.jobTimeoutSeconds + 30) * 1000), pollMs: deps.pollMs ?? 500, progress: async () => undefined, keep: 3 });
       if (!run.succeeded) throw new Error(`${run.message}${run.tail.length ? `: ${run.tail.join(' | ')}` : ''}`);
       await say(`🧹 Removed the downloaded files of ${model.id} from ${where}.`);
     } catch (err) {

@@ -88,7 +88,7 @@ describe('diagnose latency', () => {
 
   it('an unhealthy Serve application comes first, and adding GPUs is not offered for it', async () => {
     const { bot, dashboard } = await setup({ p95Seconds: 2.5, waiting: 40 });
-    dashboard.setStatus('vlinders-llm', 'UNHEALTHY', 'The deployment VLLMDeployment failed health checks 3 times.');
+    dashboard.setAppStatus('vlinders-llm', 'UNHEALTHY', 'The deployment VLLMDeployment failed health checks 3 times.');
     await bot.slash(USERS.viewer, CHANNELS.general, 'diagnose latency');
     const root = await diagnosis(bot, CHANNELS.general);
     const text = blocksText(root.blocks);

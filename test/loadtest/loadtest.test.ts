@@ -23,8 +23,9 @@ describe('loadtest', () => {
       ['Error rate (http_req_failed)', '< 1 %', '0.04 %', '✅ pass'],
       ['Throughput (http_reqs)', '> 1,000 req/s', '1,480.2 req/s', '✅ pass'],
     ]);
-    const job = created[0] as { metadata: { namespace: string }; spec: { template: { spec: { containers: Array<{ image: string; args: string[]; env: unknown[] }>; volumes: unknown[] } } } };
+    const job = created[0] as { metadata: { namespace: string }; spec: { activeDeadlineSeconds: number; template: { spec: { containers: Array<{ image: string; args: string[]; env: unknown[] }>; volumes: unknown[] } } } };
     expect(job.metadata.namespace).toBe(P);
+    expect(job.spec.activeDeadlineSeconds).toBe(120 + 300); // --duration 2m and the start-up grace
     const c = job.spec.template.spec.containers[0];
     expect(c?.image).toBe('grafana/k6:0.57.0');
     expect(c?.args).toEqual(['run', '--vus', '50', '--duration', '2m', '--summary-export', '/dev/stdout', '--no-color', '/scripts/loadtest.js']);
@@ -126,6 +127,15 @@ describe('loadtest', () => {
     expect(report.status).toBe('fail');
     expect(report.summary).toContain('its pod cannot start: ImagePullBackOff (Back-off pulling image "grafana/k6:9.99.9")');
     expect(await settledLeftovers(w.cluster)).toEqual([]);
+  });
+
+  it('keeps the results when the Job cannot be deleted (403), and says the Job is left', async () => {
+    const w = await world();
+    w.cluster.kube.failNext({ method: 'DELETE', path: /\/jobs\// }, { status: 403 });
+    const report = asReport(await w.approveAndRun('loadtest --duration 30s', USERS.operator));
+    expect(report.status).toBe('ok');
+    expect(report.summary).toMatch(/3\/3 thresholds met .*⚠️ The bot could not delete Job vlinders-platform\/vlinders-loadtest-\w+: The bot's ServiceAccount may not delete jobs\.batch in namespace vlinders-platform \(403 Forbidden\)/);
+    expect(w.cluster.kube.list('batch/v1', 'Job', P)).toHaveLength(1);
   });
 
   it('a loadtest namespace outside Vlinders is refused', async () => {

@@ -93,6 +93,31 @@ describe('model update', () => {
     await expectUntouched(w, before);
   });
 
+  it('a failed update keeps the files when another update made that model current meanwhile', async () => {
+    const w = await world({ world: { models: { failDownload: true } } });
+    const steps: string[] = [];
+    const unwatch = w.cluster.kube.watch((e) => void (e.type === 'ADDED' && e.object.kind === 'Job' && steps.push(e.object.metadata.labels?.['vlinders.io/runbook-step'] ?? '')));
+    w.onJob('model-download', () => {
+      const cm = configMapOf(w.cluster);
+      if (cm) w.cluster.kube.replace({ ...cm, data: { ...(cm.data as object), model: NEW } });
+    });
+    const report = asReport(await w.approveAndRun(`model update ${NEW}`));
+    unwatch();
+    expect(report.status).toBe('fail');
+    expect(reportText(report)).toContain(`Kept the files of ${NEW} on vlinders-models:/models/Qwen/Qwen2.5-7B-Instruct: the ConfigMap or Ray Serve names that model now.`);
+    expect(steps).toEqual(['model-download']);
+  });
+
+  it('without permission to create Jobs (403) it fails at the download, naming the missing grant, and changes nothing', async () => {
+    const w = await world();
+    const before = snapshot(w);
+    w.cluster.kube.failNext({ method: 'POST', path: /\/jobs$/ }, { status: 403 });
+    const report = asReport(await w.approveAndRun(`model update ${NEW}`));
+    expect(report.status).toBe('fail');
+    expect(report.summary).toContain("Step 1/5 (download) failed: The bot's ServiceAccount may not create jobs.batch in namespace vlinders-inference (403 Forbidden)");
+    await expectUntouched(w, before);
+  });
+
   it('a checksum mismatch stops before the ConfigMap, naming the file', async () => {
     const w = await world({ world: { models: { corruptDownload: true } } });
     const before = snapshot(w);
@@ -229,6 +254,16 @@ describe('model update', () => {
     const same = await w.plan(`model update ${SEEDED_MODEL}`);
     expect(same.kind === 'error' && same.message).toContain('already the model');
     expect(w.cluster.kube.list('batch/v1', 'Job', I)).toEqual([]);
+  });
+
+  it('plans with a warning when Serve is not RUNNING now, and refuses nothing for it', async () => {
+    const w = await world();
+    w.stub.setAppStatus('vlinders-llm', 'UNHEALTHY', 'The deployment VLLMDeployment is UNHEALTHY: replica health check failed');
+    const plan = await w.plan(`model update ${SEEDED_MODEL}`);
+    expect(plan.kind).toBe('confirm');
+    const text = JSON.stringify(plan.kind === 'confirm' ? plan.plan : plan);
+    expect(text).toContain('vlinders-llm is UNHEALTHY now: The deployment VLLMDeployment is UNHEALTHY');
+    expect(plan.kind === 'confirm' && plan.plan.status).toBe('warn');
   });
 
   it('an operator is refused: model update needs admin', async () => {

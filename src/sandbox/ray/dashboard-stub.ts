@@ -131,8 +131,8 @@ export class RayDashboardStub {
     return this.apps.get(name)?.status;
   }
 
-  /** Puts a deployed application into a status Serve reports (e.g. UNHEALTHY after replicas die). */
-  setStatus(name: string, status: AppStatus, message = ''): void {
+  /** Puts an application in a state by hand (an UNHEALTHY replica for a diagnosis test, say). */
+  setAppStatus(name: string, status: AppStatus, message = ''): void {
     const app = this.apps.get(name);
     if (!app) throw new Error(`no application ${name}`);
     Object.assign(app, { status, message });
@@ -202,7 +202,7 @@ export class RayDashboardStub {
               {
                 ...template,
                 name: d.name,
-                status: app.status === 'RUNNING' ? 'HEALTHY' : app.status === 'DEPLOYING' ? 'UPDATING' : app.status === 'UNHEALTHY' ? 'UNHEALTHY' : 'DEPLOY_FAILED',
+                status: { RUNNING: 'HEALTHY', DEPLOYING: 'UPDATING', DEPLOY_FAILED: 'DEPLOY_FAILED', UNHEALTHY: 'UNHEALTHY' }[app.status],
                 message: app.status === 'DEPLOY_FAILED' || app.status === 'UNHEALTHY' ? app.message : '',
                 deployment_config: { ...(template.deployment_config as object), ...d },
                 // The fixture's replica, once per configured replica; an unhealthy app's are RECOVERING.
