@@ -1,28 +1,19 @@
 // An Alertmanager alert end to end: the webhook opens an incident thread, the matching
 // diagnosis runs against the cluster emulator, and the runbook's remedy is a button that
 // goes through the normal confirmation.
-import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryStore } from '../../src/core/store.js';
-import { alertRoute } from '../../src/incidents/index.js';
-import { createLogger } from '../../src/core/log.js';
-import { readSharedFixture } from '../fixtures/shared.js';
 import { CHANNELS, USERS } from '../fixtures/world.js';
 import { clusterConfig, startCluster } from './cluster.js';
+import { alertBody, postAlert, serveAlerts } from './alert-server.js';
 import { blocksText, startBot } from './harness.js';
 
-const TOKEN = 'an-alertmanager-token-for-tests';
 const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
 });
 
 /** Derived from the captured payload: a Vlinders alert about one pod. */
-function crashLoopAlert(pod: string): string {
-  const p = JSON.parse(readSharedFixture('alertmanager/alertmanager_webhook_v4_firing_prometheus-msteams.json')) as Record<string, unknown> & { alerts: Array<{ labels: Record<string, string> }> };
-  const labels = { alertname: 'KubePodCrashLooping', namespace: 'vlinders-platform', pod, severity: 'critical' };
-  return JSON.stringify({ ...p, groupKey: `{}:{alertname="KubePodCrashLooping",pod="${pod}"}`, groupLabels: { alertname: 'KubePodCrashLooping' }, commonLabels: labels, alerts: p.alerts.map((a) => ({ ...a, labels })) });
-}
+const crashLoopAlert = (pod: string) => alertBody({ alertname: 'KubePodCrashLooping', namespace: 'vlinders-platform', pod, severity: 'critical' }, `{}:{alertname="KubePodCrashLooping",pod="${pod}"}`);
 
 describe('alerts', () => {
   it('open a thread with the diagnosis and a remedy button that asks for approval', async () => {
@@ -32,17 +23,11 @@ describe('alerts', () => {
     config.alerts = { channel: CHANNELS.incidents, diagnoses: { KubePodCrashLooping: 'diagnose pod {{pod}}' }, remedies: { KubePodCrashLooping: 'scale-gpu 4' } };
     const bot = await startBot({ config, services: cluster.services });
     closers.push(() => bot.close());
-    const route = alertRoute(bot.bot, config, new MemoryStore(), TOKEN, createLogger('silent'));
-    if (!('handler' in route) || !route.handler) throw new Error(route.reason);
-    const handler = route.handler;
-    const server: Server = createServer((req, res) => void handler(req, res));
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    closers.push(() => new Promise((r) => server.close(() => r())));
-    const addr = server.address();
-    const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/alertmanager`;
+    const alerts = await serveAlerts(bot, config);
+    closers.push(() => alerts.close());
 
     const pod = cluster.world.cluster.broken.crashLoopPod as string;
-    const res = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` }, body: crashLoopAlert(pod) });
+    const res = await postAlert(alerts.url, crashLoopAlert(pod));
     expect(await res.json()).toEqual({ outcome: 'opened' });
 
     const root = await bot.emu.waitFor(() => bot.emu.messages.find((m) => m.channel === CHANNELS.incidents && !m.thread_ts));

@@ -2,18 +2,14 @@
 // Prometheus stubs answering their documented shapes: what it reads, the remedy it offers
 // (scale-gpu to one more worker, through the normal confirmation), and what it says when a
 // source can't be read. The alert path attaches it to an incident thread with its remedy.
-import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { latencyFindings, type LatencyFacts } from '../../commands/diagnose-latency.js';
 import type { Config } from '../../src/config/schema.js';
-import { createLogger } from '../../src/core/log.js';
-import { MemoryStore } from '../../src/core/store.js';
-import { alertRoute } from '../../src/incidents/index.js';
 import { PrometheusStub } from '../../src/sandbox/prometheus/server.js';
 import { RayDashboardStub } from '../../src/sandbox/ray/dashboard-stub.js';
-import { readSharedFixture } from '../fixtures/shared.js';
 import { CHANNELS, USERS } from '../fixtures/world.js';
 import { clusterConfig, startCluster } from './cluster.js';
+import { alertBody, postAlert, serveAlerts } from './alert-server.js';
 import { blocksText, startBot } from './harness.js';
 
 const closers: Array<() => Promise<void>> = [];
@@ -122,22 +118,12 @@ describe('diagnose latency', () => {
   }, 60_000);
 
   it('an alert gets the diagnosis in its incident thread, with the remedy it found as a button', async () => {
-    const TOKEN = 'an-alertmanager-token-for-tests';
     const { bot, config } = await setup({ p95Seconds: 1.2, waiting: 9 }, (c) => {
       c.alerts = { channel: CHANNELS.incidents, diagnoses: { VllmHighLatency: 'diagnose latency' }, remedies: { VllmHighLatency: 'scale-gpu 3' } };
     });
-    const route = alertRoute(bot.bot, config, new MemoryStore(), TOKEN, createLogger('silent'));
-    if (!('handler' in route) || !route.handler) throw new Error(route.reason);
-    const handler = route.handler;
-    const server: Server = createServer((req, res) => void handler(req, res));
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    closers.push(() => new Promise((r) => server.close(() => r())));
-    const addr = server.address();
-    // Derived from the captured payload: a latency alert.
-    const p = JSON.parse(readSharedFixture('alertmanager/alertmanager_webhook_v4_firing_prometheus-msteams.json')) as Record<string, unknown> & { alerts: Array<{ labels: Record<string, string> }> };
-    const labels = { alertname: 'VllmHighLatency', namespace: 'vlinders-inference', severity: 'warning' };
-    const body = JSON.stringify({ ...p, groupKey: '{}:{alertname="VllmHighLatency"}', groupLabels: { alertname: 'VllmHighLatency' }, commonLabels: labels, alerts: p.alerts.map((a) => ({ ...a, labels })) });
-    const res = await fetch(`http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/alertmanager`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` }, body });
+    const alerts = await serveAlerts(bot, config);
+    closers.push(() => alerts.close());
+    const res = await postAlert(alerts.url, alertBody({ alertname: 'VllmHighLatency', namespace: 'vlinders-inference', severity: 'warning' }, '{}:{alertname="VllmHighLatency"}'));
     expect(res.status).toBe(200);
     const root = await bot.emu.waitFor(() => bot.emu.messages.find((m) => m.channel === CHANNELS.incidents && !m.thread_ts));
     const found = await bot.emu.waitFor(() => bot.emu.threadOf(CHANNELS.incidents, root.ts).find((m) => blocksText(m.blocks).includes('the GPU workers are saturated')), 30_000);
