@@ -2,18 +2,22 @@
 // patches, argv-only exec, streamed logs and metrics. Every call has a deadline and its
 // failures come back as user-facing errors that name the call.
 import { existsSync } from 'node:fs';
-import { PassThrough, Transform, Writable, type Readable } from 'node:stream';
+import { Readable, Transform, Writable } from 'node:stream';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { createInterface } from 'node:readline';
+import { fetch } from 'undici';
 import {
   AppsV1Api,
   CoordinationV1Api,
   CoreV1Api,
   CustomObjectsApi,
+  ApiException,
   Exec,
+  HttpMethod,
   KubeConfig,
-  Log,
   Metrics,
   PatchStrategy,
+  RequestContext,
   setHeaderOptions,
   VersionApi,
   type V1Status,
@@ -68,7 +72,6 @@ export class KubeClient {
   readonly custom: CustomObjectsApi;
   readonly coordination: CoordinationV1Api;
   private execApi: Exec;
-  private logApi: Log;
   private metricsApi: Metrics;
   private versionApi: VersionApi;
 
@@ -82,7 +85,6 @@ export class KubeClient {
     this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
     this.coordination = kubeConfig.makeApiClient(CoordinationV1Api);
     this.execApi = new Exec(kubeConfig);
-    this.logApi = new Log(kubeConfig);
     this.metricsApi = new Metrics(kubeConfig);
     this.versionApi = kubeConfig.makeApiClient(VersionApi);
   }
@@ -162,22 +164,40 @@ export class KubeClient {
     assertObjectName(pod, 'pod');
     assertLabelName(container, 'container');
     const call: KubeCall = { verb: 'get pods/log', resource: 'pods', namespace, name: pod, cluster: this.name };
-    const sink = new PassThrough();
-    let failure: Error | undefined;
-    const abort = await this.call(call, () =>
-      this.logApi.log(namespace, pod, container, sink, (err: unknown) => {
-        if (err) failure = kubeError(err, call);
-        sink.end();
-      }, { sinceSeconds: opts.sinceSeconds, tailLines: opts.tailLines, follow: false }),
-    );
-    const onAbort = () => abort.abort();
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    // Our own GET rather than client-node's Log: stopping its download early leaves an
+    // AbortError on a stream nobody listens to (an uncaught exception); here the body's
+    // errors are ours to handle.
+    const server = this.kubeConfig.getCurrentCluster()?.server;
+    if (!server) throw new UsageError(`cluster ${this.name} has no API server in its kubeconfig`);
+    const url = new URL(`${server.replace(/\/$/, '')}/api/v1/namespaces/${namespace}/pods/${pod}/log`);
+    url.searchParams.set('container', container);
+    if (opts.sinceSeconds !== undefined) url.searchParams.set('sinceSeconds', String(opts.sinceSeconds));
+    if (opts.tailLines !== undefined) url.searchParams.set('tailLines', String(opts.tailLines));
+    const request = new RequestContext(url.toString(), HttpMethod.GET);
+    await this.kubeConfig.applySecurityAuthentication(request);
+    // Stopping: before the answer, abort the request; after, cancel the body (which closes the
+    // connection without the AbortError an abort leaves behind on undici's side).
+    const download = new AbortController();
+    let body: Readable | undefined;
+    const stop = () => (body ? body.destroy() : download.abort());
+    opts.signal?.addEventListener('abort', stop, { once: true });
     try {
-      for await (const line of createInterface({ input: sink, crlfDelay: Infinity })) yield line;
+      const response = await this.call(call, async () => {
+        const res = await fetch(url, { headers: request.getHeaders(), dispatcher: request.getDispatcher(), signal: download.signal });
+        // A Status object (or text) in the body: the error mapping reads either.
+        if (res.status !== 200 || !res.body) throw new ApiException(res.status, `HTTP ${res.status}`, await res.text().catch(() => ''), {});
+        return res;
+      });
+      body = Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>);
+      let failure: Error | undefined;
+      body.on('error', (err) => {
+        failure = kubeError(err, call);
+      });
+      for await (const line of createInterface({ input: body, crlfDelay: Infinity })) yield line;
       if (failure) throw failure;
     } finally {
-      opts.signal?.removeEventListener('abort', onAbort);
-      abort.abort();
+      opts.signal?.removeEventListener('abort', stop);
+      stop();
     }
   }
 

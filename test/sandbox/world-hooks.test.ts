@@ -122,4 +122,33 @@ describe('metrics', () => {
       await new Promise((r) => setTimeout(r, 10));
     }
   });
+
+  it('a log reader that stops early ends the download cleanly, with no error left over', async () => {
+    emu = await KubeApiEmulator.start({ tls: false });
+    running = startVlindersWorld(emu, { readyDelayMs: 50 });
+    // A log far longer than one read: the reader stops after 3 lines, mid-stream.
+    let served = 0;
+    emu.setHooks({ ...running.hooks, logs: function* () {
+      for (let i = 0; i < 2_000_000; i++, served++) yield `2026-11-25T08:00:00.000Z INFO line ${i} ${'x'.repeat(100)}`;
+    } });
+    const unhandled: unknown[] = [];
+    const onError = (err: unknown) => unhandled.push(err);
+    process.on('uncaughtException', onError);
+    process.on('unhandledRejection', onError);
+    try {
+      const got: string[] = [];
+      for await (const l of client(emu).logLines(P, running.cluster.apiPods[0] as string, 'api')) {
+        got.push(l);
+        if (got.length === 3) break;
+      }
+      expect(got).toHaveLength(3);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(unhandled).toEqual([]);
+      // The server stopped producing: the connection was closed, not left to drain.
+      expect(served).toBeLessThan(2_000_000);
+    } finally {
+      process.off('uncaughtException', onError);
+      process.off('unhandledRejection', onError);
+    }
+  });
 });

@@ -114,9 +114,24 @@ export async function serveLogs(store: Store, logs: LogSource | undefined, _req:
     let buf = Buffer.from(timestamps ? `${new Date().toISOString().replace('Z', '000000Z')} ${line}\n` : `${line}\n`);
     if (buf.length > budget) buf = buf.subarray(0, budget);
     budget -= buf.length;
-    res.write(buf);
+    if (!res.write(buf)) drained = false;
     return budget > 0;
   };
+  // A kubelet streams at the reader's pace: past the socket's buffer, wait for 'drain'.
+  let drained = true;
+  const drain = () =>
+    drained
+      ? undefined
+      : new Promise<void>((ok) => {
+          const done = () => {
+            drained = true;
+            res.off('drain', done);
+            res.off('close', done);
+            ok();
+          };
+          res.once('drain', done);
+          res.once('close', done);
+        });
   const source = logs(request);
   if (!follow && tailLines !== undefined) {
     // Without follow we can honour tailLines ourselves, whether or not the source did.
@@ -137,6 +152,7 @@ export async function serveLogs(store: Store, logs: LogSource | undefined, _req:
       const next = await Promise.race([it.next(), closed]);
       if (next === 'closed' || next.done) break;
       if (!write(next.value)) break;
+      await drain();
     }
   } finally {
     void Promise.resolve(it.return?.()).catch(() => {});
