@@ -20,7 +20,7 @@ let peak = 0;
 const sample = () => (peak = Math.max(peak, process.memoryUsage().rss));
 setInterval(sample, 20).unref();
 
-const config = parseConfigText(`backup: { transport: ${transport}, endpoint: '${world.s3.endpoint}', forcePathStyle: true, bucket: ${world.s3.bucket}, host: ${world.pg.host}, port: ${world.pg.port} }`, 'bench');
+const config = parseConfigText(`backup: { partSizeMiB: ${process.env.BENCH_BACKUP_PART_MIB ?? 8}, transport: ${transport}, endpoint: '${world.s3.endpoint}', forcePathStyle: true, bucket: ${world.s3.bucket}, host: ${world.pg.host}, port: ${world.pg.port} }`, 'bench');
 const kc = new KubeConfig();
 kc.loadFromFile(kubeconfig);
 const services = fixedClusters([new KubeClient('bench', kc, 60_000)]).forCluster(undefined);

@@ -43,7 +43,7 @@ export interface BackupResult {
 export async function takeBackup(deps: BackupDeps): Promise<BackupResult> {
   const now = deps.now ?? Date.now;
   const started = now();
-  const key = `${deps.bucket.prefix}${backupName(new Date(started))}`;
+  let key = `${deps.bucket.prefix}${backupName(new Date(started))}`;
   const staging = `${deps.bucket.prefix}.incoming/${randomBytes(6).toString('hex')}-${backupName(new Date(started))}`;
   const ticker = new ProgressTicker(deps.progress, `Backing up ${deps.pg.settings.database} to ${deps.bucket.url(key)}`, deps.progressIntervalMs, now);
 
@@ -95,20 +95,35 @@ export async function takeBackup(deps: BackupDeps): Promise<BackupResult> {
     reason: deps.reason,
   };
   const missing = deps.tables.filter((t) => scanner.counts[t] === undefined);
+  let copied = false;
   try {
     if (missing.length) throw new BackupFailedError(`the dump has no table ${missing.join(', ')} (config backup.countTables)`);
+    key = await freeKey(deps.bucket, started);
     await deps.bucket.copy(staging, key, encodeMetadata(meta));
+    copied = true;
     const head = await deps.bucket.head(key);
     if (head.size !== meta.bytes || head.metadata.sha256 !== meta.sha256) {
       throw new BackupFailedError(`verification failed: S3 holds ${head.size} bytes with sha256 ${head.metadata.sha256 ?? 'none'}, the bot sent ${meta.bytes} bytes with sha256 ${meta.sha256}`);
     }
   } catch (err) {
-    await deps.bucket.delete(key).catch(() => undefined);
+    if (copied) await deps.bucket.delete(key).catch(() => undefined);
     throw new BackupFailedError(`Backup of ${meta.database} failed after the upload: ${errorMessage(err).replace(/\.$/, '')}. No backup was left behind.`);
   } finally {
     await deps.bucket.delete(staging).catch(() => undefined);
   }
   return { key, meta, durationMs: now() - started };
+}
+
+/**
+ * The backup's key: named for the second it started, or the next free second. Never an
+ * existing object's (a safety backup taken the second after the backup being restored must
+ * not replace it). Two backups can't race for a name: the database lock lets one run at a time.
+ */
+async function freeKey(bucket: BackupBucket, started: number): Promise<string> {
+  for (let s = 0; ; s++) {
+    const key = `${bucket.prefix}${backupName(new Date(started + s * 1000))}`;
+    if (!(await bucket.exists(key))) return key;
+  }
 }
 
 function failureText(deps: BackupDeps, dumpError?: Error, uploadError?: Error): string {

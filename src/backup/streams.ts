@@ -34,7 +34,9 @@ export class DumpScanner extends Transform {
 
   /** `tables`: whose rows to count. The stream errors at its end when the trailer is missing. */
   constructor(tables: readonly string[]) {
-    super();
+    // A 1 MiB buffer: at the default 16 KiB the producer (an exec socket, pg_dump's pipe) is
+    // paused and resumed for nearly every chunk.
+    super({ highWaterMark: 1 << 20 });
     // pg_dump writes COPY public.users (...) — and quotes names that need it.
     this.wanted = new Map(tables.map((t) => [copyName(t), t]));
   }

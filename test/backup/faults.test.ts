@@ -3,7 +3,9 @@
 import { execFileSync } from 'node:child_process';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, CopyObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { takeBackup } from '../../src/backup/backup.js';
 import { BackupBucket } from '../../src/backup/s3.js';
+import { postgresFor } from '../../src/postgres/index.js';
 import { listBackups } from '../../src/backup/index.js';
 import { CHANNELS, USERS } from '../fixtures/world.js';
 import { slackCaller, testEngine } from '../fixtures/engine.js';
@@ -170,7 +172,7 @@ describe('one operation per database', () => {
     await new Promise((r) => setTimeout(r, 300));
     const second = await approveAndRun(t, admin, 'backup');
     expect(second.status).toBe('fail');
-    expect(second.summary).toMatch(new RegExp(`A backup of database vlinders is already running: started by <@${USERS.operator}> at \\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2} UTC`));
+    expect(second.summary).toMatch(new RegExp(`A backup of database vlinders on cluster test is already running: started by <@${USERS.operator}> at \\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2} UTC`));
     expect((await first).status).toBe('ok');
     delete w.pgFaults.delayMs;
     for (const e of (await listBackups(w.config().backup)).slice(0, -1)) await bucket.delete(e.key);
@@ -234,5 +236,26 @@ describe('secrets', () => {
     expect(seen).toContain('backup');
     expect(seen).not.toContain(w.pg.password);
     for (const e of (await listBackups(w.config().backup)).slice(0, -1)) await bucket.delete(e.key);
+  });
+});
+
+describe('names', () => {
+  it('a backup never replaces an existing one taken in the same second', async () => {
+    const at = Date.parse('2026-11-20T03:04:05.600Z');
+    const deps = {
+      pg: postgresFor({ config: w.config(), services: w.cluster.services.forCluster(undefined) }),
+      bucket,
+      tables: ['users'],
+      progress: async () => undefined,
+      signal: new AbortController().signal,
+      reason: 'manual' as const,
+      now: () => at,
+    };
+    const first = await takeBackup(deps);
+    const second = await takeBackup(deps);
+    expect([first.key, second.key]).toEqual(['postgres/backup-20261120-030405Z.sql.gz', 'postgres/backup-20261120-030406Z.sql.gz']);
+    expect((await bucket.head(first.key)).metadata.sha256).toBe(first.meta.sha256);
+    await bucket.delete(first.key);
+    await bucket.delete(second.key);
   });
 });

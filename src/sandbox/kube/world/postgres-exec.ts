@@ -85,19 +85,30 @@ async function run(req: ExecRequest, name: string, args: string[], opts: Postgre
     child.stdin.on('error', () => undefined); // psql exiting early closes its stdin: its exit code says why
   }
   let written = 0;
+  let killed = false;
   const watched = name === 'pg_dump' ? faults.killDumpAfterBytes : undefined;
   child.stdout?.on('data', (chunk: Buffer) => {
-    written += chunk.length;
-    if (faults.cutStreamAfterBytes !== undefined && written >= faults.cutStreamAfterBytes && req.cut) {
+    if (killed) return;
+    if (faults.cutStreamAfterBytes !== undefined && written + chunk.length >= faults.cutStreamAfterBytes && req.cut) {
+      killed = true;
       child.kill('SIGKILL');
       req.cut();
+      return;
+    }
+    // Killed exactly there: what came before the kill is all the client ever gets, even when
+    // pg_dump had written the rest already (a small dump arrives in one chunk).
+    const cutAt = watched !== undefined && written + chunk.length >= watched ? watched - written : undefined;
+    written += chunk.length;
+    if (cutAt !== undefined) {
+      killed = true;
+      child.kill('SIGKILL');
+      req.stdout.write(chunk.subarray(0, cutAt));
       return;
     }
     if (!req.stdout.write(chunk)) {
       child.stdout?.pause();
       req.stdout.once('drain', () => child.stdout?.resume());
     }
-    if (watched !== undefined && written >= watched) child.kill('SIGKILL');
   });
   child.stderr?.on('data', (chunk: Buffer) => req.stderr.write(chunk));
   const code = await new Promise<number>((resolve) => {
@@ -105,7 +116,7 @@ async function run(req: ExecRequest, name: string, args: string[], opts: Postgre
       req.stderr.write(`exec: "${name}": ${err.message}\n`);
       resolve(127);
     });
-    child.on('close', (exit, signal) => resolve(exit ?? (signal ? KILLED : 1)));
+    child.on('close', (exit, signal) => resolve(killed ? KILLED : (exit ?? (signal ? KILLED : 1))));
   });
   req.signal.removeEventListener('abort', onAbort);
   return code;
