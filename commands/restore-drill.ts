@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { backupTools } from '../src/backup/index.js';
 import { keyFromArgument, listBackups } from '../src/backup/catalog.js';
 import { formatDuration } from '../src/backup/progress.js';
-import { liveCounts, loadBackup, restoreInto } from '../src/backup/restore.js';
+import { liveCounts, loadBackup, restoreInto, verifyObject } from '../src/backup/restore.js';
 import { defineCommand } from '../src/core/command.js';
 import { NotFoundError, UserFacingError, errorMessage } from '../src/core/errors.js';
 import type { Report } from '../src/core/report.js';
@@ -54,6 +54,8 @@ export default defineCommand({
       try {
         await dropScratch(pg, scratch); // a leftover of a drill that died with its pod
         await pg.query(`CREATE DATABASE "${scratch}"`);
+        // Checksum first, like restore: a corrupt object is named as such, not by gunzip's complaint.
+        await verifyObject(bucket, loaded, { signal: ctx.signal, progress: ctx.progress });
         await restoreInto({ pg, bucket, loaded, database: scratch, signal: ctx.signal, progress: ctx.progress });
         counts = await liveCounts(pg, Object.keys(recorded), scratch);
       } finally {

@@ -9,13 +9,12 @@
 // AbortMultipartUpload when its body errors) and deletes whatever was staged.
 import { randomBytes } from 'node:crypto';
 import { pipeline } from 'node:stream';
-import { createGzip } from 'node:zlib';
 import { UserFacingError, errorMessage } from '../core/errors.js';
 import type { Postgres } from '../postgres/index.js';
 import { backupName, encodeMetadata, type BackupMetadata } from './catalog.js';
 import { formatBytes, ProgressTicker } from './progress.js';
 import type { BackupBucket } from './s3.js';
-import { Digest, DumpScanner, IncompleteDumpError } from './streams.js';
+import { Digest, DumpScanner, IncompleteDumpError, ParallelGzip } from './streams.js';
 
 /** Speed over ratio: the dump must keep pace with pg_dump (level 1 still shrinks SQL ~4x). */
 const GZIP_LEVEL = 1;
@@ -44,14 +43,14 @@ export interface BackupResult {
 export async function takeBackup(deps: BackupDeps): Promise<BackupResult> {
   const now = deps.now ?? Date.now;
   const started = now();
-  const key = `${deps.bucket.prefix}${backupName(new Date(started))}`;
+  let key = `${deps.bucket.prefix}${backupName(new Date(started))}`;
   const staging = `${deps.bucket.prefix}.incoming/${randomBytes(6).toString('hex')}-${backupName(new Date(started))}`;
   const ticker = new ProgressTicker(deps.progress, `Backing up ${deps.pg.settings.database} to ${deps.bucket.url(key)}`, deps.progressIntervalMs, now);
 
   const scanner = new DumpScanner(deps.tables);
   const digest = new Digest(() => ticker.tick(scanner.bytes, `${formatBytes(digest.bytes)} gzip`));
   // Errors are taken from pg_dump and the upload, which both see them.
-  const body = pipeline(scanner, createGzip({ level: GZIP_LEVEL }), digest, () => undefined);
+  const body = pipeline(scanner, new ParallelGzip(GZIP_LEVEL), digest, () => undefined);
 
   // Stops pg_dump when the upload fails or the bot shuts down.
   const stop = new AbortController();
@@ -96,20 +95,35 @@ export async function takeBackup(deps: BackupDeps): Promise<BackupResult> {
     reason: deps.reason,
   };
   const missing = deps.tables.filter((t) => scanner.counts[t] === undefined);
+  let copied = false;
   try {
     if (missing.length) throw new BackupFailedError(`the dump has no table ${missing.join(', ')} (config backup.countTables)`);
+    key = await freeKey(deps.bucket, started);
     await deps.bucket.copy(staging, key, encodeMetadata(meta));
+    copied = true;
     const head = await deps.bucket.head(key);
     if (head.size !== meta.bytes || head.metadata.sha256 !== meta.sha256) {
       throw new BackupFailedError(`verification failed: S3 holds ${head.size} bytes with sha256 ${head.metadata.sha256 ?? 'none'}, the bot sent ${meta.bytes} bytes with sha256 ${meta.sha256}`);
     }
   } catch (err) {
-    await deps.bucket.delete(key).catch(() => undefined);
+    if (copied) await deps.bucket.delete(key).catch(() => undefined);
     throw new BackupFailedError(`Backup of ${meta.database} failed after the upload: ${errorMessage(err).replace(/\.$/, '')}. No backup was left behind.`);
   } finally {
     await deps.bucket.delete(staging).catch(() => undefined);
   }
   return { key, meta, durationMs: now() - started };
+}
+
+/**
+ * The backup's key: named for the second it started, or the next free second. Never an
+ * existing object's (a safety backup taken the second after the backup being restored must
+ * not replace it). Two backups can't race for a name: the database lock lets one run at a time.
+ */
+async function freeKey(bucket: BackupBucket, started: number): Promise<string> {
+  for (let s = 0; ; s++) {
+    const key = `${bucket.prefix}${backupName(new Date(started + s * 1000))}`;
+    if (!(await bucket.exists(key))) return key;
+  }
 }
 
 function failureText(deps: BackupDeps, dumpError?: Error, uploadError?: Error): string {

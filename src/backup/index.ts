@@ -20,11 +20,12 @@ export interface BackupTools {
 export function backupTools(ctx: CommandContext): BackupTools {
   const pg = postgresFor(ctx);
   const config = ctx.config.backup;
+  const where = { database: pg.settings.database, cluster: ctx.services.clusterName };
   return {
     bucket: new BackupBucket(config),
     pg,
     locked: (operation, work, detail) =>
-      withDatabaseLock(ctx.store, { operation, database: pg.settings.database, by: ctx.caller.userId, detail, ttlMs: config.timeoutMinutes * 60_000 * 2 }, work),
-    assertIdle: () => assertIdle(ctx.store, pg.settings.database),
+      withDatabaseLock(ctx.store, { operation, ...where, by: ctx.caller.userId, detail, ttlMs: config.timeoutMinutes * 60_000 * 2 }, work),
+    assertIdle: () => assertIdle(ctx.store, where),
   };
 }

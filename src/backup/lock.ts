@@ -9,11 +9,15 @@ const KIND = 'db-operation-lock';
 export interface OperationLock {
   operation: 'backup' | 'restore' | 'restore-drill';
   database: string;
+  /** The cluster the database is on (each cluster has its own platform database). */
+  cluster?: string;
   by: string;
   since: string;
   expiresAt: number;
   detail?: string;
 }
+
+const lockKey = (l: { database: string; cluster?: string }) => (l.cluster ? `${l.cluster}.${l.database}` : l.database);
 
 export class BusyError extends UserFacingError {
   override name = 'BusyError';
@@ -21,7 +25,7 @@ export class BusyError extends UserFacingError {
 
 function describe(lock: OperationLock, now: number): string {
   const minutes = Math.max(0, Math.round((now - Date.parse(lock.since)) / 60_000));
-  return `A ${lock.operation} of database ${lock.database} is already running: started by <@${lock.by}> at ${lock.since.slice(0, 19).replace('T', ' ')} UTC (${minutes} min ago)${lock.detail ? `, ${lock.detail}` : ''}. Wait for it to finish.`;
+  return `A ${lock.operation} of database ${lock.database}${lock.cluster ? ` on cluster ${lock.cluster}` : ''} is already running: started by <@${lock.by}> at ${lock.since.slice(0, 19).replace('T', ' ')} UTC (${minutes} min ago)${lock.detail ? `, ${lock.detail}` : ''}. Wait for it to finish.`;
 }
 
 /**
@@ -36,25 +40,26 @@ export async function withDatabaseLock<T>(
 ): Promise<T> {
   const { ttlMs, ...rest } = want;
   const lock: OperationLock = { ...rest, since: new Date(now()).toISOString(), expiresAt: now() + ttlMs };
-  if (!(await store.create(KIND, want.database, lock))) {
-    const held = await store.get<OperationLock>(KIND, want.database);
+  const key = lockKey(want);
+  if (!(await store.create(KIND, key, lock))) {
+    const held = await store.get<OperationLock>(KIND, key);
     const stale = held && held.value.expiresAt <= now();
     if (held && !stale) throw new BusyError(describe(held.value, now()));
-    const taken = held ? await store.update(KIND, want.database, lock, held.version) : await store.create(KIND, want.database, lock);
+    const taken = held ? await store.update(KIND, key, lock, held.version) : await store.create(KIND, key, lock);
     if (!taken) {
-      const winner = await store.get<OperationLock>(KIND, want.database);
+      const winner = await store.get<OperationLock>(KIND, key);
       throw new BusyError(winner ? describe(winner.value, now()) : `Another operation on database ${want.database} just started; try again.`);
     }
   }
   try {
     return await work();
   } finally {
-    await store.delete(KIND, want.database);
+    await store.delete(KIND, key);
   }
 }
 
 /** Refuses (BusyError naming the holder) when an unexpired lock of `database` is held: for plans. */
-export async function assertIdle(store: Store, database: string, now: () => number = Date.now): Promise<void> {
-  const held = await store.get<OperationLock>(KIND, database);
+export async function assertIdle(store: Store, where: { database: string; cluster?: string }, now: () => number = Date.now): Promise<void> {
+  const held = await store.get<OperationLock>(KIND, lockKey(where));
   if (held && held.value.expiresAt > now()) throw new BusyError(describe(held.value, now()));
 }

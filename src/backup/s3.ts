@@ -73,6 +73,16 @@ export class BackupBucket {
     return { key, size: r.ContentLength ?? 0, lastModified: r.LastModified, etag: r.ETag, metadata: r.Metadata ?? {} };
   }
 
+  async exists(key: string): Promise<boolean> {
+    try {
+      await this.head(key);
+      return true;
+    } catch (err) {
+      if (err instanceof NotFoundError) return false;
+      throw err;
+    }
+  }
+
   /** The object's bytes as a stream (never whole in memory); `etag` pins the version read. */
   async get(key: string, opts: { etag?: string; signal?: AbortSignal } = {}): Promise<Readable> {
     const r = await this.send('get', this.url(key), () =>

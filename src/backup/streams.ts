@@ -1,10 +1,12 @@
 // Pass-through streams a dump flows through, each O(1) in memory:
 //   DumpScanner: counts the rows pg_dump writes for chosen tables and checks the trailer;
 //   Digest:      sha256 and byte count of what passes (the object as stored);
+//   ParallelGzip: gzip on all cores (independent members, like pigz --independent);
 //   DigestGate:  the same, and refuses to END when the sha differs from the expected one, so a
 //                consumer (psql --single-transaction) never sees the EOF that would commit.
 import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
+import { gzip } from 'node:zlib';
 
 export const DUMP_TRAILER = '-- PostgreSQL database dump complete';
 /** `COPY schema.table (` with either part possibly "quoted" (spaces, upper case, "" inside). */
@@ -149,5 +151,53 @@ export class DigestGate extends Digest {
       return;
     }
     cb();
+  }
+}
+
+/**
+ * Gzip that keeps pace with pg_dump: the stream is cut into blocks, each compressed as its own
+ * gzip member on libuv's thread pool, several at once, and written out in order. Concatenated
+ * members are one valid gzip file (RFC 1952 §2.2; gunzip, zcat and zlib read them all).
+ * Memory: at most `inFlight` blocks in and out.
+ */
+export class ParallelGzip extends Transform {
+  private block: Buffer[] = [];
+  private blockBytes = 0;
+  private queue: Array<Promise<Buffer>> = [];
+
+  constructor(
+    private level = 1,
+    private blockSize = 1 << 20,
+    private inFlight = 4,
+  ) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.block.push(chunk);
+    this.blockBytes += chunk.length;
+    if (this.blockBytes < this.blockSize) return cb();
+    this.cut();
+    if (this.queue.length < this.inFlight) return cb();
+    // Backpressure: wait for the oldest block before taking more.
+    this.shift().then(() => cb(), cb);
+  }
+
+  override _flush(cb: TransformCallback): void {
+    if (this.blockBytes > 0) this.cut();
+    const drain = (): Promise<void> => (this.queue.length ? this.shift().then(drain) : Promise.resolve());
+    drain().then(() => cb(), cb);
+  }
+
+  private cut(): void {
+    const input = Buffer.concat(this.block, this.blockBytes);
+    this.block = [];
+    this.blockBytes = 0;
+    this.queue.push(new Promise((resolve, reject) => gzip(input, { level: this.level }, (err, out) => (err ? reject(err) : resolve(out)))));
+  }
+
+  private async shift(): Promise<void> {
+    const next = this.queue.shift();
+    if (next) this.push(await next);
   }
 }

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listBackups } from '../../src/backup/index.js';
 import { USERS, CHANNELS } from '../fixtures/world.js';
 import { slackCaller, testEngine } from '../fixtures/engine.js';
-import { startBackupWorld, type BackupWorld } from './world.js';
+import { approveAndRun, startBackupWorld, type BackupWorld } from './world.js';
 
 let w: BackupWorld;
 beforeAll(async () => {
@@ -14,30 +14,17 @@ beforeAll(async () => {
 afterAll(async () => w?.close());
 
 const operator = slackCaller(USERS.operator, CHANNELS.ops);
-const approver = slackCaller(USERS.approver, CHANNELS.ops);
 
 function engineFor(transport: 'exec' | 'direct') {
   return testEngine({ config: w.config({ transport }), services: w.cluster.services });
-}
-
-async function run(engine: ReturnType<typeof engineFor>['engine'], who: typeof operator, text: string, approve = approver, progress: string[] = []) {
-  const io = { progress: async (t: string) => void progress.push(t), signal: new AbortController().signal };
-  const asked = await engine.invoke(who, text, io);
-  if (asked.kind !== 'confirm') return asked;
-  const decided = await engine.decide(asked.action.id, approve, 'approve');
-  if (decided.kind !== 'approved') throw new Error(`not approved: ${JSON.stringify(decided)}`);
-  return { kind: 'report' as const, report: await engine.execute(decided.action, decided.command, io, 'slack') };
 }
 
 describe.each(['exec', 'direct'] as const)('backup and restore over %s', (transport) => {
   it('round-trips: backup, backups lists it verified, restore brings the counts back', async () => {
     const { engine } = engineFor(transport);
     const before = await w.fingerprint();
-    const progress: string[] = [];
-    const backedUp = await run(engine, operator, 'backup', approver, progress);
-    expect(backedUp.kind).toBe('report');
-    if (backedUp.kind !== 'report') return;
-    expect(backedUp.report.status, backedUp.report.summary).toBe('ok');
+    const backedUp = await approveAndRun(engine, operator, 'backup');
+    expect(backedUp.status, backedUp.summary).toBe('ok');
     const listed = await listBackups(w.config().backup);
     expect(listed[0]?.verified).toBe(true);
     expect(listed[0]?.meta?.counts).toEqual({ users: 1200 });
@@ -46,9 +33,8 @@ describe.each(['exec', 'direct'] as const)('backup and restore over %s', (transp
     // Change the live database, then restore: the counts come back.
     await w.pg.psql('DELETE FROM api_keys; DELETE FROM users WHERE id > 100; INSERT INTO billing.invoices (amount) VALUES (1);');
     expect(await w.fingerprint()).not.toBe(before);
-    const restored = await run(engine, slackCaller(USERS.admin, CHANNELS.ops), `restore ${listed[0]?.name}`);
-    if (restored.kind !== 'report') throw new Error(JSON.stringify(restored));
-    expect(restored.report.status, restored.report.summary).toBe('ok');
+    const restored = await approveAndRun(engine, slackCaller(USERS.admin, CHANNELS.ops), `restore ${listed[0]?.name}`);
+    expect(restored.status, restored.summary).toBe('ok');
     expect(await w.fingerprint()).toBe(before);
   });
 });

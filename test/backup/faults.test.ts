@@ -3,12 +3,13 @@
 import { execFileSync } from 'node:child_process';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, CopyObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { takeBackup } from '../../src/backup/backup.js';
 import { BackupBucket } from '../../src/backup/s3.js';
+import { postgresFor } from '../../src/postgres/index.js';
 import { listBackups } from '../../src/backup/index.js';
-import type { Report } from '../../src/core/report.js';
 import { CHANNELS, USERS } from '../fixtures/world.js';
 import { slackCaller, testEngine } from '../fixtures/engine.js';
-import { startBackupWorld, type BackupWorld } from './world.js';
+import { approveAndRun as approveAndRunOn, startBackupWorld, type BackupWorld } from './world.js';
 
 let w: BackupWorld;
 let bucket: BackupBucket;
@@ -21,16 +22,9 @@ const approver = slackCaller(USERS.approver, CHANNELS.ops);
 
 const engineFor = (transport: 'exec' | 'direct' = 'exec') => testEngine({ config: w.config({ transport }), services: w.cluster.services });
 type Engine = ReturnType<typeof engineFor>;
+const approveAndRun = (t: Engine, who: typeof operator, text: string, opts?: { signal?: AbortSignal; progress?: string[] }) => approveAndRunOn(t.engine, who, text, opts);
 
-async function approveAndRun(t: Engine, who: typeof operator, text: string, opts: { signal?: AbortSignal; progress?: string[] } = {}): Promise<Report> {
-  const io = { progress: async (line: string) => void opts.progress?.push(line), signal: opts.signal ?? new AbortController().signal };
-  const asked = await t.engine.invoke(who, text, io);
-  if (asked.kind === 'error') return { title: 'refused', status: 'fail', summary: asked.message };
-  if (asked.kind === 'report') return asked.report;
-  const decided = await t.engine.decide(asked.action.id, approver, 'approve');
-  if (decided.kind !== 'approved') throw new Error(JSON.stringify(decided));
-  return t.engine.execute(decided.action, decided.command, io, 'slack');
-}
+const multipartUploadsCreated = () => w.s3.requests.filter((r) => r.startsWith('POST') && /[?&]uploads(=|&|$)/.test(r)).length;
 
 /** Every key in the bucket, staging area included. */
 async function allKeys(): Promise<string[]> {
@@ -72,6 +66,7 @@ describe('a failed backup leaves no object and an unchanged database', () => {
   it.each(cases)('%s', async (_name, inject, message) => {
     const keys = await allKeys();
     const abortsBefore = w.s3.aborted.length;
+    const createdBefore = multipartUploadsCreated();
     inject();
     const report = await approveAndRun(engineFor(), operator, 'backup');
     expect(report.status).toBe('fail');
@@ -79,12 +74,15 @@ describe('a failed backup leaves no object and an unchanged database', () => {
     expect(report.summary).toMatch(/no backup (object )?was left behind/i);
     expect(await allKeys()).toEqual(keys);
     expect(await w.fingerprint()).toBe(before);
-    if (!w.s3.faults.failCopy) expect(w.s3.aborted.length, 'AbortMultipartUpload sent').toBeGreaterThan(abortsBefore);
+    // Every multipart upload this backup started was aborted (when the failure came before the
+    // first part was full, none was started); the failed copy's upload had completed.
+    if (!w.s3.faults.failCopy) expect(w.s3.aborted.length - abortsBefore, 'AbortMultipartUpload per upload started').toBe(multipartUploadsCreated() - createdBefore);
+    if (w.s3.faults.failPart) expect(w.s3.aborted.length).toBeGreaterThan(abortsBefore);
   });
 
   it('the bot shutting down midway aborts the upload', async () => {
     const keys = await allKeys();
-    const created = () => w.s3.requests.filter((r) => r.startsWith('POST') && /[?&]uploads(=|&|$)/.test(r)).length;
+    const created = multipartUploadsCreated;
     const createdBefore = created();
     const abortsBefore = w.s3.aborted.length;
     const shutdown = new AbortController();
@@ -174,7 +172,7 @@ describe('one operation per database', () => {
     await new Promise((r) => setTimeout(r, 300));
     const second = await approveAndRun(t, admin, 'backup');
     expect(second.status).toBe('fail');
-    expect(second.summary).toMatch(new RegExp(`A backup of database vlinders is already running: started by <@${USERS.operator}> at \\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2} UTC`));
+    expect(second.summary).toMatch(new RegExp(`A backup of database vlinders on cluster test is already running: started by <@${USERS.operator}> at \\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2} UTC`));
     expect((await first).status).toBe('ok');
     delete w.pgFaults.delayMs;
     for (const e of (await listBackups(w.config().backup)).slice(0, -1)) await bucket.delete(e.key);
@@ -238,5 +236,26 @@ describe('secrets', () => {
     expect(seen).toContain('backup');
     expect(seen).not.toContain(w.pg.password);
     for (const e of (await listBackups(w.config().backup)).slice(0, -1)) await bucket.delete(e.key);
+  });
+});
+
+describe('names', () => {
+  it('a backup never replaces an existing one taken in the same second', async () => {
+    const at = Date.parse('2026-11-20T03:04:05.600Z');
+    const deps = {
+      pg: postgresFor({ config: w.config(), services: w.cluster.services.forCluster(undefined) }),
+      bucket,
+      tables: ['users'],
+      progress: async () => undefined,
+      signal: new AbortController().signal,
+      reason: 'manual' as const,
+      now: () => at,
+    };
+    const first = await takeBackup(deps);
+    const second = await takeBackup(deps);
+    expect([first.key, second.key]).toEqual(['postgres/backup-20261120-030405Z.sql.gz', 'postgres/backup-20261120-030406Z.sql.gz']);
+    expect((await bucket.head(first.key)).metadata.sha256).toBe(first.meta.sha256);
+    await bucket.delete(first.key);
+    await bucket.delete(second.key);
   });
 });

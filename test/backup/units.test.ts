@@ -100,5 +100,9 @@ describe('the database lock', () => {
     await store.create('db-operation-lock', 'vlinders', { operation: 'backup', database: 'vlinders', by: 'U1', since: new Date(now).toISOString(), expiresAt: now + 1000 });
     now += 2000;
     expect(await withDatabaseLock(store, { operation: 'backup', database: 'vlinders', by: 'U3', ttlMs: 60_000 }, async () => 'took over', clock)).toBe('took over');
+    // Another cluster's database of the same name is another lock.
+    const nested = await withDatabaseLock(store, { operation: 'backup', database: 'vlinders', cluster: 'prod', by: 'U1', ttlMs: 60_000 }, () =>
+      withDatabaseLock(store, { operation: 'restore', database: 'vlinders', cluster: 'staging', by: 'U2', ttlMs: 60_000 }, async () => 'both ran', clock), clock);
+    expect(nested).toBe('both ran');
   });
 });

@@ -1,6 +1,10 @@
 // The backup tests' world: the real PostgreSQL with a platform-like database, s3rver behind
 // its fault peer, and the kube emulator whose postgres-0 runs the real pg_dump/psql.
 import type { Config } from '../../src/config/schema.js';
+import type { Caller } from '../../src/core/command.js';
+import type { CommandEngine } from '../../src/core/engine.js';
+import type { Report } from '../../src/core/report.js';
+import { CHANNELS, USERS } from '../fixtures/world.js';
 import type { PostgresFaults } from '../../src/sandbox/kube/world/postgres-exec.js';
 import { clusterConfig, startCluster } from '../e2e/cluster.js';
 import { startPostgres, type TestPostgres } from '../tools/postgres.js';
@@ -67,4 +71,18 @@ export async function startBackupWorld(opts: { users?: number; bigRows?: number 
       await Promise.all([pg.stop(), s3.stop()]);
     },
   };
+}
+
+/**
+ * `text` as `who`; a change is approved by the approver (a second person) and run. A refusal
+ * comes back as a failed Report carrying its message.
+ */
+export async function approveAndRun(engine: CommandEngine, who: Caller, text: string, opts: { signal?: AbortSignal; progress?: string[] } = {}): Promise<Report> {
+  const io = { progress: async (line: string) => void opts.progress?.push(line), signal: opts.signal ?? new AbortController().signal };
+  const asked = await engine.invoke(who, text, io);
+  if (asked.kind === 'error') return { title: 'refused', status: 'fail', summary: asked.message };
+  if (asked.kind === 'report') return asked.report;
+  const decided = await engine.decide(asked.action.id, { userId: USERS.approver, channelId: CHANNELS.ops, surface: 'slack' }, 'approve');
+  if (decided.kind !== 'approved') throw new Error(JSON.stringify(decided));
+  return engine.execute(decided.action, decided.command, io, 'slack');
 }

@@ -29,7 +29,9 @@ async function approved(user: string, text: string, approver = user) {
   const card = await bot.card(CHANNELS.ops);
   await bot.click(approver, CHANNELS.ops, card.message.ts, 'vlinders_approve', card.id);
   const done = await bot.emu.waitFor(() => (finished(card.message) ? card.message : undefined), 30_000);
-  return { card, done, thread: thread(card.message.ts) };
+  const posted = thread(card.message.ts);
+  expect(done.text, posted).toMatch(/^(✅|⚠️|❌)/);
+  return { card, done, thread: posted };
 }
 
 describe('backups through Slack', () => {
@@ -69,8 +71,8 @@ describe('backups through Slack', () => {
 
     await bot.click(USERS.approver, CHANNELS.ops, card.message.ts, 'vlinders_approve', card.id);
     const done = await bot.emu.waitFor(() => (finished(card.message) ? card.message : undefined), 30_000);
-    expect(done.text).toMatch(/^✅/);
     const text = thread(card.message.ts);
+    expect(done.text, text).toMatch(/^✅/);
     expect(text).toMatch(/Safety backup of the previous state: postgres\/backup-/);
     expect(text).toMatch(/Restored vlinders from backup-.*checksum and row counts verified/);
     expect(await w.pg.psql('SELECT count(*) FROM users')).toBe('640\n');
