@@ -91,7 +91,7 @@ export async function buildDailyDigest(opts: DailyDigestOptions): Promise<DailyD
 
   const pvc = await pvcUsageSection(prometheusFrom(config), config, { signal, now: now() });
   if (pvc.status !== 'info') statuses.push(pvc.status);
-  const backups = await backupSection(opts.sources?.backups, { signal, now: now() });
+  const backups = await backupSection(opts.sources?.backups, { signal, now: now(), maxAgeHours: config.backup.maxAgeHours });
   statuses.push(backups.status);
 
   const status: ReportStatus = statuses.length === 0 ? 'ok' : worstStatus(['ok', ...statuses]);

@@ -84,7 +84,7 @@ export async function buildWeeklyReport(inputs: ReportInputs): Promise<Report> {
     diskSection(inputs, prom, now),
     pvcUsageSection(prom, config, { signal, now, weekAgo: true }),
     databaseSection(inputs.sources?.database, prom, config, { now, signal }),
-    backupSection(inputs.sources?.backups, { signal, now, count: 7 }),
+    backupSection(inputs.sources?.backups, { signal, now, count: 7, maxAgeHours: config.backup.maxAgeHours }),
     alertHistory({ records: inputs.records, alertmanager: alertmanagerFrom(config), since: now - WEEK_MS, signal }),
     gpuCost(kube, prom, config, { now, signal }).then((c) => ({ ok: c }), (err: unknown) => ({ error: errorMessage(err) })),
   ]);

@@ -7,6 +7,7 @@ import { renderText } from '../../src/cli/render.js';
 import { redactReport } from '../../src/core/engine.js';
 import type { Report } from '../../src/core/report.js';
 import { MemoryStore } from '../../src/core/store.js';
+import { backupAgeStatus } from '../../src/digest/backups.js';
 import { buildDailyDigest } from '../../src/digest/daily.js';
 import { buildMonthlyReport } from '../../src/digest/monthly.js';
 import type { BackupListing, DatabaseHealthSource } from '../../src/digest/sources.js';
@@ -174,6 +175,15 @@ describe('weekly report', () => {
       am.failStatus = undefined;
     }
   }, 60_000);
+});
+
+describe('backup age', () => {
+  const at = (hoursAgo: number) => ({ name: 'b', at: new Date(NOW - hoursAgo * 3600_000) });
+  it('warns past backup.maxAgeHours and fails past twice that; no backup at all fails', () => {
+    expect([6, 30, 60].map((h) => backupAgeStatus(at(h), NOW))).toEqual(['ok', 'warn', 'fail']);
+    expect([30, 60, 100].map((h) => backupAgeStatus(at(h), NOW, 48))).toEqual(['ok', 'warn', 'fail']);
+    expect(backupAgeStatus(undefined, NOW)).toBe('fail');
+  });
 });
 
 describe('a report with a thread and offers', () => {
