@@ -380,8 +380,6 @@ export const configSchema = z
         /** Qdrant's HTTP API, and the collection that must exist there. */
         qdrantUrl: z.url().default('http://qdrant.vlinders-platform.svc:6333'),
         qdrantCollection: z.string().regex(/^[A-Za-z0-9_-]{1,255}$/, 'expected a collection name').default('vlinders'),
-        /** Ray Serve's HTTP proxy: verify --phase 3 asks it for /v1/models. */
-        rayServeUrl: z.url().default('http://vlinders-ray-cluster-head-svc.vlinders-inference.svc:8000'),
         /** Workloads (Deployment or StatefulSet) by name: the databases, the gateway and monitoring. */
         workloads: z
           .object({

@@ -25,7 +25,7 @@ export const clusterHealth: PreflightCheck = {
     const of = (...prefixes: string[]) => survey.findings.filter((f) => prefixes.some((p) => f.subject.startsWith(p)));
     const gpuDown = survey.nodes.gpu.filter((g) => !g.ready);
     return [
-      fromFindings('Pods', of('pod '), `${survey.pods.inNamespaces} Running and Ready`, 'Look at each with `/vlinders diagnose-pod <name>`.'),
+      fromFindings('Pods', of('pod '), `${survey.pods.inNamespaces} Running and Ready`, 'Look at each with `/vlinders diagnose pod <name>`.'),
       fromFindings('Workloads', of('deployment ', 'statefulset '), `${survey.workloads} with every replica ready`, 'A workload short of replicas: look at its pods.'),
       fromFindings('PVCs', of('pvc '), `${survey.pvcs} Bound`, 'An unbound PVC: its StorageClass must exist (`/vlinders preflight --phase 1`).'),
       survey.nodes.gpu.length === 0

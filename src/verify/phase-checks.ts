@@ -90,7 +90,7 @@ const rayHead: PreflightCheck = {
     const ready = heads.filter(isWorkerReady);
     return ready.length > 0
       ? { status: 'pass', detail: `head ${ready[0]?.metadata?.name} of RayCluster ${name} Ready` }
-      : { status: 'fail', detail: `head ${heads[0]?.metadata?.name} of RayCluster ${name} is not Ready`, fix: `\`/vlinders diagnose-pod ${heads[0]?.metadata?.name}\`` };
+      : { status: 'fail', detail: `head ${heads[0]?.metadata?.name} of RayCluster ${name} is not Ready`, fix: `\`/vlinders diagnose pod ${heads[0]?.metadata?.name}\`` };
   },
 };
 
@@ -99,7 +99,7 @@ const serveModels: PreflightCheck = {
   title: '/v1/models through Ray Serve',
   phases: [3],
   async run({ config, signal }) {
-    const url = config.platform.rayServeUrl;
+    const url = config.ray.serveUrl;
     const fix = 'Is the Serve application RUNNING? Look at the Ray dashboard (port 8265), Serve tab, or `serve status` in the head pod.';
     try {
       const a = await httpCall(url, 'GET', '/v1/models', { timeoutMs: config.platform.timeoutSeconds * 1000, signal });

@@ -24,9 +24,10 @@ export async function startPlatformPeers() {
       return { ...opts, postgres: { server: pg, faults: {} } };
     },
     /** The cluster config with the platform's endpoints pointed at the peers. */
-    config(overrides: Partial<Config['platform']> = {}): Config {
+    config({ rayServeUrl, ...overrides }: Partial<Config['platform']> & { rayServeUrl?: string } = {}): Config {
       const config = clusterConfig();
       config.platform = { ...config.platform, domain: PLATFORM_DOMAIN, redis: redis.address, qdrantUrl: qdrant.url, qdrantCollection: COLLECTION, timeoutSeconds: 5, ...overrides };
+      if (rayServeUrl) config.ray = { ...config.ray, serveUrl: rayServeUrl };
       return config;
     },
     async close() {

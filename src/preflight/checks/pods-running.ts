@@ -8,6 +8,6 @@ export async function podsRunning(kube: KubeClient, selector: string, what: stri
   if (c.total === 0) return { status: 'fail', detail: `no ${what} pods (${selector})`, fix };
   const detail = `${c.ready}/${c.total} ${what} pods Running and Ready`;
   if (c.ready === 0) return { status: 'fail', detail: `${detail}: ${c.problems.join('; ')}`, fix };
-  if (c.ready < c.total) return { status: 'warn', detail: `${detail}: ${c.problems.join('; ')}`, fix: 'Look at the pods that are not Ready: `/vlinders diagnose-pod <name>`.' };
+  if (c.ready < c.total) return { status: 'warn', detail: `${detail}: ${c.problems.join('; ')}`, fix: 'Look at the pods that are not Ready: `/vlinders diagnose pod <name>`.' };
   return { status: 'pass', detail };
 }
