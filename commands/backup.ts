@@ -33,9 +33,15 @@ export default defineCommand({
   },
   run: async (ctx) => {
     const { bucket, pg, locked } = backupTools(ctx);
+    const started = Date.now();
+    // A backup that ran counts in /metrics, failed or not: a failure is what an alert should see.
     const done = await locked('backup', () =>
-      takeBackup({ pg, bucket, tables: ctx.config.backup.countTables, progress: ctx.progress, signal: ctx.signal, reason: 'manual' }),
+      takeBackup({ pg, bucket, tables: ctx.config.backup.countTables, progress: ctx.progress, signal: ctx.signal, reason: 'manual' }).catch((err: unknown) => {
+        ctx.metrics?.recordBackup({ ok: false, bytes: 0, durationMs: Date.now() - started });
+        throw err;
+      }),
     );
+    ctx.metrics?.recordBackup({ ok: true, bytes: done.meta.bytes, durationMs: done.durationMs, finishedAt: Date.parse(done.meta.finishedAt) });
     const m = done.meta;
     return {
       title: `backup ${m.database}`,

@@ -64,7 +64,7 @@ export async function serve(): Promise<number> {
     credentials: { botToken: env.SLACK_BOT_TOKEN as string, appToken: env.SLACK_APP_TOKEN, signingSecret: env.SLACK_SIGNING_SECRET, apiUrl: env.SLACK_API_URL },
     slackFetch: meteredSlackFetch(metrics, { apiUrl: env.SLACK_API_URL }),
     makeEngine: (hooks) =>
-      (engine = buildEngine({ config, commands, log, services, store, groupMembers: hooks.groupMembers, auditMirror: meteredAuditMirror(metrics, hooks.auditMirror) })),
+      (engine = buildEngine({ config, commands, log, services, store, groupMembers: hooks.groupMembers, auditMirror: meteredAuditMirror(metrics, hooks.auditMirror), metrics })),
   });
   const checks: Record<string, Check> = { slack: bot.socketClient ? socketModeConnected(bot.socketClient) : slackAuthVerified(bot.app.client) };
   if (config.clusters.length > 0) checks.cluster = clusterReachable(() => services.forCluster(undefined).kube());

@@ -12,6 +12,7 @@ import type { Config } from './config/schema.js';
 import type { ServiceDirectory } from './core/services.js';
 import { configuredClusters } from './kube/directory.js';
 import { ConfigMapStore } from './kube/store.js';
+import type { BackupMetrics } from './http/metrics.js';
 
 export interface EngineOptions {
   config: Config;
@@ -26,6 +27,7 @@ export interface EngineOptions {
   services?: ServiceDirectory;
   auditMirror?: AuditMirror;
   now?: () => number;
+  metrics?: BackupMetrics;
 }
 
 /**
@@ -52,7 +54,7 @@ export function buildEngine(opts: EngineOptions): CommandEngine {
   const services = opts.services ?? configuredClusters(opts.config.clusters);
   const pending = new PendingActions(opts.store ?? new MemoryStore(), opts.config.confirmations.ttlMinutes * 60_000, now);
   const audit = new Audit(opts.log.child({ component: 'audit' }), opts.auditMirror);
-  return new CommandEngine({ commands: opts.commands, services, rbac, pending, audit, config: opts.config, log: opts.log, now });
+  return new CommandEngine({ commands: opts.commands, services, rbac, pending, audit, config: opts.config, log: opts.log, now, metrics: opts.metrics });
 }
 
 /** The RBAC of the terminal: one user, holding the configured CLI role (or none). */

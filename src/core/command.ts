@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import type { Config, Role } from '../config/schema.js';
 import type { ArgSpec } from './args.js';
 import type { Report } from './report.js';
+import type { BackupMetrics } from '../http/metrics.js';
 import type { Incidents } from '../incidents/incidents.js';
 import type { Services } from './services.js';
 import type { Store } from './store.js';
@@ -49,6 +50,8 @@ export interface CommandContext {
    * Slack with alerts.channel configured; commands say so when it is missing.
    */
   incidents?: Incidents;
+  /** The ops server's metrics a backup reports to (/metrics); absent in the terminal. */
+  metrics?: BackupMetrics;
 }
 
 /**

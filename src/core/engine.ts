@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { closest, distance } from 'fastest-levenshtein';
 import type { Logger } from 'pino';
+import type { BackupMetrics } from '../http/metrics.js';
 import type { Config } from '../config/schema.js';
 import { parseArgs, tokenize } from './args.js';
 import type { Audit } from './audit.js';
@@ -80,6 +81,8 @@ export interface EngineDeps {
   config: Config;
   log: Logger;
   now?: () => number;
+  /** Where backups report their outcome (the ops server's /metrics); absent in the terminal. */
+  metrics?: BackupMetrics;
 }
 
 const SUGGESTION = 'suggestion';
@@ -149,6 +152,7 @@ export class CommandEngine {
       signal: io.signal,
       store: this.deps.pending.store,
       incidents: this.incidents,
+      metrics: this.deps.metrics,
     };
   }
 
