@@ -85,12 +85,13 @@ describe('backup prune', () => {
     expect(asked.plan.summary).toMatch(/^Deletes 6 of 9 backups/);
     const before = await keys();
     // A new object appearing after the plan is not deleted: only what was shown.
-    await put(backupName(new Date(Date.now() - 400 * day)));
+    const late = backupName(new Date(Date.now() - 400 * day));
+    await put(late);
     const decided = await engine.decide(asked.action.id, slackCaller(USERS.approver, CHANNELS.ops), 'approve');
     if (decided.kind !== 'approved') throw new Error(JSON.stringify(decided));
     const report = await engine.execute(decided.action, decided.command, noIO(), 'slack');
     expect(report.status).toBe('ok');
     const after = await keys();
-    expect(after).toEqual([...before.filter((k) => !names.includes(k.replace('postgres/', ''))), `postgres/${backupName(new Date(Date.now() - 400 * day))}`].sort());
+    expect(after).toEqual([...before.filter((k) => !names.includes(k.replace('postgres/', ''))), `postgres/${late}`].sort());
   });
 });
