@@ -25,6 +25,12 @@ type Engine = ReturnType<typeof engineFor>;
 const approveAndRun = (t: Engine, who: typeof operator, text: string, opts?: { signal?: AbortSignal; progress?: string[] }) => approveAndRunOn(t.engine, who, text, opts);
 
 const multipartUploadsCreated = () => w.s3.requests.filter((r) => r.startsWith('POST') && /[?&]uploads(=|&|$)/.test(r)).length;
+/** Multipart uploads completed (CompleteMultipartUpload: a POST naming its uploadId). */
+const multipartUploadsCompleted = () => w.s3.requests.filter((r) => r.startsWith('POST') && /[?&]uploadId=/.test(r)).length;
+/** Uploads started since `mark` that were neither completed nor aborted: left open, billed, invisible. */
+const openUploadsSince = (mark: { created: number; completed: number; aborted: number }) =>
+  multipartUploadsCreated() - mark.created - (multipartUploadsCompleted() - mark.completed) - (w.s3.aborted.length - mark.aborted);
+const uploadMark = () => ({ created: multipartUploadsCreated(), completed: multipartUploadsCompleted(), aborted: w.s3.aborted.length });
 
 /** Every key in the bucket, staging area included. */
 async function allKeys(): Promise<string[]> {
@@ -80,20 +86,43 @@ describe('a failed backup leaves no object and an unchanged database', () => {
     if (w.s3.faults.failPart) expect(w.s3.aborted.length).toBeGreaterThan(abortsBefore);
   });
 
-  it('the bot shutting down midway aborts the upload', async () => {
+  it('the bot shutting down midway leaves no upload open and no object', async () => {
     const keys = await allKeys();
-    const created = multipartUploadsCreated;
-    const createdBefore = created();
-    const abortsBefore = w.s3.aborted.length;
+    const mark = uploadMark();
     const shutdown = new AbortController();
     const running = approveAndRun(engineFor('direct'), operator, 'backup', { signal: shutdown.signal });
     // Shut down once the multipart upload exists (its first part is on its way).
-    await expect.poll(created, { timeout: 20_000, interval: 10 }).toBeGreaterThan(createdBefore);
+    await expect.poll(multipartUploadsCreated, { timeout: 20_000, interval: 10 }).toBeGreaterThan(mark.created);
     shutdown.abort();
     const report = await running;
     expect(report.status).toBe('fail');
     expect(report.summary).toMatch(/shutting down/);
-    expect(w.s3.aborted.length).toBeGreaterThan(abortsBefore);
+    // Aborted mid-dump, or (a small dump already whole) completed to the staging key and deleted.
+    expect(openUploadsSince(mark)).toBe(0);
+    expect(await allKeys()).toEqual(keys);
+    expect(await w.fingerprint()).toBe(before);
+  });
+});
+
+describe('a shutdown while the multipart upload is being created', () => {
+  it('leaves no upload open: the SDK waits for its id, then aborts or completes and the staging object goes', async () => {
+    const keys = await allKeys();
+    const mark = uploadMark();
+    w.s3.faults.createDelayMs = 800;
+    const shutdown = new AbortController();
+    try {
+      const running = approveAndRun(engineFor('direct'), operator, 'backup', { signal: shutdown.signal });
+      // Shut down while CreateMultipartUpload is unanswered: the client has no upload id yet.
+      await expect.poll(multipartUploadsCreated, { timeout: 20_000, interval: 5 }).toBeGreaterThan(mark.created);
+      shutdown.abort();
+      const report = await running;
+      expect(report.status).toBe('fail');
+      expect(report.summary).toMatch(/shutting down/);
+    } finally {
+      delete w.s3.faults.createDelayMs;
+    }
+    expect(multipartUploadsCreated() - mark.created).toBe(1);
+    expect(openUploadsSince(mark)).toBe(0);
     expect(await allKeys()).toEqual(keys);
     expect(await w.fingerprint()).toBe(before);
   });

@@ -14,6 +14,8 @@ export interface S3Faults {
   failPart?: number;
   /** CopyObject answers 500. */
   failCopy?: boolean;
+  /** CreateMultipartUpload is answered this late (a failure can then land before the client knows the upload's id). */
+  createDelayMs?: number;
 }
 
 export interface TestS3 {
@@ -65,9 +67,14 @@ export async function startS3(bucket = 'vlinders-backups'): Promise<TestS3> {
       drain();
       return answer(res, 500, ERROR_500);
     }
+    const creating = req.method === 'POST' && url.searchParams.has('uploads');
     const upstream = request({ host: '127.0.0.1', port: inner.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
+      const forward = () => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      };
+      if (creating && faults.createDelayMs) setTimeout(forward, faults.createDelayMs);
+      else forward();
     });
     upstream.on('error', () => res.destroy());
     req.pipe(upstream);
