@@ -1,11 +1,20 @@
 # syntax=docker/dockerfile:1
-# vlinders-ops image. There is no build step: tsx (a runtime dependency) runs the TypeScript
-# sources, so the first stage only installs the production dependencies.
+# vlinders-ops image. The first stage compiles the TypeScript to dist/ (`npm run build`): node
+# runs plain JavaScript, which starts faster and holds ~90 MB less than tsx loading client-node.
+# The second installs only the production dependencies.
 #
 #   docker build -t vlinders-ops .
 #   docker build --build-arg PG_MAJOR=16 -t vlinders-ops .   # pg_dump/psql matching the server
 
 ARG NODE_IMAGE=node:22-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json .npmrc tsconfig.json tsconfig.build.json ./
+RUN npm ci --no-audit --no-fund
+COPY commands ./commands
+COPY src ./src
+RUN npm run build
 
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
@@ -32,7 +41,7 @@ RUN set -eux; \
     fi; \
     rm -rf /var/lib/apt/lists/*
 
-# A fixed numeric user (the chart's runAsUser), with a passwd entry: tsx asks os.userInfo().
+# A fixed numeric user (the chart's runAsUser), with a passwd entry (os.userInfo() needs one).
 RUN groupadd --system --gid 10001 vlinders \
  && useradd --system --uid 10001 --gid 10001 --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin vlinders
 
@@ -41,13 +50,11 @@ ENV NODE_ENV=production \
     VLINDERS_OPS_CONFIG=/etc/vlinders-ops/vlinders-ops.yaml
 # Owned by root and read-only to the bot: it can't change its own code.
 COPY --from=deps /app/node_modules ./node_modules
-COPY package.json package-lock.json tsconfig.json ./
-COPY bin ./bin
-COPY commands ./commands
-COPY src ./src
+COPY --from=build /app/dist ./dist
+COPY package.json package-lock.json ./
 
 USER 10001:10001
 # 8080: /healthz, /readyz, /metrics, /alertmanager. 3000: Slack HTTP mode (/slack/events).
 EXPOSE 8080 3000
-# tsx compiles into $TMPDIR (/tmp): the chart mounts an emptyDir there, the root is read-only.
-CMD ["node", "--import", "tsx", "src/main.ts", "serve"]
+# The chart sets NODE_OPTIONS=--max-old-space-size from the container's memory limit.
+CMD ["node", "dist/src/main.js", "serve"]

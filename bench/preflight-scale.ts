@@ -9,12 +9,14 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { timed } from './status-scale.js';
+import { botArgv, ensureBuilt } from './bot-process.js';
 
 const NODES = Number(process.env.BENCH_NODES ?? 1000);
 const PODS = Number(process.env.BENCH_PODS ?? 30000);
 const root = new URL('..', import.meta.url).pathname;
 
 export async function preflightScale(): Promise<void> {
+  await ensureBuilt();
   const dir = mkdtempSync(join(tmpdir(), 'vlinders-bench-'));
   const kubeconfig = join(dir, 'kubeconfig');
   const server = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench/cluster-server.ts'), String(NODES), String(PODS), kubeconfig], { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -22,7 +24,7 @@ export async function preflightScale(): Promise<void> {
   const info = JSON.parse(first) as { nodes: number; pods: number };
   const config = join(dir, 'config.yaml');
   writeFileSync(config, `clusters:\n  - name: bench\n    kubeconfig: ${kubeconfig}\ncli:\n  role: operator\nplatform:\n  redis: 127.0.0.1:9\n  qdrantUrl: http://127.0.0.1:9\n  timeoutSeconds: 60\nlog:\n  level: silent\n`);
-  const node = (cap?: number) => [process.execPath, ...(cap ? [`--max-old-space-size=${cap}`] : []), '--import', 'tsx', '--import', join(root, 'bench/heap-sampler.ts'), join(root, 'src/main.ts')];
+  const node = (cap?: number) => botArgv({ heapMB: cap ?? null });
   try {
     const rows: Array<{ what: string; wallS: number; rssMB: number; heapMB?: number }> = [];
     for (const [what, args] of [['preflight', ['preflight', '--json']], ['verify --phase 1', ['verify', '--phase', '1', '--json']]] as const) {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { KUBECTL, ensureTools } from '../test/tools/extract-tools.js';
+import { botArgv, ensureBuilt } from './bot-process.js';
 
 const run = promisify(execFile);
 const NODES = Number(process.env.BENCH_NODES ?? 1000);
@@ -27,6 +28,7 @@ export async function timed(argv: string[], env: Record<string, string> = {}) {
 }
 
 export async function statusScale(): Promise<void> {
+  await ensureBuilt();
   await ensureTools();
   const dir = mkdtempSync(join(tmpdir(), 'vlinders-bench-'));
   const kubeconfig = join(dir, 'kubeconfig');
@@ -39,10 +41,10 @@ export async function statusScale(): Promise<void> {
     const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
     const rows: Array<{ what: string; wallS: number; rssMB: number; heapMB?: number }> = [];
     for (let r = 0; r < rounds; r++) {
-      const ours = await timed([process.execPath, '--import', 'tsx', '--import', join(root, 'bench/heap-sampler.ts'), join(root, 'src/main.ts'), 'status', '--json'], { VLINDERS_OPS_CONFIG: config });
+      const ours = await timed([...botArgv(), 'status', '--json'], { VLINDERS_OPS_CONFIG: config });
       rows.push({ what: 'vlinders-ops status', ...ours });
       // The same with V8's old space capped: it only completes if memory really stays flat.
-      const capped = await timed([process.execPath, '--max-old-space-size=128', '--import', 'tsx', '--import', join(root, 'bench/heap-sampler.ts'), join(root, 'src/main.ts'), 'status', '--json'], { VLINDERS_OPS_CONFIG: config });
+      const capped = await timed([...botArgv({ heapMB: 128 }), 'status', '--json'], { VLINDERS_OPS_CONFIG: config });
       rows.push({ what: 'vlinders-ops status, old space capped at 128 MB', ...capped });
       const pods = await timed([KUBECTL, '--kubeconfig', kubeconfig, 'get', 'pods', '-A', '-o', 'json']);
       const nodes = await timed([KUBECTL, '--kubeconfig', kubeconfig, 'get', 'nodes', '-o', 'json']);

@@ -228,6 +228,13 @@ describe('the Deployment', () => {
     expect(env.find((e) => e.name === 'POD_NAME')?.valueFrom?.fieldRef?.fieldPath).toBe('metadata.name');
   });
 
+  it('caps the V8 heap at half the container memory limit (V8 sizes it from the machine otherwise)', async () => {
+    const nodeOptions = (objects: K8sObject[]) => (containerOf(objects).env ?? []).find((e) => e.name === 'NODE_OPTIONS')?.value;
+    expect(nodeOptions(defaults)).toBe('--max-old-space-size=256');
+    expect(nodeOptions(await render({ set: ['resources.limits.memory=2Gi'] }))).toBe('--max-old-space-size=1024');
+    expect(nodeOptions(await render({ set: ['resources.limits=null'] }))).toBeUndefined();
+  });
+
   it('rolls its pods when the config changes: the checksum annotation is the config’s', async () => {
     const checksum = (objects: K8sObject[]) => deploymentOf(objects).spec.template.metadata.annotations['checksum/config'];
     expect(checksum(defaults)).toBe(createHash('sha256').update(configTextOf(defaults).replace(/\n$/, '')).digest('hex'));

@@ -13,7 +13,7 @@ const dockerignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8')
   .split('\n')
   .map((l) => l.trim())
   .filter((l) => l && !l.startsWith('#'));
-const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; scripts: Record<string, string> };
 const values = parse(readFileSync(join(ROOT, 'charts/vlinders-ops/values.yaml'), 'utf8')) as {
   podSecurityContext: { runAsUser: number; runAsGroup: number };
   ops: { port: number };
@@ -34,13 +34,16 @@ describe('Dockerfile', () => {
     expect(dockerfile).toMatch(/npm ci --omit=dev/);
   });
 
-  it('runs as the chart’s numeric non-root user, and starts serve through tsx', () => {
+  it('runs as the chart’s numeric non-root user, and starts serve from the compiled dist/', () => {
     const user = instructions.filter((l) => l.startsWith('USER ')).at(-1);
     expect(user).toBe(`USER ${values.podSecurityContext.runAsUser}:${values.podSecurityContext.runAsGroup}`);
     expect(values.podSecurityContext.runAsUser).toBeGreaterThan(0);
     expect(dockerfile).toMatch(new RegExp(`useradd [^\\n]*--uid ${values.podSecurityContext.runAsUser}\\b`));
-    expect(instructions.at(-1)).toBe('CMD ["node", "--import", "tsx", "src/main.ts", "serve"]');
-    expect(pkg.dependencies.tsx).toBeDefined();
+    expect(instructions.at(-1)).toBe('CMD ["node", "dist/src/main.js", "serve"]');
+    // dist/ is made in the image's build stage by the same script a developer runs.
+    expect(dockerfile).toMatch(/^RUN npm run build$/m);
+    expect(pkg.scripts.build).toMatch(/tsc -p tsconfig\.build\.json/);
+    expect(dockerfile).toContain('COPY --from=build /app/dist ./dist');
     expect(dockerfile).toMatch(new RegExp(`EXPOSE ${values.ops.port}\\b`));
   });
 
@@ -49,11 +52,11 @@ describe('Dockerfile', () => {
   });
 
   it('copies what the bot needs, and .dockerignore keeps none of it out', () => {
-    for (const path of ['package.json', 'package-lock.json', '.npmrc', 'tsconfig.json', 'bin', 'commands', 'src']) {
+    for (const path of ['package.json', 'package-lock.json', '.npmrc', 'tsconfig.json', 'tsconfig.build.json', 'commands', 'src']) {
       expect(dockerfile, path).toContain(path);
       expect(dockerignore, path).not.toContain(path);
     }
-    for (const kept of ['.git', 'node_modules', 'test', '.tools', 'vlinders-ops.yaml']) expect(dockerignore).toContain(kept);
+    for (const kept of ['.git', 'node_modules', 'dist', 'test', '.tools', 'vlinders-ops.yaml']) expect(dockerignore).toContain(kept);
   });
 });
 

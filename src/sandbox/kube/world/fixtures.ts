@@ -1,8 +1,16 @@
-// The captured reference data in ../shared/fixtures, found relative to this file: CI clones
-// the repository elsewhere with shared/ beside it (world/ → kube/ → sandbox/ → src/ → repo → ..).
-import { readFileSync } from 'node:fs';
+// The captured reference data in ../shared/fixtures, beside the repository (as CI clones it):
+// the nearest shared/fixtures above this file, so the sources and the compiled dist/ find it.
+import { existsSync, readFileSync } from 'node:fs';
 
-export const FIXTURES = new URL('../../../../../shared/fixtures/', import.meta.url);
+function findFixtures(): URL {
+  for (let dir = new URL('./', import.meta.url); dir.pathname !== '/'; dir = new URL('../', dir)) {
+    const candidate = new URL('shared/fixtures/', dir);
+    if (existsSync(candidate)) return candidate;
+  }
+  return new URL('../../../../../shared/fixtures/', import.meta.url);
+}
+
+export const FIXTURES = findFixtures();
 
 const cache = new Map<string, string>();
 

@@ -1,0 +1,23 @@
+// How the benchmarks start the bot: as the image runs it, plain node on the compiled dist/
+// (`npm run build`) with the heap cap the chart sets by default (half of its 512Mi memory
+// limit), and a sampler preloaded that prints the peak heap at exit.
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const root = new URL('..', import.meta.url).pathname;
+/** The chart's NODE_OPTIONS for its default resources.limits.memory of 512Mi. */
+export const CHART_HEAP_MB = 256;
+
+let built: Promise<unknown> | undefined;
+/** Builds dist/ once per benchmark run. */
+export function ensureBuilt(): Promise<unknown> {
+  built ??= promisify(execFile)('npm', ['run', 'build'], { cwd: root });
+  return built;
+}
+
+/** argv that runs the bot's CLI; `heapMB: null` leaves V8's own heap sizing. */
+export function botArgv(opts: { heapMB?: number | null } = {}): string[] {
+  const heap = opts.heapMB === undefined ? CHART_HEAP_MB : opts.heapMB;
+  return [process.execPath, ...(heap ? [`--max-old-space-size=${heap}`] : []), '--import', join(root, 'bench/heap-sampler.mjs'), join(root, 'dist/src/main.js')];
+}
