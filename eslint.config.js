@@ -2,7 +2,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.tools/**', 'coverage/**', 'dist/**'] },
+  { ignores: ['node_modules/**', '.tools/**', 'coverage/**', 'dist/**', 'dist-bench/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -15,7 +15,7 @@ const world = JSON.parse(worldJson) as { pg: { host: string; port: number }; s3:
 process.env.AWS_ACCESS_KEY_ID = 'S3RVER';
 process.env.AWS_SECRET_ACCESS_KEY = 'S3RVER';
 
-const baseRss = process.memoryUsage().rss; // tsx, client-node and the AWS SDK loaded, nothing done
+const baseRss = process.memoryUsage().rss; // client-node and the AWS SDK loaded, nothing done
 let peak = 0;
 const sample = () => (peak = Math.max(peak, process.memoryUsage().rss));
 setInterval(sample, 20).unref();

@@ -2,12 +2,13 @@
 // the runbook's: `pg_dump > file` then upload the file, and `psql < file`. Wall time and the
 // bot's peak RSS, each in its own process; the peers (PostgreSQL, s3rver, kube emulator) in
 // another. `npx tsx bench/backup.ts [MB,MB...]` or BENCH_BACKUP_MB=100,1024 (default 100,1024).
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, createReadStream, mkdtempSync, openSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 
@@ -43,8 +44,12 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, stdoutFile?: s
   });
 }
 
+// The bot's process runs compiled JavaScript, as the image does (tsx alone adds ~90 MB RSS).
+const compiled = promisify(execFile)('npx', ['tsc', '-p', 'tsconfig.bench.json'], { cwd: join(here, '..') });
+
 async function bot(args: string[]): Promise<{ wallMs: number; cpuS: number; peakRssMB: number; baseRssMB: number; key?: string; gzBytes?: number; sqlBytes?: number; verifyMs?: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(here, process.env.BENCH_BACKUP_PHASES ? 'backup-phases.ts' : 'backup-bot.ts'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await compiled;
+  const child = spawn(process.execPath, [join(here, '../dist-bench/bench', process.env.BENCH_BACKUP_PHASES ? 'backup-phases.js' : 'backup-bot.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   return JSON.parse(await firstLine(child)) as Awaited<ReturnType<typeof bot>>;
 }
 
