@@ -1,7 +1,8 @@
 // Backup and restore of a ~SIZE MB database, the bot's way (both transports) side by side with
 // the runbook's: `pg_dump > file` then upload the file, and `psql < file`. Wall time and the
 // bot's peak RSS, each in its own process; the peers (PostgreSQL, s3rver, kube emulator) in
-// another. `npx tsx bench/backup.ts [MB,MB...]` or BENCH_BACKUP_MB=100,1024 (default 100,1024).
+// another. `npx tsx bench/backup.ts [MB,MB...]` or BENCH_BACKUP_MB=100,1024 (default 100,1024);
+// BENCH_PROF=<dir> writes the bot process's CPU profiles there.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, createReadStream, mkdtempSync, openSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -49,7 +50,7 @@ const compiled = promisify(execFile)('npx', ['tsc', '-p', 'tsconfig.bench.json']
 
 async function bot(args: string[]): Promise<{ wallMs: number; cpuS: number; peakRssMB: number; baseRssMB: number; key?: string; gzBytes?: number; sqlBytes?: number; verifyMs?: number }> {
   await compiled;
-  const child = spawn(process.execPath, [join(here, '../dist-bench/bench', process.env.BENCH_BACKUP_PHASES ? 'backup-phases.js' : 'backup-bot.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF] : []), join(here, '../dist-bench/bench', process.env.BENCH_BACKUP_PHASES ? 'backup-phases.js' : 'backup-bot.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   return JSON.parse(await firstLine(child)) as Awaited<ReturnType<typeof bot>>;
 }
 
