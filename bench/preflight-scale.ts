@@ -19,7 +19,7 @@ export async function preflightScale(): Promise<void> {
   await ensureBuilt();
   const dir = mkdtempSync(join(tmpdir(), 'vlinders-bench-'));
   const kubeconfig = join(dir, 'kubeconfig');
-  const server = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench/cluster-server.ts'), String(NODES), String(PODS), kubeconfig], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const server = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench/cluster-server.ts'), String(NODES), String(PODS), kubeconfig, 'world'], { stdio: ['pipe', 'pipe', 'inherit'] });
   const first = await new Promise<string>((resolve) => createInterface({ input: server.stdout }).once('line', resolve));
   const info = JSON.parse(first) as { nodes: number; pods: number };
   const config = join(dir, 'config.yaml');
