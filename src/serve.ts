@@ -20,6 +20,7 @@ import { postgresHealthSource } from './postgres/health.js';
 import { postgresFor } from './postgres/index.js';
 import { createSlackBot } from './slack/app.js';
 import { buildEngine, stateStore } from './wiring.js';
+import { configForCluster } from './config/clusters.js';
 
 /** What `serve` says when Slack credentials are missing: exactly what to set. */
 export function missingCredentials(env: NodeJS.ProcessEnv): string | undefined {
@@ -80,10 +81,12 @@ export async function serve(): Promise<number> {
       ? new LeaderElector(services.forCluster(undefined).kube(), { namespace: config.store.namespace, name: 'vlinders-ops-leader', identity: env.POD_NAME ?? `${hostname()}-${process.pid}`, log })
       : undefined;
   leader?.start();
-  // Digests on the leader only; each tick is claimed in the store, so it posts once.
+  // Digests on the leader only; each tick is claimed in the store, so it posts once. They
+  // report on the default (first) cluster, with its overrides.
+  const digestConfig = configForCluster(config, undefined);
   const scheduler = leader
-    ? digestScheduler({ config, store, kube: () => services.forCluster(undefined).kube(), isLeader: () => leader.isLeader(), post: (channel, report) => bot.publish({ channel }, report), signal: bot.signal, log,
-        sources: { database: postgresHealthSource(postgresFor({ config, services: services.forCluster(undefined), signal: bot.signal })), backups: s3BackupListing(config.backup) } })
+    ? digestScheduler({ config: digestConfig, store, kube: () => services.forCluster(undefined).kube(), isLeader: () => leader.isLeader(), post: (channel, report) => bot.publish({ channel }, report), signal: bot.signal, log,
+        sources: { database: postgresHealthSource(postgresFor({ config: digestConfig, services: services.forCluster(undefined), signal: bot.signal })), backups: s3BackupListing(digestConfig.backup) } })
     : { reason: 'no cluster configured' };
   if ('poll' in scheduler) scheduler.start();
   else log.info({ reason: scheduler.reason }, 'scheduled digests are off');

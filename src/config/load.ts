@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { checkClusterOverrides } from './clusters.js';
 import { configSchema, envSchema, type Config, type Env } from './schema.js';
 
 export class ConfigError extends Error {
@@ -42,6 +43,12 @@ export function parseConfigText(text: string, source = 'config'): Config {
   }
   const result = configSchema.safeParse(doc.toJS() ?? {});
   if (!result.success) throw new ConfigError(source, formatIssues(result.error.issues));
+  // Each cluster's overrides must make a valid config too; say so now, not at its first command.
+  const problems = result.data.clusters.flatMap((_, i) => {
+    const checked = checkClusterOverrides(result.data, i);
+    return 'issues' in checked ? formatIssues(checked.issues) : [];
+  });
+  if (problems.length > 0) throw new ConfigError(source, problems);
   return result.data;
 }
 

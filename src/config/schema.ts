@@ -38,6 +38,9 @@ const namespaceRole = z.enum(['platform', 'inference', 'monitoring']);
 /** A key of a Secret's data. */
 const secretKey = z.string().regex(/^[-._a-zA-Z0-9]+$/, 'expected a Secret key');
 
+/** The settings a cluster may override: what names or reaches that cluster's own systems. */
+export const CLUSTER_OVERRIDABLE = ['namespaces', 'ray', 'prometheus', 'backup', 'platform', 'models', 'loadtest', 'inference', 'digest'] as const;
+
 const cluster = z
   .object({
     /** What `--cluster` calls it. */
@@ -46,6 +49,15 @@ const cluster = z
     context: z.string().min(1).optional(),
     /** A kubeconfig file; omitted: $KUBECONFIG or ~/.kube/config (or in-cluster). */
     kubeconfig: z.string().min(1).optional(),
+    /**
+     * What differs on this cluster (its Prometheus, Ray dashboard, bucket, domain...): the same
+     * keys as the top level's, merged over them for commands run with --cluster NAME.
+     */
+    overrides: z
+      .object(Object.fromEntries(CLUSTER_OVERRIDABLE.map((key) => [key, z.record(z.string(), z.unknown())])) as Record<(typeof CLUSTER_OVERRIDABLE)[number], z.ZodRecord<z.ZodString, z.ZodUnknown>>)
+      .partial()
+      .strict()
+      .optional(),
   })
   .strict();
 

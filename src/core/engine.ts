@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { closest, distance } from 'fastest-levenshtein';
 import type { Logger } from 'pino';
+import { configForCluster } from '../config/clusters.js';
 import type { BackupMetrics } from '../http/metrics.js';
 import type { Config } from '../config/schema.js';
 import { parseArgs, tokenize } from './args.js';
@@ -140,11 +141,13 @@ export class CommandEngine {
   }
 
   private async context(caller: Caller, role: CommandContext['role'], command: Command, io: RunIO, cluster: string | undefined): Promise<CommandContext> {
+    const services = (this.deps.services ?? NO_CLUSTERS).forCluster(cluster);
     return {
-      services: (this.deps.services ?? NO_CLUSTERS).forCluster(cluster),
+      services,
       caller,
       role,
-      config: this.deps.config,
+      // That cluster's own settings (its overrides) merged over the top level.
+      config: configForCluster(this.deps.config, services.clusterName),
       log: this.deps.log.child({ command: command.name, user: caller.userId }),
       catalog: await this.catalogFor(caller),
       // Progress lines quote outside systems (pod logs, API errors): redacted like Reports.

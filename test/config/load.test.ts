@@ -70,3 +70,53 @@ slack:
     expect(loadEnv({}).VLINDERS_OPS_CONFIG).toBe('./vlinders-ops.yaml');
   });
 });
+
+describe('per-cluster overrides', () => {
+  const yaml = `
+clusters:
+  - name: eu
+  - name: us
+    context: us-prod
+    overrides:
+      prometheus: { url: "http://prometheus.us.example:9090" }
+      ray: { dashboardUrl: "http://ray.us.example:8265" }
+      backup: { bucket: vlinders-backups-us }
+prometheus:
+  url: http://prometheus.eu.example:9090
+`;
+
+  it('merge over the top level for that cluster only; the rest is kept', async () => {
+    const { configForCluster } = await import('../../src/config/clusters.js');
+    const config = parseConfigText(yaml, 'test');
+    expect(configForCluster(config, undefined).prometheus.url).toBe('http://prometheus.eu.example:9090');
+    expect(configForCluster(config, 'eu')).toBe(config);
+    const us = configForCluster(config, 'us');
+    expect(us.prometheus.url).toBe('http://prometheus.us.example:9090');
+    expect(us.prometheus.queries.p95Latency).toBe(config.prometheus.queries.p95Latency);
+    expect(us.ray.dashboardUrl).toBe('http://ray.us.example:8265');
+    expect(us.ray.cluster).toBe(config.ray.cluster);
+    expect(us.backup.bucket).toBe('vlinders-backups-us');
+    expect(us.backup.prefix).toBe(config.backup.prefix);
+    expect(configForCluster(config, 'us')).toBe(us); // merged once
+  });
+
+  it('an override the schema refuses is a config error at load, with its path', () => {
+    const bad = `
+clusters:
+  - name: us
+    overrides:
+      prometheus: { url: "not a url" }
+      ray: { scaleTimeoutSeconds: 1 }
+`;
+    try {
+      parseConfigText(bad, 'test');
+      expect.unreachable('the config loaded');
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      const problems = (err as ConfigError).problems.join('\n');
+      expect(problems).toMatch(/^clusters\[0\]\.overrides\.prometheus\.url: /m);
+      expect(problems).toMatch(/^clusters\[0\]\.overrides\.ray\.scaleTimeoutSeconds: /m);
+    }
+    expect(() => parseConfigText('clusters:\n  - name: us\n    overrides:\n      rbac: {}\n', 'test')).toThrow(/unknown key "rbac"/);
+  });
+});

@@ -5,9 +5,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { latencyFindings, type LatencyFacts } from '../../commands/diagnose-latency.js';
 import type { Config } from '../../src/config/schema.js';
+import { fixedClusters } from '../../src/kube/directory.js';
 import { PrometheusStub } from '../../src/sandbox/prometheus/server.js';
 import { RayDashboardStub } from '../../src/sandbox/ray/dashboard-stub.js';
 import { CHANNELS, USERS } from '../fixtures/world.js';
+import { clientFor } from '../kube/kube-client.js';
 import { clusterConfig, startCluster } from './cluster.js';
 import { alertBody, postAlert, serveAlerts } from './alert-server.js';
 import { blocksText, startBot } from './harness.js';
@@ -38,7 +40,9 @@ async function setup(load: Load, tweak: (c: Config) => void = () => {}) {
   if (load.waiting !== undefined) prometheus.setInstant(q.requestsWaiting, [{ metric: {}, value: load.waiting }]);
   if (load.running !== undefined) prometheus.setInstant(q.requestsRunning, [{ metric: {}, value: load.running }]);
   tweak(config);
-  const bot = await startBot({ config, services: cluster.services });
+  // Every configured cluster is the one emulator, under its own name.
+  const services = config.clusters.length > 1 ? fixedClusters(config.clusters.map((c) => clientFor(cluster.kube, c.name))) : cluster.services;
+  const bot = await startBot({ config, services });
   closers.push(() => bot.close());
   return { cluster, bot, dashboard, prometheus, config };
 }
@@ -115,6 +119,19 @@ describe('diagnose latency', () => {
     expect(text).toContain('not measured: prometheus.url is not configured');
     expect(text).toContain('2/2 (at most 8)');
     expect(text).toContain('some sources could not be read');
+  }, 60_000);
+
+  it('--cluster reads that cluster’s own Prometheus (its overrides), not the default one', async () => {
+    const us = await PrometheusStub.start();
+    closers.push(() => us.close());
+    const { bot, config } = await setup({ p95Seconds: 0.2, waiting: 0 }, (c) => {
+      c.clusters = [{ name: 'test' }, { name: 'us', overrides: { prometheus: { url: us.url } } }];
+    });
+    us.setInstant(config.prometheus.queries.p95Latency, [{ metric: {}, value: 0.95 }]);
+    await bot.slash(USERS.viewer, CHANNELS.general, 'diagnose latency --cluster us');
+    const root = await diagnosis(bot, CHANNELS.general);
+    expect(blocksText(root.blocks)).toContain('950 ms (target 500 ms)');
+    expect(us.asked).toContain(config.prometheus.queries.p95Latency);
   }, 60_000);
 
   it('an alert gets the diagnosis in its incident thread, with the remedy it found as a button', async () => {
