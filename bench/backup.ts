@@ -2,7 +2,8 @@
 // the runbook's: `pg_dump > file` then upload the file, and `psql < file`. Wall time and the
 // bot's peak RSS, each in its own process; the peers (PostgreSQL, s3rver, kube emulator) in
 // another. `npx tsx bench/backup.ts [MB,MB...]` or BENCH_BACKUP_MB=100,1024 (default 100,1024);
-// BENCH_PROF=<dir> writes the bot process's CPU profiles there.
+// BENCH_PROF=<dir> writes the bot process's CPU profiles there; BENCH_BOT_FLAGS adds node flags to it
+// (e.g. "--max-old-space-size=256", the chart's cap: the peak RSS did not move, the growth is not V8 heap).
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, createReadStream, mkdtempSync, openSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
