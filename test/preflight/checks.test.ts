@@ -32,7 +32,7 @@ async function run(world: WorldOptions = {}, config: Config = peers.config(), ch
 
 const byId = (outcomes: CheckOutcome[], id: string): CheckResult[] => outcomes.find((o) => o.check.id === id)?.results ?? [];
 const notPassing = (outcomes: CheckOutcome[]) => outcomes.filter((o) => o.results.some((r) => r.status !== 'pass')).map((o) => o.check.id);
-const only = (id: string): PreflightCheck[] => CHECKS.filter((c) => c.id === id);
+const checkById = (id: string): PreflightCheck[] => CHECKS.filter((c) => c.id === id);
 
 describe('the seeded cluster', () => {
   it('passes every item', async () => {
@@ -59,7 +59,7 @@ describe('each broken variant fails exactly its item', () => {
   });
 
   it('a missing JWT key fails the key pair, not the other Secret keys', async () => {
-    const results = byId(await run({ missingSecretKey: 'jwt-public-key' }, peers.config(), only('secrets')), 'secrets');
+    const results = byId(await run({ missingSecretKey: 'jwt-public-key' }, peers.config(), checkById('secrets')), 'secrets');
     expect(results.map((r) => r.status)).toEqual(['pass', 'fail']);
     expect(results[1]?.detail).toContain('lacks jwt-public-key');
   });
@@ -73,25 +73,25 @@ describe('items one by one', () => {
   });
 
   it('storage class: none of the configured ones exists', async () => {
-    const [r] = byId(await run({}, peers.config({ storageClasses: ['premium-rwo'] }), only('storage-class')), 'storage-class');
+    const [r] = byId(await run({}, peers.config({ storageClasses: ['premium-rwo'] }), checkById('storage-class')), 'storage-class');
     expect(r).toMatchObject({ status: 'fail', detail: 'none of premium-rwo exists (the cluster has: fast-ssd, gp3)' });
   });
 
   it('DNS: a name that does not resolve, and no domain configured', async () => {
-    const [bad] = byId(await run({}, peers.config({ domain: 'vlinders.invalid' }), only('dns')), 'dns');
+    const [bad] = byId(await run({}, peers.config({ domain: 'vlinders.invalid' }), checkById('dns')), 'dns');
     expect(bad?.status).toBe('fail');
     expect(bad?.detail).toMatch(/^vlinders\.invalid does not resolve \(E[A-Z_]+\)$/);
-    const [none] = byId(await run({}, peers.config({ domain: undefined }), only('dns')), 'dns');
+    const [none] = byId(await run({}, peers.config({ domain: undefined }), checkById('dns')), 'dns');
     expect(none).toMatchObject({ status: 'warn', detail: 'no domain configured' });
   });
 
   it('TLS: a domain the certificate does not cover, near expiry, no Secret', async () => {
-    const [other] = byId(await run({}, peers.config({ domain: 'api.vlinders.example' }), only('tls')), 'tls');
+    const [other] = byId(await run({}, peers.config({ domain: 'api.vlinders.example' }), checkById('tls')), 'tls');
     expect(other).toMatchObject({ status: 'fail' });
     expect(other?.detail).toContain('does not cover api.vlinders.example (DNS:localhost)');
-    const [soon] = byId(await run({}, peers.config({ tlsWarnDays: 400 }), only('tls')), 'tls');
+    const [soon] = byId(await run({}, peers.config({ tlsWarnDays: 400 }), checkById('tls')), 'tls');
     expect(soon?.status).toBe('warn');
-    const [gone] = byId(await run({}, peers.config({ tlsSecret: 'no-such-tls' }), only('tls')), 'tls');
+    const [gone] = byId(await run({}, peers.config({ tlsSecret: 'no-such-tls' }), checkById('tls')), 'tls');
     expect(gone?.status).toBe('fail');
     expect(gone?.detail).toContain('secrets "no-such-tls" not found');
     expect(gone?.fix).toContain('create secret tls no-such-tls');
@@ -99,7 +99,7 @@ describe('items one by one', () => {
 
   it('Secrets: a Secret that does not exist', async () => {
     const config = peers.config({ secrets: [{ namespace: 'platform', name: 'stripe', keys: ['api-key'] }] });
-    const [missing] = byId(await run({}, config, only('secrets')), 'secrets');
+    const [missing] = byId(await run({}, config, checkById('secrets')), 'secrets');
     expect(missing?.status).toBe('fail');
     expect(missing?.detail).toContain('Secret vlinders-platform/stripe could not be read');
   });
@@ -109,7 +109,7 @@ describe('items one by one', () => {
     closers.push(() => cluster.close());
     cluster.kube.failNext({ path: /\/secrets\// }, { status: 403 }, 10);
     cluster.kube.failNext({ path: /\/storageclasses$/ }, { status: 403 });
-    const outcomes = await runChecks([...only('secrets'), ...only('storage-class')], { kube: cluster.client, config: peers.config(), signal: new AbortController().signal, now: new Date() }, 5000);
+    const outcomes = await runChecks([...checkById('secrets'), ...checkById('storage-class')], { kube: cluster.client, config: peers.config(), signal: new AbortController().signal, now: new Date() }, 5000);
     for (const r of byId(outcomes, 'secrets')) {
       expect(r.status).toBe('fail');
       expect(r.detail).toContain("The bot's ServiceAccount may not get secrets in namespace vlinders-platform (403 Forbidden)");
@@ -119,17 +119,17 @@ describe('items one by one', () => {
 
   it('ConfigMaps: a missing one is named', async () => {
     const config = peers.config({ configMaps: [{ namespace: 'inference', name: 'vlinders-config' }, { namespace: 'monitoring', name: 'grafana-dashboards' }] });
-    const [r] = byId(await run({}, config, only('configmaps')), 'configmaps');
+    const [r] = byId(await run({}, config, checkById('configmaps')), 'configmaps');
     expect(r).toMatchObject({ status: 'fail', detail: 'missing: vlinders-monitoring/grafana-dashboards' });
   });
 
   it('PostgreSQL: SELECT 1 through psql in postgres-0; a database that does not exist fails with psql\'s words', async () => {
-    const [up] = byId(await run({}, peers.config(), only('postgres')), 'postgres');
+    const [up] = byId(await run({}, peers.config(), checkById('postgres')), 'postgres');
     expect(up?.status).toBe('pass');
     expect(up?.detail).toMatch(/^pod vlinders-platform\/postgres-0 \(kube exec\) answered in \d+ ms$/);
     const config = peers.config();
     config.backup = { ...config.backup, database: 'vlinders_missing' };
-    const [down] = byId(await run({}, config, only('postgres')), 'postgres');
+    const [down] = byId(await run({}, config, checkById('postgres')), 'postgres');
     expect(down?.status).toBe('fail');
     expect(down?.detail).toContain('database "vlinders_missing" does not exist');
     expect(down?.fix).toContain('Is PostgreSQL Ready?');
@@ -138,33 +138,33 @@ describe('items one by one', () => {
   it('Redis: a server that wants a password is up; a closed port is not', async () => {
     const locked = await startRedis({ password: 'a-long-redis-password' });
     closers.push(() => locked.close());
-    const [up] = byId(await run({}, peers.config({ redis: locked.address }), only('redis')), 'redis');
+    const [up] = byId(await run({}, peers.config({ redis: locked.address }), checkById('redis')), 'redis');
     expect(up).toMatchObject({ status: 'pass' });
     expect(up?.detail).toContain('wants AUTH');
-    const [down] = byId(await run({}, peers.config({ redis: '127.0.0.1:1' }), only('redis')), 'redis');
+    const [down] = byId(await run({}, peers.config({ redis: '127.0.0.1:1' }), checkById('redis')), 'redis');
     expect(down?.status).toBe('fail');
     expect(down?.detail).toBe('Redis at 127.0.0.1:1 is unreachable (ECONNREFUSED)');
   });
 
   it('Qdrant: a missing collection, a yellow one, an unreachable server', async () => {
-    const [missing] = byId(await run({}, peers.config({ qdrantCollection: 'documents' }), only('qdrant')), 'qdrant');
+    const [missing] = byId(await run({}, peers.config({ qdrantCollection: 'documents' }), checkById('qdrant')), 'qdrant');
     expect(missing).toMatchObject({ status: 'fail', detail: 'no collection "documents" (Not found: Collection `documents` doesn\'t exist!)' });
     peers.qdrant.collections.set('indexing', { status: 'yellow', points: 10 });
-    const [yellow] = byId(await run({}, peers.config({ qdrantCollection: 'indexing' }), only('qdrant')), 'qdrant');
+    const [yellow] = byId(await run({}, peers.config({ qdrantCollection: 'indexing' }), checkById('qdrant')), 'qdrant');
     expect(yellow?.status).toBe('warn');
-    const [down] = byId(await run({}, peers.config({ qdrantUrl: 'http://127.0.0.1:1' }), only('qdrant')), 'qdrant');
+    const [down] = byId(await run({}, peers.config({ qdrantUrl: 'http://127.0.0.1:1' }), checkById('qdrant')), 'qdrant');
     expect(down?.status).toBe('fail');
     expect(down?.detail).toContain('Qdrant at http://127.0.0.1:1 is unreachable');
   });
 
   it('monitoring: Grafana stuck in ImagePullBackOff fails Grafana only', async () => {
-    const results = byId(await run({ imagePullBackOff: true }, peers.config(), only('monitoring')), 'monitoring');
+    const results = byId(await run({ imagePullBackOff: true }, peers.config(), checkById('monitoring')), 'monitoring');
     expect(results.map((r) => r.status)).toEqual(['pass', 'fail', 'pass']);
     expect(results[1]?.detail).toBe('Deployment vlinders-monitoring/grafana 0/1 ready');
   });
 
   it('GPU nodes: one not Ready is a warning that names it', async () => {
-    const [r] = byId(await run({ notReadyGpuNode: true }, peers.config(), only('gpu-nodes')), 'gpu-nodes');
+    const [r] = byId(await run({ notReadyGpuNode: true }, peers.config(), checkById('gpu-nodes')), 'gpu-nodes');
     expect(r?.status).toBe('warn');
     expect(r?.detail).toContain('3/4 GPU nodes Ready');
     expect(r?.detail).toContain('not Ready: vlinders-gpu-4');
@@ -241,7 +241,7 @@ describe('the runner', () => {
   it('an unreachable Kubernetes API fails the cluster items with a clear message', async () => {
     const cluster = await startCluster(peers.world());
     await cluster.close();
-    const outcomes = await runChecks(only('kubernetes-version'), { kube: cluster.client, config: peers.config(), signal: new AbortController().signal, now: new Date() }, 5000);
+    const outcomes = await runChecks(checkById('kubernetes-version'), { kube: cluster.client, config: peers.config(), signal: new AbortController().signal, now: new Date() }, 5000);
     expect(outcomes[0]?.results[0]?.status).toBe('fail');
     expect(outcomes[0]?.results[0]?.detail).toMatch(/could not check: The Kubernetes API is unreachable for get version on cluster test/);
   });
