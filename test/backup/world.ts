@@ -4,6 +4,7 @@ import type { Config } from '../../src/config/schema.js';
 import type { Caller } from '../../src/core/command.js';
 import type { CommandEngine } from '../../src/core/engine.js';
 import type { Report } from '../../src/core/report.js';
+import { approveAndRun as runApproved, slackCaller } from '../fixtures/engine.js';
 import { CHANNELS, USERS } from '../fixtures/world.js';
 import type { PostgresFaults } from '../../src/sandbox/kube/world/postgres-exec.js';
 import { clusterConfig, startCluster } from '../e2e/cluster.js';
@@ -79,10 +80,6 @@ export async function startBackupWorld(opts: { users?: number; bigRows?: number 
  */
 export async function approveAndRun(engine: CommandEngine, who: Caller, text: string, opts: { signal?: AbortSignal; progress?: string[] } = {}): Promise<Report> {
   const io = { progress: async (line: string) => void opts.progress?.push(line), signal: opts.signal ?? new AbortController().signal };
-  const asked = await engine.invoke(who, text, io);
-  if (asked.kind === 'error') return { title: 'refused', status: 'fail', summary: asked.message };
-  if (asked.kind === 'report') return asked.report;
-  const decided = await engine.decide(asked.action.id, { userId: USERS.approver, channelId: CHANNELS.ops, surface: 'slack' }, 'approve');
-  if (decided.kind !== 'approved') throw new Error(JSON.stringify(decided));
-  return engine.execute(decided.action, decided.command, io, 'slack');
+  const out = await runApproved(engine, who, text, io, { approver: slackCaller(USERS.approver, CHANNELS.ops) });
+  return out.kind === 'error' ? { title: 'refused', status: 'fail', summary: out.message } : out.report;
 }

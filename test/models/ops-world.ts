@@ -8,7 +8,7 @@ import type { Report } from '../../src/core/report.js';
 import { RayDashboardStub, type DashboardStubOptions } from '../../src/sandbox/ray/dashboard-stub.js';
 import type { WorldOptions } from '../../src/sandbox/kube/world/index.js';
 import { clusterConfig, startCluster } from '../e2e/cluster.js';
-import { slackCaller, testEngine } from '../fixtures/engine.js';
+import { approveAndRun, slackCaller, testEngine } from '../fixtures/engine.js';
 import { CHANNELS, USERS } from '../fixtures/world.js';
 
 export type OpsConfig = ReturnType<typeof clusterConfig>;
@@ -63,12 +63,9 @@ export async function startOpsWorld(opts: { world?: WorldOptions; dashboard?: Da
     },
     /** Plans, approves and runs `text` as `user` in #ops. */
     async approveAndRun(text: string, user: string = USERS.admin, beforeApprove: () => void | Promise<void> = () => {}): Promise<Report | string> {
-      const out = await t.engine.invoke(slackCaller(user, CHANNELS.ops), text, io);
-      if (out.kind !== 'confirm') return out.kind === 'error' ? out.message : JSON.stringify(out.report);
-      await beforeApprove();
-      const decision = await t.engine.decide(out.action.id, slackCaller(user, CHANNELS.ops), 'approve');
-      if (decision.kind !== 'approved') throw new Error(`not approved: ${JSON.stringify(decision)}`);
-      return t.engine.execute(decision.action, decision.command, io, 'slack');
+      const out = await approveAndRun(t.engine, slackCaller(user, CHANNELS.ops), text, io, { beforeApprove });
+      if (out.kind === 'error') return out.message;
+      return out.ran ? out.report : JSON.stringify(out.report);
     },
     async close() {
       await stub.close();
