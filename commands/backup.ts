@@ -32,11 +32,11 @@ export default defineCommand({
     };
   },
   run: async (ctx) => {
-    const { bucket, pg, locked } = backupTools(ctx);
+    const { bucket, pg, gzip, locked } = backupTools(ctx);
     const started = Date.now();
     // A backup that ran counts in /metrics, failed or not: a failure is what an alert should see.
     const done = await locked('backup', () =>
-      takeBackup({ pg, bucket, tables: ctx.config.backup.countTables, progress: ctx.progress, signal: ctx.signal, reason: 'manual' }).catch((err: unknown) => {
+      takeBackup({ pg, bucket, tables: ctx.config.backup.countTables, progress: ctx.progress, signal: ctx.signal, reason: 'manual', gzip }).catch((err: unknown) => {
         ctx.metrics?.recordBackup({ ok: false, bytes: 0, durationMs: Date.now() - started });
         throw err;
       }),

@@ -42,7 +42,7 @@ export default defineCommand({
     };
   },
   run: async (ctx) => {
-    const { bucket, pg, locked } = backupTools(ctx);
+    const { bucket, pg, gzip, locked } = backupTools(ctx);
     const key = (ctx.pin as { key: string } | undefined)?.key;
     if (!key) throw new NotFoundError('The drill lost its backup; run it again.');
     const scratch = scratchOf(pg.settings.database);
@@ -56,7 +56,7 @@ export default defineCommand({
         await pg.query(`CREATE DATABASE "${scratch}"`);
         // Checksum first, like restore: a corrupt object is named as such, not by gunzip's complaint.
         await verifyObject(bucket, loaded, { signal: ctx.signal, progress: ctx.progress });
-        await restoreInto({ pg, bucket, loaded, database: scratch, signal: ctx.signal, progress: ctx.progress });
+        await restoreInto({ pg, bucket, loaded, database: scratch, signal: ctx.signal, progress: ctx.progress, gzip });
         counts = await liveCounts(pg, Object.keys(recorded), scratch);
       } finally {
         await dropScratch(pg, scratch).catch((err: unknown) => ctx.log.error({ err }, 'could not drop the drill database'));

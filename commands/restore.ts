@@ -55,7 +55,7 @@ export default defineCommand({
     };
   },
   run: async (ctx, { backup }) => {
-    const { bucket, pg, locked } = backupTools(ctx);
+    const { bucket, pg, gzip, locked } = backupTools(ctx);
     const key = keyFromArgument(bucket.prefix, backup);
     const pin = ctx.pin as RestorePin | undefined;
     return locked('restore', async () => {
@@ -67,9 +67,9 @@ export default defineCommand({
       await ctx.progress(`Verifying the checksum of ${entry.name} before touching ${pg.settings.database}…`);
       await verifyObject(bucket, loaded, { signal: ctx.signal, progress: ctx.progress });
       await ctx.progress('Taking a safety backup of the live database first…');
-      const safety = await takeBackup({ pg, bucket, tables: ctx.config.backup.countTables, progress: ctx.progress, signal: ctx.signal, reason: 'safety' });
+      const safety = await takeBackup({ pg, bucket, tables: ctx.config.backup.countTables, progress: ctx.progress, signal: ctx.signal, reason: 'safety', gzip });
       await ctx.progress(`Safety backup ${bucket.url(safety.key)} done. Restoring ${entry.name}…`);
-      const done = await restoreInto({ pg, bucket, loaded, database: pg.settings.database, signal: ctx.signal, progress: ctx.progress });
+      const done = await restoreInto({ pg, bucket, loaded, database: pg.settings.database, signal: ctx.signal, progress: ctx.progress, gzip });
       const recorded = entry.meta?.counts ?? {};
       const now = await liveCounts(pg, Object.keys(recorded));
       const differ = Object.keys(recorded).filter((t) => now[t] !== recorded[t]);

@@ -14,10 +14,8 @@ import type { Postgres } from '../postgres/index.js';
 import { backupName, encodeMetadata, type BackupMetadata } from './catalog.js';
 import { formatBytes, ProgressTicker } from './progress.js';
 import type { BackupBucket } from './s3.js';
-import { Digest, DumpScanner, IncompleteDumpError, ParallelGzip } from './streams.js';
-
-/** Speed over ratio: the dump must keep pace with pg_dump (level 1 still shrinks SQL ~4x). */
-const GZIP_LEVEL = 1;
+import { gzipCodec, type GzipCodec } from './gzip.js';
+import { Digest, DumpScanner, IncompleteDumpError } from './streams.js';
 
 export class BackupFailedError extends UserFacingError {
   override name = 'BackupFailedError';
@@ -30,6 +28,8 @@ export interface BackupDeps {
   progress: (text: string) => Promise<void>;
   signal: AbortSignal;
   reason: 'manual' | 'safety';
+  /** Default: config.backup.gzip's default, `auto`. */
+  gzip?: GzipCodec;
   now?: () => number;
   progressIntervalMs?: number;
 }
@@ -49,8 +49,13 @@ export async function takeBackup(deps: BackupDeps): Promise<BackupResult> {
 
   const scanner = new DumpScanner(deps.tables);
   const digest = new Digest(() => ticker.tick(scanner.bytes, `${formatBytes(digest.bytes)} gzip`));
+  const gzip = deps.gzip ?? gzipCodec();
+  const compressor = gzip.compress();
+  // The compressor's own failure is named as such (the upload only sees its body fail).
+  let gzipError: Error | undefined;
+  compressor.once('error', (err) => void (gzipError ??= err));
   // Errors are taken from pg_dump and the upload, which both see them.
-  const body = pipeline(scanner, new ParallelGzip(GZIP_LEVEL), digest, () => undefined);
+  const body = pipeline(scanner, compressor, digest, () => undefined);
 
   // Stops pg_dump when the upload fails or the bot shuts down.
   const stop = new AbortController();
@@ -79,7 +84,7 @@ export async function takeBackup(deps: BackupDeps): Promise<BackupResult> {
 
   if (dumpError || uploadError || deps.signal.aborted) {
     await deps.bucket.delete(staging).catch(() => undefined); // a single-part PUT may have landed
-    throw new BackupFailedError(failureText(deps, dumpError, uploadError));
+    throw new BackupFailedError(failureText(deps, { dumpError, uploadError, gzipError, gzip: gzip.name }));
   }
 
   await deps.progress(`${ticker.line(scanner.bytes, `${formatBytes(digest.bytes)} gzip`)}; verifying…`).catch(() => undefined);
@@ -126,14 +131,20 @@ async function freeKey(bucket: BackupBucket, started: number): Promise<string> {
   }
 }
 
-function failureText(deps: BackupDeps, dumpError?: Error, uploadError?: Error): string {
+function failureText(deps: BackupDeps, e: { dumpError?: Error; uploadError?: Error; gzipError?: Error; gzip: string }): string {
+  const { dumpError, uploadError, gzipError } = e;
   const db = deps.pg.settings.database;
+  // The first failure causes the others (a killed pg_dump ends the stream, a failed upload stops
+  // pg_dump): a failure that reads like a consequence doesn't name the cause.
+  const consequence = (err?: Error) => !err || err.name === 'KubeTimeoutError' || /stopped|aborted|premature close|EPIPE|destroyed/i.test(err.message);
   const cause = deps.signal.aborted
     ? 'the bot is shutting down (or the operation was cancelled)'
-    : uploadError && (!dumpError || dumpError.name === 'KubeTimeoutError' || /stopped|aborted/i.test(dumpError.message))
-      ? `the upload to S3 failed: ${errorMessage(uploadError)}`
-      : dumpError instanceof BackupFailedError
-        ? errorMessage(dumpError)
-        : `pg_dump failed: ${errorMessage(dumpError ?? uploadError)}`;
+    : gzipError && !consequence(gzipError) && consequence(dumpError)
+      ? `gzip (${e.gzip}) failed: ${errorMessage(gzipError)} (config backup.gzip)`
+      : uploadError && consequence(dumpError)
+        ? `the upload to S3 failed: ${errorMessage(uploadError)}`
+        : dumpError instanceof BackupFailedError
+          ? errorMessage(dumpError)
+          : `pg_dump failed: ${errorMessage(dumpError ?? uploadError)}`;
   return `Backup of ${db} failed: ${cause.replace(/\.$/, '')}. The multipart upload was aborted; no backup object was left behind.`;
 }

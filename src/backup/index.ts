@@ -3,6 +3,7 @@
 // listBackups / newestBackup (age of the newest backup).
 import type { CommandContext } from '../core/command.js';
 import { postgresFor, type Postgres } from '../postgres/index.js';
+import { gzipCodec, type GzipCodec } from './gzip.js';
 import { assertIdle, withDatabaseLock, type OperationLock } from './lock.js';
 import { BackupBucket } from './s3.js';
 
@@ -11,6 +12,7 @@ export { listBackups, newestBackup, type BackupEntry } from './catalog.js';
 export interface BackupTools {
   bucket: BackupBucket;
   pg: Postgres;
+  gzip: GzipCodec;
   /** Runs `work` holding the database's operation lock (refused while another one runs). */
   locked<T>(operation: OperationLock['operation'], work: () => Promise<T>, detail?: string): Promise<T>;
   /** For plans: refuses now, naming the running operation, rather than at approval. */
@@ -24,6 +26,7 @@ export function backupTools(ctx: CommandContext): BackupTools {
   return {
     bucket: new BackupBucket(config),
     pg,
+    gzip: gzipCodec(config.gzip),
     locked: (operation, work, detail) =>
       withDatabaseLock(ctx.store, { operation, ...where, by: ctx.caller.userId, detail, ttlMs: config.timeoutMinutes * 60_000 * 2 }, work),
     assertIdle: () => assertIdle(ctx.store, where),

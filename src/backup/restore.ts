@@ -3,11 +3,11 @@
 // wrong count, a corrupted object or a cut stream rolls everything back: psql only commits at
 // EOF, and EOF is only given when every check passed.
 import { PassThrough, Readable, pipeline } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import { NotFoundError, errorMessage } from '../core/errors.js';
 import { quoteTable, type Postgres } from '../postgres/index.js';
 import { BackupFailedError } from './backup.js';
 import { entryFromHead, type BackupEntry } from './catalog.js';
+import { gzipCodec, type GzipCodec } from './gzip.js';
 import { formatBytes, ProgressTicker } from './progress.js';
 import type { BackupBucket } from './s3.js';
 import { Digest, DigestGate, DumpScanner } from './streams.js';
@@ -65,6 +65,8 @@ export interface RestoreDeps {
   signal: AbortSignal;
   progress: (t: string) => Promise<void>;
   progressIntervalMs?: number;
+  /** Default: config.backup.gzip's default, `auto`. */
+  gzip?: GzipCodec;
 }
 
 /** Streams the backup into `database` in one transaction; resolves once psql committed. */
@@ -76,7 +78,7 @@ export async function restoreInto(deps: RestoreDeps): Promise<{ durationMs: numb
   const gate = entry.meta
     ? new DigestGate({ sha256: entry.meta.sha256, bytes: entry.meta.bytes }, `${entry.name} does not match its recorded checksum`, () => ticker.tick(scanner.bytes, `${formatBytes(gate.bytes)} read`))
     : new Digest(() => ticker.tick(scanner.bytes));
-  const decoded = pipeline(source, gate, entry.form === 'gzip' ? createGunzip() : new PassThrough(), scanner, () => undefined);
+  const decoded = pipeline(source, gate, entry.form === 'gzip' ? (deps.gzip ?? gzipCodec()).decompress() : new PassThrough(), scanner, () => undefined);
   const checks = countChecks(entry.meta?.counts ?? {});
   const sql = Readable.from(
     (async function* () {

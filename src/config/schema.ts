@@ -305,6 +305,8 @@ export const configSchema = z
         forcePathStyle: z.boolean().default(false),
         /** S3 multipart part size, MiB; parts in flight x part size bounds the upload's memory. */
         partSizeMiB: z.number().int().min(5).max(512).default(8),
+        /** The gzip of backups: `igzip` (ISA-L, ~5× zlib's speed; Debian package isal), `zlib` (in the bot), `auto`: igzip when on PATH. */
+        gzip: z.enum(['auto', 'igzip', 'zlib']).default('auto'),
         /** `exec`: pg_dump/psql inside the postgres pod (kube exec), as the runbook does; `direct`: run by the bot against the Service. */
         transport: z.enum(['exec', 'direct']).default('exec'),
         /** The pod and container the `exec` transport runs in (namespace: namespaces.platform). */

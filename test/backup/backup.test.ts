@@ -15,13 +15,17 @@ afterAll(async () => w?.close());
 
 const operator = slackCaller(USERS.operator, CHANNELS.ops);
 
-function engineFor(transport: 'exec' | 'direct') {
-  return testEngine({ config: w.config({ transport }), services: w.cluster.services });
+function engineFor(transport: 'exec' | 'direct', gzip: 'igzip' | 'zlib') {
+  return testEngine({ config: w.config({ transport, gzip }), services: w.cluster.services });
 }
 
-describe.each(['exec', 'direct'] as const)('backup and restore over %s', (transport) => {
+// Each transport with one of the two gzip codecs (test/backup/gzip.test.ts: each reads the other's).
+describe.each([
+  ['exec', 'igzip'],
+  ['direct', 'zlib'],
+] as const)('backup and restore over %s, gzip by %s', (transport, gzip) => {
   it('round-trips: backup, backups lists it verified, restore brings the counts back', async () => {
-    const { engine } = engineFor(transport);
+    const { engine } = engineFor(transport, gzip);
     const before = await w.fingerprint();
     const backedUp = await approveAndRun(engine, operator, 'backup');
     expect(backedUp.status, backedUp.summary).toBe('ok');

@@ -3,7 +3,9 @@
 import { execFileSync } from 'node:child_process';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, CopyObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { execa } from 'execa';
 import { takeBackup } from '../../src/backup/backup.js';
+import { gzipCodec, type GzipCodec } from '../../src/backup/gzip.js';
 import { BackupBucket } from '../../src/backup/s3.js';
 import { postgresFor } from '../../src/postgres/index.js';
 import { listBackups } from '../../src/backup/index.js';
@@ -98,6 +100,36 @@ describe('a failed backup leaves no object and an unchanged database', () => {
     expect(report.status).toBe('fail');
     expect(report.summary).toMatch(/shutting down/);
     // Aborted mid-dump, or (a small dump already whole) completed to the staging key and deleted.
+    expect(openUploadsSince(mark)).toBe(0);
+    expect(await allKeys()).toEqual(keys);
+    expect(await w.fingerprint()).toBe(before);
+  });
+});
+
+describe('the compressor failing midway', () => {
+  it('igzip killed midway: the thread names gzip, no upload is left open, no object, the database unchanged', async () => {
+    const keys = await allKeys();
+    const mark = uploadMark();
+    // The real igzip, killed once 5 MB of the dump went in.
+    const killedIgzip: GzipCodec = {
+      ...gzipCodec('igzip'),
+      compress: () => {
+        const sub = execa('igzip', ['-1', '-c'], { buffer: { stdout: false }, stdin: 'pipe', stdout: 'pipe' });
+        sub.catch(() => undefined);
+        const stream = sub.duplex();
+        const write = stream._write.bind(stream);
+        let fed = 0;
+        stream._write = (chunk: Buffer, encoding, cb) => {
+          fed += chunk.length;
+          if (fed > 5_000_000) sub.kill('SIGKILL');
+          write(chunk, encoding, cb);
+        };
+        return stream;
+      },
+    };
+    const pg = postgresFor({ config: w.config(), services: w.cluster.services.forCluster(undefined) });
+    const failure = takeBackup({ pg, bucket, tables: ['users'], progress: async () => undefined, signal: new AbortController().signal, reason: 'manual', gzip: killedIgzip });
+    await expect(failure).rejects.toThrow(/gzip \(igzip\) failed.*SIGKILL.*no backup object was left behind/s);
     expect(openUploadsSince(mark)).toBe(0);
     expect(await allKeys()).toEqual(keys);
     expect(await w.fingerprint()).toBe(before);
