@@ -57,5 +57,5 @@ COPY package.json package-lock.json ./
 USER 10001:10001
 # 8080: /healthz, /readyz, /metrics, /alertmanager. 3000: Slack HTTP mode (/slack/events).
 EXPOSE 8080 3000
-# The chart sets NODE_OPTIONS=--max-old-space-size from the container's memory limit.
+# The chart sets NODE_OPTIONS (--max-old-space-size from the container's memory limit, 2 MB semi-spaces).
 CMD ["node", "dist/src/main.js", "serve"]

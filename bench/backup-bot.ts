@@ -1,8 +1,10 @@
 // The bot's side of the backup benchmark, in its own process so its peak RSS is the bot's:
 // takeBackup, or verify + restoreInto, exactly as the commands run them.
 // Args: backup|restore exec|direct world-json kubeconfig [key] [database]. Prints one JSON line.
+// The config is the default one but for where S3 and PostgreSQL are; BENCH_BACKUP_GZIP picks the gzip.
 import { KubeConfig } from '@kubernetes/client-node';
 import { takeBackup } from '../src/backup/backup.js';
+import { gzipCodec } from '../src/backup/gzip.js';
 import { loadBackup, restoreInto, verifyObject } from '../src/backup/restore.js';
 import { BackupBucket } from '../src/backup/s3.js';
 import { parseConfigText } from '../src/config/load.js';
@@ -15,30 +17,31 @@ const world = JSON.parse(worldJson) as { pg: { host: string; port: number }; s3:
 process.env.AWS_ACCESS_KEY_ID = 'S3RVER';
 process.env.AWS_SECRET_ACCESS_KEY = 'S3RVER';
 
-const baseRss = process.memoryUsage().rss; // client-node and the AWS SDK loaded, nothing done
+const baseRss = process.memoryUsage.rss(); // client-node and the AWS SDK loaded, nothing done
 let peak = 0;
-const sample = () => (peak = Math.max(peak, process.memoryUsage().rss));
+const sample = () => (peak = Math.max(peak, process.memoryUsage.rss())); // .rss(): memoryUsage() walks the heap
 setInterval(sample, 20).unref();
 
-const config = parseConfigText(`backup: { partSizeMiB: ${process.env.BENCH_BACKUP_PART_MIB ?? 8}, transport: ${transport}, endpoint: '${world.s3.endpoint}', forcePathStyle: true, bucket: ${world.s3.bucket}, host: ${world.pg.host}, port: ${world.pg.port} }`, 'bench');
+const config = parseConfigText(`backup: { gzip: ${process.env.BENCH_BACKUP_GZIP ?? 'auto'}, transport: ${transport}, endpoint: '${world.s3.endpoint}', forcePathStyle: true, bucket: ${world.s3.bucket}, host: ${world.pg.host}, port: ${world.pg.port} }`, 'bench');
 const kc = new KubeConfig();
 kc.loadFromFile(kubeconfig);
 const services = fixedClusters([new KubeClient('bench', kc, 60_000)]).forCluster(undefined);
 const signal = new AbortController().signal;
 const pg = postgresFor({ config, services, signal });
+const gzip = gzipCodec(config.backup.gzip);
 const bucket = new BackupBucket(config.backup);
 const progress = async () => void sample();
 
 const started = performance.now();
 let result: Record<string, unknown>;
 if (op === 'backup') {
-  const done = await takeBackup({ pg, bucket, tables: ['users'], progress, signal, reason: 'manual', progressIntervalMs: 100 });
+  const done = await takeBackup({ pg, bucket, tables: ['users'], progress, signal, reason: 'manual', gzip, progressIntervalMs: 100 });
   result = { key: done.key, gzBytes: done.meta.bytes, sqlBytes: done.meta.sqlBytes };
 } else {
   const loaded = await loadBackup(bucket, key as string);
   await verifyObject(bucket, loaded, { signal, progress });
   const verifiedMs = performance.now() - started;
-  const done = await restoreInto({ pg, bucket, loaded, database: database as string, signal, progress, progressIntervalMs: 100 });
+  const done = await restoreInto({ pg, bucket, loaded, database: database as string, signal, progress, gzip, progressIntervalMs: 100 });
   result = { verifyMs: Math.round(verifiedMs), sqlBytes: done.sqlBytes };
 }
 sample();

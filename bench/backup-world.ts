@@ -1,6 +1,7 @@
 // The backup benchmark's peers in their own process (so their memory and CPU are not counted
 // against the bot): the real PostgreSQL filled to about SIZE MB of dump, s3rver, and the
-// kube-apiserver emulator whose postgres-0 runs the real pg_dump/psql.
+// kube-apiserver emulator whose postgres-0 runs the real pg_dump/psql. S3 is s3rver itself,
+// not the tests' fault-injecting peer in front of it (no faults here; it adds a copy of each byte).
 // Args: sizeMB kubeconfig-path. Prints one JSON line; exits when stdin closes.
 import { startVlindersWorld } from '../src/sandbox/kube/world/index.js';
 import { KubeApiEmulator } from '../src/sandbox/kube/index.js';
@@ -23,7 +24,7 @@ const emu = await KubeApiEmulator.start();
 const world = startVlindersWorld(emu, { postgres: { server: pg } });
 await emu.writeKubeconfig(kubeconfigPath);
 const dbBytes = Number((await pg.psql("SELECT pg_database_size('vlinders')")).trim());
-process.stdout.write(`${JSON.stringify({ ready: true, pg: { host: pg.host, port: pg.port, user: pg.user, password: pg.password, database: pg.database }, s3: { endpoint: s3.endpoint, bucket: s3.bucket }, dbBytes, seedMs: Math.round(performance.now() - started) })}\n`);
+process.stdout.write(`${JSON.stringify({ ready: true, pg: { host: pg.host, port: pg.port, user: pg.user, password: pg.password, database: pg.database }, s3: { endpoint: s3.s3rverEndpoint, bucket: s3.bucket }, dbBytes, seedMs: Math.round(performance.now() - started) })}\n`);
 process.stdin.resume();
 process.stdin.on('end', () => {
   world.stop();

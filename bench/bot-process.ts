@@ -1,13 +1,18 @@
 // How the benchmarks start the bot: as the image runs it, plain node on the compiled dist/
-// (`npm run build`) with the heap cap the chart sets by default (half of its 512Mi memory
-// limit), and a sampler preloaded that prints the peak heap at exit.
+// (`npm run build`) with the NODE_OPTIONS the chart sets by default (heap cap at half of its
+// 512Mi memory limit, 2 MB semi-spaces), and a sampler preloaded that prints the peak heap at exit.
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 const root = new URL('..', import.meta.url).pathname;
-/** The chart's NODE_OPTIONS for its default resources.limits.memory of 512Mi. */
+/** The chart's heap cap for its default resources.limits.memory of 512Mi. */
 export const CHART_HEAP_MB = 256;
+
+/** The chart's NODE_OPTIONS for a heap cap (test/chart/chart.test.ts holds the chart to them). */
+export function chartNodeFlags(heapMB = CHART_HEAP_MB): string[] {
+  return [`--max-old-space-size=${heapMB}`, '--max-semi-space-size=2'];
+}
 
 let built: Promise<unknown> | undefined;
 /** Builds dist/ once per benchmark run. */
@@ -16,8 +21,8 @@ export function ensureBuilt(): Promise<unknown> {
   return built;
 }
 
-/** argv that runs the bot's CLI; `heapMB: null` leaves V8's own heap sizing. */
+/** argv that runs the bot's CLI with the chart's flags; `heapMB: null` leaves V8's own heap sizing. */
 export function botArgv(opts: { heapMB?: number | null } = {}): string[] {
   const heap = opts.heapMB === undefined ? CHART_HEAP_MB : opts.heapMB;
-  return [process.execPath, ...(heap ? [`--max-old-space-size=${heap}`] : []), '--import', join(root, 'bench/heap-sampler.mjs'), join(root, 'dist/src/main.js')];
+  return [process.execPath, ...(heap ? chartNodeFlags(heap) : []), '--import', join(root, 'bench/heap-sampler.mjs'), join(root, 'dist/src/main.js')];
 }

@@ -34,11 +34,13 @@ export class BackupBucket {
   readonly bucket: string;
   readonly prefix: string;
   readonly partSize: number;
+  readonly partsInFlight: number;
 
   constructor(config: Config['backup']) {
     this.bucket = config.bucket;
     this.prefix = config.prefix;
     this.partSize = config.partSizeMiB * 1024 * 1024;
+    this.partsInFlight = config.partsInFlight;
     this.client = new S3Client({
       region: config.region,
       ...(config.endpoint ? { endpoint: config.endpoint } : {}),
@@ -113,7 +115,7 @@ export class BackupBucket {
   }
 
   /**
-   * A multipart upload of `body` (lib-storage: parts of partSize, 4 in flight). A failure of
+   * A multipart upload of `body` (lib-storage: parts of partSize, partsInFlight at once). A failure of
    * the body or of S3 aborts the multipart upload, so no partial object is ever visible.
    */
   async upload(key: string, body: Readable, onProgress?: (uploaded: number) => void): Promise<void> {
@@ -121,7 +123,7 @@ export class BackupBucket {
       client: this.client,
       params: { Bucket: this.bucket, Key: key, Body: body, ContentType: 'application/gzip' },
       partSize: this.partSize,
-      queueSize: 4,
+      queueSize: this.partsInFlight,
       leavePartsOnError: false,
     });
     if (onProgress) upload.on('httpUploadProgress', (p) => onProgress(p.loaded ?? 0));

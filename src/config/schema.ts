@@ -303,8 +303,10 @@ export const configSchema = z
         endpoint: z.url().optional(),
         /** Path-style URLs (http://host/bucket/key), as MinIO and most S3 clones want. */
         forcePathStyle: z.boolean().default(false),
-        /** S3 multipart part size, MiB; parts in flight x part size bounds the upload's memory. */
+        /** S3 multipart part size, MiB. S3 allows 10,000 parts: 8 MiB parts carry up to 78 GiB of gzip. */
         partSizeMiB: z.number().int().min(5).max(512).default(8),
+        /** Parts uploaded at once. The upload holds about (partsInFlight + 2) × partSizeMiB in memory. */
+        partsInFlight: z.number().int().min(1).max(16).default(2),
         /** The gzip of backups: `igzip` (ISA-L, ~5× zlib's speed; Debian package isal), `zlib` (in the bot), `auto`: igzip when on PATH. */
         gzip: z.enum(['auto', 'igzip', 'zlib']).default('auto'),
         /** `exec`: pg_dump/psql inside the postgres pod (kube exec), as the runbook does; `direct`: run by the bot against the Service. */

@@ -3,6 +3,7 @@
 // the runbook relies on (restricted pods, secrets by reference, config rolled on change).
 import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { chartNodeFlags } from '../../bench/bot-process.js';
 import { parseConfigText } from '../../src/config/load.js';
 import { CHART_DIR, FULL_VALUES, NAMESPACE, byKind, helm, one, render, valueArgs, type K8sObject } from './helm.js';
 import { validateAll, validateObject } from './k8s-schema.js';
@@ -228,10 +229,11 @@ describe('the Deployment', () => {
     expect(env.find((e) => e.name === 'POD_NAME')?.valueFrom?.fieldRef?.fieldPath).toBe('metadata.name');
   });
 
-  it('caps the V8 heap at half the container memory limit (V8 sizes it from the machine otherwise)', async () => {
+  it('caps the V8 heap at half the container memory limit (V8 sizes it from the machine otherwise), with the flags the benchmarks run the bot with', async () => {
     const nodeOptions = (objects: K8sObject[]) => (containerOf(objects).env ?? []).find((e) => e.name === 'NODE_OPTIONS')?.value;
-    expect(nodeOptions(defaults)).toBe('--max-old-space-size=256');
-    expect(nodeOptions(await render({ set: ['resources.limits.memory=2Gi'] }))).toBe('--max-old-space-size=1024');
+    expect(nodeOptions(defaults)).toBe('--max-old-space-size=256 --max-semi-space-size=2');
+    expect(nodeOptions(defaults)).toBe(chartNodeFlags().join(' '));
+    expect(nodeOptions(await render({ set: ['resources.limits.memory=2Gi'] }))).toBe(chartNodeFlags(1024).join(' '));
     expect(nodeOptions(await render({ set: ['resources.limits=null'] }))).toBeUndefined();
   });
 

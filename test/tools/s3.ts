@@ -16,16 +16,22 @@ export interface S3Faults {
   failCopy?: boolean;
   /** CreateMultipartUpload is answered this late (a failure can then land before the client knows the upload's id). */
   createDelayMs?: number;
+  /** Each UploadPart is answered this late (so parts the client sends at once are seen at once). */
+  partDelayMs?: number;
 }
 
 export interface TestS3 {
   endpoint: string;
+  /** s3rver itself, without the fault-injecting peer (benchmarks: it copies every byte once more). */
+  s3rverEndpoint: string;
   bucket: string;
   faults: S3Faults;
   /** Upload ids the client aborted. */
   aborted: string[];
   /** Every request as "METHOD path?query" (for assertions on what the bot asked). */
   requests: string[];
+  /** maxPartsInFlight: the most UploadPart requests open at one time. */
+  stats: { maxPartsInFlight: number };
   stop(): Promise<void>;
 }
 
@@ -39,6 +45,8 @@ export async function startS3(bucket = 'vlinders-backups'): Promise<TestS3> {
   const aborted: string[] = [];
   const requests: string[] = [];
   const abortedIds = new Set<string>();
+  const stats = { maxPartsInFlight: 0 };
+  let partsInFlight = 0;
 
   const answer = (res: ServerResponse, status: number, body = '') => {
     res.writeHead(status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body) });
@@ -68,12 +76,19 @@ export async function startS3(bucket = 'vlinders-backups'): Promise<TestS3> {
       return answer(res, 500, ERROR_500);
     }
     const creating = req.method === 'POST' && url.searchParams.has('uploads');
+    const part = req.method === 'PUT' && uploadId !== null && url.searchParams.has('partNumber');
+    if (part) {
+      partsInFlight++;
+      stats.maxPartsInFlight = Math.max(stats.maxPartsInFlight, partsInFlight);
+      res.once('close', () => partsInFlight--);
+    }
     const upstream = request({ host: '127.0.0.1', port: inner.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
       const forward = () => {
         res.writeHead(up.statusCode ?? 502, up.headers);
         up.pipe(res);
       };
-      if (creating && faults.createDelayMs) setTimeout(forward, faults.createDelayMs);
+      const delay = creating ? faults.createDelayMs : part ? faults.partDelayMs : undefined;
+      if (delay) setTimeout(forward, delay);
       else forward();
     });
     upstream.on('error', () => res.destroy());
@@ -83,10 +98,12 @@ export async function startS3(bucket = 'vlinders-backups'): Promise<TestS3> {
   const port = (server.address() as AddressInfo).port;
   return {
     endpoint: `http://127.0.0.1:${port}`,
+    s3rverEndpoint: `http://127.0.0.1:${inner.port}`,
     bucket,
     faults,
     aborted,
     requests,
+    stats,
     async stop() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
