@@ -3,6 +3,7 @@
 // Args: backup|restore exec|direct world-json kubeconfig [key] [database]. Prints one JSON line.
 // The config is the default one but for where S3 and PostgreSQL are; BENCH_BACKUP_GZIP picks the gzip.
 import { KubeConfig } from '@kubernetes/client-node';
+import { cpuSeconds } from './cpu.js';
 import { takeBackup } from '../src/backup/backup.js';
 import { gzipCodec } from '../src/backup/gzip.js';
 import { loadBackup, restoreInto, verifyObject } from '../src/backup/restore.js';
@@ -45,5 +46,5 @@ if (op === 'backup') {
   result = { verifyMs: Math.round(verifiedMs), sqlBytes: done.sqlBytes };
 }
 sample();
-process.stdout.write(`${JSON.stringify({ ...result, wallMs: Math.round(performance.now() - started), cpuS: Number((process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6).toFixed(1)), peakRssMB: Math.round(peak / 2 ** 20), baseRssMB: Math.round(baseRss / 2 ** 20) })}\n`);
+process.stdout.write(`${JSON.stringify({ ...result, wallMs: Math.round(performance.now() - started), cpuS: Number((process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6).toFixed(1)), childCpuS: cpuSeconds('self').children, peakRssMB: Math.round(peak / 2 ** 20), baseRssMB: Math.round(baseRss / 2 ** 20) })}\n`);
 process.exit(0);

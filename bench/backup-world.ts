@@ -24,7 +24,7 @@ const emu = await KubeApiEmulator.start();
 const world = startVlindersWorld(emu, { postgres: { server: pg } });
 await emu.writeKubeconfig(kubeconfigPath);
 const dbBytes = Number((await pg.psql("SELECT pg_database_size('vlinders')")).trim());
-process.stdout.write(`${JSON.stringify({ ready: true, pg: { host: pg.host, port: pg.port, user: pg.user, password: pg.password, database: pg.database }, s3: { endpoint: s3.s3rverEndpoint, bucket: s3.bucket }, dbBytes, seedMs: Math.round(performance.now() - started) })}\n`);
+process.stdout.write(`${JSON.stringify({ ready: true, pg: { host: pg.host, port: pg.port, user: pg.user, password: pg.password, database: pg.database }, s3: { endpoint: s3.s3rverEndpoint, bucket: s3.bucket }, dbBytes, seedMs: Math.round(performance.now() - started), pids: { world: process.pid, postgres: pg.serverPid } })}\n`);
 process.stdin.resume();
 process.stdin.on('end', () => {
   world.stop();

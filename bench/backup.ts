@@ -16,6 +16,7 @@ import { promisify } from 'node:util';
 import { S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { chartNodeFlags } from './bot-process.js';
+import { cpuSeconds } from './cpu.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const SIZES = (process.argv[2] ?? process.env.BENCH_BACKUP_MB ?? '100,1024').split(',').map(Number);
@@ -25,6 +26,7 @@ interface WorldInfo {
   s3: { endpoint: string; bucket: string };
   dbBytes: number;
   seedMs: number;
+  pids: { world: number; postgres: number };
 }
 
 function firstLine(child: ChildProcess): Promise<string> {
@@ -52,11 +54,14 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, stdoutFile?: s
 // The bot's process runs compiled JavaScript, as the image does (tsx alone adds ~90 MB RSS).
 const compiled = promisify(execFile)('npx', ['tsc', '-p', 'tsconfig.bench.json'], { cwd: join(here, '..') });
 
-async function bot(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ wallMs: number; cpuS: number; peakRssMB: number; baseRssMB: number; key?: string; gzBytes?: number; sqlBytes?: number; verifyMs?: number }> {
+async function bot(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ wallMs: number; cpuS: number; childCpuS: number; peakRssMB: number; baseRssMB: number; key?: string; gzBytes?: number; sqlBytes?: number; verifyMs?: number }> {
   await compiled;
   const flags = [...chartNodeFlags(), ...(process.env.BENCH_BOT_FLAGS?.split(/\s+/).filter(Boolean) ?? [])];
   const child = spawn(process.execPath, [...flags, ...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF] : []), join(here, '../dist-bench/bench', process.env.BENCH_BACKUP_PHASES ? 'backup-phases.js' : 'backup-bot.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
-  return JSON.parse(await firstLine(child)) as Awaited<ReturnType<typeof bot>>;
+  const answer = JSON.parse(await firstLine(child)) as Awaited<ReturnType<typeof bot>>;
+  // Reaped before the caller reads this process's children's CPU.
+  if (child.exitCode === null) await new Promise((r) => child.once('exit', r));
+  return answer;
 }
 
 const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
@@ -68,53 +73,77 @@ async function benchSize(sizeMB: number) {
   const worldProc = spawn(process.execPath, ['--import', 'tsx', join(here, 'backup-world.ts'), String(sizeMB), kubeconfig], { stdio: ['pipe', 'pipe', 'inherit'] });
   try {
     const world = JSON.parse(await firstLine(worldProc)) as WorldInfo;
+    await compiled; // its CPU is not any line's
     const { pg } = world;
     const env = { PGHOST: pg.host, PGPORT: String(pg.port), PGUSER: pg.user, PGPASSWORD: pg.password };
     const file = join(dir, 'backup.sql');
     const psql = (sql: string) => run('psql', ['-X', '-q', '-d', pg.database, '-c', sql], env);
 
+    // CPU of everyone on the machine's 2 cores during each line: this process and what it ran
+    // (the bot, pg_dump, igzip, psql), PostgreSQL's backends, and the world (s3rver, emulator).
+    const cpuNow = () => {
+      const here = cpuSeconds('self');
+      return { here: here.own + here.children, pg: cpuSeconds(world.pids.postgres).children, peers: cpuSeconds(world.pids.world).own };
+    };
+    async function measured<T>(work: () => Promise<T>): Promise<{ result: T; ms: number; cpu: string }> {
+      const before = cpuNow();
+      const started = performance.now();
+      const result = await work();
+      const ms = performance.now() - started;
+      // The postmaster reaps a backend (and adds its CPU) a moment after its client is gone.
+      await new Promise((r) => setTimeout(r, 500));
+      const after = cpuNow();
+      const d = { here: after.here - before.here, pg: after.pg - before.pg, peers: after.peers - before.peers };
+      return { result, ms, cpu: `CPU ${(d.here + d.pg + d.peers).toFixed(1)} s = ${d.here.toFixed(1)} tools/bot + ${d.pg.toFixed(1)} PostgreSQL + ${d.peers.toFixed(1)} S3/emulator` };
+    }
+    const line = (label: string, m: { ms: number; cpu: string }, base?: number, extra = '') =>
+      console.log(`  ${label.padEnd(36)} ${sec(m.ms).padStart(7)}${base ? `  = ${(m.ms / base).toFixed(2)}×` : '        '}   ${m.cpu}${extra}`);
+
     // The runbook: pg_dump > file, then upload the file (aws s3 cp).
-    const dumpMs = await run('pg_dump', [pg.database], env, file);
-    const uploadStarted = performance.now();
+    const dump = await measured(() => run('pg_dump', [pg.database], env, file));
     const s3 = new S3Client({ region: 'eu-west-1', endpoint: world.s3.endpoint, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
-    await new Upload({ client: s3, params: { Bucket: world.s3.bucket, Key: 'runbook/backup.sql', Body: createReadStream(file) }, partSize: 8 * 2 ** 20 }).done();
-    const uploadMs = performance.now() - uploadStarted;
+    const upload = await measured(() => new Upload({ client: s3, params: { Bucket: world.s3.bucket, Key: 'runbook/backup.sql', Body: createReadStream(file) }, partSize: 8 * 2 ** 20 }).done());
     const fileBytes = statSync(file).size;
 
     // The floor: the same tools and S3, no bot.
-    const floorStarted = performance.now();
-    const dump = spawn('pg_dump', [pg.database], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-    const igzip = spawn('igzip', ['-1', '-c'], { stdio: [dump.stdout, 'pipe', 'inherit'] });
-    await new Upload({ client: s3, params: { Bucket: world.s3.bucket, Key: 'runbook/floor.sql.gz', Body: igzip.stdout }, partSize: 8 * 2 ** 20 }).done();
-    const floorMs = performance.now() - floorStarted;
+    const floor = await measured(async () => {
+      const dumping = spawn('pg_dump', [pg.database], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+      const igzip = spawn('igzip', ['-1', '-c'], { stdio: [dumping.stdout, 'pipe', 'inherit'] });
+      const exited = Promise.all([dumping, igzip].map((c) => new Promise((r) => c.once('exit', r))));
+      await new Upload({ client: s3, params: { Bucket: world.s3.bucket, Key: 'runbook/floor.sql.gz', Body: igzip.stdout }, partSize: 8 * 2 ** 20 }).done();
+      await exited;
+    });
 
     const worldArg = JSON.stringify(world);
-    const exec = await bot(['backup', 'exec', worldArg, kubeconfig]);
-    const direct = await bot(['backup', 'direct', worldArg, kubeconfig]);
-    const directZlib = await bot(['backup', 'direct', worldArg, kubeconfig], { BENCH_BACKUP_GZIP: 'zlib' });
+    const backups = [
+      ['exec', await measured(() => bot(['backup', 'exec', worldArg, kubeconfig]))],
+      ['direct', await measured(() => bot(['backup', 'direct', worldArg, kubeconfig]))],
+      ['direct, zlib', await measured(() => bot(['backup', 'direct', worldArg, kubeconfig], { BENCH_BACKUP_GZIP: 'zlib' }))],
+    ] as const;
+    const key = backups[1][1].result.key as string;
 
     // Restores into a scratch database each time.
     await psql('CREATE DATABASE bench_restore');
-    const psqlMs = await run('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '--single-transaction', '-d', 'bench_restore', '-f', file], env);
-    const restores: Array<[string, Awaited<ReturnType<typeof bot>>]> = [];
+    const restoreByPsql = await measured(() => run('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '--single-transaction', '-d', 'bench_restore', '-f', file], env));
+    const restores: Array<[string, Awaited<ReturnType<typeof measured<Awaited<ReturnType<typeof bot>>>>>]> = [];
     for (const transport of ['exec', 'direct']) {
       await psql('DROP DATABASE bench_restore WITH (FORCE)');
       await psql('CREATE DATABASE bench_restore');
-      restores.push([transport, await bot(['restore', transport, worldArg, kubeconfig, direct.key as string, 'bench_restore'])]);
+      restores.push([transport, await measured(() => bot(['restore', transport, worldArg, kubeconfig, key, 'bench_restore']))]);
     }
 
-    console.log(`\nbackup bench: database ${mb(world.dbBytes)} on disk, dump ${mb(fileBytes)} SQL → ${mb(direct.gzBytes ?? 0)} gzip (seeded in ${sec(world.seedMs)})`);
-    console.log(`  runbook  pg_dump > file            ${sec(dumpMs).padStart(8)}`);
-    console.log(`  runbook  pg_dump > file + upload   ${sec(dumpMs + uploadMs).padStart(8)}`);
-    console.log(`  floor    pg_dump | igzip | upload  ${sec(floorMs).padStart(8)}  = ${(floorMs / dumpMs).toFixed(2)}× pg_dump > file`);
-    for (const [name, r] of [['exec', exec], ['direct', direct], ['direct, zlib', directZlib]] as const) {
-      console.log(`  bot      backup (${name.padEnd(12)})    ${sec(r.wallMs).padStart(8)}  = ${(r.wallMs / dumpMs).toFixed(2)}× pg_dump > file   bot CPU ${r.cpuS} s   peak RSS ${r.peakRssMB} MB (${r.baseRssMB} MB before it started)`);
-    }
-    console.log(`  runbook  psql < file (1 transaction) ${sec(psqlMs).padStart(6)}`);
-    for (const [name, r] of restores) {
-      console.log(`  bot      restore (${name.padEnd(6)})         ${sec(r.wallMs).padStart(8)}  = ${(r.wallMs / psqlMs).toFixed(2)}× psql < file (sha pass ${sec(r.verifyMs ?? 0)} + restore ${sec(r.wallMs - (r.verifyMs ?? 0))})   bot CPU ${r.cpuS} s   peak RSS ${r.peakRssMB} MB (${r.baseRssMB} MB before)`);
-    }
-    return { sizeMB, exec, direct, directZlib, restores };
+    const gzBytes = backups[1][1].result.gzBytes ?? 0;
+    console.log(`\nbackup bench: database ${mb(world.dbBytes)} on disk, dump ${mb(fileBytes)} SQL → ${mb(gzBytes)} gzip (seeded in ${sec(world.seedMs)}); ×: of pg_dump > file, or of psql < file`);
+    line('runbook  pg_dump > file', dump);
+    line('runbook  upload the file', upload, undefined, ` (pg_dump > file + upload: ${sec(dump.ms + upload.ms)})`);
+    line('floor    pg_dump | igzip | upload', floor, dump.ms);
+    const botExtra = (r: Awaited<ReturnType<typeof bot>>) => `   bot CPU ${r.cpuS} s (+ ${r.childCpuS.toFixed(1)} s its pg_dump/igzip/psql)   peak RSS ${r.peakRssMB} MB (${r.baseRssMB} MB before it started)`;
+    // The bot's own wall time (from its first step: a running bot has loaded its modules); its
+    // CPU is counted from outside and includes the process's start.
+    for (const [name, m] of backups) line(`bot      backup (${name})`, { ...m, ms: m.result.wallMs }, dump.ms, botExtra(m.result));
+    line('runbook  psql < file (1 transaction)', restoreByPsql);
+    for (const [name, m] of restores) line(`bot      restore (${name})`, { ...m, ms: m.result.wallMs }, restoreByPsql.ms, `${botExtra(m.result)}; sha pass ${sec(m.result.verifyMs ?? 0)}`);
+    return { sizeMB, backups, restores };
   } finally {
     worldProc.stdin?.end();
     await new Promise((r) => worldProc.once('exit', r));

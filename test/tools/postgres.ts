@@ -33,6 +33,8 @@ export interface TestPostgres {
   database: string;
   /** The unix socket directory: local connections there are trusted, as inside the postgres pod. */
   socketDir: string;
+  /** The postmaster's pid (benchmarks read the CPU its exited backends used). */
+  serverPid: number;
   /** psql as the `vlinders` role (argv, never a shell); stdout as text. Throws on failure. */
   psql(sql: string, database?: string): Promise<string>;
   stop(): Promise<void>;
@@ -122,6 +124,7 @@ export async function startPostgres(): Promise<TestPostgres> {
     password,
     database: 'vlinders',
     socketDir,
+    serverPid: server.pid ?? 0,
     psql: (sql, database = 'vlinders') =>
       run('psql', ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-p', String(port), '-U', 'vlinders', '-d', database], { env: { ...env, PGPASSWORD: password }, input: sql }),
     async stop() {
