@@ -28,7 +28,7 @@ export function backupTools(ctx: CommandContext): BackupTools {
     pg,
     gzip: gzipCodec(config.gzip),
     locked: (operation, work, detail) =>
-      withDatabaseLock(ctx.store, { operation, ...where, by: ctx.caller.userId, detail, ttlMs: config.timeoutMinutes * 60_000 * 2 }, work),
+      withDatabaseLock(ctx.store, { operation, ...where, by: ctx.caller.userId, detail }, work, { onLost: (err) => ctx.log.warn({ err }, 'database lock lost') }),
     assertIdle: () => assertIdle(ctx.store, where),
   };
 }

@@ -1,8 +1,13 @@
 // One backup or restore per database at a time, across replicas: a lock entry in the bot's
-// store (create-if-absent, like a pending action's claim). A lock outlives a crashed replica
-// only until its deadline; then the next operation takes it over with a compare-and-swap.
+// store (create-if-absent, like a pending action's claim). The holder renews it while it
+// works (a lease), so a crashed replica's lock is free again one lease later, not hours later;
+// the next operation takes it over with a compare-and-swap.
+import { randomBytes } from 'node:crypto';
 import { UserFacingError } from '../core/errors.js';
 import type { Store } from '../core/store.js';
+
+/** How long a lock outlives its holder's last renewal; renewed every third of it. */
+export const LOCK_LEASE_MS = 120_000;
 
 const KIND = 'db-operation-lock';
 
@@ -13,8 +18,11 @@ export interface OperationLock {
   cluster?: string;
   by: string;
   since: string;
+  /** The lease's end; the holder moves it on while it works. */
   expiresAt: number;
   detail?: string;
+  /** Which holder: a lock is renewed and released only by the one that took it. */
+  holder?: string;
 }
 
 const lockKey = (l: { database: string; cluster?: string }) => (l.cluster ? `${l.cluster}.${l.database}` : l.database);
@@ -30,16 +38,17 @@ function describe(lock: OperationLock, now: number): string {
 
 /**
  * Runs `work` holding the lock of `database`; refuses (BusyError naming the holder) while
- * another operation holds it. The lock is released however `work` ends.
+ * another operation holds it. The lock is renewed while `work` runs and released however it ends.
  */
 export async function withDatabaseLock<T>(
   store: Store,
-  want: Omit<OperationLock, 'since' | 'expiresAt'> & { ttlMs: number },
+  want: Omit<OperationLock, 'since' | 'expiresAt' | 'holder'>,
   work: () => Promise<T>,
-  now: () => number = Date.now,
+  opts: { leaseMs?: number; now?: () => number; onLost?: (err: Error) => void } = {},
 ): Promise<T> {
-  const { ttlMs, ...rest } = want;
-  const lock: OperationLock = { ...rest, since: new Date(now()).toISOString(), expiresAt: now() + ttlMs };
+  const { leaseMs = LOCK_LEASE_MS, now = Date.now } = opts;
+  const holder = randomBytes(8).toString('hex');
+  const lock: OperationLock = { ...want, since: new Date(now()).toISOString(), expiresAt: now() + leaseMs, holder };
   const key = lockKey(want);
   if (!(await store.create(KIND, key, lock))) {
     const held = await store.get<OperationLock>(KIND, key);
@@ -51,10 +60,27 @@ export async function withDatabaseLock<T>(
       throw new BusyError(winner ? describe(winner.value, now()) : `Another operation on database ${want.database} just started; try again.`);
     }
   }
+  const ours = async () => {
+    const entry = await store.get<OperationLock>(KIND, key);
+    return entry?.value.holder === holder ? entry : undefined;
+  };
+  let renewing = Promise.resolve();
+  const renew = setInterval(() => {
+    renewing = (async () => {
+      const entry = await ours();
+      // Lost only when renewals failed for a whole lease and another operation took it over.
+      if (!entry || !(await store.update(KIND, key, { ...entry.value, expiresAt: now() + leaseMs }, entry.version))) {
+        opts.onLost?.(new Error(`the lock of ${key} was taken over`));
+      }
+    })().catch((err: unknown) => opts.onLost?.(err instanceof Error ? err : new Error(String(err))));
+  }, leaseMs / 3);
+  renew.unref();
   try {
     return await work();
   } finally {
-    await store.delete(KIND, key);
+    clearInterval(renew);
+    await renewing;
+    if (await ours()) await store.delete(KIND, key);
   }
 }
 

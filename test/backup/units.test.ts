@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
 import { backupName, keyFromArgument, parseBackupName, type BackupEntry } from '../../src/backup/catalog.js';
 import { withDatabaseLock } from '../../src/backup/lock.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { planRetention } from '../../src/backup/retention.js';
 import { DumpScanner } from '../../src/backup/streams.js';
 import { MemoryStore } from '../../src/core/store.js';
@@ -90,19 +91,51 @@ describe('the database lock', () => {
     let now = Date.parse('2026-11-25T10:00:00Z');
     const clock = () => now;
     let inner: unknown;
-    await withDatabaseLock(store, { operation: 'backup', database: 'vlinders', by: 'U1', ttlMs: 60_000 }, async () => {
+    await withDatabaseLock(store, { operation: 'backup', database: 'vlinders', by: 'U1' }, async () => {
       now += 120_000 / 4;
-      inner = await withDatabaseLock(store, { operation: 'restore', database: 'vlinders', by: 'U2', ttlMs: 60_000 }, async () => 'ran', clock).catch((e: Error) => e.message);
-    }, clock);
+      inner = await withDatabaseLock(store, { operation: 'restore', database: 'vlinders', by: 'U2' }, async () => 'ran', { leaseMs: 60_000, now: clock }).catch((e: Error) => e.message);
+    }, { leaseMs: 60_000, now: clock });
     expect(inner).toBe('A backup of database vlinders is already running: started by <@U1> at 2026-11-25 10:00:00 UTC (1 min ago). Wait for it to finish.');
-    expect(await withDatabaseLock(store, { operation: 'restore', database: 'vlinders', by: 'U2', ttlMs: 60_000 }, async () => 'ran', clock)).toBe('ran');
+    expect(await withDatabaseLock(store, { operation: 'restore', database: 'vlinders', by: 'U2' }, async () => 'ran', { leaseMs: 60_000, now: clock })).toBe('ran');
     // A crashed holder's lock expires and is taken over.
     await store.create('db-operation-lock', 'vlinders', { operation: 'backup', database: 'vlinders', by: 'U1', since: new Date(now).toISOString(), expiresAt: now + 1000 });
     now += 2000;
-    expect(await withDatabaseLock(store, { operation: 'backup', database: 'vlinders', by: 'U3', ttlMs: 60_000 }, async () => 'took over', clock)).toBe('took over');
+    expect(await withDatabaseLock(store, { operation: 'backup', database: 'vlinders', by: 'U3' }, async () => 'took over', { leaseMs: 60_000, now: clock })).toBe('took over');
     // Another cluster's database of the same name is another lock.
-    const nested = await withDatabaseLock(store, { operation: 'backup', database: 'vlinders', cluster: 'prod', by: 'U1', ttlMs: 60_000 }, () =>
-      withDatabaseLock(store, { operation: 'restore', database: 'vlinders', cluster: 'staging', by: 'U2', ttlMs: 60_000 }, async () => 'both ran', clock), clock);
+    const nested = await withDatabaseLock(store, { operation: 'backup', database: 'vlinders', cluster: 'prod', by: 'U1' }, () =>
+      withDatabaseLock(store, { operation: 'restore', database: 'vlinders', cluster: 'staging', by: 'U2' }, async () => 'both ran', { now: clock }), { now: clock });
     expect(nested).toBe('both ran');
+  });
+
+  it('is a lease: renewed while the holder works, so a long operation keeps it; free one lease after a holder that stopped renewing', async () => {
+    const store = new MemoryStore();
+    const leaseMs = 300;
+    const second = () => withDatabaseLock(store, { operation: 'restore', database: 'vlinders', by: 'U2' }, async () => 'ran', { leaseMs }).catch((e: Error) => e.name);
+    // Three leases long: without renewals the second would take the lock over midway.
+    const refusedMidway = await withDatabaseLock(store, { operation: 'backup', database: 'vlinders', by: 'U1' }, async () => {
+      await sleep(3 * leaseMs);
+      return second();
+    }, { leaseMs });
+    expect(refusedMidway).toBe('BusyError');
+    expect(await store.list('db-operation-lock')).toEqual([]);
+    // A holder that crashed: its lock is never renewed, and is taken over once its lease ran out.
+    await store.create('db-operation-lock', 'vlinders', { operation: 'backup', database: 'vlinders', by: 'U1', since: new Date().toISOString(), expiresAt: Date.now() + leaseMs, holder: 'crashed' });
+    expect(await second()).toBe('BusyError');
+    await sleep(leaseMs + 50);
+    expect(await second()).toBe('ran');
+  });
+
+  it("a holder whose lock was taken over says so, and doesn't release the new holder's lock", async () => {
+    const store = new MemoryStore();
+    const lost: string[] = [];
+    const other = { operation: 'restore', database: 'vlinders', by: 'U2', since: new Date().toISOString(), expiresAt: Date.now() + 60_000, holder: 'other' };
+    await withDatabaseLock(store, { operation: 'backup', database: 'vlinders', by: 'U1' }, async () => {
+      // As if our renewals had failed for a lease and another replica took the lock over.
+      const entry = await store.get('db-operation-lock', 'vlinders');
+      await store.update('db-operation-lock', 'vlinders', other, entry?.version ?? '');
+      await sleep(250);
+    }, { leaseMs: 300, onLost: (err) => lost.push(err.message) });
+    expect(lost[0]).toMatch(/taken over/);
+    expect((await store.get('db-operation-lock', 'vlinders'))?.value).toEqual(other);
   });
 });
