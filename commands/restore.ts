@@ -34,7 +34,10 @@ export default defineCommand({
     const live = await liveCounts(pg, tables);
     const warnings = entry.verified
       ? []
-      : [`⚠️ ${entry.name} is unverified (${entry.form === 'plain' ? "the old runbook's plain SQL, no checksum or row counts" : 'its metadata is missing or does not match its size'}): it can't be checked before it is applied.`];
+      : [
+          `⚠️ ${entry.name} is unverified (${entry.form === 'plain' ? "the old runbook's plain SQL, no checksum or row counts" : 'its metadata is missing or does not match its size'}): it can't be checked before it is applied.`,
+          ...(entry.form === 'plain' ? [`A dump without DROP statements (the old runbook's) is applied to a clean slate: every schema of ${pg.settings.database} is dropped first, in the same transaction.`] : []),
+        ];
     const pin: RestorePin = { key, etag: loaded.etag, sha256: entry.meta?.sha256 };
     return {
       title: `restore ${pg.settings.database} from ${entry.name}`,

@@ -83,7 +83,7 @@ export async function restoreInto(deps: RestoreDeps): Promise<{ durationMs: numb
   const sql = Readable.from(
     (async function* () {
       // The scanner errors (so this throws) when the trailer is missing.
-      for await (const chunk of decoded) yield chunk as Buffer;
+      yield* withCleanSlate(decoded);
       yield Buffer.from(checks);
     })(),
   );
@@ -109,6 +109,62 @@ export async function restoreInto(deps: RestoreDeps): Promise<{ durationMs: numb
   if (inputError) throw new BackupFailedError(`Restore of ${entry.name} into ${deps.database}: ${errorMessage(inputError)}`);
   return { durationMs: Date.now() - started, sqlBytes: scanner.bytes };
 }
+
+/**
+ * The old runbook's dumps (pg_dump without --clean) only CREATE: into a database that has the
+ * tables they fail on the first one. Such a dump is preceded by CLEAN_SLATE, in the same
+ * transaction. A --clean dump (ours) goes as is: its DROPs come before its first CREATE, and
+ * both within pg_dump's first kilobytes.
+ */
+export async function* withCleanSlate(dump: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  const head: Buffer[] = [];
+  let headBytes = 0;
+  let decided = false;
+  for await (const chunk of dump) {
+    if (decided) {
+      yield chunk;
+      continue;
+    }
+    head.push(chunk);
+    headBytes += chunk.length;
+    const text = Buffer.concat(head, headBytes).toString('latin1');
+    const create = /^CREATE /m.exec(text);
+    if (!create && headBytes < 1 << 20) continue;
+    decided = true;
+    const cleaned = /^(DROP |ALTER [^\n]* DROP )/m.test(create ? text.slice(0, create.index) : text);
+    if (create && !cleaned) yield Buffer.from(CLEAN_SLATE);
+    yield* head;
+  }
+  // A dump shorter than its first CREATE has nothing to clean for.
+  if (!decided) yield* head;
+}
+
+/**
+ * Drops every schema of the database (the dump recreates what it holds), and gives `public`
+ * back its owner and grants: pg_dump leaves the default public schema out of its dumps.
+ */
+export const CLEAN_SLATE = `
+DO $vlinders_clean_slate$
+DECLARE
+  s record;
+  g record;
+  public_owner regrole;
+  public_acl aclitem[];
+BEGIN
+  SELECT nspowner::regrole, nspacl INTO public_owner, public_acl FROM pg_namespace WHERE nspname = 'public';
+  FOR s IN SELECT nspname FROM pg_namespace WHERE nspname !~ '^pg_' AND nspname <> 'information_schema' LOOP
+    EXECUTE format('DROP SCHEMA %I CASCADE', s.nspname);
+  END LOOP;
+  CREATE SCHEMA public;
+  IF public_owner IS NOT NULL THEN
+    EXECUTE format('ALTER SCHEMA public OWNER TO %s', public_owner);
+  END IF;
+  FOR g IN SELECT grantee, privilege_type FROM aclexplode(public_acl) WHERE grantee <> public_owner::oid LOOP
+    EXECUTE format('GRANT %s ON SCHEMA public TO %s', g.privilege_type, CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE g.grantee::regrole::text END);
+  END LOOP;
+END
+$vlinders_clean_slate$;
+`;
 
 /** Live counts of tables (a table that can't be counted shows why). */
 export async function liveCounts(pg: Postgres, tables: readonly string[], database?: string): Promise<Record<string, number | string>> {
