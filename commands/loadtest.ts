@@ -3,7 +3,7 @@ import { defineCommand } from '../src/core/command.js';
 import { UsageError } from '../src/core/errors.js';
 import type { Report } from '../src/core/report.js';
 import { runJob } from '../src/kube/jobs.js';
-import { checkLoad, k6Job } from '../src/loadtest/k6-job.js';
+import { assertScript, checkLoad, k6Job } from '../src/loadtest/k6-job.js';
 import { judge, measuresOf, summaryFromLog } from '../src/loadtest/k6-summary.js';
 
 const USAGE = 'loadtest [--vus N] [--duration D] [--cluster NAME]';
@@ -29,6 +29,7 @@ export default defineCommand({
     const duration = input.duration ?? lt.duration;
     checkLoad(lt, vus, duration);
     const namespace = namespaceOf(ctx.config);
+    await assertScript(ctx.services.kube(), namespace, lt);
     const t = lt.thresholds;
     return {
       title: `loadtest: ${vus} VUs for ${duration}`,
@@ -51,6 +52,7 @@ export default defineCommand({
     const seconds = checkLoad(lt, vus, duration);
     const namespace = namespaceOf(ctx.config);
     const kube = ctx.services.kube();
+    await assertScript(kube, namespace, lt); // again: it may have gone since the plan
     const title = `loadtest: ${vus} VUs for ${duration}`;
     const job = k6Job(lt, vus, duration, seconds + GRACE_SECONDS);
     await ctx.progress(`Starting k6 Job ${namespace}/${job.metadata?.name}: ${vus} VUs for ${duration} against ${lt.targetUrl}…`);

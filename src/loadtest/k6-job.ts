@@ -3,7 +3,8 @@
 // and needs no shared volume.
 import type { V1Job } from '@kubernetes/client-node';
 import type { Config } from '../config/schema.js';
-import { UsageError } from '../core/errors.js';
+import { NotFoundError, UsageError } from '../core/errors.js';
+import type { KubeClient } from '../kube/client.js';
 import { JOB_STEP_LABEL, jobName } from '../kube/jobs.js';
 
 const SCRIPTS = '/scripts';
@@ -21,6 +22,24 @@ export function checkLoad(lt: Config['loadtest'], vus: number, duration: string)
   const seconds = durationSeconds(duration);
   if (seconds < 1 || seconds > lt.maxDurationSeconds) throw new UsageError(`--duration ${duration} is outside 1 s–${lt.maxDurationSeconds} s (loadtest.maxDurationSeconds).`);
   return seconds;
+}
+
+/**
+ * The script must exist before a Job mounts it: with its ConfigMap (or key) missing, the pod
+ * waits in ContainerCreating until the Job's deadline, minutes later, and says nothing.
+ */
+export async function assertScript(kube: KubeClient, namespace: string, lt: Config['loadtest']): Promise<void> {
+  const name = lt.scriptConfigMap;
+  const where = `${namespace}/${name}`;
+  const fix = `Create it from the runbook's k6 script (kubectl create configmap ${name} -n ${namespace} --from-file=${lt.scriptKey}), or set loadtest.scriptConfigMap and scriptKey. Nothing was started.`;
+  let data: Record<string, string> | undefined;
+  try {
+    data = (await kube.call({ verb: 'get', resource: 'configmaps', namespace, name }, () => kube.core.readNamespacedConfigMap({ namespace, name }))).data;
+  } catch (err) {
+    if (err instanceof NotFoundError) throw new NotFoundError(`The k6 script's ConfigMap ${where} does not exist. ${fix}`);
+    throw err;
+  }
+  if (!data?.[lt.scriptKey]?.trim()) throw new NotFoundError(`ConfigMap ${where} has no k6 script under key ${lt.scriptKey}. ${fix}`);
 }
 
 export function k6Job(lt: Config['loadtest'], vus: number, duration: string, deadlineSeconds: number): V1Job {

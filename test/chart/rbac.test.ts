@@ -116,7 +116,15 @@ describe('the rendered RBAC', () => {
       expect(g.resourceNames?.length, `${g.resource} in ${g.namespace}`).toBeGreaterThan(0);
     }
     expect(named('secrets')['vlinders-platform']).toEqual(['vlinders-secrets', 'vlinders-tls']);
-    expect(check(defaults).grants.filter((g) => g.resource === 'configmaps' && g.verb === 'get' && g.namespace === 'vlinders-platform').map((g) => g.resourceNames)).toEqual([['vlinders-api-config']]);
+    expect(check(defaults).grants.filter((g) => g.resource === 'configmaps' && g.verb === 'get' && g.namespace === 'vlinders-platform').map((g) => g.resourceNames)).toEqual([['vlinders-api-config', 'vlinders-loadtest']]);
+  });
+
+  it("reads loadtest's script ConfigMap by name in the namespace its Job runs in", async () => {
+    const namedConfigMaps = (objects: K8sObject[]) =>
+      Object.fromEntries(check(objects).grants.filter((g) => g.resource === 'configmaps' && g.verb === 'get' && g.resourceNames?.length).map((g) => [g.namespace, g.resourceNames]));
+    const moved = namedConfigMaps(await render({ set: ['config.loadtest.namespace=vlinders-monitoring', 'config.loadtest.scriptConfigMap=k6-script'] }));
+    expect(moved['vlinders-monitoring']).toContain('k6-script');
+    expect(moved['vlinders-platform']).toEqual(['vlinders-api-config']);
   });
 
   it('renders nothing with rbac.create=false', async () => {

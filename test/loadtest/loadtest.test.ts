@@ -138,6 +138,23 @@ describe('loadtest', () => {
     expect(w.cluster.kube.list('batch/v1', 'Job', P)).toHaveLength(1);
   });
 
+  it('a missing script ConfigMap, or one without the script key, is refused with the fix, before any Job', async () => {
+    const w = await world();
+    const scriptMap = w.cluster.kube.get('v1', 'ConfigMap', P, 'vlinders-loadtest');
+    if (!scriptMap) throw new Error('the world seeds the script ConfigMap');
+    w.cluster.kube.remove('v1', 'ConfigMap', P, 'vlinders-loadtest');
+    const missing = JSON.stringify(await w.plan('loadtest', USERS.operator));
+    expect(missing).toContain("The k6 script's ConfigMap vlinders-platform/vlinders-loadtest does not exist. Create it from the runbook's k6 script (kubectl create configmap vlinders-loadtest -n vlinders-platform --from-file=loadtest.js)");
+    w.cluster.kube.create({ ...scriptMap, metadata: { name: 'vlinders-loadtest', namespace: P }, data: { 'other.js': 'x' } });
+    expect(JSON.stringify(await w.plan('loadtest', USERS.operator))).toContain('ConfigMap vlinders-platform/vlinders-loadtest has no k6 script under key loadtest.js');
+    // Gone between the plan and the approval: the run refuses too.
+    const keyless = w.cluster.kube.get('v1', 'ConfigMap', P, 'vlinders-loadtest');
+    w.cluster.kube.replace({ ...keyless, data: scriptMap.data } as typeof scriptMap);
+    const refused = await w.approveAndRun('loadtest --duration 30s', USERS.operator, () => w.cluster.kube.remove('v1', 'ConfigMap', P, 'vlinders-loadtest'));
+    expect(JSON.stringify(refused)).toContain('does not exist');
+    expect(w.cluster.kube.list('batch/v1', 'Job', P)).toHaveLength(0);
+  });
+
   it('a loadtest namespace outside Vlinders is refused', async () => {
     const w = await world({ tweak: (c) => void (c.loadtest.namespace = 'default') });
     const out = await w.plan('loadtest', USERS.operator);
