@@ -1,6 +1,6 @@
 // Certificate expiry from a kubernetes.io/tls Secret, parsed as x509. Only the certificate's
-// subject and dates leave this file: never the Secret's data, and the key is never read.
-import { X509Certificate } from 'node:crypto';
+// subject and dates leave this file, and whether tls.key is its key: never the Secret's data.
+import { X509Certificate, createPrivateKey } from 'node:crypto';
 import type { KubeClient } from '../kube/client.js';
 
 export interface CertExpiry {
@@ -18,12 +18,39 @@ export function parseLeafCert(pem: string): X509Certificate {
   return new X509Certificate(m[0]);
 }
 
-/** The leaf certificate of a TLS Secret's tls.crt (the key is never read). */
-export async function readTlsCert(kube: KubeClient, ref: { namespace: string; name: string }): Promise<X509Certificate> {
+async function tlsSecretData(kube: KubeClient, ref: { namespace: string; name: string }): Promise<Record<string, string>> {
   const s = await kube.call({ verb: 'get', resource: 'secrets', namespace: ref.namespace, name: ref.name }, () => kube.core.readNamespacedSecret(ref));
-  const b64 = s.data?.['tls.crt'];
+  return s.data ?? {};
+}
+
+function leafOf(data: Record<string, string>): X509Certificate {
+  const b64 = data['tls.crt'];
   if (!b64) throw new Error('no tls.crt in the Secret');
   return parseLeafCert(Buffer.from(b64, 'base64').toString('utf8'));
+}
+
+/** The leaf certificate of a TLS Secret's tls.crt (the key is not read). */
+export async function readTlsCert(kube: KubeClient, ref: { namespace: string; name: string }): Promise<X509Certificate> {
+  return leafOf(await tlsSecretData(kube, ref));
+}
+
+export type TlsKeyState = 'matches' | 'missing' | 'unreadable' | 'mismatch';
+
+/**
+ * The leaf certificate, and whether tls.key is its private key: a key that isn't makes every
+ * TLS handshake fail. The key is parsed only to ask that, and never kept or shown.
+ */
+export async function readTlsPair(kube: KubeClient, ref: { namespace: string; name: string }): Promise<{ cert: X509Certificate; key: TlsKeyState }> {
+  const data = await tlsSecretData(kube, ref);
+  const cert = leafOf(data);
+  if (!data['tls.key']) return { cert, key: 'missing' };
+  let key;
+  try {
+    key = createPrivateKey(Buffer.from(data['tls.key'], 'base64'));
+  } catch {
+    return { cert, key: 'unreadable' };
+  }
+  return { cert, key: cert.checkPrivateKey(key) ? 'matches' : 'mismatch' };
 }
 
 export async function certExpiry(kube: KubeClient, ref: { namespace: string; name: string }, now: number): Promise<CertExpiry> {

@@ -48,6 +48,7 @@ describe('each broken variant fails exactly its item', () => {
   it.each([
     ['a missing secret key', { missingSecretKey: 'stripe-secret-key' }, 'secrets', /lacks stripe-secret-key/],
     ['an expired certificate', { expiredCertificate: true }, 'tls', /expired on \d{4}-\d{2}-\d{2}/],
+    ["a TLS key that is not the certificate's", { mismatchedTlsKey: true }, 'tls', /vlinders-tls has a tls.key that is not the certificate's private key: TLS handshakes with it fail/],
     ['no GPU operator', { noGpuOperator: true }, 'gpu-operator', /no GPU Operator pods \(app=gpu-operator\)/],
     ['an old Kubernetes version', { kubernetesMinor: 27 }, 'kubernetes-version', /v1\.27\.16 is older than 1\.28/],
   ] as const)('%s', async (_name, world, id, detail) => {
@@ -95,6 +96,26 @@ describe('items one by one', () => {
     expect(gone?.status).toBe('fail');
     expect(gone?.detail).toContain('secrets "no-such-tls" not found');
     expect(gone?.fix).toContain('create secret tls no-such-tls');
+  });
+
+  it('TLS: a Secret without tls.key, or with one that is no key, fails without showing it', async () => {
+    const cluster = await startCluster(peers.world({}));
+    closers.push(() => cluster.close());
+    const tlsCheck = async () => byId(await runChecks(checkById('tls'), { kube: cluster.client, config: peers.config(), signal: new AbortController().signal, now: new Date() }, 5000), 'tls')[0];
+    const notAKey = Buffer.from('-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n').toString('base64');
+    for (const [key, detail] of [
+      [undefined, 'vlinders-tls has no tls.key: TLS handshakes with it fail'],
+      [notAKey, 'vlinders-tls has a tls.key that is not a PEM private key'],
+    ] as const) {
+      const current = cluster.kube.get('v1', 'Secret', 'vlinders-platform', 'vlinders-tls');
+      if (!current) throw new Error('the world seeds vlinders-tls');
+      const crt = (current as { data?: Record<string, string> }).data?.['tls.crt'];
+      cluster.kube.replace({ ...current, data: { 'tls.crt': crt, ...(key ? { 'tls.key': key } : {}) } });
+      const result = await tlsCheck();
+      expect(result).toMatchObject({ status: 'fail' });
+      expect(result?.detail).toContain(detail);
+      expect(JSON.stringify(result)).not.toContain('bm90IGEga2V5');
+    }
   });
 
   it('Secrets: a Secret that does not exist', async () => {

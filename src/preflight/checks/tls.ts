@@ -1,4 +1,4 @@
-import { readTlsCert } from '../../digest/tls.js';
+import { readTlsPair, type TlsKeyState } from '../../digest/tls.js';
 import { errorMessage } from '../../core/errors.js';
 import type { PreflightCheck } from '../check.js';
 
@@ -13,8 +13,9 @@ export const tls: PreflightCheck = {
     const ref = { namespace: config.namespaces.platform, name: tlsSecret };
     const where = `Secret ${ref.namespace}/${ref.name}`;
     let cert;
+    let key: TlsKeyState;
     try {
-      cert = await readTlsCert(kube, ref);
+      ({ cert, key } = await readTlsPair(kube, ref));
     } catch (err) {
       return { status: 'fail', detail: `${where} could not be read (${errorMessage(err)})`, fix: `Create it: \`kubectl -n ${ref.namespace} create secret tls ${ref.name} --cert=tls.crt --key=tls.key\` (or let cert-manager issue it).` };
     }
@@ -24,6 +25,10 @@ export const tls: PreflightCheck = {
     const renew = `Renew the certificate for ${domain ?? 'the API domain'} and replace ${where}.`;
     if (notAfter.getTime() <= now.getTime()) return { status: 'fail', detail: `${where} expired on ${notAfter.toISOString().slice(0, 10)}`, fix: renew };
     if (notBefore.getTime() > now.getTime()) return { status: 'fail', detail: `${where} is not valid before ${notBefore.toISOString()}`, fix: renew };
+    if (key !== 'matches') {
+      const what = { missing: 'has no tls.key', unreadable: 'has a tls.key that is not a PEM private key', mismatch: "has a tls.key that is not the certificate's private key" }[key];
+      return { status: 'fail', detail: `${where} ${what}: TLS handshakes with it fail`, fix: `Put the certificate and its own key together: \`kubectl -n ${ref.namespace} create secret tls ${ref.name} --cert=tls.crt --key=tls.key --dry-run=client -o yaml | kubectl apply -f -\`.` };
+    }
     if (domain && cert.checkHost(domain) === undefined) {
       return { status: 'fail', detail: `${where} does not cover ${domain} (${cert.subjectAltName ?? cert.subject.replace(/\n/g, ', ')})`, fix: `Issue a certificate whose subjectAltName includes DNS:${domain}.` };
     }

@@ -12,6 +12,8 @@ export interface PlatformOptions {
   missingSecretKey?: string;
   /** The TLS Secret's certificate expired yesterday. */
   expiredCertificate?: boolean;
+  /** The TLS Secret's tls.key is another certificate's key. */
+  mismatchedTlsKey?: boolean;
   /** GET /version reports this minor version of Kubernetes 1 (e.g. 27), instead of 1.34. */
   kubernetesMinor?: number;
   /** No GPU Operator: its namespace stays empty (seed.ts skips its workloads). */
@@ -72,7 +74,7 @@ export function seedPlatformObjects(state: ClusterState, ns: { platform: string 
   // What the API Deployment references (postgres-credentials, with the test server's password, is postgres-exec.ts's).
   state.create(secret(P, 'vlinders-api', { 'database-url': `postgresql://vlinders:${postgresPassword}@postgres.${P}.svc:5432/vlinders?sslmode=require` }));
   const cert = opts.expiredCertificate ? expiredCert : validCert;
-  state.create(secret(P, TLS_SECRET, { 'tls.crt': cert.cert, 'tls.key': cert.private }, 'kubernetes.io/tls'));
+  state.create(secret(P, TLS_SECRET, { 'tls.crt': cert.cert, 'tls.key': opts.mismatchedTlsKey ? expiredCert.private : cert.private }, 'kubernetes.io/tls'));
 
   state.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'vlinders-api-config', namespace: P, labels }, data: { LOG_LEVEL: 'info', RAY_SERVE_URL: 'http://vlinders-ray-cluster-head-svc.vlinders-inference.svc:8000', QDRANT_COLLECTION: 'vlinders' } });
   state.create({
