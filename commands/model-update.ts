@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { defineCommand, type CommandContext } from '../src/core/command.js';
 import { parseModelRef } from '../src/models/model-id.js';
 import { modelDir } from '../src/models/model-jobs.js';
+import { servingLock } from '../src/models/serving-lock.js';
 import { STEPS, currentModel, refuseNoop, runModelUpdate, type ModelUpdateDeps, type ModelUpdatePin } from '../src/models/update.js';
 import { dashboardFor } from '../src/ray/dashboard.js';
 
@@ -32,6 +33,7 @@ export default defineCommand({
   plan: async (ctx, { model, revision }) => {
     const ref = parseModelRef(model, revision);
     const { config } = ctx;
+    await servingLock(ctx).assertIdle();
     const state = await currentModel(depsOf(ctx));
     refuseNoop(state, ref);
     const ns = config.namespaces.inference;
@@ -59,7 +61,10 @@ export default defineCommand({
   run: async (ctx, { model, revision }) => {
     const ref = parseModelRef(model, revision);
     const deps = depsOf(ctx);
-    const pin = (ctx.pin as ModelUpdatePin | undefined) ?? (await currentModel(deps)).pin;
-    return runModelUpdate(deps, ref, pin);
+    return servingLock(ctx).run(
+      'model update',
+      async () => runModelUpdate(deps, ref, (ctx.pin as ModelUpdatePin | undefined) ?? (await currentModel(deps)).pin),
+      `to ${ref.id}`,
+    );
   },
 });

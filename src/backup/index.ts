@@ -4,7 +4,7 @@
 import type { CommandContext } from '../core/command.js';
 import { postgresFor, type Postgres } from '../postgres/index.js';
 import { gzipCodec, type GzipCodec } from './gzip.js';
-import { assertIdle, withDatabaseLock, type OperationLock } from './lock.js';
+import { assertIdle, withDatabaseLock, type DatabaseOperation } from './lock.js';
 import { BackupBucket } from './s3.js';
 
 export { listBackups, newestBackup, type BackupEntry } from './catalog.js';
@@ -14,7 +14,7 @@ export interface BackupTools {
   pg: Postgres;
   gzip: GzipCodec;
   /** Runs `work` holding the database's operation lock (refused while another one runs). */
-  locked<T>(operation: OperationLock['operation'], work: () => Promise<T>, detail?: string): Promise<T>;
+  locked<T>(operation: DatabaseOperation['operation'], work: () => Promise<T>, detail?: string): Promise<T>;
   /** For plans: refuses now, naming the running operation, rather than at approval. */
   assertIdle(): Promise<void>;
 }

@@ -214,6 +214,32 @@ describe('model update', () => {
     expect(await settledLeftovers(w.cluster)).toEqual([]);
   }, 30_000);
 
+  it('one change of what Serve serves at a time: a second model update or a gpu-memory change is refused while one runs, naming it', async () => {
+    const w = await world({ world: { jobRunMs: 1500 } });
+    const busy = /A model update of Ray Serve application vlinders-llm on cluster test is already running: started by <@U0ADMIN\w*> at [\d-]+ [\d:]+ UTC \(0 min ago\), to Qwen\/Qwen2\.5-7B-Instruct\. Wait for it to finish\./;
+    const refusedPlans: string[] = [];
+    w.onJob('model-download', () => {
+      void Promise.all([w.plan('model update mistralai/Mistral-7B-Instruct-v0.3'), w.plan('gpu-memory 0.85')]).then((outs) => refusedPlans.push(...outs.map((o) => JSON.stringify(o))));
+    });
+    const first = asReport(await w.approveAndRun(`model update ${NEW}`));
+    expect(first.status, reportText(first)).toBe('ok');
+    expect(refusedPlans).toHaveLength(2);
+    for (const refused of refusedPlans) expect(refused).toMatch(busy);
+
+    // Planned before, approved while another runs: the run refuses too, and changes nothing.
+    const again = await world({ world: { jobRunMs: 1500 } });
+    let running: ReturnType<typeof again.approveAndRun> | undefined;
+    const second = await again.approveAndRun('gpu-memory 0.85', USERS.admin, async () => {
+      running = again.approveAndRun(`model update ${NEW}`);
+      await expect.poll(() => again.cluster.kube.list('batch/v1', 'Job', I).length, { timeout: 10_000, interval: 20 }).toBeGreaterThan(0);
+    });
+    expect(JSON.stringify(second)).toMatch(busy);
+    expect(asReport(await (running as NonNullable<typeof running>)).status).toBe('ok');
+    expect(configMapOf(again.cluster)?.data).toMatchObject({ model: NEW, gpu_memory_utilization: '0.9' });
+    // Free again once it finished.
+    expect(asReport(await again.approveAndRun('gpu-memory 0.85')).status).toBe('ok');
+  });
+
   it('an abort during the download (the bot shutting down) stops, deletes the Job and changes nothing', async () => {
     const w = await world({ world: { jobRunMs: 2000 } });
     const before = snapshot(w);
