@@ -133,4 +133,28 @@ describe('weekly database health from the real server', () => {
       await superuser('DROP EXTENSION pg_stat_statements');
     }
   }, 60_000);
+
+  it('with pg_stat_statements preloaded and installed: the slowest statements, with their calls and mean time, constants as $n', async () => {
+    const preloaded = await startPostgres({ preload: ['pg_stat_statements'] });
+    const world = await startCluster({ postgres: { server: preloaded } });
+    try {
+      await preloaded.psql('CREATE TABLE IF NOT EXISTS orders (id int)');
+      const admin = spawn('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', preloaded.socketDir, '-p', String(preloaded.port), '-U', 'postgres', '-d', 'vlinders', '-c', 'CREATE EXTENSION pg_stat_statements'], { stdio: 'ignore' });
+      expect(await new Promise((r) => admin.on('close', r))).toBe(0);
+      for (let i = 0; i < 3; i++) await preloaded.psql(`SELECT pg_sleep(0.2), ${i} AS n`);
+      await preloaded.psql('SELECT count(*) FROM orders');
+      const config = clusterConfig();
+      const section = await databaseSection(postgresHealthSource(postgresFor({ config, services: world.services.forCluster(undefined) })), undefined, config, { now: Date.now() });
+      const slowest = section.sections.find((x) => x.title === 'Slowest statements (mean time)');
+      const sleeps = slowest?.rows?.find((row) => /pg_sleep\(\$1\), \$2 AS n/.test(row[2] ?? ''));
+      expect(sleeps, JSON.stringify(slowest)).toBeDefined();
+      expect(sleeps?.[1]).toBe('3');
+      expect(Number.parseFloat(sleeps?.[0] ?? '')).toBeGreaterThanOrEqual(200);
+      expect(slowest?.rows?.[0]).toEqual(sleeps); // the slowest first
+      expect(section.sections[0]?.lines?.join('\n') ?? '').not.toMatch(/pg_stat_statements is not installed|⚠️ slowest/);
+    } finally {
+      await world.close();
+      await preloaded.stop();
+    }
+  }, 60_000);
 });

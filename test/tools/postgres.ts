@@ -72,7 +72,8 @@ function run(cmd: string, argv: string[], opts: SpawnOptions & { input?: string 
   });
 }
 
-export async function startPostgres(): Promise<TestPostgres> {
+/** `preload`: shared_preload_libraries (e.g. pg_stat_statements, which only works preloaded). */
+export async function startPostgres(opts: { preload?: string[] } = {}): Promise<TestPostgres> {
   const owner = serverUser();
   const dir = mkdtempSync(join(tmpdir(), 'vlinders-pg-'));
   const data = join(dir, 'data');
@@ -92,7 +93,7 @@ export async function startPostgres(): Promise<TestPostgres> {
   // Throwaway data: no fsync, small footprint, only loopback and our own socket dir.
   const server = spawn(
     join(PG_BIN, 'postgres'),
-    ['-D', data, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${socketDir}`, '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=40', '-c', 'shared_buffers=64MB', '-c', 'logging_collector=off'],
+    ['-D', data, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${socketDir}`, '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=40', '-c', 'shared_buffers=64MB', '-c', 'logging_collector=off', ...(opts.preload?.length ? ['-c', `shared_preload_libraries=${opts.preload.join(',')}`] : [])],
     { ...as, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let log = '';
