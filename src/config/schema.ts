@@ -168,7 +168,7 @@ export const configSchema = z
     /** What the digests check beyond the cluster itself. */
     digest: z
       .object({
-        /** TLS Secrets (type kubernetes.io/tls) whose certificate expiry the daily digest reports. */
+        /** More TLS Secrets (type kubernetes.io/tls) whose certificate expiry the digests report; platform.tlsSecret always is. */
         tlsSecrets: z.array(z.object({ namespace: k8sName, name: k8sName }).strict()).default([]),
         /** Label selector of the API pods whose ERROR lines are counted (in the platform namespace). */
         apiSelector: z.string().min(1).default('app.kubernetes.io/name=vlinders-api'),

@@ -14,7 +14,7 @@ import { ErrorCounter, type ErrorTally } from './error-lines.js';
 import { plural } from './format.js';
 import { pvcUsageSection } from './pvc-usage.js';
 import type { ReportInputs } from './context.js';
-import { certExpiry, certLine, type CertExpiry } from './tls.js';
+import { certExpiry, certLine, watchedTlsSecrets, type CertExpiry } from './tls.js';
 
 export interface DailyDigestOptions extends ReportInputs {
   /** Log window; the runbook says 24 h. */
@@ -82,7 +82,7 @@ export async function buildDailyDigest(opts: DailyDigestOptions): Promise<DailyD
   }
 
   // TLS.
-  const certs = await Promise.all(config.digest.tlsSecrets.map((ref) => certExpiry(kube, ref, now())));
+  const certs = await Promise.all(watchedTlsSecrets(config).map((ref) => certExpiry(kube, ref, now())));
   const certLines = certs.map((c) => {
     const { line, status: sev } = certLine(c, config.digest.certWarningDays);
     statuses.push(sev);
@@ -131,7 +131,7 @@ export async function buildDailyDigest(opts: DailyDigestOptions): Promise<DailyD
     sections.push({ title: 'Most frequent ERROR messages', lines: errors.top.map((t) => `${t.count}× \`${t.message}\``) });
   }
   sections.push({ title: 'GPUs', lines: [gpuLine, ...gpuFlags] });
-  sections.push({ title: 'TLS certificates', lines: certLines.length > 0 ? certLines : ['no TLS Secrets configured (digest.tlsSecrets)'] });
+  sections.push({ title: 'TLS certificates', lines: certLines });
   sections.push(backups.section);
   sections.push(pvc.section);
 

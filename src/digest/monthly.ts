@@ -9,7 +9,7 @@ import { tokenize } from '../core/args.js';
 import { rootAndThread, type ReportInputs } from './context.js';
 import { MARK, formatBytes, isoDay } from './format.js';
 import { TREND_STEP_SECONDS, TREND_WEEKS, formatSeconds, trendChange, weeklyLatency } from './latency-trend.js';
-import { certExpiry, certLine } from './tls.js';
+import { certExpiry, certLine, watchedTlsSecrets } from './tls.js';
 
 const LABEL: Record<CapacityResource, string> = { gpu: 'GPU', cpu: 'CPU', memory: 'memory' };
 const amount = (r: CapacityResource, n: number) => (r === 'memory' ? formatBytes(n) : r === 'cpu' ? `${Math.round(n * 10) / 10} cores` : String(n));
@@ -44,15 +44,12 @@ export async function buildMonthlyReport(inputs: ReportInputs): Promise<Report> 
   const statuses: ReportStatus[] = [];
 
   // Certificates.
-  const certs = await Promise.all(config.digest.tlsSecrets.map((ref) => certExpiry(kube, ref, now)));
+  const certs = await Promise.all(watchedTlsSecrets(config).map((ref) => certExpiry(kube, ref, now)));
   const soon = certs.filter((c) => c.error || c.daysLeft === undefined || c.daysLeft < warnDays);
   for (const c of soon) statuses.push(certLine(c, warnDays).status);
   details.push({
     title: `Certificates expiring within ${warnDays} days: ${soon.length}`,
-    lines:
-      certs.length === 0
-        ? ['no TLS Secrets configured (digest.tlsSecrets)']
-        : [...soon.map((c) => certLine(c, warnDays).line), `${certs.length - soon.length} of ${certs.length} certificates are good for ${warnDays} days or more`],
+    lines: [...soon.map((c) => certLine(c, warnDays).line), `${certs.length - soon.length} of ${certs.length} certificates are good for ${warnDays} days or more`],
   });
 
   // Capacity.

@@ -1,6 +1,7 @@
 // Certificate expiry from a kubernetes.io/tls Secret, parsed as x509. Only the certificate's
 // subject and dates leave this file, and whether tls.key is its key: never the Secret's data.
 import { X509Certificate, createPrivateKey } from 'node:crypto';
+import type { Config } from '../config/schema.js';
 import type { KubeClient } from '../kube/client.js';
 
 export interface CertExpiry {
@@ -9,6 +10,15 @@ export interface CertExpiry {
   notAfter?: Date;
   daysLeft?: number;
   error?: string;
+}
+
+/**
+ * The TLS Secrets the reports watch: the platform's own (platform.tlsSecret, the one preflight
+ * checks), which needs no listing, and those of digest.tlsSecrets.
+ */
+export function watchedTlsSecrets(config: Config): Array<{ namespace: string; name: string }> {
+  const own = { namespace: config.namespaces.platform, name: config.platform.tlsSecret };
+  return [own, ...config.digest.tlsSecrets.filter((r) => r.namespace !== own.namespace || r.name !== own.name)];
 }
 
 /** The first certificate of a PEM chain. */

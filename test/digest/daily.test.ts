@@ -64,8 +64,9 @@ describe('daily digest, healthy cluster', () => {
     config.digest.tlsSecrets = [{ namespace: 'vlinders-platform', name: 'api-tls' }];
     const digest = await buildDailyDigest({ kube: c.client, config, signal: new AbortController().signal, now: () => NOW });
     expect(digest.findings).toEqual([]);
-    expect(digest.certs).toHaveLength(1);
-    expect(digest.certs[0]?.daysLeft).toBe(90);
+    // The platform's own certificate (platform.tlsSecret) without being listed, then the listed one.
+    expect(digest.certs.map((x) => x.secret)).toEqual(['vlinders-platform/vlinders-tls', 'vlinders-platform/api-tls']);
+    expect(digest.certs[1]?.daysLeft).toBe(90);
     const expected = await expectedErrors(c);
     expect(new Map(digest.errors.perPod.map((p) => [p.pod, p.errors]))).toEqual(expected.perPod);
     expect(digest.report.summary).toContain('all healthy');
@@ -111,7 +112,7 @@ describe('daily digest, broken cluster', () => {
     // The top messages, as the world wrote them (less request ids and numbers).
     const top = [...expected.messages].sort((a, b) => b[1] - a[1]).slice(0, 5);
     expect(digest.errors.top.map((t) => t.count)).toEqual(top.map(([, n]) => n));
-    expect(digest.certs[0]?.daysLeft).toBe(5);
+    expect(digest.certs.find((x) => x.secret === 'vlinders-platform/gateway-tls')?.daysLeft).toBe(5);
     expect(digest.report.status).toBe('fail');
     const text = JSON.stringify(digest.report);
     expect(text).not.toContain(key.split('\n')[1] ?? 'never');

@@ -245,7 +245,8 @@ describe('monthly report', () => {
     const certs = detail(report, 'Certificates expiring within 30 days');
     expect(certs?.title).toBe('Certificates expiring within 30 days: 1');
     expect(certs?.lines?.[0]).toMatch(/^⚠️ vlinders-platform\/gateway-tls \(CN=gateway-tls\.vlinders\.example\): expires in 12 days/);
-    expect(certs?.lines?.[1]).toBe('1 of 2 certificates are good for 30 days or more');
+    // gateway-tls, api-tls, and the platform's own vlinders-tls (platform.tlsSecret, not listed).
+    expect(certs?.lines?.[1]).toBe('2 of 3 certificates are good for 30 days or more');
 
     // Capacity, against the GPUs read off the cluster objects here.
     const nodes = (await c.client.core.listNode()).items;
