@@ -11,6 +11,7 @@ export default defineCommand({
   args: z.object({}),
   role: 'operator',
   risk: 'change',
+  schedulable: true,
   examples: ['backup'],
   plan: async (ctx) => {
     const { bucket, pg, assertIdle } = backupTools(ctx);

@@ -27,6 +27,7 @@ export default defineCommand({
   positional: ['backup'],
   role: 'operator',
   risk: 'change',
+  schedulable: true,
   examples: ['restore-drill', 'restore-drill backup-20261125-020000Z.sql.gz'],
   plan: async (ctx, { backup }) => {
     const { bucket, pg, assertIdle } = backupTools(ctx);

@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import { commands } from '../commands/index.js';
 import { loadConfigFile, loadEnv } from './config/load.js';
 import type { CommandEngine } from './core/engine.js';
+import { errorMessage } from './core/errors.js';
 import { createLogger } from './core/log.js';
 import { OpsMetrics, meteredAuditMirror, meteredSlackFetch } from './http/metrics.js';
 import { startOpsServer } from './http/ops-server.js';
@@ -67,6 +68,15 @@ export async function serve(): Promise<number> {
     makeEngine: (hooks) =>
       (engine = buildEngine({ config, commands, log, services, store, groupMembers: hooks.groupMembers, auditMirror: meteredAuditMirror(metrics, hooks.auditMirror), metrics })),
   });
+  // A schedule that names a command the bot may not run by itself stops the bot here, not at 2 am.
+  for (const [i, run] of config.schedule.runs.entries()) {
+    try {
+      engine?.scheduled(run.command);
+    } catch (err) {
+      process.stderr.write(`config schedule.runs[${i}] (${run.name}): ${errorMessage(err)}\n`);
+      return 2;
+    }
+  }
   const checks: Record<string, Check> = { slack: bot.socketClient ? socketModeConnected(bot.socketClient) : slackAuthVerified(bot.app.client) };
   if (config.clusters.length > 0) checks.cluster = clusterReachable(() => services.forCluster(undefined).kube());
   // Started before the bot, so liveness answers during a slow start.
@@ -86,6 +96,7 @@ export async function serve(): Promise<number> {
   const digestConfig = configForCluster(config, undefined);
   const scheduler = leader
     ? digestScheduler({ config: digestConfig, store, kube: () => services.forCluster(undefined).kube(), isLeader: () => leader.isLeader(), post: (channel, report) => bot.publish({ channel }, report), signal: bot.signal, log,
+        runCommand: (input, channel) => (engine as CommandEngine).runScheduled(input, { progress: async (line) => log.debug({ scheduled: input, line }, 'progress'), signal: bot.signal }, channel),
         sources: { database: postgresHealthSource(postgresFor({ config: digestConfig, services: services.forCluster(undefined), signal: bot.signal })), backups: s3BackupListing(digestConfig.backup) } })
     : { reason: 'no cluster configured' };
   if ('poll' in scheduler) scheduler.start();

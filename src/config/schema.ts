@@ -162,9 +162,27 @@ export const configSchema = z
         channel: slackChannelId.optional(),
         /** A run missed while the bot was down runs once at start when it is at most this old. */
         graceMinutes: z.number().int().min(0).max(24 * 60).default(120),
+        /**
+         * Commands the bot runs itself, without an Approve (the config is the approval), posting
+         * the outcome to `channel`: only schedulable ones (`backup`, `restore-drill`), checked at start.
+         */
+        runs: z
+          .array(
+            z
+              .object({
+                /** Names the run in the store and the log, e.g. nightly-backup. */
+                name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'expected a short name like nightly-backup'),
+                cron: cronExpression,
+                /** As typed after /vlinders, e.g. "backup" or "restore-drill --cluster eu". */
+                command: z.string().min(1).max(200),
+              })
+              .strict(),
+          )
+          .default([])
+          .refine((runs) => new Set(runs.map((r) => r.name)).size === runs.length, 'each run needs its own name'),
       })
       .strict()
-      .default({ timezone: 'UTC', daily: '0 8 * * *', weekly: '0 8 * * 1', monthly: '0 8 1 * *', graceMinutes: 120 }),
+      .default({ timezone: 'UTC', daily: '0 8 * * *', weekly: '0 8 * * 1', monthly: '0 8 1 * *', graceMinutes: 120, runs: [] }),
     /** What the digests check beyond the cluster itself. */
     digest: z
       .object({

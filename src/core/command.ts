@@ -70,6 +70,11 @@ export interface CommandDefinition<S extends AnyArgs> extends ArgSpec {
   args: S;
   role: Role;
   risk: Risk;
+  /**
+   * May run on a schedule (config schedule.runs) without an Approve: the config is the approval.
+   * Only for changes nobody needs to see first (a backup, a drill on a scratch database).
+   */
+  schedulable?: boolean;
   examples?: string[];
   /** What will change, shown on the confirmation card. Required unless risk is 'read'. */
   plan?: (ctx: CommandContext, args: z.output<S>) => Promise<Plan>;
@@ -84,6 +89,11 @@ export interface Command extends ArgSpec {
   args: AnyArgs;
   role: Role;
   risk: Risk;
+  /**
+   * May run on a schedule (config schedule.runs) without an Approve: the config is the approval.
+   * Only for changes nobody needs to see first (a backup, a drill on a scratch database).
+   */
+  schedulable?: boolean;
   examples?: string[];
   plan?: (ctx: CommandContext, args: unknown) => Promise<Plan>;
   run: (ctx: CommandContext, args: unknown) => Promise<Report>;
@@ -96,6 +106,7 @@ export function defineCommand<S extends AnyArgs>(def: CommandDefinition<S>): Com
   if (def.risk !== 'read' && !def.plan) {
     throw new Error(`command "${def.name}" changes things (${def.risk}) and must define plan()`);
   }
+  if (def.schedulable && def.risk === 'destructive') throw new Error(`command "${def.name}" is destructive: it can't be schedulable`);
   for (const key of [...(def.positional ?? []), ...(def.rest ? [def.rest] : [])]) {
     if (!Object.hasOwn(def.args.shape, key)) throw new Error(`command "${def.name}": "${key}" is not in args`);
   }

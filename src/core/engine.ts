@@ -87,6 +87,8 @@ export interface EngineDeps {
 }
 
 const SUGGESTION = 'suggestion';
+/** Who runs scheduled commands, in the audit log and on locks. */
+export const SCHEDULE_CALLER = 'vlinders-ops schedule';
 const SUGGESTION_TTL_MS = 24 * 60 * 60 * 1000;
 
 const REFUSALS: Record<'unknown' | 'expired' | 'handled', string> = {
@@ -366,6 +368,52 @@ export class CommandEngine {
       detail: report.status === 'fail' ? report.summary : undefined,
       durationMs: this.now() - started,
     });
+    return report;
+  }
+
+  /**
+   * What a scheduled run (config schedule.runs) would run, or why it can't: the command must
+   * exist, parse, and be schedulable. Checked at start, so a bad schedule stops the bot there.
+   */
+  scheduled(input: string): { command: Command; words: string[]; cluster?: string; parsed: unknown } {
+    const words = tokenize(input);
+    const resolved = this.resolve(words);
+    if (!resolved) throw new UsageError(`\`${input}\` is not a command.${this.nearestName(words)}`);
+    const { command, rest } = resolved;
+    if (command.risk !== 'read' && !command.schedulable) {
+      throw new UsageError(`\`${command.name}\` changes the platform and must be approved each time: it can't be scheduled (schedulable: ${this.commands.filter((c) => c.schedulable).map((c) => c.name).join(', ')}).`);
+    }
+    const split = takeClusterFlag(rest);
+    (this.deps.services ?? NO_CLUSTERS).forCluster(split.cluster);
+    return { command, words: rest, cluster: split.cluster, parsed: parseArgs(split.words, command.args, command) };
+  }
+
+  /**
+   * Flow 3: a scheduled run, as the bot itself (SCHEDULE_CALLER), with no Approve: the config
+   * that schedules it is the approval. Planned first (a plan that refuses stops it), audited.
+   */
+  async runScheduled(input: string, io: RunIO, channel: string): Promise<Report> {
+    const started = this.now();
+    const caller: Caller = { userId: SCHEDULE_CALLER, channelId: channel, surface: 'slack' };
+    const base = { user: caller.userId, channel, surface: caller.surface } as const;
+    let run: ReturnType<CommandEngine['scheduled']>;
+    try {
+      run = this.scheduled(input);
+    } catch (err) {
+      this.deps.audit.record({ ...base, event: 'usage_error', args: redactText(input), detail: errorMessage(err) });
+      return { title: redactText(input), status: 'fail', summary: redactText(errorMessage(err)) };
+    }
+    const { command, parsed } = run;
+    const audit = { ...base, command: command.name, args: redactText(run.words.join(' ')) };
+    this.deps.audit.record({ ...audit, event: 'invoke', detail: 'scheduled' });
+    const ctx = await this.context(caller, command.role, command, io, run.cluster);
+    const result = await this.guarded(command, async () => {
+      const planned = command.plan ? await command.plan(ctx, parsed) : undefined;
+      if (planned?.status === 'fail') return planned;
+      return command.run({ ...ctx, pin: planned?.pin }, parsed);
+    });
+    const report: Report = 'error' in result ? { title: command.name, status: 'fail', summary: result.error } : result.report;
+    this.deps.audit.record({ ...audit, event: 'outcome', outcome: report.status, detail: report.status === 'fail' ? report.summary : undefined, durationMs: this.now() - started });
     return report;
   }
 

@@ -1,5 +1,7 @@
-// The scheduled digests: which jobs exist, and what a tick does (build, then post to the
-// schedule channel: a root message with its details in a thread).
+// The scheduled digests and runs: which jobs exist, and what a tick does. A digest is built and
+// posted to the schedule channel (a root message with its details in a thread); a run
+// (schedule.runs: a schedulable command such as backup) runs through the engine and its
+// outcome is posted there.
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { redactReport } from '../core/engine.js';
@@ -17,6 +19,8 @@ export interface DigestSchedulerDeps {
   isLeader: () => boolean;
   /** Posts a Report, its thread and its offers to a channel (SlackBot.publish). */
   post: (channel: string, report: Report) => Promise<unknown>;
+  /** Runs a scheduled command (CommandEngine.runScheduled); needed when schedule.runs has any. */
+  runCommand?: (input: string, channel: string) => Promise<Report>;
   signal: AbortSignal;
   sources?: DigestSources;
   log?: Logger;
@@ -40,5 +44,18 @@ export function digestScheduler(deps: DigestSchedulerDeps): Scheduler | { reason
       await deps.post(channel, redactReport(report));
     },
   }));
+  for (const r of config.schedule.runs) {
+    const runCommand = deps.runCommand;
+    if (!runCommand) return { reason: 'schedule.runs needs the command engine' };
+    jobs.push({
+      name: `run-${r.name}`,
+      cron: r.cron,
+      run: async (tick: Date) => {
+        const report = await runCommand(r.command, channel);
+        report.summary = `${report.summary ?? ''} · scheduled run ${r.name}, ${tick.toISOString()}`;
+        await deps.post(channel, redactReport(report));
+      },
+    });
+  }
   return new Scheduler({ store: deps.store, isLeader: deps.isLeader, timezone: config.schedule.timezone, graceMinutes: config.schedule.graceMinutes, jobs, now: deps.now, pollMs: deps.pollMs, log: deps.log });
 }

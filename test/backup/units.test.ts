@@ -125,6 +125,14 @@ describe('the database lock', () => {
     expect(await second()).toBe('ran');
   });
 
+  it('names a scheduled holder as such, not as a Slack mention', async () => {
+    const store = new MemoryStore();
+    const refused = await withDatabaseLock(store, { operation: 'backup', database: 'vlinders', by: 'vlinders-ops schedule' }, () =>
+      withDatabaseLock(store, { operation: 'restore', database: 'vlinders', by: 'U2' }, async () => 'ran').catch((e: Error) => e.message),
+    );
+    expect(refused).toMatch(/^A backup of database vlinders is already running: started by vlinders-ops schedule at /);
+  });
+
   it("a holder whose lock was taken over says so, and doesn't release the new holder's lock", async () => {
     const store = new MemoryStore();
     const lost: string[] = [];

@@ -61,4 +61,18 @@ describe('serve', () => {
     expect(done.exitCode).toBe(0);
     expect(out).toContain('shutting down');
   });
+
+  it('refuses to start with a scheduled run of a command that must be approved each time', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vlinders-serve-'));
+    const config = join(dir, 'config.yaml');
+    writeFileSync(config, 'schedule:\n  runs:\n    - name: nightly-restore\n      cron: "0 3 * * *"\n      command: restore backup-20261125-020000Z.sql.gz\n');
+    const done = await execa(process.execPath, [bin, 'serve'], {
+      reject: false,
+      extendEnv: false,
+      timeout: 20_000,
+      env: { PATH: process.env.PATH ?? '', HOME: dir, VLINDERS_OPS_CONFIG: config, VLINDERS_OPS_PORT: '0', SLACK_BOT_TOKEN: emu.botToken, SLACK_APP_TOKEN: emu.appToken, SLACK_API_URL: emu.apiUrl },
+    });
+    expect(done.exitCode).toBe(2);
+    expect(done.stderr).toContain("config schedule.runs[0] (nightly-restore): `restore` changes the platform and must be approved each time: it can't be scheduled");
+  });
 });
