@@ -96,7 +96,7 @@ export async function serve(): Promise<number> {
   const digestConfig = configForCluster(config, undefined);
   const scheduler = leader
     ? digestScheduler({ config: digestConfig, store, kube: () => services.forCluster(undefined).kube(), isLeader: () => leader.isLeader(), post: (channel, report) => bot.publish({ channel }, report), signal: bot.signal, log,
-        runCommand: (input, channel) => (engine as CommandEngine).runScheduled(input, { progress: async (line) => log.debug({ scheduled: input, line }, 'progress'), signal: bot.signal }, channel),
+        runCommand: (channel, run, tick) => bot.runScheduled(channel, run, tick),
         sources: { database: postgresHealthSource(postgresFor({ config: digestConfig, services: services.forCluster(undefined), signal: bot.signal })), backups: s3BackupListing(digestConfig.backup) } })
     : { reason: 'no cluster configured' };
   if ('poll' in scheduler) scheduler.start();

@@ -19,8 +19,8 @@ export interface DigestSchedulerDeps {
   isLeader: () => boolean;
   /** Posts a Report, its thread and its offers to a channel (SlackBot.publish). */
   post: (channel: string, report: Report) => Promise<unknown>;
-  /** Runs a scheduled command (CommandEngine.runScheduled); needed when schedule.runs has any. */
-  runCommand?: (input: string, channel: string) => Promise<Report>;
+  /** Runs a scheduled command and posts its outcome (SlackBot.runScheduled); needed when schedule.runs has any. */
+  runCommand?: (channel: string, run: { name: string; command: string }, tick: Date) => Promise<unknown>;
   signal: AbortSignal;
   sources?: DigestSources;
   log?: Logger;
@@ -50,11 +50,7 @@ export function digestScheduler(deps: DigestSchedulerDeps): Scheduler | { reason
     jobs.push({
       name: `run-${r.name}`,
       cron: r.cron,
-      run: async (tick: Date) => {
-        const report = await runCommand(r.command, channel);
-        report.summary = `${report.summary ?? ''} · scheduled run ${r.name}, ${tick.toISOString()}`;
-        await deps.post(channel, redactReport(report));
-      },
+      run: async (tick: Date) => void (await runCommand(channel, r, tick)),
     });
   }
   return new Scheduler({ store: deps.store, isLeader: deps.isLeader, timezone: config.schedule.timezone, graceMinutes: config.schedule.graceMinutes, jobs, now: deps.now, pollMs: deps.pollMs, log: deps.log });

@@ -10,7 +10,7 @@ import type { Caller } from '../core/command.js';
 import type { CommandEngine, InvokeOutcome, RunIO } from '../core/engine.js';
 import { errorMessage, UserFacingError } from '../core/errors.js';
 import { redactText } from '../core/redact.js';
-import type { Report } from '../core/report.js';
+import { STATUS_EMOJI, type Report } from '../core/report.js';
 import type { Config } from '../config/schema.js';
 import type { Block } from './blocks.js';
 import { APPROVE_ACTION, CANCEL_ACTION, SUGGEST_ACTION, confirmationCard, decidedCard, outcomeLine, suggestionMessage } from './cards.js';
@@ -54,6 +54,11 @@ export interface SlackBot {
   poster: SlackPoster;
   /** Posts a Report with its thread of details and its offered commands as buttons (scheduled digests). */
   publish(where: { channel: string; threadTs?: string }, report: Report, footer?: string): Promise<string | undefined>;
+  /**
+   * A scheduled run (schedule.runs) in `channel`: a root line, progress and the report in its
+   * thread, and the root line updated with the outcome.
+   */
+  runScheduled(channel: string, run: { name: string; command: string }, tick: Date): Promise<Report>;
   /** Aborted when the bot stops. */
   signal: AbortSignal;
   /** Resolves when no acked work (a command, a click) is running or waiting. */
@@ -111,6 +116,19 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
       else await poster.post(offerWhere, message.text, message.blocks);
     }
     return ts;
+  }
+
+  async function runScheduled(channel: string, run: { name: string; command: string }, tick: Date): Promise<Report> {
+    const what = `Scheduled run ${run.name} (\`${redactText(run.command)}\`, ${tick.toISOString()})`;
+    const ts = await poster.post({ channel }, `⏳ ${what}: running…`);
+    const thread = { channel, threadTs: ts };
+    const progress = new ThreadProgress(poster, thread);
+    const started = Date.now();
+    const report = await engine.runScheduled(run.command, { progress: progress.update, signal: shutdown.signal }, channel);
+    await progress.flush();
+    await publish(thread, report);
+    if (ts) await poster.update(channel, ts, `${STATUS_EMOJI[report.status]} ${what}: ${report.status === 'fail' ? 'failed' : 'done'} · ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return report;
   }
 
   /** What a command invocation produced, said in Slack: ephemeral error, report, or card. */
@@ -213,6 +231,7 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
     engine,
     poster,
     publish: (where, report, footer) => publish(where, report, footer),
+    runScheduled,
     signal: shutdown.signal,
     idle: () => work.idle(),
     socketClient,

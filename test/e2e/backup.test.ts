@@ -85,3 +85,17 @@ describe('backups through Slack', () => {
     expect((await w.pg.psql("SELECT count(*) FROM pg_database WHERE datname = 'vlinders_drill'")).trim()).toBe('0');
   });
 });
+
+describe('a scheduled backup through Slack', () => {
+  it('a root line in the channel, progress and the report in its thread, and the line updated with the outcome', async () => {
+    const report = await bot.bot.runScheduled(CHANNELS.ops, { name: 'nightly-backup', command: 'backup' }, new Date('2026-06-02T02:00:00Z'));
+    expect(report.status, report.summary).toBe('ok');
+    const root = bot.emu.messages.find((m) => m.channel === CHANNELS.ops && m.text.includes('Scheduled run nightly-backup'));
+    if (!root) throw new Error('no root line');
+    expect(root.updates.at(-1)?.text).toMatch(/^✅ Scheduled run nightly-backup \(`backup`, 2026-06-02T02:00:00\.000Z\): done · [\d.]+ s$/);
+    const text = thread(root.ts);
+    expect(text).toMatch(/Backing up vlinders to s3:\/\/.*: [\d.]+ (KiB|MiB) \([\d.]+ (KiB|MiB) gzip\), [\d.]+ (KiB|MiB)\/s, \d+s elapsed/);
+    expect(text).toMatch(/Backed up vlinders to s3:\/\/vlinders-backups\/postgres\/backup-\d{8}-\d{6}Z\.sql\.gz and verified it/);
+    expect(text).not.toContain(w.pg.password);
+  }, 60_000);
+});
