@@ -182,6 +182,7 @@ export const configSchema = z
           .refine((runs) => new Set(runs.map((r) => r.name)).size === runs.length, 'each run needs its own name'),
       })
       .strict()
+      .refine((s) => s.runs.length === 0 || s.channel !== undefined, { message: 'schedule.runs post their outcome to schedule.channel: set it', path: ['channel'] })
       .default({ timezone: 'UTC', daily: '0 8 * * *', weekly: '0 8 * * 1', monthly: '0 8 1 * *', graceMinutes: 120, runs: [] }),
     /** What the digests check beyond the cluster itself. */
     digest: z

@@ -27,6 +27,21 @@ describe('config', () => {
     expect(config.slack.command).toBe('/vlinders');
   });
 
+  it('scheduled runs need the channel their outcome goes to, and names of their own', () => {
+    const problems = (text: string) => {
+      try {
+        parseConfigText(text, 'bad.yaml');
+        return [];
+      } catch (err) {
+        return (err as ConfigError).problems;
+      }
+    };
+    const run = (name: string) => `    - { name: ${name}, cron: "0 2 * * *", command: backup }\n`;
+    expect(problems(`schedule:\n  runs:\n${run('nightly')}`).join('\n')).toContain('schedule.channel: schedule.runs post their outcome to schedule.channel: set it');
+    expect(problems(`schedule:\n  channel: C0000OPS1\n  runs:\n${run('nightly')}${run('nightly')}`).join('\n')).toContain('each run needs its own name');
+    expect(problems(`schedule:\n  channel: C0000OPS1\n  runs:\n${run('nightly')}`)).toEqual([]);
+  });
+
   it('lists every problem by path', () => {
     const bad = `
 rbac:
