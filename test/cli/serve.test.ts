@@ -65,7 +65,7 @@ describe('serve', () => {
   it('refuses to start with a scheduled run of a command that must be approved each time', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vlinders-serve-'));
     const config = join(dir, 'config.yaml');
-    writeFileSync(config, 'schedule:\n  runs:\n    - name: nightly-restore\n      cron: "0 3 * * *"\n      command: restore backup-20261125-020000Z.sql.gz\n');
+    writeFileSync(config, 'schedule:\n  channel: C0000OPS1\n  runs:\n    - name: nightly-restore\n      cron: "0 3 * * *"\n      command: restore backup-20261125-020000Z.sql.gz\n');
     const done = await execa(process.execPath, [bin, 'serve'], {
       reject: false,
       extendEnv: false,
