@@ -3,6 +3,7 @@
 // except in `json`, which callers use and never print.
 import { deadlineSignal } from '../core/deadline.js';
 import { UnreachableError, errorMessage } from '../core/errors.js';
+import { readBodyCapped } from '../core/http-body.js';
 import { redactText, redactValue } from '../core/redact.js';
 
 export interface HttpAnswer {
@@ -17,24 +18,6 @@ const EXCERPT = 200;
 /** Platform API answers are small; a body beyond this is cut rather than held in memory. */
 const MAX_BODY = 1 << 20;
 
-async function readCapped(res: Response): Promise<string> {
-  const reader = res.body?.getReader();
-  if (!reader) return '';
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.length;
-    if (size > MAX_BODY) {
-      await reader.cancel();
-      break;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 export async function httpCall(baseUrl: string, method: string, path: string, opts: { body?: unknown; token?: string; timeoutMs: number; signal?: AbortSignal }): Promise<HttpAnswer> {
   const url = new URL(path.replace(/^\//, ''), baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
   const started = performance.now();
@@ -48,7 +31,8 @@ export async function httpCall(baseUrl: string, method: string, path: string, op
       body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
       signal: deadline.signal,
     });
-    text = await readCapped(res);
+    // A cut body still gives its excerpt; its JSON then fails to parse and counts as none.
+    ({ text } = await readBodyCapped(res, MAX_BODY));
   } catch (err) {
     const why = deadline.timedOut() ? `no answer within ${Math.round(opts.timeoutMs / 1000)} s` : errorMessage((err as { cause?: unknown }).cause ?? err);
     throw new UnreachableError(`${method} ${url.origin}${url.pathname}: ${redactText(why)}`);

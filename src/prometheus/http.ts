@@ -1,6 +1,7 @@
 // One GET of a JSON API (Prometheus, Alertmanager) with a deadline, the caller's abort, and
 // errors that name the system and say what went wrong, never a bare "fetch failed".
 import { UnreachableError, errorMessage } from '../core/errors.js';
+import { readBodyCapped } from '../core/http-body.js';
 
 export interface JsonGetOptions {
   /** What to call the system in messages: "Prometheus", "Alertmanager". */
@@ -13,22 +14,6 @@ export interface JsonGetOptions {
 
 /** The digests ask for aggregates; a bigger answer means a query that selects far too much. */
 const MAX_BYTES = 16 * 1024 * 1024;
-
-/** The body as text, refusing to hold more than `max` bytes. */
-async function boundedText(res: Response, max: number): Promise<string | undefined> {
-  if (!res.body) return '';
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-    size += chunk.byteLength;
-    if (size > max) {
-      await res.body.cancel().catch(() => undefined);
-      return undefined;
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 /** The URL without credentials or query, fit for a message. */
 export const shownUrl = (url: URL): string => `${url.protocol}//${url.host}${url.pathname}`;
@@ -46,14 +31,15 @@ export async function getJson(url: URL, opts: JsonGetOptions): Promise<{ status:
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
     throw new UnreachableError(`Could not reach ${opts.system} at ${shownUrl(url)}: ${cause?.code ?? cause?.message ?? errorMessage(err)}.`);
   }
-  let text: string | undefined;
+  let body: { text: string; cut: boolean };
   const max = opts.maxBytes ?? MAX_BYTES;
   try {
-    text = await boundedText(res, max);
+    body = await readBodyCapped(res, max);
   } catch (err) {
     throw new UnreachableError(`${opts.system} (${shownUrl(url)}) broke off its answer: ${deadline.aborted ? 'timed out' : errorMessage(err)}.`);
   }
-  if (text === undefined) throw new UnreachableError(`${opts.system} (${shownUrl(url)}) answered more than ${Math.round(max / 1024)} KiB; narrow the query (an aggregate is expected).`);
+  const { text } = body;
+  if (body.cut) throw new UnreachableError(`${opts.system} (${shownUrl(url)}) answered more than ${Math.round(max / 1024)} KiB; narrow the query (an aggregate is expected).`);
   try {
     return { status: res.status, body: JSON.parse(text) as unknown };
   } catch {

@@ -4,7 +4,11 @@
 // in ../shared/fixtures/ray). Every request has a deadline; failures come back as
 // UnreachableError naming the URL, with the body excerpt redacted.
 import { UnreachableError, errorMessage } from '../core/errors.js';
+import { readBodyCapped } from '../core/http-body.js';
 import { redactText } from '../core/redact.js';
+
+/** Serve configs and Jobs answers are small; more than this is not one of them. */
+const MAX_ANSWER = 16 * 1024 * 1024;
 
 export type ServeAppStatus = 'NOT_STARTED' | 'DEPLOYING' | 'DEPLOY_FAILED' | 'RUNNING' | 'UNHEALTHY' | 'DELETING';
 
@@ -130,7 +134,8 @@ export class RayDashboard {
       const cause = (err as { cause?: unknown }).cause;
       throw new UnreachableError(`The Ray dashboard is unreachable (${where}): ${redactText(errorMessage(cause ?? err))}.`);
     }
-    const text = await res.text();
+    const { text, cut } = await readBodyCapped(res, MAX_ANSWER);
+    if (cut) throw new UnreachableError(`The Ray dashboard answered ${where} with more than ${MAX_ANSWER >> 20} MiB; that is not a Serve or Jobs answer.`);
     if (!res.ok) throw new UnreachableError(`The Ray dashboard answered ${res.status} to ${where}${text ? `: ${redactText(text.slice(0, 300))}` : ''}.`);
     if (!text) return undefined as T;
     try {

@@ -82,6 +82,17 @@ describe('RayDashboard', () => {
     expect(String(err)).not.toContain('hunter2');
     const html = await server((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html>login</html>'));
     await expect(new RayDashboard({ dashboardUrl: html, serveUrl: html, timeoutMs: 1000 }).getApplications()).rejects.toThrow('not JSON');
+    // An answer no Serve or Jobs call gives (a proxy streaming something else) is cut off, not held.
+    const endless = await server((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const chunk = Buffer.alloc(1 << 20, 0x20);
+      const more = () => {
+        while (!res.destroyed && res.write(chunk));
+        if (!res.destroyed) res.once('drain', more);
+      };
+      more();
+    });
+    await expect(new RayDashboard({ dashboardUrl: endless, serveUrl: endless, timeoutMs: 5000 }).getApplications()).rejects.toThrow('with more than 16 MiB; that is not a Serve or Jobs answer');
     const aborted = new AbortController();
     aborted.abort();
     await expect(new RayDashboard({ dashboardUrl: slow, serveUrl: slow, timeoutMs: 5000 }).getApplications(aborted.signal)).rejects.toThrow('was aborted');
