@@ -3,8 +3,8 @@
 // /api/jobs/{id}) and GET /v1/models. Shapes as documented by Ray (see the captured responses
 // in ../shared/fixtures/ray). Every request has a deadline; failures come back as
 // UnreachableError naming the URL, with the body excerpt redacted.
-import { UnreachableError, errorMessage } from '../core/errors.js';
-import { readBodyCapped } from '../core/http-body.js';
+import { UnreachableError } from '../core/errors.js';
+import { httpFetch } from '../core/http-fetch.js';
 import { redactText } from '../core/redact.js';
 
 /** Serve configs and Jobs answers are small; more than this is not one of them. */
@@ -117,31 +117,20 @@ export class RayDashboard {
   }
 
   private async request<T>(base: string, method: string, path: string, body: unknown, signal?: AbortSignal): Promise<T> {
-    const url = new URL(path, base.endsWith('/') ? base : `${base}/`).toString();
-    const where = `${method} ${redactText(url)}`;
-    const timeout = AbortSignal.timeout(this.opts.timeoutMs);
-    let res: Response;
+    const url = new URL(path, base.endsWith('/') ? base : `${base}/`);
+    const where = `${method} ${redactText(url.toString())}`;
+    const res = await httpFetch(
+      url,
+      { method, headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) },
+      { system: 'the Ray dashboard', timeoutMs: this.opts.timeoutMs, signal, maxBytes: MAX_ANSWER },
+    );
+    if (res.cut) throw new UnreachableError(`The Ray dashboard answered ${where} with more than ${MAX_ANSWER >> 20} MiB; that is not a Serve or Jobs answer.`);
+    if (!res.ok) throw new UnreachableError(`The Ray dashboard answered ${res.status} to ${where}${res.text ? `: ${redactText(res.text.slice(0, 300))}` : ''}.`);
+    if (!res.text) return undefined as T;
     try {
-      res = await fetch(url, {
-        method,
-        headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-      });
-    } catch (err) {
-      if (timeout.aborted) throw new UnreachableError(`The Ray dashboard did not answer ${where} within ${Math.round(this.opts.timeoutMs / 1000)} s.`);
-      if (signal?.aborted) throw new UnreachableError(`Stopped: ${where} was aborted.`);
-      const cause = (err as { cause?: unknown }).cause;
-      throw new UnreachableError(`The Ray dashboard is unreachable (${where}): ${redactText(errorMessage(cause ?? err))}.`);
-    }
-    const { text, cut } = await readBodyCapped(res, MAX_ANSWER);
-    if (cut) throw new UnreachableError(`The Ray dashboard answered ${where} with more than ${MAX_ANSWER >> 20} MiB; that is not a Serve or Jobs answer.`);
-    if (!res.ok) throw new UnreachableError(`The Ray dashboard answered ${res.status} to ${where}${text ? `: ${redactText(text.slice(0, 300))}` : ''}.`);
-    if (!text) return undefined as T;
-    try {
-      return JSON.parse(text) as T;
+      return JSON.parse(res.text) as T;
     } catch {
-      throw new UnreachableError(`The Ray dashboard answered ${where} with something that is not JSON: ${redactText(text.slice(0, 120))}`);
+      throw new UnreachableError(`The Ray dashboard answered ${where} with something that is not JSON: ${redactText(res.text.slice(0, 120))}`);
     }
   }
 }

@@ -102,7 +102,7 @@ const serveModels: PreflightCheck = {
     const url = config.ray.serveUrl;
     const fix = 'Is the Serve application RUNNING? Look at the Ray dashboard (port 8265), Serve tab, or `serve status` in the head pod.';
     try {
-      const a = await httpCall(url, 'GET', '/v1/models', { timeoutMs: config.platform.timeoutSeconds * 1000, signal });
+      const a = await httpCall(url, 'GET', '/v1/models', { timeoutMs: config.platform.timeoutSeconds * 1000, signal, system: 'Ray Serve' });
       if (a.status !== 200) return { status: 'fail', detail: `GET ${url}/v1/models: HTTP ${a.status} in ${a.ms} ms: ${a.excerpt || '(empty body)'}`, fix };
       const ids = modelIds(a.json);
       return ids.length > 0 ? { status: 'pass', detail: `${ids.join(', ')} (${a.ms} ms)` } : { status: 'fail', detail: `GET ${url}/v1/models lists no model (${a.ms} ms)`, fix };

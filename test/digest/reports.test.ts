@@ -167,7 +167,7 @@ describe('weekly report', () => {
     am.failStatus = 503;
     try {
       const report = await buildWeeklyReport({ kube: c.client, config: cfg, signal: new AbortController().signal, now: () => NOW });
-      expect(detail(report, 'PVC usage')?.lines?.[0]).toMatch(/^⚠️ not measured: Could not reach Prometheus at http:\/\/127\.0\.0\.1:9\/api\/v1\/query/);
+      expect(detail(report, 'PVC usage')?.lines?.[0]).toMatch(/^⚠️ not measured: Could not reach Prometheus \(GET http:\/\/127\.0\.0\.1:9\/api\/v1\/query\): /);
       expect(detail(report, 'Alertmanager now')?.lines?.[0]).toContain('answered HTTP 503');
       expect(detail(report, 'GPU cost')?.lines?.[0]).toContain("estimate: today's 4 GPU nodes × 168 h (not measured: Could not reach Prometheus");
       expect(report.status).toBe('warn');

@@ -304,7 +304,7 @@ describe('model update', () => {
     const out = await w.plan(`model update ${NEW}`);
     expect(out.kind).toBe('report');
     const text = reportText(out.kind === 'report' ? out.report : '');
-    expect(text).toContain(`The Ray dashboard is unreachable (GET ${url}/api/serve/applications/)`);
+    expect(text).toContain(`Could not reach the Ray dashboard (GET ${url}/api/serve/applications/)`);
     expect(text).toContain('ECONNREFUSED');
   });
 

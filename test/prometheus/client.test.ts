@@ -77,7 +77,7 @@ describe('Prometheus client', () => {
     await expect(new PrometheusClient(stub.url).query('sum(')).rejects.toThrow('Prometheus refused `sum(`: bad_data: 1:5: parse error: unclosed left parenthesis');
     const closed = await verbatim('{}');
     await closed.close();
-    await expect(new PrometheusClient(closed.url).query('up')).rejects.toThrow(/Could not reach Prometheus at http:\/\/127\.0\.0\.1:\d+\/api\/v1\/query: ECONNREFUSED/);
+    await expect(new PrometheusClient(closed.url).query('up')).rejects.toThrow(/Could not reach Prometheus \(GET http:\/\/127\.0\.0\.1:\d+\/api\/v1\/query\): ECONNREFUSED/);
     const html = await verbatim('<html>502 Bad Gateway</html>', 502);
     await expect(new PrometheusClient(html.url).query('up')).rejects.toThrow('answered HTTP 502 with something that is not JSON');
     await html.close();
@@ -95,11 +95,11 @@ describe('Prometheus client', () => {
   it('gives up after its timeout, and when the caller aborts', async () => {
     stub.delayMs = 1500;
     try {
-      await expect(new PrometheusClient(stub.url, 200).query('up')).rejects.toThrow('Prometheus did not answer within 200 ms');
+      await expect(new PrometheusClient(stub.url, 200).query('up')).rejects.toThrow(/^Prometheus did not answer GET http:\/\/127\.0\.0\.1:\d+\/api\/v1\/query within 200 ms\.$/);
       const abort = new AbortController();
       const pending = new PrometheusClient(stub.url, 5000).query('up', { signal: abort.signal });
       abort.abort();
-      await expect(pending).rejects.toThrow('Stopped: the Prometheus request was aborted.');
+      await expect(pending).rejects.toThrow(/^Stopped: GET http:\/\/127\.0\.0\.1:\d+\/api\/v1\/query to Prometheus was aborted\.$/);
     } finally {
       stub.delayMs = 0;
     }

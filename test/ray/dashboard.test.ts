@@ -73,9 +73,9 @@ describe('RayDashboard', () => {
   it('says so when the dashboard is unreachable, slow, failing or not JSON, with secrets redacted', async () => {
     const url = await refusedUrl();
     const down = new RayDashboard({ dashboardUrl: url, serveUrl: url, timeoutMs: 1000 });
-    await expect(down.getApplications()).rejects.toThrow(`The Ray dashboard is unreachable (GET ${url}/api/serve/applications/): connect ECONNREFUSED`);
+    await expect(down.getApplications()).rejects.toThrow(`Could not reach the Ray dashboard (GET ${url}/api/serve/applications/): ECONNREFUSED.`);
     const slow = await server(() => undefined);
-    await expect(new RayDashboard({ dashboardUrl: slow, serveUrl: slow, timeoutMs: 300 }).getApplications()).rejects.toThrow('did not answer GET');
+    await expect(new RayDashboard({ dashboardUrl: slow, serveUrl: slow, timeoutMs: 300 }).getApplications()).rejects.toThrow(/^The Ray dashboard did not answer GET http:\/\/127\.0\.0\.1:\d+\/api\/serve\/applications\/ within 300 ms\.$/);
     const failing = await server((_req, res) => res.writeHead(500).end('controller died; DATABASE_URL=postgres://u:hunter2@db/x'));
     const err = await new RayDashboard({ dashboardUrl: failing, serveUrl: failing, timeoutMs: 1000 }).getApplications().catch((e: Error) => e);
     expect(String(err)).toContain('answered 500');

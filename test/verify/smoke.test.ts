@@ -99,7 +99,7 @@ describe('smoke test', () => {
     const config = testConfig();
     config.platform = { ...config.platform, apiUrl: gone.url, timeoutSeconds: 2 };
     const [down] = await smokeTest(config, { signal: new AbortController().signal });
-    expect(down?.result).toMatchObject({ status: 'fail', detail: expect.stringContaining(`POST ${gone.url}/api/v1/auth/register: connect ECONNREFUSED`) });
+    expect(down?.result).toMatchObject({ status: 'fail', detail: expect.stringContaining(`Could not reach the platform API (POST ${gone.url}/api/v1/auth/register): ECONNREFUSED.`) });
     config.platform.apiUrl = undefined;
     const [missing] = await smokeTest(config, { signal: new AbortController().signal });
     expect(missing?.result).toMatchObject({ status: 'fail', detail: 'platform.apiUrl is not configured' });

@@ -1,7 +1,7 @@
 // The capped body reader every JSON-over-HTTP client here uses: whole up to the limit, cut
 // (and the stream cancelled) beyond it, across chunk boundaries.
 import { describe, expect, it } from 'vitest';
-import { readBodyCapped } from '../../src/core/http-body.js';
+import { readBodyCapped } from '../../src/core/http-fetch.js';
 
 function response(chunks: string[]): { res: Response; cancelled: () => boolean } {
   let cancelled = false;
