@@ -127,7 +127,9 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
     const report = await engine.runScheduled(run.command, { progress: progress.update, signal: shutdown.signal }, channel);
     await progress.flush();
     await publish(thread, report);
-    if (ts) await poster.update(channel, ts, `${STATUS_EMOJI[report.status]} ${what}: ${report.status === 'fail' ? 'failed' : 'done'} · ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    // Nobody asked for a scheduled run, so nobody is waiting for it: a failure calls on-call.
+    const onCall = report.status === 'fail' && config.oncall?.group ? ` · <!subteam^${config.oncall.group}>` : '';
+    if (ts) await poster.update(channel, ts, `${STATUS_EMOJI[report.status]} ${what}: ${report.status === 'fail' ? 'failed' : 'done'} · ${((Date.now() - started) / 1000).toFixed(1)} s${onCall}`);
     return report;
   }
 

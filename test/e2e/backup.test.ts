@@ -98,4 +98,18 @@ describe('a scheduled backup through Slack', () => {
     expect(text).toMatch(/Backed up vlinders to s3:\/\/vlinders-backups\/postgres\/backup-\d{8}-\d{6}Z\.sql\.gz and verified it/);
     expect(text).not.toContain(w.pg.password);
   }, 60_000);
+
+  it('a failed one ends ❌ and calls the on-call group: nobody asked for it, so nobody is waiting for it', async () => {
+    const oncallBot = await startBot({ config: { ...w.config({ transport: 'exec' }), oncall: { group: 'S0ONCALL1' } }, services: w.cluster.services });
+    w.s3.faults.failCopy = true;
+    try {
+      const report = await oncallBot.bot.runScheduled(CHANNELS.ops, { name: 'nightly-backup', command: 'backup' }, new Date('2026-06-03T02:00:00Z'));
+      expect(report.status).toBe('fail');
+      const root = oncallBot.emu.messages.find((m) => m.channel === CHANNELS.ops && m.text.includes('Scheduled run nightly-backup'));
+      expect(root?.updates.at(-1)?.text).toMatch(/^❌ Scheduled run nightly-backup \(`backup`, 2026-06-03T02:00:00\.000Z\): failed · [\d.]+ s · <!subteam\^S0ONCALL1>$/);
+    } finally {
+      delete w.s3.faults.failCopy;
+      await oncallBot.close();
+    }
+  }, 60_000);
 });
