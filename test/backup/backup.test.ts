@@ -84,6 +84,14 @@ describe('scheduled backups (schedule.runs)', () => {
     ]);
   });
 
+  it('the monthly drill runs scheduled too: its plan picks the newest backup, and the scratch database is gone after', async () => {
+    const t = testEngine({ config: w.config({ transport: 'direct' }), services: w.cluster.services });
+    const report = await t.engine.runScheduled('restore-drill', noIO(), CHANNELS.ops);
+    expect(report.status, report.summary).toBe('ok');
+    expect(report.summary).toMatch(/backup-\d{8}-\d{6}Z\.sql\.gz/);
+    expect((await w.pg.psql("SELECT count(*) FROM pg_database WHERE datname LIKE '%drill%'")).trim()).toBe('0');
+  });
+
   it('only schedulable commands: a restore, a prune or a typo are refused with the reason, and nothing runs', async () => {
     const t = testEngine({ config: w.config(), services: w.cluster.services });
     const before = await w.fingerprint();
