@@ -49,7 +49,8 @@ describe('backups', () => {
 
   it('lists newest first, and warns when the newest is older than maxAgeHours', async () => {
     await put(backupName(new Date(Date.now() - 30 * HOUR)));
-    await put(backupName(new Date(Date.now() - 50 * HOUR)), false);
+    // More than 24 h from the 30 h one: each on its own UTC day at any time of day (prune keeps one a day).
+    await put(backupName(new Date(Date.now() - 56 * HOUR)), false);
     await put('backup-20240105.sql', false);
     await put('notes.txt', false);
     const { engine } = testEngine({ config: config() });
@@ -73,7 +74,7 @@ describe('backup prune', () => {
     const old = [10, 20, 40, 60, 90].map((ageDays) => backupName(new Date(Date.now() - ageDays * day)));
     for (const name of old) await put(name);
     const c = config();
-    // 4 calendar days always hold the 2 h, 30 h and 50 h ones; one ISO week never reaches 10 days back.
+    // 4 calendar days always hold the 2 h, 30 h and 56 h ones; one ISO week never reaches 10 days back.
     c.backup.retention = { daily: 4, weekly: 1 };
     const { engine } = testEngine({ config: c });
     const operator = slackCaller(USERS.operator, CHANNELS.ops);
