@@ -1,9 +1,6 @@
 // Small wording helpers the digests share.
-import type { ReportStatus } from '../core/report.js';
 
 export const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-
-export const MARK: Record<ReportStatus, string> = { ok: '✅', warn: '⚠️', fail: '❌', info: 'ℹ️' };
 
 /** Bytes in binary units, 3 significant digits: 1.5 GiB. */
 export function formatBytes(bytes: number): string {

@@ -2,12 +2,12 @@
 // allocatable GPU, CPU and memory), the P95 latency trend from Prometheus, and a button to
 // run the restore drill (it goes through the normal confirmation flow when pressed).
 import { errorMessage } from '../core/errors.js';
-import type { Report, ReportSection, ReportStatus } from '../core/report.js';
+import { STATUS_EMOJI, type Report, type ReportSection, type ReportStatus } from '../core/report.js';
 import { clusterCapacity, type CapacityResource, type ClusterCapacity } from '../kube/capacity.js';
 import { prometheusFrom } from '../prometheus/client.js';
 import { tokenize } from '../core/args.js';
 import { rootAndThread, type ReportInputs } from './context.js';
-import { MARK, formatBytes, isoDay } from './format.js';
+import { formatBytes, isoDay } from './format.js';
 import { TREND_STEP_SECONDS, TREND_WEEKS, formatSeconds, trendChange, weeklyLatency } from './latency-trend.js';
 import { certExpiry, certLine, watchedTlsSecrets } from './tls.js';
 
@@ -27,7 +27,7 @@ export function capacitySection(c: ClusterCapacity): { section: ReportSection; s
     const percent = allocatable > 0 ? Math.round((requested / allocatable) * 100) : 0;
     const s = allocatable > 0 ? capacityStatus(percent) : 'info';
     statuses.push(s);
-    rows.push([`${MARK[s]} ${LABEL[r]}`, amount(r, requested), amount(r, allocatable), allocatable > 0 ? `${percent}%` : 'none allocatable']);
+    rows.push([`${STATUS_EMOJI[s]} ${LABEL[r]}`, amount(r, requested), amount(r, allocatable), allocatable > 0 ? `${percent}%` : 'none allocatable']);
     parts.push(`${LABEL[r]} ${allocatable > 0 ? `${percent}%` : 'n/a'}`);
   }
   const lines = [`${c.readyNodes}/${c.nodes} nodes Ready`];

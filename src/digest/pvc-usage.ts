@@ -2,9 +2,9 @@
 // _capacity_bytes): what Kubernetes itself can't say, since a PVC object only knows its size.
 import type { Config } from '../config/schema.js';
 import { errorMessage } from '../core/errors.js';
-import type { ReportSection, ReportStatus } from '../core/report.js';
+import { STATUS_EMOJI, type ReportSection, type ReportStatus } from '../core/report.js';
 import type { PrometheusClient } from '../prometheus/client.js';
-import { MARK, formatByteChange, formatBytes } from './format.js';
+import { formatByteChange, formatBytes } from './format.js';
 
 export interface PvcUsage {
   namespace: string;
@@ -63,7 +63,7 @@ export async function pvcUsageSection(prom: PrometheusClient | undefined, config
       title,
       header: ['pvc', 'used', 'capacity', 'use', ...(opts.weekAgo ? ['7 d change'] : [])],
       rows: usage.map((u, i) => [
-        `${MARK[statuses[i] ?? 'ok']} ${u.namespace}/${u.pvc}`,
+        `${STATUS_EMOJI[statuses[i] ?? 'ok']} ${u.namespace}/${u.pvc}`,
         formatBytes(u.usedBytes),
         formatBytes(u.capacityBytes),
         `${u.percent}%`,

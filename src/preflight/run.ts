@@ -4,7 +4,7 @@ import { mapLimit } from '../core/concurrency.js';
 import { deadlineSignal } from '../core/deadline.js';
 import { errorMessage } from '../core/errors.js';
 import { redactText } from '../core/redact.js';
-import { worstStatus, type Report, type ReportStatus } from '../core/report.js';
+import { STATUS_EMOJI, worstStatus, type Report, type ReportStatus } from '../core/report.js';
 import type { CheckContext, CheckResult, CheckStatus, PreflightCheck } from './check.js';
 
 export interface CheckOutcome {
@@ -19,7 +19,6 @@ export type TitledResults = { check: Pick<PreflightCheck, 'title'>; results: rea
 const CONCURRENCY = 4;
 export const PHASES = [1, 2, 3, 4, 5] as const;
 
-export const EMOJI: Record<CheckStatus, string> = { pass: '✅', warn: '⚠️', fail: '❌' };
 const REPORT_STATUS: Record<CheckStatus, ReportStatus> = { pass: 'ok', warn: 'warn', fail: 'fail' };
 
 /** The checks deploy phase `phase` needs, or all of them. */
@@ -72,7 +71,7 @@ export function outcomeLines(outcomes: readonly TitledResults[]): string[] {
   for (const { check, results } of outcomes) {
     for (const r of results) {
       // ' — ', not ': ': a title like 'Secrets: …' would read as a key: value pair to the redactor.
-      lines.push(redactText(`${EMOJI[r.status]} ${check.title} — ${r.detail}`));
+      lines.push(redactText(`${STATUS_EMOJI[REPORT_STATUS[r.status]]} ${check.title} — ${r.detail}`));
       if (r.status !== 'pass' && r.fix) lines.push(redactText(`      ↳ ${r.fix}`));
     }
   }
