@@ -195,7 +195,10 @@ export class ParallelGzip extends Transform {
     const input = Buffer.concat(this.block, this.blockBytes);
     this.block = [];
     this.blockBytes = 0;
-    this.queue.push(new Promise((resolve, reject) => gzip(input, { level: this.level }, (err, out) => (err ? reject(err) : resolve(out)))));
+    const block = new Promise<Buffer>((resolve, reject) => gzip(input, { level: this.level }, (err, out) => (err ? reject(err) : resolve(out))));
+    // Awaited later, in order (shift); until then a failure must not count as unhandled.
+    block.catch(() => undefined);
+    this.queue.push(block);
   }
 
   private async shift(): Promise<void> {
