@@ -26,3 +26,19 @@ export function botArgv(opts: { heapMB?: number | null } = {}): string[] {
   const heap = opts.heapMB === undefined ? CHART_HEAP_MB : opts.heapMB;
   return [process.execPath, ...(heap ? chartNodeFlags(heap) : []), '--import', join(root, 'bench/heap-sampler.mjs'), join(root, 'dist/src/main.js')];
 }
+
+/**
+ * Runs argv under /usr/bin/time: wall seconds, peak RSS, the sampler's peak heap, and stdout.
+ * A report that fails (the CLI exits 1) is still a measured run: time's line is there either way.
+ */
+export async function timed(argv: string[], env: Record<string, string> = {}) {
+  const { stdout, stderr } = await promisify(execFile)('/usr/bin/time', ['-f', 'TIME %e %M', ...argv], { env: { ...process.env, ...env }, maxBuffer: 1 << 30, cwd: root }).catch(
+    (err: { code?: number; stdout?: string; stderr?: string }) => {
+      if (err.code === 1 && err.stderr?.includes('TIME ')) return { stdout: err.stdout ?? '', stderr: err.stderr };
+      throw err;
+    },
+  );
+  const m = /TIME ([\d.]+) (\d+)/.exec(stderr);
+  const heap = /HEAP_PEAK_BYTES=(\d+)/.exec(stderr);
+  return { wallS: Number(m?.[1]), rssMB: Number(m?.[2]) / 1024, heapMB: heap ? Number(heap[1]) / 2 ** 20 : undefined, stdout };
+}

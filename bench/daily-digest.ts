@@ -3,22 +3,19 @@
 // with /usr/bin/time (wall, peak RSS) and a heap sampler. Goal: < 5 s and < 256 MB. The
 // weekly and monthly reports are measured on the same world after it.
 // `npx tsx bench/daily-digest.ts`; BENCH_NODES, BENCH_PODS, BENCH_GPU_WORKERS to change the size.
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { KubeApiEmulator } from '../src/sandbox/kube/index.js';
 import { startVlindersWorld } from '../src/sandbox/kube/world/index.js';
-import { CHART_HEAP_MB, botArgv, ensureBuilt } from './bot-process.js';
+import { CHART_HEAP_MB, botArgv, ensureBuilt, timed } from './bot-process.js';
 
-const run = promisify(execFile);
 const NODES = Number(process.env.BENCH_NODES ?? 1000);
 const PODS = Number(process.env.BENCH_PODS ?? 30000);
 const GPU_WORKERS = Number(process.env.BENCH_GPU_WORKERS ?? 64);
-const root = new URL('..', import.meta.url).pathname;
 
 async function serveWorld(kubeconfigPath: string) {
   const emu = await KubeApiEmulator.start();
@@ -41,16 +38,6 @@ async function serveWorld(kubeconfigPath: string) {
     world.stop();
     void emu.close().then(() => process.exit(0));
   });
-}
-
-async function timed(argv: string[], env: Record<string, string>) {
-  // The CLI exits 1 when the digest's status is fail (a seeded broken pod): that's a result.
-  const { stdout, stderr } = await run('/usr/bin/time', ['-f', 'TIME %e %M', ...argv], { env: { ...process.env, ...env }, maxBuffer: 1 << 30, cwd: root }).catch(
-    (err: { stdout?: string; stderr?: string }) => ({ stdout: err.stdout ?? '', stderr: err.stderr ?? '' }),
-  );
-  const m = /TIME ([\d.]+) (\d+)/.exec(stderr);
-  const heap = /HEAP_PEAK_BYTES=(\d+)/.exec(stderr);
-  return { wallS: Number(m?.[1]), rssMB: Number(m?.[2]) / 1024, heapMB: heap ? Number(heap[1]) / 2 ** 20 : undefined, stdout };
 }
 
 async function main() {

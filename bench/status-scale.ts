@@ -2,30 +2,17 @@
 // fetching the same data (`get pods -A -o json` plus `get nodes -o json`) from the same
 // emulator. Wall time and peak RSS come from /usr/bin/time for both; status's peak heap from
 // a sampler. Goals: no slower than kubectl, heap < 256 MB.
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { promisify } from 'node:util';
 import { KUBECTL, ensureTools } from '../test/tools/extract-tools.js';
-import { botArgv, ensureBuilt } from './bot-process.js';
+import { botArgv, ensureBuilt, timed } from './bot-process.js';
 
-const run = promisify(execFile);
 const NODES = Number(process.env.BENCH_NODES ?? 1000);
 const PODS = Number(process.env.BENCH_PODS ?? 30000);
 const root = new URL('..', import.meta.url).pathname;
-
-export async function timed(argv: string[], env: Record<string, string> = {}) {
-  // A report that fails (exit 1) is still a measured run: /usr/bin/time's line is in stderr either way.
-  const { stderr } = await run('/usr/bin/time', ['-f', 'TIME %e %M', ...argv], { env: { ...process.env, ...env }, maxBuffer: 1 << 30, cwd: root }).catch((err: { code?: number; stderr?: string }) => {
-    if (err.code === 1 && err.stderr?.includes('TIME ')) return { stderr: err.stderr };
-    throw err;
-  });
-  const m = /TIME ([\d.]+) (\d+)/.exec(stderr);
-  const heap = /HEAP_PEAK_BYTES=(\d+)/.exec(stderr);
-  return { wallS: Number(m?.[1]), rssMB: Number(m?.[2]) / 1024, heapMB: heap ? Number(heap[1]) / 2 ** 20 : undefined };
-}
 
 export async function statusScale(): Promise<void> {
   await ensureBuilt();
