@@ -63,7 +63,7 @@ export default defineCommand({
     const deps = depsOf(ctx);
     return servingLock(ctx).run(
       'model update',
-      async () => runModelUpdate(deps, ref, (ctx.pin as ModelUpdatePin | undefined) ?? (await currentModel(deps)).pin),
+      () => runModelUpdate(deps, ref, ctx.pin as ModelUpdatePin | undefined),
       `to ${ref.id}`,
     );
   },

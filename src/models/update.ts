@@ -66,7 +66,8 @@ export function refuseNoop(state: ModelState, model: ModelRef): void {
 
 const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
 
-export async function runModelUpdate(deps: ModelUpdateDeps, model: ModelRef, pin: ModelUpdatePin): Promise<Report> {
+/** `pin`: what the plan saw; without one (no plan was shown) the update starts from what is there now. */
+export async function runModelUpdate(deps: ModelUpdateDeps, model: ModelRef, planned?: ModelUpdatePin): Promise<Report> {
   const { config, kube } = deps;
   const ns = config.namespaces.inference;
   const cmName = config.inference.configMap;
@@ -75,6 +76,7 @@ export async function runModelUpdate(deps: ModelUpdateDeps, model: ModelRef, pin
 
   // Refuse before doing anything if the world moved since the plan.
   const now = await currentModel(deps);
+  const pin = planned ?? now.pin;
   if (now.pin.resourceVersion !== pin.resourceVersion) {
     throw new ConfirmationError(`ConfigMap ${ns}/${cmName} changed after the plan was shown (${key} is now ${now.pin.from ?? 'unset'}). Nothing was changed; run model update again.`);
   }
