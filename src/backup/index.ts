@@ -4,7 +4,8 @@
 import type { CommandContext } from '../core/command.js';
 import { postgresFor, type Postgres } from '../postgres/index.js';
 import { gzipCodec, type GzipCodec } from './gzip.js';
-import { assertIdle, withDatabaseLock, type DatabaseOperation } from './lock.js';
+import { commandLock } from '../core/operation-lock.js';
+import { lockOf, type DatabaseOperation } from './lock.js';
 import { BackupBucket } from './s3.js';
 
 export { listBackups, newestBackup, type BackupEntry } from './catalog.js';
@@ -22,13 +23,12 @@ export interface BackupTools {
 export function backupTools(ctx: CommandContext): BackupTools {
   const pg = postgresFor(ctx);
   const config = ctx.config.backup;
-  const where = { database: pg.settings.database, cluster: ctx.services.clusterName };
+  const lock = commandLock(ctx, lockOf({ database: pg.settings.database, cluster: ctx.services.clusterName }), `database ${pg.settings.database}`);
   return {
     bucket: new BackupBucket(config),
     pg,
     gzip: gzipCodec(config.gzip),
-    locked: (operation, work, detail) =>
-      withDatabaseLock(ctx.store, { operation, ...where, by: ctx.caller.userId, detail }, work, { onLost: (err) => ctx.log.warn({ err }, 'database lock lost') }),
-    assertIdle: () => assertIdle(ctx.store, where),
+    locked: lock.run,
+    assertIdle: lock.assertIdle,
   };
 }

@@ -11,9 +11,9 @@ export interface DatabaseOperation {
   detail?: string;
 }
 
-const lockOf = (l: { database: string; cluster?: string }): LockId => ({ kind: 'db-operation-lock', key: l.cluster ? `${l.cluster}.${l.database}` : l.database });
+export const lockOf = (l: { database: string; cluster?: string }): LockId => ({ kind: 'db-operation-lock', key: l.cluster ? `${l.cluster}.${l.database}` : l.database });
 
-/** Runs `work` holding the lock of `database`; refuses, naming the holder, while another operation holds it. */
+/** Runs `work` holding the lock of `database` (commands take it through backupTools); refuses, naming the holder, while another operation holds it. */
 export function withDatabaseLock<T>(store: Store, want: DatabaseOperation, work: () => Promise<T>, opts?: Parameters<typeof withOperationLock>[4]): Promise<T> {
   const { database, ...rest } = want;
   return withOperationLock(store, lockOf(want), { ...rest, subject: `database ${database}` }, work, opts);

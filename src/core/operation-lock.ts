@@ -4,6 +4,7 @@
 // later; the next operation takes it over with a compare-and-swap.
 import { randomBytes } from 'node:crypto';
 import { UserFacingError } from './errors.js';
+import type { CommandContext } from './command.js';
 import type { Store } from './store.js';
 
 /** How long a lock outlives its holder's last renewal; renewed every third of it. */
@@ -92,4 +93,17 @@ export async function withOperationLock<T>(
 export async function assertUnlocked(store: Store, id: LockId, now: () => number = Date.now): Promise<void> {
   const held = await store.get<OperationLock>(id.kind, id.key);
   if (held && held.value.expiresAt > now()) throw new BusyError(describe(held.value, now()));
+}
+
+/** A lock as a command takes it: held by its caller, on its cluster; a lost lock is logged. */
+export function commandLock(ctx: Pick<CommandContext, 'store' | 'caller' | 'services' | 'log'>, id: LockId, subject: string) {
+  const cluster = ctx.services.clusterName;
+  return {
+    /** For plans: refuses now, naming the running operation, rather than at approval. */
+    assertIdle: () => assertUnlocked(ctx.store, id),
+    run: <T>(operation: string, work: () => Promise<T>, detail?: string): Promise<T> =>
+      withOperationLock(ctx.store, id, { operation, subject, cluster, by: ctx.caller.userId, detail }, work, {
+        onLost: (err) => ctx.log.warn({ err, lock: id }, 'operation lock lost'),
+      }),
+  };
 }
