@@ -215,10 +215,7 @@ export class CommandEngine {
     let parsed: unknown;
     let cluster: string | undefined;
     try {
-      const split = takeClusterFlag(rest);
-      cluster = split.cluster;
-      (this.deps.services ?? NO_CLUSTERS).forCluster(cluster);
-      parsed = parseArgs(split.words, command.args, command);
+      ({ cluster, parsed } = this.argsOf(command, rest));
     } catch (err) {
       this.deps.audit.record({ ...audit, event: 'usage_error', detail: errorMessage(err) });
       return { kind: 'error', message: `${errorMessage(err)}\nUsage: \`${command.usage}\`` };
@@ -383,9 +380,14 @@ export class CommandEngine {
     if (command.risk !== 'read' && !command.schedulable) {
       throw new UsageError(`\`${command.name}\` changes the platform and must be approved each time: it can't be scheduled (schedulable: ${this.commands.filter((c) => c.schedulable).map((c) => c.name).join(', ')}).`);
     }
+    return { command, words: rest, ...this.argsOf(command, rest) };
+  }
+
+  /** The words after a command's name: --cluster (which must be a configured one) and its arguments. */
+  private argsOf(command: Command, rest: readonly string[]): { cluster?: string; parsed: unknown } {
     const split = takeClusterFlag(rest);
     (this.deps.services ?? NO_CLUSTERS).forCluster(split.cluster);
-    return { command, words: rest, cluster: split.cluster, parsed: parseArgs(split.words, command.args, command) };
+    return { cluster: split.cluster, parsed: parseArgs(split.words, command.args, command) };
   }
 
   /**
