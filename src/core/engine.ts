@@ -14,7 +14,7 @@ import { ConfirmationError, NothingToDoError, NotFoundError, UsageError, UserFac
 import type { PendingAction, PendingActions } from './pending.js';
 import type { Decision, Rbac } from './rbac.js';
 import { redactText } from './redact.js';
-import type { Report } from './report.js';
+import { redactReport, type Report } from './report.js';
 import type { ServiceDirectory } from './services.js';
 import type { ThreadPoster } from '../incidents/alert-threads.js';
 import { Incidents } from '../incidents/incidents.js';
@@ -438,26 +438,4 @@ export class CommandEngine {
       return { report: { title: command.name, status: 'fail', summary: `Internal error (id ${errorId}); the details are in the bot's log.` } };
     }
   }
-}
-
-/** Every string a command returns is redacted before any surface sees it. */
-export function redactReport(report: Report & { pin?: unknown }): Report {
-  const thread = report.thread?.map(redactReport);
-  const r = (s: string) => redactText(s);
-  const { pin: _pin, ...shown } = report;
-  return {
-    ...shown,
-    title: r(report.title),
-    summary: report.summary === undefined ? undefined : r(report.summary),
-    sections: report.sections?.map((s) => ({
-      ...s,
-      title: s.title === undefined ? undefined : r(s.title),
-      fields: s.fields?.map((f) => ({ label: r(f.label), value: r(f.value) })),
-      header: s.header?.map(r),
-      rows: s.rows?.map((row) => row.map(r)),
-      lines: s.lines?.map(r),
-    })),
-    attachments: shown.attachments?.map((a) => ({ ...a, content: r(a.content) })),
-    ...(thread ? { thread } : {}),
-  };
 }

@@ -1,6 +1,8 @@
 // The one output model of every command. Commands never know Slack or the terminal:
 // src/slack renders a Report to Block Kit, src/cli renders it to text or JSON.
 
+import { redactText } from './redact.js';
+
 export type ReportStatus = 'ok' | 'warn' | 'fail' | 'info';
 
 export interface ReportField {
@@ -61,4 +63,26 @@ export const STATUS_EMOJI: Record<ReportStatus, string> = {
 export function worstStatus(statuses: ReportStatus[]): ReportStatus {
   const rank: Record<ReportStatus, number> = { info: 0, ok: 1, warn: 2, fail: 3 };
   return statuses.reduce<ReportStatus>((worst, s) => (rank[s] > rank[worst] ? s : worst), 'info');
+}
+
+/** Every string a command returns is redacted before any surface sees it. */
+export function redactReport(report: Report & { pin?: unknown }): Report {
+  const thread = report.thread?.map(redactReport);
+  const r = (s: string) => redactText(s);
+  const { pin: _pin, ...shown } = report;
+  return {
+    ...shown,
+    title: r(report.title),
+    summary: report.summary === undefined ? undefined : r(report.summary),
+    sections: report.sections?.map((s) => ({
+      ...s,
+      title: s.title === undefined ? undefined : r(s.title),
+      fields: s.fields?.map((f) => ({ label: r(f.label), value: r(f.value) })),
+      header: s.header?.map(r),
+      rows: s.rows?.map((row) => row.map(r)),
+      lines: s.lines?.map(r),
+    })),
+    attachments: shown.attachments?.map((a) => ({ ...a, content: r(a.content) })),
+    ...(thread ? { thread } : {}),
+  };
 }

@@ -4,8 +4,7 @@
 // outcome is posted there.
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
-import { redactReport } from '../core/engine.js';
-import type { Report } from '../core/report.js';
+import { redactReport, type Report } from '../core/report.js';
 import type { Store } from '../core/store.js';
 import { DIGEST_KINDS, buildDigest, storeRecords } from '../digest/index.js';
 import type { DigestSources } from '../digest/sources.js';

@@ -4,7 +4,7 @@
 import { generate } from 'selfsigned';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderText } from '../../src/cli/render.js';
-import { redactReport } from '../../src/core/engine.js';
+import { redactReport } from '../../src/core/report.js';
 import type { Report } from '../../src/core/report.js';
 import { MemoryStore } from '../../src/core/store.js';
 import { backupAgeStatus } from '../../src/digest/backups.js';
