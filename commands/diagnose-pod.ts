@@ -5,6 +5,7 @@ import { errorMessage } from '../src/core/errors.js';
 import type { ReportSection } from '../src/core/report.js';
 import { findPod } from '../src/kube/find.js';
 import { podFinding, podRestarts } from '../src/kube/health.js';
+import { vlindersNamespaces } from '../src/config/schema.js';
 
 const LOG_LINES = 50;
 
@@ -32,7 +33,7 @@ export default defineCommand({
   run: async (ctx, { name }) => {
     const kube = ctx.services.kube();
     const { namespaces } = ctx.config;
-    const pod: V1Pod = await findPod(kube, [namespaces.platform, namespaces.inference, namespaces.monitoring], name);
+    const pod: V1Pod = await findPod(kube, vlindersNamespaces(namespaces), name);
     const ns = pod.metadata?.namespace ?? '';
     const finding = podFinding(pod);
     const sections: ReportSection[] = [

@@ -5,6 +5,7 @@ import { worstStatus, type Report, type ReportSection } from '../src/core/report
 import type { Finding } from '../src/kube/health.js';
 import { surveyCluster } from '../src/kube/survey.js';
 import { configuredRayTarget, resolveRayCluster, workerSelector } from '../src/ray/raycluster.js';
+import { vlindersNamespaces } from '../src/config/schema.js';
 
 export default defineCommand({
   name: 'status',
@@ -17,7 +18,7 @@ export default defineCommand({
   run: async (ctx) => {
     const kube = ctx.services.kube();
     const { namespaces, ray } = ctx.config;
-    const survey = await surveyCluster(kube, [namespaces.platform, namespaces.inference, namespaces.monitoring]);
+    const survey = await surveyCluster(kube, vlindersNamespaces(namespaces));
     const findings: Finding[] = [...survey.findings];
 
     let rayLine = 'Ray: not checked';

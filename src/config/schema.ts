@@ -532,3 +532,8 @@ export const envSchema = z.object({
 });
 
 export type Env = z.output<typeof envSchema>;
+
+/** The Vlinders namespaces, each once (two roles may share one namespace). */
+export function vlindersNamespaces(n: { platform: string; inference: string; monitoring: string }): string[] {
+  return [...new Set([n.platform, n.inference, n.monitoring])];
+}

@@ -15,6 +15,7 @@ import { plural } from './format.js';
 import { pvcUsageSection } from './pvc-usage.js';
 import type { ReportInputs } from './context.js';
 import { certExpiry, certLine, watchedTlsSecrets, type CertExpiry } from './tls.js';
+import { vlindersNamespaces } from '../config/schema.js';
 
 export interface DailyDigestOptions extends ReportInputs {
   /** Log window; the runbook says 24 h. */
@@ -47,7 +48,7 @@ export async function buildDailyDigest(opts: DailyDigestOptions): Promise<DailyD
   const { kube, config, signal } = opts;
   const now = opts.now ?? Date.now;
   const { namespaces } = config;
-  const survey = await surveyCluster(kube, [namespaces.platform, namespaces.inference, namespaces.monitoring]);
+  const survey = await surveyCluster(kube, vlindersNamespaces(namespaces));
   const findings: Finding[] = [...survey.findings];
   const statuses: ReportStatus[] = findings.map((f) => f.severity);
   const sections: ReportSection[] = [];

@@ -1,6 +1,6 @@
 // PVC usage from the kubelet's volume stats in Prometheus (kubelet_volume_stats_used_bytes /
 // _capacity_bytes): what Kubernetes itself can't say, since a PVC object only knows its size.
-import type { Config } from '../config/schema.js';
+import { vlindersNamespaces, type Config } from '../config/schema.js';
 import { errorMessage } from '../core/errors.js';
 import { STATUS_EMOJI, type ReportSection, type ReportStatus } from '../core/report.js';
 import type { PrometheusClient } from '../prometheus/client.js';
@@ -27,7 +27,7 @@ export async function pvcUsage(prom: PrometheusClient, config: Config, opts: { s
     prom.query(q.pvcCapacityBytes, { time, signal: opts.signal }),
     opts.weekAgo ? prom.query(q.pvcUsedBytes, { time: time - 7 * 86_400, signal: opts.signal }) : Promise.resolve([]),
   ]);
-  const watched = new Set([config.namespaces.platform, config.namespaces.inference, config.namespaces.monitoring]);
+  const watched = new Set(vlindersNamespaces(config.namespaces));
   const capacityOf = new Map(capacity.map((s) => [keyOf(s.metric), s.value]));
   const beforeOf = new Map(before.map((s) => [keyOf(s.metric), s.value]));
   const out: PvcUsage[] = [];

@@ -6,7 +6,7 @@ import type { KubeClient } from '../kube/client.js';
 import { parseQuantity, pvcFinding } from '../kube/health.js';
 import { alertmanagerFrom } from '../prometheus/alertmanager-api.js';
 import { prometheusFrom, type PrometheusClient } from '../prometheus/client.js';
-import type { Config } from '../config/schema.js';
+import { vlindersNamespaces, type Config } from '../config/schema.js';
 import { alertHistory } from './alert-history.js';
 import { backupSection } from './backups.js';
 import { rootAndThread, type ReportInputs } from './context.js';
@@ -22,7 +22,7 @@ async function claimedStorage(kube: KubeClient, config: Config): Promise<{ count
   let count = 0;
   let requestedBytes = 0;
   const unbound: string[] = [];
-  for (const namespace of [config.namespaces.platform, config.namespaces.inference, config.namespaces.monitoring]) {
+  for (const namespace of vlindersNamespaces(config.namespaces)) {
     for await (const pvc of kube.list({ verb: 'list', resource: 'persistentvolumeclaims', namespace }, (page) => kube.core.listNamespacedPersistentVolumeClaim({ namespace, ...page }))) {
       count++;
       requestedBytes += parseQuantity(pvc.spec?.resources?.requests?.storage);

@@ -4,6 +4,7 @@ import type { Finding } from '../kube/health.js';
 import { podFinding } from '../kube/health.js';
 import { surveyCluster } from '../kube/survey.js';
 import type { CheckResult, PreflightCheck } from '../preflight/check.js';
+import { vlindersNamespaces } from '../config/schema.js';
 
 const SHOWN = 5;
 
@@ -20,8 +21,7 @@ export const clusterHealth: PreflightCheck = {
   title: 'Health',
   phases: [],
   async run({ kube, config }) {
-    const { platform, inference, monitoring } = config.namespaces;
-    const survey = await surveyCluster(kube, [platform, inference, monitoring]);
+    const survey = await surveyCluster(kube, vlindersNamespaces(config.namespaces));
     const of = (...prefixes: string[]) => survey.findings.filter((f) => prefixes.some((p) => f.subject.startsWith(p)));
     const gpuDown = survey.nodes.gpu.filter((g) => !g.ready);
     return [
@@ -45,7 +45,7 @@ export const serviceEndpoints: PreflightCheck = {
   async run({ kube, config }) {
     const empty: string[] = [];
     let services = 0;
-    for (const namespace of new Set([config.namespaces.platform, config.namespaces.inference, config.namespaces.monitoring])) {
+    for (const namespace of vlindersNamespaces(config.namespaces)) {
       for await (const svc of kube.list({ verb: 'list', resource: 'services', namespace }, (page) => kube.core.listNamespacedService({ namespace, ...page }))) {
         const selector = svc.spec?.selector;
         if (!selector || Object.keys(selector).length === 0 || svc.spec?.type === 'ExternalName') continue;

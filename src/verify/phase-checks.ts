@@ -12,8 +12,7 @@ import { quoteTable } from '../postgres/index.js';
 import { workloadReady } from '../preflight/workload-ready.js';
 import { configuredRayTarget, resolveRayCluster } from '../ray/raycluster.js';
 import { isWorkerReady } from '../ray/workers.js';
-
-const vlindersNamespaces = (c: { platform: string; inference: string; monitoring: string }) => [...new Set([c.platform, c.inference, c.monitoring])];
+import { vlindersNamespaces } from '../config/schema.js';
 
 const namespacesExist: PreflightCheck = {
   id: 'namespaces',
