@@ -3,7 +3,7 @@ import { defineCommand } from '../src/core/command.js';
 import { ConfirmationError, NothingToDoError, UsageError, errorMessage } from '../src/core/errors.js';
 import type { Report } from '../src/core/report.js';
 import { servingLock } from '../src/models/serving-lock.js';
-import { configuredRayTarget, findWorkerGroup, resolveRayCluster } from '../src/ray/raycluster.js';
+import { findWorkerGroup, resolveRayCluster } from '../src/ray/raycluster.js';
 import { deleteWorker, isWorkerReady, listWorkers, patchSetting, readSettings } from '../src/ray/workers.js';
 
 const USAGE = 'gpu-memory <fraction> [--cluster NAME]';
@@ -43,7 +43,7 @@ export default defineCommand({
     const from = cm.data?.[inference.gpuMemoryKey];
     const value = String(fraction);
     if (from !== undefined && Number(from) === fraction) throw new NothingToDoError(`${inference.gpuMemoryKey} is already ${from}; nothing to change.`);
-    const { raycluster } = await resolveRayCluster(kube, configuredRayTarget({ namespaces, ray }));
+    const { raycluster } = await resolveRayCluster(kube, { namespace: namespaces.inference, cluster: ray.cluster, service: ray.service });
     const { group } = findWorkerGroup(raycluster, ray.workerGroup);
     const workers = await listWorkers(kube, ns, raycluster.metadata.name, group.groupName);
     const pin: GpuMemoryPin = { resourceVersion: cm.metadata?.resourceVersion ?? '', from };
@@ -76,7 +76,7 @@ export default defineCommand({
       if (pin && cm.metadata?.resourceVersion !== pin.resourceVersion) {
         throw new ConfirmationError(`ConfigMap ${ns}/${inference.configMap} changed after the plan was shown (${inference.gpuMemoryKey} is now ${cm.data?.[inference.gpuMemoryKey] ?? 'unset'}). Nothing was changed; run gpu-memory again.`);
       }
-      const { raycluster } = await resolveRayCluster(kube, configuredRayTarget({ namespaces, ray }));
+      const { raycluster } = await resolveRayCluster(kube, { namespace: namespaces.inference, cluster: ray.cluster, service: ray.service });
       const { group } = findWorkerGroup(raycluster, ray.workerGroup);
       const value = String(fraction);
       await patchSetting(kube, ns, inference.configMap, inference.gpuMemoryKey, value, resourceVersion);

@@ -3,7 +3,7 @@ import { defineCommand } from '../src/core/command.js';
 import { ConfirmationError, NothingToDoError, UsageError } from '../src/core/errors.js';
 import type { Report } from '../src/core/report.js';
 import { gpuInventory } from '../src/kube/survey.js';
-import { configuredRayTarget, findWorkerGroup, gpusPerWorker, patchWorkerReplicas, resolveRayCluster, workerSelector } from '../src/ray/raycluster.js';
+import { findWorkerGroup, gpusPerWorker, patchWorkerReplicas, resolveRayCluster, workerSelector } from '../src/ray/raycluster.js';
 
 /** What the plan saw; the run refuses if the RayCluster moved on before approval. */
 interface ScalePin {
@@ -30,7 +30,7 @@ export default defineCommand({
   plan: async (ctx, { replicas, group: groupName }) => {
     const kube = ctx.services.kube();
     const { ray, namespaces, limits } = ctx.config;
-    const { raycluster, via } = await resolveRayCluster(kube, configuredRayTarget({ namespaces, ray }));
+    const { raycluster, via } = await resolveRayCluster(kube, { namespace: namespaces.inference, cluster: ray.cluster, service: ray.service });
     const { index, group } = findWorkerGroup(raycluster, groupName ?? ray.workerGroup);
     const current = group.replicas ?? group.minReplicas ?? 0;
     const min = group.minReplicas ?? 0;
@@ -79,7 +79,7 @@ export default defineCommand({
     const kube = ctx.services.kube();
     const pin = ctx.pin as ScalePin | undefined;
     const { ray, namespaces } = ctx.config;
-    const { raycluster } = await resolveRayCluster(kube, configuredRayTarget({ namespaces, ray }));
+    const { raycluster } = await resolveRayCluster(kube, { namespace: namespaces.inference, cluster: ray.cluster, service: ray.service });
     const { index, group } = findWorkerGroup(raycluster, groupName ?? ray.workerGroup);
     if (pin && (pin.raycluster !== raycluster.metadata.name || pin.index !== index || pin.from !== group.replicas)) {
       throw new ConfirmationError(

@@ -4,7 +4,7 @@ import { errorMessage } from '../src/core/errors.js';
 import { worstStatus, type Report, type ReportSection } from '../src/core/report.js';
 import type { Finding } from '../src/kube/health.js';
 import { surveyCluster } from '../src/kube/survey.js';
-import { configuredRayTarget, resolveRayCluster, workerSelector } from '../src/ray/raycluster.js';
+import { resolveRayCluster, workerSelector } from '../src/ray/raycluster.js';
 import { vlindersNamespaces } from '../src/config/schema.js';
 
 export default defineCommand({
@@ -23,7 +23,7 @@ export default defineCommand({
 
     let rayLine = 'Ray: not checked';
     try {
-      const { raycluster } = await resolveRayCluster(kube, configuredRayTarget({ namespaces, ray }));
+      const { raycluster } = await resolveRayCluster(kube, { namespace: namespaces.inference, cluster: ray.cluster, service: ray.service });
       const groups = raycluster.spec.workerGroupSpecs ?? [];
       const parts: string[] = [];
       for (const group of groups) {

@@ -3,7 +3,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Config } from '../config/schema.js';
 import type { KubeClient } from '../kube/client.js';
-import { configuredRayTarget, resolveRayCluster, type RayClusterObject } from '../ray/raycluster.js';
+import { resolveRayCluster, type RayClusterObject } from '../ray/raycluster.js';
 import { type GpuFleetSummary, summariseGpus } from './gpu-summary.js';
 import { probeGpuPods } from './probe-pods.js';
 
@@ -17,7 +17,7 @@ export interface FleetGpus {
 
 export async function readFleetGpus(kube: KubeClient, config: Config, signal: AbortSignal, opts: { pod?: string; beforeProbe?: (pods: number) => Promise<void> } = {}): Promise<FleetGpus> {
   const { ray, namespaces, gpu } = config;
-  const { raycluster } = await resolveRayCluster(kube, configuredRayTarget({ namespaces, ray }));
+  const { raycluster } = await resolveRayCluster(kube, { namespace: namespaces.inference, cluster: ray.cluster, service: ray.service });
   const ns = raycluster.metadata.namespace;
   const pods: V1Pod[] = [];
   for await (const pod of kube.list({ verb: 'list', resource: 'pods', namespace: ns }, (page) =>

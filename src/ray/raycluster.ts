@@ -39,11 +39,6 @@ export interface RayTarget {
   service?: string;
 }
 
-/** The RayCluster config names: config.ray's cluster (or RayService) in the inference namespace. */
-export function configuredRayTarget(config: { namespaces: { inference: string }; ray: { cluster: string; service?: string } }): RayTarget {
-  return { namespace: config.namespaces.inference, cluster: config.ray.cluster, service: config.ray.service };
-}
-
 /** The RayCluster to act on, and how it was found. */
 export async function resolveRayCluster(kube: KubeClient, target: RayTarget): Promise<{ raycluster: RayClusterObject; via?: string }> {
   let name = target.cluster;

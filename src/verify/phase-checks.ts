@@ -10,7 +10,7 @@ import { postgresOf } from '../preflight/checks/postgres.js';
 import { secrets } from '../preflight/checks/secrets.js';
 import { quoteTable } from '../postgres/index.js';
 import { workloadReady } from '../preflight/workload-ready.js';
-import { configuredRayTarget, resolveRayCluster } from '../ray/raycluster.js';
+import { resolveRayCluster } from '../ray/raycluster.js';
 import { isWorkerReady } from '../ray/workers.js';
 import { vlindersNamespaces } from '../config/schema.js';
 
@@ -81,7 +81,7 @@ const rayHead: PreflightCheck = {
   phases: [3],
   async run({ kube, config }) {
     const namespace = config.namespaces.inference;
-    const { raycluster } = await resolveRayCluster(kube, configuredRayTarget(config));
+    const { raycluster } = await resolveRayCluster(kube, { namespace: config.namespaces.inference, cluster: config.ray.cluster, service: config.ray.service });
     const name = raycluster.metadata.name;
     const heads = [];
     for await (const pod of kube.list({ verb: 'list', resource: 'pods', namespace }, (page) => kube.core.listNamespacedPod({ namespace, labelSelector: `ray.io/cluster=${name},ray.io/node-type=head`, ...page }))) heads.push(pod);
