@@ -1,7 +1,7 @@
 // The Ray dashboard's REST API (port 8265) and Serve's OpenAI-compatible route (port 8000):
 // Serve applications (GET/PUT /api/serve/applications/), Ray Jobs (POST /api/jobs/, GET
 // /api/jobs/{id}) and GET /v1/models. Shapes as documented by Ray (see the captured responses
-// in ../shared/fixtures/ray). Every request has a deadline; failures come back as
+// in test/fixtures/captured/ray). Every request has a deadline; failures come back as
 // UnreachableError naming the URL, with the body excerpt redacted.
 import { UnreachableError } from '../core/errors.js';
 import { httpFetch } from '../core/http-fetch.js';

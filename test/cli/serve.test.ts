@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SlackWorkspaceEmulator } from '../../src/sandbox/slack/index.js';
-import { readSharedFixture } from '../fixtures/shared.js';
+import { readCaptured } from '../fixtures/captured.js';
 
 const bin = new URL('../../bin/vlinders-ops.js', import.meta.url).pathname;
 const TOKEN = 'serve-test-alertmanager-token';
@@ -52,7 +52,7 @@ describe('serve', () => {
     const metrics = await (await fetch(`${ops}/metrics`)).text();
     expect(metrics).toMatch(/vlinders_ops_commands_total\{command="help",outcome="info"\} 1/);
 
-    const alert = await fetch(`${ops}/alertmanager`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` }, body: readSharedFixture('alertmanager/alertmanager_webhook_v4_firing_cloudeon.json') });
+    const alert = await fetch(`${ops}/alertmanager`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` }, body: readCaptured('alertmanager/alertmanager_webhook_v4_firing_cloudeon.json') });
     expect(await alert.json()).toEqual({ outcome: 'opened' });
     expect((await fetch(`${ops}/alertmanager`, { method: 'POST', body: '{}' })).status).toBe(401);
 

@@ -19,7 +19,7 @@ import { webhookSchema } from '../../src/prometheus/alertmanager.js';
 import { AlertmanagerStub, PrometheusStub, gettableFromWebhook } from '../../src/sandbox/prometheus/server.js';
 import { digestScheduler } from '../../src/schedule/digests.js';
 import { clusterConfig, startCluster } from '../e2e/cluster.js';
-import { readSharedFixture } from '../fixtures/shared.js';
+import { readCaptured } from '../fixtures/captured.js';
 import { CHANNELS } from '../fixtures/world.js';
 
 const NOW = Date.parse('2026-11-30T08:00:00Z');
@@ -53,7 +53,7 @@ const detail = (r: Report, title: string) => r.thread?.[0]?.sections?.find((s) =
 
 /** A real webhook payload (the CloudEon capture) with a Vlinders alertname and a connection string in an annotation. */
 function payload(name: string) {
-  const p = webhookSchema.parse(JSON.parse(readSharedFixture('alertmanager/alertmanager_webhook_v4_firing_cloudeon.json')));
+  const p = webhookSchema.parse(JSON.parse(readCaptured('alertmanager/alertmanager_webhook_v4_firing_cloudeon.json')));
   const labels = { ...p.commonLabels, alertname: name };
   return {
     ...p,

@@ -5,7 +5,7 @@ import type { Config } from '../../src/config/schema.js';
 import { createLogger } from '../../src/core/log.js';
 import { MemoryStore } from '../../src/core/store.js';
 import { alertRoute } from '../../src/incidents/index.js';
-import { readSharedFixture } from '../fixtures/shared.js';
+import { readCaptured } from '../fixtures/captured.js';
 import type { BotHarness } from './harness.js';
 
 export const ALERT_TOKEN = 'an-alertmanager-token-for-tests';
@@ -26,7 +26,7 @@ export async function serveAlerts(bot: BotHarness, config: Config): Promise<{ ur
 
 /** The captured prometheus-msteams payload, re-labelled as one alert group of ours. */
 export function alertBody(labels: Record<string, string> & { alertname: string }, groupKey: string): string {
-  const p = JSON.parse(readSharedFixture('alertmanager/alertmanager_webhook_v4_firing_prometheus-msteams.json')) as Record<string, unknown> & { alerts: Array<{ labels: Record<string, string> }> };
+  const p = JSON.parse(readCaptured('alertmanager/alertmanager_webhook_v4_firing_prometheus-msteams.json')) as Record<string, unknown> & { alerts: Array<{ labels: Record<string, string> }> };
   return JSON.stringify({ ...p, groupKey, groupLabels: { alertname: labels.alertname }, commonLabels: labels, alerts: p.alerts.map((a) => ({ ...a, labels })) });
 }
 

@@ -2,11 +2,11 @@
 // confirmations, long output, rate limits, the real captured request bodies.
 import { afterEach, describe, expect, it } from 'vitest';
 import { postSigned } from '../../src/sandbox/slack/index.js';
-import { readSharedFixture } from '../fixtures/shared.js';
+import { readCaptured } from '../fixtures/captured.js';
 import { CHANNELS, USERS, testConfig } from '../fixtures/world.js';
 import { blocksText, startBot, type BotHarness } from './harness.js';
 
-const fixture = (name: string) => readSharedFixture(`slack/${name}`).trim();
+const fixture = (name: string) => readCaptured(`slack/${name}`).trim();
 
 let h: BotHarness;
 afterEach(async () => {

@@ -1,16 +1,16 @@
-// Access to ../shared/fixtures/nvidia-smi for the gpu tests, and the derivations tests make
+// Access to test/fixtures/captured/nvidia-smi for the gpu tests, and the derivations tests make
 // from it (the fixtures themselves are never edited).
 import { readdirSync, statSync } from 'node:fs';
 import { join, sep } from 'node:path';
-import { readSharedFixture, sharedFixturePath } from '../fixtures/shared.js';
+import { readCaptured, capturedPath } from '../fixtures/captured.js';
 
 export const NVIDIA_SMI_DIR = 'nvidia-smi/';
 
-export const readNvidiaSmiFixture = (name: string) => readSharedFixture(`${NVIDIA_SMI_DIR}${name}`);
+export const readNvidiaSmiFixture = (name: string) => readCaptured(`${NVIDIA_SMI_DIR}${name}`);
 
 /** Every fixture file, relative to the nvidia-smi folder ("captures/x.txt", "table_y.txt"). */
 export function nvidiaSmiFixtureFiles(): string[] {
-  const dir = sharedFixturePath(NVIDIA_SMI_DIR);
+  const dir = capturedPath(NVIDIA_SMI_DIR);
   return readdirSync(dir, { recursive: true, encoding: 'utf8' })
     .filter((name) => statSync(join(dir, name)).isFile())
     .map((name) => name.split(sep).join('/'))

@@ -10,12 +10,12 @@ import { alertmanagerWebhook } from '../../src/incidents/webhook.js';
 import { parseWebhook } from '../../src/prometheus/alertmanager.js';
 import { SlackWorkspaceEmulator } from '../../src/sandbox/slack/index.js';
 import { SlackPoster } from '../../src/slack/poster.js';
-import { readSharedFixture } from '../fixtures/shared.js';
+import { readCaptured } from '../fixtures/captured.js';
 
 const TOKEN = 'alertmanager-test-token';
 const CHANNEL = 'C0INCIDNT';
-const firing = readSharedFixture('alertmanager/alertmanager_webhook_v4_firing_cloudeon.json');
-const msteams = readSharedFixture('alertmanager/alertmanager_webhook_v4_firing_prometheus-msteams.json');
+const firing = readCaptured('alertmanager/alertmanager_webhook_v4_firing_cloudeon.json');
+const msteams = readCaptured('alertmanager/alertmanager_webhook_v4_firing_prometheus-msteams.json');
 
 /** Derived from the captured firing payload: the same group, all resolved. */
 function resolvedVariant(text: string): string {

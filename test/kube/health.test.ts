@@ -3,10 +3,10 @@ import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { nodeFindings, parseQuantity, podFinding, podGpus, pvcFinding, workloadFinding } from '../../src/kube/health.js';
-import { readSharedFixture } from '../fixtures/shared.js';
+import { readCaptured } from '../fixtures/captured.js';
 
-const crashLoop = parse(readSharedFixture('k8s/holmesgpt_pod_crashloopbackoff_kubectl_get_yaml.body.yaml')) as V1Pod;
-const running = (JSON.parse(readSharedFixture('k8s/PodList_running_minikube_kuard.json')) as { items: V1Pod[] }).items;
+const crashLoop = parse(readCaptured('k8s/holmesgpt_pod_crashloopbackoff_kubectl_get_yaml.body.yaml')) as V1Pod;
+const running = (JSON.parse(readCaptured('k8s/PodList_running_minikube_kuard.json')) as { items: V1Pod[] }).items;
 
 describe('pods', () => {
   it('a real CrashLoopBackOff pod is named with its restarts and last exit code', () => {
@@ -23,7 +23,7 @@ describe('pods', () => {
   });
 
   it("a Pending pod carries the scheduler's message (derived: the captured describe's event)", () => {
-    const describe = readSharedFixture('k8s/holmesgpt_kubectl_describe_pending_insufficient_gpu.body.txt');
+    const describe = readCaptured('k8s/holmesgpt_kubectl_describe_pending_insufficient_gpu.body.txt');
     const message = /default-scheduler\s+(0\/1 nodes are available: 1 Insufficient nvidia\.com\/gpu\.[^\n]*)/.exec(describe)?.[1] ?? '';
     expect(message).toContain('Insufficient nvidia.com/gpu');
     const pod: V1Pod = {

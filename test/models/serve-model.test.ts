@@ -4,12 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import { serveView, withModel } from '../../src/models/serve-model.js';
 import type { ServeApplicationsResponse } from '../../src/ray/dashboard.js';
-import { readSharedFixture } from '../fixtures/shared.js';
+import { readCaptured } from '../fixtures/captured.js';
 
 const ray = { ...configSchema.parse({}).ray, serveApplication: 'app1', serveModelEnv: 'MODEL_ID' };
 /** The documented response, with app1's runtime_env naming a model (derived, as KubeRay's vLLM sample does). */
 function documented(): ServeApplicationsResponse {
-  const doc = JSON.parse(readSharedFixture('ray/serve_api_applications_GET_response_docs.json')) as ServeApplicationsResponse;
+  const doc = JSON.parse(readCaptured('ray/serve_api_applications_GET_response_docs.json')) as ServeApplicationsResponse;
   const app = doc.applications.app1?.deployed_app_config;
   if (app) app.runtime_env = { env_vars: { MODEL_ID: 'org/current', TENSOR_PARALLELISM: '2' } };
   return doc;

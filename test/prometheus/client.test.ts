@@ -7,7 +7,7 @@ import { AlertmanagerClient } from '../../src/prometheus/alertmanager-api.js';
 import { webhookSchema } from '../../src/prometheus/alertmanager.js';
 import { PrometheusClient, sampleValue } from '../../src/prometheus/client.js';
 import { AlertmanagerStub, PrometheusStub, gettableFromWebhook } from '../../src/sandbox/prometheus/server.js';
-import { readSharedFixture } from '../fixtures/shared.js';
+import { readCaptured } from '../fixtures/captured.js';
 
 const VECTOR = 'prometheus/api_v1_query_vector_up_docs.json';
 const MATRIX = 'prometheus/api_v1_query_range_matrix_up_docs.json';
@@ -41,10 +41,10 @@ describe('Prometheus client', () => {
       [VECTOR, (c: PrometheusClient) => c.query('up')],
       [MATRIX, (c: PrometheusClient) => c.queryRange('up', { start: 1435781430, end: 1435781460, stepSeconds: 15 })],
     ] as const) {
-      const server = await verbatim(readSharedFixture(file));
+      const server = await verbatim(readCaptured(file));
       try {
         const got = await read(new PrometheusClient(server.url));
-        const doc = JSON.parse(readSharedFixture(file)) as { data: { result: Array<{ metric: Record<string, string>; value?: [number, string]; values?: Array<[number, string]> }> } };
+        const doc = JSON.parse(readCaptured(file)) as { data: { result: Array<{ metric: Record<string, string>; value?: [number, string]; values?: Array<[number, string]> }> } };
         expect(got.map((s) => s.metric)).toEqual(doc.data.result.map((r) => r.metric));
         if (file === VECTOR) expect(got.map((s) => ('value' in s ? s.value : undefined))).toEqual(doc.data.result.map((r) => Number(r.value?.[1])));
         else expect(got.map((s) => ('points' in s ? s.points : undefined))).toEqual(doc.data.result.map((r) => r.values?.map(([t, v]) => [t, Number(v)])));
@@ -59,8 +59,8 @@ describe('Prometheus client', () => {
     stub.setRange('up', [{ metric: { __name__: 'up', job: 'node', instance: 'localhost:9091' }, at: (t) => (t > 1435781450 ? 1 : 0) }]);
     const vector = await (await fetch(`${stub.url}/api/v1/query?query=up&time=1435781451.781`)).json();
     const matrix = await (await fetch(`${stub.url}/api/v1/query_range?query=up&start=1435781430.781&end=1435781460.781&step=15`)).json();
-    expect(shape(vector)).toEqual(shape(JSON.parse(readSharedFixture(VECTOR))));
-    expect(shape(matrix)).toEqual(shape(JSON.parse(readSharedFixture(MATRIX))));
+    expect(shape(vector)).toEqual(shape(JSON.parse(readCaptured(VECTOR))));
+    expect(shape(matrix)).toEqual(shape(JSON.parse(readCaptured(MATRIX))));
     const series = await new PrometheusClient(stub.url).queryRange('up', { start: 1435781430.781, end: 1435781460.781, stepSeconds: 15 });
     expect(series[0]?.points.map(([, v]) => v)).toEqual([0, 0, 1]);
   });
@@ -81,7 +81,7 @@ describe('Prometheus client', () => {
     const html = await verbatim('<html>502 Bad Gateway</html>', 502);
     await expect(new PrometheusClient(html.url).query('up')).rejects.toThrow('answered HTTP 502 with something that is not JSON');
     await html.close();
-    const wrong = await verbatim(readSharedFixture(MATRIX));
+    const wrong = await verbatim(readCaptured(MATRIX));
     await expect(new PrometheusClient(wrong.url).query('up')).rejects.toThrow('expected a vector, got matrix');
     await wrong.close();
   });
@@ -114,7 +114,7 @@ describe('Alertmanager API v2 client', () => {
   afterAll(() => am.close());
 
   it('lists the alerts Alertmanager holds, made from a real webhook payload', async () => {
-    const payload = webhookSchema.parse(JSON.parse(readSharedFixture('alertmanager/alertmanager_webhook_v4_firing_cloudeon.json')));
+    const payload = webhookSchema.parse(JSON.parse(readCaptured('alertmanager/alertmanager_webhook_v4_firing_cloudeon.json')));
     am.alerts = payload.alerts.map((a, i) => gettableFromWebhook(a, payload.receiver, '2023-03-25T06:45:00.000Z', i === 2 ? 'suppressed' : 'active'));
     const alerts = await new AlertmanagerClient(am.url).alerts();
     expect(alerts.map((a) => a.fingerprint)).toEqual(payload.alerts.map((a) => a.fingerprint));

@@ -1,4 +1,4 @@
-// The Ray dashboard client against the stub (documented shapes from ../shared/fixtures/ray) and
+// The Ray dashboard client against the stub (documented shapes from test/fixtures/captured/ray) and
 // against servers that misbehave: wording of each failure, and the declarative config a GET
 // gives back for a PUT.
 import { createServer, type Server } from 'node:http';
@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RayDashboard, declarativeConfig, type ServeApplicationsResponse } from '../../src/ray/dashboard.js';
 import { RayDashboardStub } from '../../src/sandbox/ray/dashboard-stub.js';
-import { readSharedFixture } from '../fixtures/shared.js';
+import { readCaptured } from '../fixtures/captured.js';
 import { refusedUrl } from '../models/ops-world.js';
 
 const closers: Array<() => Promise<void>> = [];
@@ -32,7 +32,7 @@ async function server(handler: Parameters<typeof createServer>[1]): Promise<stri
 
 describe('declarativeConfig', () => {
   it('turns the documented GET response into the body PUT takes', () => {
-    const doc = JSON.parse(readSharedFixture('ray/serve_api_applications_GET_response_docs.json')) as ServeApplicationsResponse;
+    const doc = JSON.parse(readCaptured('ray/serve_api_applications_GET_response_docs.json')) as ServeApplicationsResponse;
     const config = declarativeConfig(doc);
     expect(config.proxy_location).toBe('EveryNode');
     expect(config.http_options).toEqual({ host: '0.0.0.0', port: 8000, root_path: '', keep_alive_timeout_s: 5 });

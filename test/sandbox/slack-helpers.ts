@@ -1,9 +1,9 @@
 // Shared bits of the Slack emulator tests.
 import { LogLevel, type Logger } from '@slack/web-api';
-import { readSharedFixture } from '../fixtures/shared.js';
+import { readCaptured } from '../fixtures/captured.js';
 
 export function fixture(name: string): string {
-  return readSharedFixture(`slack/${name}`);
+  return readCaptured(`slack/${name}`);
 }
 
 /** A logger that keeps what Slack's clients say instead of printing it, so tests can assert on it. */

@@ -1,5 +1,5 @@
 // The world's per-pod exec handler: nvidia-smi in GPU worker pods prints the real capture of
-// the node's GPU model (../shared/fixtures/nvidia-smi), picks --query-* columns by header name,
+// the node's GPU model (test/fixtures/captured/nvidia-smi), picks --query-* columns by header name,
 // and can be made slow, hang until the client leaves, or fail with the real error texts.
 import { PassThrough } from 'node:stream';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { KubeClient } from '../../src/kube/client.js';
 import { KubeApiEmulator } from '../../src/sandbox/kube/index.js';
 import { type GpuExecRule, type SeedOptions, type SeededCluster, seedVlindersCluster, vlindersExec } from '../../src/sandbox/kube/world/index.js';
-import { readSharedFixture } from '../fixtures/shared.js';
+import { readCaptured } from '../fixtures/captured.js';
 
 const NS = 'vlinders-inference';
 let emu: KubeApiEmulator | undefined;
@@ -45,7 +45,7 @@ describe('nvidia-smi in Ray worker pods', () => {
     const expected = ['table_h100-80gb-hbm3_load.txt', 'table_h200_load.txt', 'table_h100-mig_load.txt'];
     for (const [i, node] of seeded.nodes.gpu.entries()) {
       const r = await run(exec, workerOn(e, seeded, node), ['nvidia-smi']);
-      expect(r).toEqual({ code: 0, stdout: readSharedFixture(`nvidia-smi/${expected[i]}`), stderr: '' });
+      expect(r).toEqual({ code: 0, stdout: readCaptured(`nvidia-smi/${expected[i]}`), stderr: '' });
     }
     const h200 = e.get('v1', 'Node', undefined, seeded.nodes.gpu[1] as string);
     expect(h200?.metadata.labels).toMatchObject({ 'nvidia.com/gpu.product': 'NVIDIA-H200', 'nvidia.com/gpu.memory': '143771' });
@@ -71,7 +71,7 @@ describe('nvidia-smi in Ray worker pods', () => {
     const { seeded, exec } = await world({ gpuNodes: 3, gpuModels: ['mig'] });
     const worker = seeded.ray.workers[0] as string;
     expect((await run(exec, worker, ['nvidia-smi', '--query-gpu=utilization.gpu,mig.mode.current', '--format=csv']))?.stdout).toBe('utilization.gpu [%], mig.mode.current\n[N/A], Enabled\n');
-    const csv = readSharedFixture('nvidia-smi/query-gpu-allfields_h100-mig_load.csv');
+    const csv = readCaptured('nvidia-smi/query-gpu-allfields_h100-mig_load.csv');
     const all = csv.split('\n')[0]?.split(', ').map((h) => h.replace(/ \[.*\]$/, '')).join(',') as string;
     expect((await run(exec, worker, ['nvidia-smi', `--query-gpu=${all}`, '--format=csv']))?.stdout).toBe(csv);
   });
@@ -80,7 +80,7 @@ describe('nvidia-smi in Ray worker pods', () => {
     const { seeded, exec } = await world({ gpuNodes: 3, gpuModels: ['h200'] });
     const worker = seeded.ray.workers[0] as string;
     const apps = await run(exec, worker, ['nvidia-smi', '--query-compute-apps=timestamp,gpu_name,gpu_bus_id,gpu_serial,gpu_uuid,pid,process_name,used_gpu_memory', '--format=csv']);
-    expect(apps?.stdout).toBe(readSharedFixture('nvidia-smi/query-compute-apps_h200_load.csv'));
+    expect(apps?.stdout).toBe(readCaptured('nvidia-smi/query-compute-apps_h200_load.csv'));
     expect((await run(exec, worker, ['nvidia-smi', '--query-compute-apps=pid,used_memory', '--format=csv,noheader,nounits']))?.stdout).toBe('10291, 2566\n10293, 1542\n10309, 28234\n');
     expect(await run(exec, worker, ['nvidia-smi', '-L'])).toMatchObject({ code: 0, stdout: 'GPU 0: NVIDIA H200 (UUID: GPU-00000000-0000-0000-0000-000000000000)\n' });
     expect(await run(exec, worker, ['nvidia-smi', '--no-such-flag'])).toMatchObject({ code: 2 });
@@ -108,7 +108,7 @@ describe('nvidia-smi in Ray worker pods', () => {
     expect(await run(exec, c, ['nvidia-smi'])).toEqual({ code: 18, stdout: 'Failed to initialize NVML: Driver/library version mismatch\nNVML library version: 550.144\n', stderr: '' });
     // A later rule wins field by field: this pod prints again, from the capture it names.
     rules.push({ pod: a, error: undefined, capture: 'h200' });
-    expect(await run(exec, a, ['nvidia-smi'])).toEqual({ code: 0, stdout: readSharedFixture('nvidia-smi/table_h200_load.txt'), stderr: '' });
+    expect(await run(exec, a, ['nvidia-smi'])).toEqual({ code: 0, stdout: readCaptured('nvidia-smi/table_h200_load.txt'), stderr: '' });
   });
 
   it('hangs until the client goes away, and delays when asked', async () => {

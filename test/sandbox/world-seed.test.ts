@@ -1,10 +1,10 @@
 // The seeded Vlinders cluster, read back through the emulator: every object is there with a
 // status consistent with its pods, and each breakage switch breaks exactly one thing the way
-// a real cluster shows it (checked against the captured kubectl outputs in ../shared/fixtures).
+// a real cluster shows it (checked against the captured kubectl outputs in test/fixtures/captured).
 import { afterEach, describe, expect, it } from 'vitest';
 import { KubeApiEmulator, type KubeObject } from '../../src/sandbox/kube/index.js';
 import { seedVlindersCluster } from '../../src/sandbox/kube/world/index.js';
-import { readSharedFixture } from '../fixtures/shared.js';
+import { readCaptured } from '../fixtures/captured.js';
 
 let emu: KubeApiEmulator | undefined;
 afterEach(async () => {
@@ -147,7 +147,7 @@ describe('seedVlindersCluster', () => {
     const { broken } = seeded;
 
     // CrashLoopBackOff: mirrors holmesgpt_pod_crashloopbackoff_kubectl_get_yaml (Running, not Ready, waiting + lastState terminated).
-    const fixture = readSharedFixture('k8s/holmesgpt_pod_crashloopbackoff_kubectl_get_yaml.body.yaml');
+    const fixture = readCaptured('k8s/holmesgpt_pod_crashloopbackoff_kubectl_get_yaml.body.yaml');
     expect(fixture).toContain('reason: CrashLoopBackOff');
     const crash = e.get('v1', 'Pod', 'vlinders-platform', broken.crashLoopPod as string) as Obj;
     const cs = crash.status.containerStatuses[0];
@@ -158,7 +158,7 @@ describe('seedVlindersCluster', () => {
     expect((e.get('apps/v1', 'Deployment', 'vlinders-platform', 'vlinders-api') as Obj).status).toMatchObject({ readyReplicas: 2, unavailableReplicas: 1 });
 
     // Pending: the scheduler's FitError, worded like holmesgpt_kubectl_describe_pending_insufficient_gpu.
-    expect(readSharedFixture('k8s/holmesgpt_kubectl_describe_pending_insufficient_gpu.body.txt')).toContain('0/1 nodes are available: 1 Insufficient nvidia.com/gpu. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.');
+    expect(readCaptured('k8s/holmesgpt_kubectl_describe_pending_insufficient_gpu.body.txt')).toContain('0/1 nodes are available: 1 Insufficient nvidia.com/gpu. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.');
     const pending = e.get('v1', 'Pod', 'vlinders-inference', broken.pendingPod as string) as Obj;
     expect(pending.status.phase).toBe('Pending');
     expect(pending.spec.nodeName).toBeUndefined();

@@ -5,7 +5,7 @@ import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { CHANNELS, USERS } from '../fixtures/world.js';
 import { startBot } from '../e2e/harness.js';
-import { readSharedFixture } from '../fixtures/shared.js';
+import { readCaptured } from '../fixtures/captured.js';
 
 const read = (url: URL) => JSON.parse(readFileSync(url, 'utf8')) as Record<string, unknown>;
 const manifest = read(new URL('../../manifest.json', import.meta.url)) as {
@@ -13,7 +13,7 @@ const manifest = read(new URL('../../manifest.json', import.meta.url)) as {
   oauth_config: { scopes: { bot: string[] } };
   settings: { interactivity: { is_enabled: boolean }; socket_mode_enabled: boolean };
 };
-const schemaV1 = JSON.parse(readSharedFixture('slack/slackapi-manifest-schema_schemas_manifest.schema.1.0.0.json')) as Record<string, unknown>;
+const schemaV1 = JSON.parse(readCaptured('slack/slackapi-manifest-schema_schemas_manifest.schema.1.0.0.json')) as Record<string, unknown>;
 
 // Which bot scope each Web API method needs (docs.slack.dev/reference/methods).
 const SCOPE_OF_METHOD: Record<string, string | null> = {

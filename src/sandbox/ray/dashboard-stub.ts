@@ -1,7 +1,7 @@
 // A Ray dashboard stub on 127.0.0.1 (test-only): Serve's REST API (GET/PUT
 // /api/serve/applications/), the Ray Jobs API (POST /api/jobs/, GET /api/jobs/{id}) and Serve's
 // OpenAI-compatible GET /v1/models, on one port. Responses start from the documented shapes in
-// ../shared/fixtures/ray. A PUT replaces the declarative config: changed applications go
+// test/fixtures/captured/ray. A PUT replaces the declarative config: changed applications go
 // DEPLOYING, then RUNNING (or DEPLOY_FAILED when a switch says so). Switches make it fail the
 // way a real one does: a 500 on PUT, a failed deploy, a model list that lags.
 import { randomBytes } from 'node:crypto';

@@ -1,5 +1,5 @@
 // Playing the user: the request bodies Slack sends to an app for a slash command and a button click,
-// and Slack's request signing. Field sets follow real captures in /work/shared/fixtures/slack
+// and Slack's request signing. Field sets follow real captures in test/fixtures/captured/slack
 // (bolt-python request bodies, python-slack-sdk Socket Mode envelopes).
 
 import { createHmac, randomBytes } from 'node:crypto';

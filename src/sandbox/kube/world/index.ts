@@ -10,4 +10,4 @@ export { vlindersLogs, type VlindersLogsOptions } from './logs.js';
 export { vlindersMetrics, type VlindersMetricsOptions } from './metrics.js';
 export { captureForNode, type CaptureName } from './nodes.js';
 export { RAY_API, CLUSTER_LABEL, NODE_TYPE_LABEL, GROUP_LABEL } from './ray.js';
-export { FIXTURES, readFixture } from './fixtures.js';
+export { capturesDir, readFixture } from './fixtures.js';

@@ -4,7 +4,7 @@
 import type { Condition, Node, Taint } from './objects.js';
 import { GPU, hex, timestamp } from './objects.js';
 
-/** The nvidia-smi capture sets in ../shared/fixtures/nvidia-smi. */
+/** The nvidia-smi capture sets in test/fixtures/captured/nvidia-smi. */
 export type CaptureName = 'h100' | 'h200' | 'mig';
 
 interface GpuModel {

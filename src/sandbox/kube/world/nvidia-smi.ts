@@ -1,4 +1,4 @@
-// nvidia-smi, played back from real captures (../shared/fixtures/nvidia-smi): the default table,
+// nvidia-smi, played back from real captures (test/fixtures/captured/nvidia-smi): the default table,
 // `--query-gpu` / `--query-compute-apps` with the requested columns picked by header name from
 // the all-fields CSVs (aliases and valid fields read off the capture's own --help-query-*),
 // other commands the capture recorded (-L, -q, --version, topo -m, ...), and the error texts.

@@ -1,4 +1,4 @@
-// KubeRay's objects, shaped like the v1.7.0 CRDs and samples in ../shared/fixtures/kuberay:
+// KubeRay's objects, shaped like the v1.7.0 CRDs and samples in test/fixtures/captured/kuberay:
 // the Vlinders RayCluster (a head and one GPU worker group), the RayService that may own it,
 // the pods KubeRay makes from the group templates, and the status KubeRay computes.
 import type { KubeObject } from '../contract.js';
