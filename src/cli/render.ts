@@ -27,3 +27,22 @@ export function renderText(report: Report): string {
 export function renderJson(report: Report): string {
   return JSON.stringify(report, null, 2);
 }
+
+/**
+ * Slack's mrkdwn as a terminal shows it: `code` and *bold* without their marks, links as
+ * "label (url)", mentions as @name, and the three escaped characters back as themselves.
+ */
+export function terminalText(text: string): string {
+  return text
+    .replace(/^```[a-z]*\n?|\n?```$/gm, '')
+    .replace(/`([^`\n]+)`/g, '$1')
+    .replace(/(^|[\s(])\*([^*\n]+)\*(?=$|[\s.,:;!?)])/gm, '$1$2')
+    .replace(/<(https?:\/\/[^|>\s]+)\|([^>]+)>/g, '$2 ($1)')
+    .replace(/<(https?:\/\/[^|>\s]+)>/g, '$1')
+    .replace(/<[@#]([UWCSG][A-Z0-9]+)(?:\|([^>]+))?>/g, (_m, id: string, label?: string) => `@${label ?? id}`)
+    .replace(/<!(here|channel|everyone)>/g, '@$1')
+    .replace(/<!subteam\^[A-Z0-9]+(?:\|([^>]+))?>/g, (_m, label?: string) => label ?? '@group')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+}

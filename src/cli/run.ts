@@ -6,8 +6,9 @@ import { userInfo } from 'node:os';
 import type { Logger } from 'pino';
 import type { Command, Caller } from '../core/command.js';
 import type { Config } from '../config/schema.js';
+import type { ServiceDirectory } from '../core/services.js';
 import { buildEngine, cliRbac } from '../wiring.js';
-import { renderJson, renderText } from './render.js';
+import { renderJson, renderText, terminalText } from './render.js';
 
 export interface CliIO {
   stdout: (text: string) => void;
@@ -22,39 +23,60 @@ export interface CliOptions {
   log: Logger;
   io: CliIO;
   user?: string;
+  /** Where the terminal's caller stands (default "cli"): the sandbox's people hold their roles in #ops. */
+  channelId?: string;
+  /** The RBAC to hold the caller to; default the config's cli.role for this one user. */
+  rbac?: Config['rbac'];
+  /** Kubernetes clusters; default those of config.clusters. */
+  services?: ServiceDirectory;
+}
+
+export interface GlobalFlags {
+  words: string[];
+  json: boolean;
+  yes: boolean;
+  help: boolean;
+  sandbox: boolean;
+  /** --as NAME: the sandbox's demo person. */
+  as?: string;
 }
 
 /** Global flags the CLI takes for itself, wherever they stand before `--`. */
-export function splitGlobalFlags(argv: readonly string[]): { words: string[]; json: boolean; yes: boolean } {
-  const words: string[] = [];
-  let json = false;
-  let yes = false;
+export function splitGlobalFlags(argv: readonly string[]): GlobalFlags {
+  const flags: GlobalFlags = { words: [], json: false, yes: false, help: false, sandbox: false };
   let passthrough = false;
-  for (const word of argv) {
-    if (!passthrough && word === '--json') json = true;
-    else if (!passthrough && (word === '--yes' || word === '-y')) yes = true;
-    else {
-      if (word === '--') passthrough = true;
-      words.push(word);
-    }
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i] as string;
+    if (passthrough) flags.words.push(word);
+    else if (word === '--') {
+      passthrough = true;
+      flags.words.push(word);
+    } else if (word === '--json') flags.json = true;
+    else if (word === '--yes' || word === '-y') flags.yes = true;
+    else if (word === '--help' || word === '-h') flags.help = true;
+    else if (word === '--sandbox') flags.sandbox = true;
+    else if (word === '--as') flags.as = argv[++i] ?? '';
+    else if (word.startsWith('--as=')) flags.as = word.slice('--as='.length);
+    else flags.words.push(word);
   }
-  return { words, json, yes };
+  return flags;
 }
 
 /** Runs one command; resolves to the process exit code. */
 export async function runCli(argv: readonly string[], opts: CliOptions): Promise<number> {
   const { words, json, yes } = splitGlobalFlags(argv);
   const userId = opts.user ?? `cli:${userInfo().username}`;
-  const engine = buildEngine({ config: opts.config, commands: opts.commands, log: opts.log, rbac: cliRbac(opts.config, userId) });
-  const caller: Caller = { userId, channelId: 'cli', surface: 'cli' };
+  const engine = buildEngine({ config: opts.config, commands: opts.commands, log: opts.log, rbac: opts.rbac ?? cliRbac(opts.config, userId), services: opts.services });
+  const caller: Caller = { userId, channelId: opts.channelId ?? 'cli', surface: 'cli' };
   const controller = new AbortController();
-  const io = { progress: async (line: string) => opts.io.stderr(`… ${line}`), signal: controller.signal };
-  const print = (report: Parameters<typeof renderText>[0]) => opts.io.stdout(json ? renderJson(report) : renderText(report));
+  const io = { progress: async (line: string) => opts.io.stderr(`… ${terminalText(line)}`), signal: controller.signal };
+  const print = (report: Parameters<typeof renderText>[0]) => opts.io.stdout(json ? renderJson(report) : terminalText(renderText(report)));
+  const fail = (message: string) => opts.io.stderr(terminalText(`error: ${message}`));
 
   const outcome = await engine.invoke(caller, words, io);
   if (outcome.kind === 'error') {
-    opts.io.stderr(`error: ${outcome.message}`);
-    if (!opts.config.cli.role) opts.io.stderr('hint: the terminal has no role; set cli.role in the config file.');
+    fail(outcome.message);
+    if (!opts.rbac && !opts.config.cli.role) opts.io.stderr('hint: the terminal has no role; set cli.role in the config file.');
     return 2;
   }
   if (outcome.kind === 'report') {
@@ -62,9 +84,9 @@ export async function runCli(argv: readonly string[], opts: CliOptions): Promise
     return outcome.report.status === 'fail' ? 1 : 0;
   }
 
-  opts.io.stderr(renderText(outcome.plan));
+  opts.io.stderr(terminalText(renderText(outcome.plan)));
   if (outcome.command.risk === 'destructive') {
-    opts.io.stderr(`\`${outcome.command.name}\` is destructive: a second person must approve it. Run it from Slack.`);
+    opts.io.stderr(`${outcome.command.name} is destructive: a second person must approve it. Run it from Slack.`);
     return 3;
   }
   let approved = yes;
@@ -77,7 +99,7 @@ export async function runCli(argv: readonly string[], opts: CliOptions): Promise
   }
   const decision = await engine.decide(outcome.action.id, caller, approved ? 'approve' : 'cancel');
   if (decision.kind === 'refused') {
-    opts.io.stderr(`error: ${decision.message}`);
+    fail(decision.message);
     return 3;
   }
   if (decision.kind === 'cancelled') {

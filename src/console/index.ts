@@ -8,11 +8,9 @@ import { commands } from '../../commands/index.js';
 import type { Config } from '../config/schema.js';
 import type { ServiceDirectory } from '../core/services.js';
 import { MemoryStore } from '../core/store.js';
-import { KubeClient } from '../kube/client.js';
-import { configuredClusters, fixedClusters } from '../kube/directory.js';
-import { KubeApiEmulator } from '../sandbox/kube/index.js';
-import { RayDashboardStub } from '../sandbox/ray/dashboard-stub.js';
-import { startVlindersWorld, type WorldOptions } from '../sandbox/kube/world/index.js';
+import { configuredClusters } from '../kube/directory.js';
+import type { WorldOptions } from '../sandbox/kube/world/index.js';
+import { SANDBOX_WORLD, startSandboxPlatform } from '../sandbox/platform.js';
 import { SlackWorkspaceEmulator } from '../sandbox/slack/index.js';
 import { createSlackBot } from '../slack/app.js';
 import { buildEngine } from '../wiring.js';
@@ -47,36 +45,27 @@ export interface Console {
   close(): Promise<void>;
 }
 
-/** Sized so `scale-gpu 4` fits and workers take long enough to turn Ready that progress shows. */
-export const SANDBOX_WORLD: WorldOptions = { gpuNodes: 6, workers: 3, maxWorkers: 8, readyDelayMs: 1500 };
+export { SANDBOX_WORLD } from '../sandbox/platform.js';
 
 interface Cluster {
   services: ServiceDirectory;
   clusters: Config['clusters'];
   banner: Banner;
-  /** The sandbox's Ray dashboard stub (dashboard and Serve on one port). */
-  rayUrl?: string;
+  /** Points the config's peers at the sandbox's (Ray, S3, Redis, Qdrant, platform API). */
+  configure?(config: Config): Config;
   close(): Promise<void>;
 }
 
 async function sandboxCluster(world: WorldOptions): Promise<Cluster> {
-  // TLS with a bearer token, as a real API server: the product's client runs unchanged.
-  const kube = await KubeApiEmulator.start();
-  const running = startVlindersWorld(kube, world);
-  // The sandbox's Ray dashboard and Serve route (model update), serving the seeded model.
-  const ray = await RayDashboardStub.start({ model: (kube.get('v1', 'ConfigMap', 'vlinders-inference', 'vlinders-config')?.data as Record<string, string> | undefined)?.model });
-  const kc = new KubeConfig();
-  kc.loadFromString(kube.kubeconfig({ context: 'sandbox' }));
+  const platform = await startSandboxPlatform({ world: { ...SANDBOX_WORLD, ...world } });
+  // The console stays up: have the database ready before the first backup is asked for.
+  platform.warmUp();
   return {
-    services: fixedClusters([new KubeClient('sandbox', kc, 10_000)]),
-    clusters: [{ name: 'sandbox' }],
-    banner: { sandbox: true, cluster: 'the sandbox cluster' },
-    rayUrl: ray.url,
-    async close() {
-      running.stop();
-      await ray.close();
-      await kube.close();
-    },
+    services: platform.services,
+    clusters: platform.clusters,
+    banner: { sandbox: true, cluster: `the sandbox cluster${platform.postgres ? '' : ' (without PostgreSQL: install postgresql to try backups)'}` },
+    configure: (config) => platform.configure(config),
+    close: () => platform.close(),
   };
 }
 
@@ -111,10 +100,10 @@ export async function startConsole(opts: ConsoleOptions): Promise<Console> {
     for (const u of demoUsers) slack.addUser(u.id, { name: u.name, real_name: u.title.split(' · ')[0] });
     for (const c of demoChannels) slack.addChannel(c.id, c.name);
 
-    const cluster = useReal ? realCluster(opts.config) : await sandboxCluster({ ...SANDBOX_WORLD, ...opts.sandbox });
+    const cluster = useReal ? realCluster(opts.config) : await sandboxCluster(opts.sandbox ?? {});
     closers.push(() => cluster.close());
     const config = demoConfig(opts.config, cluster.clusters);
-    if (cluster.rayUrl) Object.assign(config.ray, { dashboardUrl: cluster.rayUrl, serveUrl: cluster.rayUrl });
+    cluster.configure?.(config);
 
     const bot = createSlackBot({
       config,

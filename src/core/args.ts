@@ -2,6 +2,7 @@
 // never given to one. The words are then bound to a command's zod schema:
 // positionals by the command's `positional` list, `--flag value`, `--flag=value`,
 // and bare `--flag` for booleans.
+import { closest, distance } from 'fastest-levenshtein';
 import type { z } from 'zod';
 import { UsageError } from './errors.js';
 
@@ -45,6 +46,16 @@ export interface ArgSpec {
   positional?: readonly string[];
   /** A schema key that takes every remaining word, joined by spaces (free text). */
   rest?: string;
+  /** Flags taken before the schema sees the words (--cluster): offered when a flag is mistyped. */
+  globalFlags?: readonly string[];
+}
+
+/** " Did you mean --x?" for the known flag nearest a mistyped one, or "". */
+function nearestFlag(name: string, shape: Shape, spec: ArgSpec): string {
+  const flags = [...Object.keys(shape).filter((k) => k !== spec.rest && !spec.positional?.includes(k)).map(kebab), ...(spec.globalFlags ?? [])];
+  if (flags.length === 0) return '';
+  const best = closest(name, flags);
+  return distance(name, best) <= Math.max(2, Math.floor(name.length / 3)) || best.startsWith(name) ? ` Did you mean --${best}?` : '';
 }
 
 type Shape = Record<string, z.ZodType>;
@@ -86,7 +97,7 @@ export function bindWords(words: string[], shape: Shape, spec: ArgSpec): Record<
       const key = camel(name);
       const field = Object.hasOwn(shape, key) ? shape[key] : undefined;
       if (!field || key === spec.rest || spec.positional?.includes(key)) {
-        throw new UsageError(`unknown option --${name}`);
+        throw new UsageError(`unknown option --${name}.${nearestFlag(name, shape, spec)}`);
       }
       if (Object.hasOwn(raw, key)) throw new UsageError(`--${name} given twice`);
       if (fieldKind(field) === 'boolean') {

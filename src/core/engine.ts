@@ -215,10 +215,17 @@ export class CommandEngine {
     let parsed: unknown;
     let cluster: string | undefined;
     try {
-      ({ cluster, parsed } = this.argsOf(command, rest));
+      ({ cluster, parsed } = this.wordsOf(command, rest));
     } catch (err) {
       this.deps.audit.record({ ...audit, event: 'usage_error', detail: errorMessage(err) });
       return { kind: 'error', message: `${errorMessage(err)}\nUsage: \`${command.usage}\`` };
+    }
+    try {
+      this.clusterOf(cluster);
+    } catch (err) {
+      // The words were right; the cluster is what's wrong, so the usage line would mislead.
+      this.deps.audit.record({ ...audit, event: 'usage_error', detail: errorMessage(err) });
+      return { kind: 'error', message: errorMessage(err) };
     }
 
     const decision: Decision = opts.system
@@ -385,9 +392,20 @@ export class CommandEngine {
 
   /** The words after a command's name: --cluster (which must be a configured one) and its arguments. */
   private argsOf(command: Command, rest: readonly string[]): { cluster?: string; parsed: unknown } {
+    const words = this.wordsOf(command, rest);
+    this.clusterOf(words.cluster);
+    return words;
+  }
+
+  /** The command's words bound to its schema; a UsageError names what is wrong with them. */
+  private wordsOf(command: Command, rest: readonly string[]): { cluster?: string; parsed: unknown } {
     const split = takeClusterFlag(rest);
-    (this.deps.services ?? NO_CLUSTERS).forCluster(split.cluster);
-    return { cluster: split.cluster, parsed: parseArgs(split.words, command.args, command) };
+    return { cluster: split.cluster, parsed: parseArgs(split.words, command.args, { ...command, globalFlags: ['cluster'] }) };
+  }
+
+  /** Throws when --cluster names no configured cluster (or the kubeconfig can't reach it). */
+  private clusterOf(cluster: string | undefined): void {
+    (this.deps.services ?? NO_CLUSTERS).forCluster(cluster);
   }
 
   /**

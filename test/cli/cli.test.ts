@@ -22,11 +22,12 @@ const viewerConfig = configFile('viewer.yaml', 'cli:\n  role: viewer\n');
 const run = (args: string[], env: Record<string, string> = {}) =>
   execa(process.execPath, [bin, ...args], { reject: false, env: { VLINDERS_OPS_CONFIG: viewerConfig, ...env }, extendEnv: false });
 
-describe('vlinders-ops binary', () => {
-  it('help prints the commands the terminal may run', async () => {
-    const res = await run(['help']);
+// Each case starts the real binary under tsx: seconds each, more on a busy machine.
+describe('vlinders-ops binary', { timeout: 60_000 }, () => {
+  it('help prints the commands, with no role needed to read it', async () => {
+    const res = await run(['help'], { VLINDERS_OPS_CONFIG: configFile('none.yaml', '{}\n') });
     expect(res.exitCode).toBe(0);
-    expect(res.stdout).toContain('vlinders-ops commands');
+    expect(res.stdout).toContain('Commands:');
     expect(res.stdout).toContain('whoami');
   });
 
@@ -39,11 +40,11 @@ describe('vlinders-ops binary', () => {
   it('an unknown command exits 2 with a suggestion', async () => {
     const res = await run(['whoamii']);
     expect(res.exitCode).toBe(2);
-    expect(res.stderr).toContain('Did you mean `whoami`?');
+    expect(res.stderr).toContain('Did you mean whoami?');
   });
 
   it('without cli.role the terminal can run nothing, and says how to fix it', async () => {
-    const res = await run(['help'], { VLINDERS_OPS_CONFIG: configFile('none.yaml', '{}\n') });
+    const res = await run(['whoami'], { VLINDERS_OPS_CONFIG: configFile('none.yaml', '{}\n') });
     expect(res.exitCode).toBe(2);
     expect(res.stderr).toContain('needs the viewer role');
     expect(res.stderr).toContain('set cli.role');
@@ -51,7 +52,7 @@ describe('vlinders-ops binary', () => {
 
   it('an invalid config lists every problem by path and exits 2', async () => {
     const bad = configFile('bad.yaml', 'rbac:\n  roles:\n    admin:\n      users: [alice]\ncli:\n  role: god\n');
-    const res = await run(['help'], { VLINDERS_OPS_CONFIG: bad });
+    const res = await run(['whoami'], { VLINDERS_OPS_CONFIG: bad });
     expect(res.exitCode).toBe(2);
     expect(res.stderr).toContain('rbac.roles.admin.users[0]: expected a Slack user id like U012AB3CD');
     expect(res.stderr).toMatch(/cli\.role: /);
@@ -68,7 +69,7 @@ describe('vlinders-ops binary', () => {
     const child = execa(process.execPath, [bin, 'serve'], { reject: false, env: { VLINDERS_OPS_CONFIG: join(dir, 'absent.yaml'), PORT: '0', HOME: dir, PATH: process.env.PATH ?? '' }, extendEnv: false });
     let out = '';
     child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-    const deadline = Date.now() + 15_000;
+    const deadline = Date.now() + 45_000;
     while (!/SLACK_BOT_TOKEN/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     const url = /vlinders-ops console: (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
     expect(url, out).toBeDefined();

@@ -1,0 +1,168 @@
+// The whole sandbox platform, for the console and the CLI's --sandbox: the kube-apiserver
+// emulator with the seeded Vlinders cluster, and every peer the runbook's commands reach —
+// the Ray dashboard, an S3 (s3rver), the real PostgreSQL when Debian's package is installed,
+// Redis and Qdrant that answer their protocols, and the platform API — all on 127.0.0.1.
+// A peer the sandbox can't run says so in one line instead of failing as a broken install.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import type { Config } from '../config/schema.js';
+import type { ServiceDirectory } from '../core/services.js';
+import { KubeClient } from '../kube/client.js';
+import { fixedClusters } from '../kube/directory.js';
+import type { ExecHandler } from './kube/contract.js';
+import { KubeApiEmulator } from './kube/index.js';
+import { chainExec, startVlindersWorld, type WorldOptions } from './kube/world/index.js';
+import { PLATFORM_DOMAIN } from './kube/world/platform.js';
+import { POSTGRES_POD, postgresExec, seedPostgresSecret } from './kube/world/postgres-exec.js';
+import { startPlatformApi } from './platform-api/server.js';
+import { postgresInstalled, startPostgres, type TestPostgres } from './postgres/server.js';
+import { startQdrantStub } from './qdrant/server.js';
+import { RayDashboardStub } from './ray/dashboard-stub.js';
+import { startRedisStub } from './redis/server.js';
+
+export const SANDBOX_CLUSTER = 'sandbox';
+/** The console's and the CLI's world: sized so `scale-gpu 4` fits, and workers take long enough to turn Ready that progress shows. */
+export const SANDBOX_WORLD: WorldOptions = { gpuNodes: 6, workers: 3, maxWorkers: 8, readyDelayMs: 1500 };
+export const SANDBOX_COLLECTION = 'vlinders';
+/** What the sandbox says instead of pg_dump/psql when PostgreSQL is not installed. */
+export const POSTGRES_MISSING = 'install postgresql to try backups here (Debian: apt-get install postgresql)';
+
+/** s3rver's documented key pair: the SDK's default chain reads it from the environment. */
+const S3RVER_KEY = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'eu-west-1' } as const;
+
+export interface SandboxOptions {
+  /** The seeded world's shape (GPU nodes, workers, breakage switches). */
+  world?: WorldOptions;
+  /** false: run postgres-0 without a server even when PostgreSQL is installed (tests of that path). */
+  postgres?: boolean;
+  /** Keep the S3 bucket's objects in this directory across runs (the CLI: one command per run). */
+  s3Dir?: string;
+}
+
+export interface SandboxPlatform {
+  services: ServiceDirectory;
+  clusters: Config['clusters'];
+  kube: KubeApiEmulator;
+  /** Whether postgres-0 runs the real PostgreSQL (started on first use). */
+  postgres: boolean;
+  /** Starts PostgreSQL now, in the background, so the first backup doesn't wait for initdb. */
+  warmUp(): void;
+  /** Points a config's peers (Ray, S3, Redis, Qdrant, platform API) at the sandbox's. */
+  configure(config: Config): Config;
+  close(): Promise<void>;
+}
+
+/** An initialised platform database, as the platform's migrations leave it. */
+const PLATFORM_SCHEMA = `
+  CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL, created_at timestamptz NOT NULL DEFAULT now());
+  INSERT INTO users (id, email) SELECT g, 'user' || g || '@example.com' FROM generate_series(1, 250) g;
+  CREATE TABLE api_keys (id serial PRIMARY KEY, user_id bigint REFERENCES users(id), label text);
+  INSERT INTO api_keys (user_id, label) SELECT g, 'key ' || g FROM generate_series(1, 120) g;
+  CREATE TABLE conversations (id bigserial PRIMARY KEY, user_id bigint REFERENCES users(id), model text, tokens int);
+  INSERT INTO conversations (user_id, model, tokens) SELECT 1 + g % 250, 'meta-llama/Llama-3.1-8B-Instruct', g % 4000 FROM generate_series(1, 2000) g;
+`;
+
+const PG_BINARIES = new Set(['pg_dump', 'psql', 'pg_isready']);
+
+/**
+ * postgres-0's pg_dump/psql/pg_isready: the real ones against a server started on first use
+ * (most commands never touch the database, and initdb takes seconds), or one line saying what
+ * to install when there is none.
+ */
+function postgresOnDemand(state: KubeApiEmulator, server: (() => Promise<TestPostgres>) | undefined): ExecHandler {
+  return (req) => {
+    if (req.namespace !== POSTGRES_POD.namespace || req.pod !== POSTGRES_POD.pod) return undefined;
+    const name = req.command[0]?.split('/').pop() ?? '';
+    if (!PG_BINARIES.has(name)) return undefined;
+    if (!server) {
+      req.stderr.end(`${name}: ${POSTGRES_MISSING}\n`);
+      return Promise.resolve(2);
+    }
+    return server().then((pg) => postgresExec({ state, server: pg })(req) ?? 127);
+  };
+}
+
+async function startS3(bucket: string, keepIn?: string) {
+  // s3rver is a development dependency: the sandbox never ships in the image.
+  const { default: S3rver } = await import('s3rver');
+  if (keepIn) mkdirSync(keepIn, { recursive: true });
+  const dir = keepIn ?? mkdtempSync(join(tmpdir(), 'vlinders-sandbox-s3-'));
+  const server = new S3rver({ port: 0, address: '127.0.0.1', directory: dir, silent: true, configureBuckets: [{ name: bucket, configs: [] }] });
+  const { port } = (await server.run()) as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    async close() {
+      await server.close();
+      if (!keepIn) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function startSandboxPlatform(opts: SandboxOptions = {}): Promise<SandboxPlatform> {
+  const closers: Array<() => Promise<unknown>> = [];
+  let pg: Promise<TestPostgres> | undefined;
+  const closeAll = async () => {
+    // A server still starting is stopped once it is up (its start pushes its own closer).
+    await pg?.catch(() => undefined);
+    for (const close of closers.splice(0).reverse()) await close().catch(() => undefined);
+  };
+  try {
+    const bucket = 'vlinders-backups';
+    const [s3, redis, qdrant, api] = await Promise.all([startS3(bucket, opts.s3Dir), startRedisStub(), startQdrantStub({ [SANDBOX_COLLECTION]: { points: 1200 } }), startPlatformApi()]);
+    closers.push(() => s3.close(), () => redis.close(), () => qdrant.close(), () => api.close());
+
+    // TLS with a bearer token, as a real API server: the product's client runs unchanged.
+    const kube = await KubeApiEmulator.start();
+    closers.push(() => kube.close());
+    const world = startVlindersWorld(kube, opts.world);
+    closers.push(async () => world.stop());
+
+    const withPostgres = opts.postgres !== false && postgresInstalled();
+    const server = withPostgres ? { user: 'vlinders', password: randomBytes(12).toString('hex') } : undefined;
+    const startServer = server
+      ? () =>
+          (pg ??= startPostgres({ password: server.password }).then(async (started) => {
+            closers.push(() => started.stop());
+            await started.psql(PLATFORM_SCHEMA);
+            return started;
+          }))
+      : undefined;
+    // The StatefulSet's Secret holds the password now; the server behind it starts when asked.
+    if (server) seedPostgresSecret(kube, { ...server, host: '127.0.0.1', port: 0, database: 'vlinders' });
+    kube.setHooks({ ...world.hooks, exec: chainExec(postgresOnDemand(kube, startServer), ...(world.hooks.exec ? [world.hooks.exec] : [])) });
+
+    // The Ray dashboard and Serve route (model update), serving the seeded model.
+    const model = (kube.get('v1', 'ConfigMap', world.cluster.namespaces.inference, 'vlinders-config')?.data as Record<string, string> | undefined)?.model;
+    const ray = await RayDashboardStub.start({ model });
+    closers.push(() => ray.close());
+
+    const kc = new KubeConfig();
+    kc.loadFromString(kube.kubeconfig({ context: SANDBOX_CLUSTER }));
+    for (const [k, v] of Object.entries(S3RVER_KEY)) process.env[k] ??= v;
+
+    return {
+      services: fixedClusters([new KubeClient(SANDBOX_CLUSTER, kc, 10_000)]),
+      clusters: [{ name: SANDBOX_CLUSTER }],
+      kube,
+      postgres: withPostgres,
+      warmUp() {
+        // A failed start is reported by the command that needs the database.
+        startServer?.().catch(() => undefined);
+      },
+      configure(config) {
+        Object.assign(config.ray, { dashboardUrl: ray.url, serveUrl: ray.url });
+        Object.assign(config.backup, { endpoint: s3.endpoint, forcePathStyle: true, bucket, region: S3RVER_KEY.AWS_REGION });
+        Object.assign(config.platform, { domain: PLATFORM_DOMAIN, redis: redis.address, qdrantUrl: qdrant.url, qdrantCollection: SANDBOX_COLLECTION, apiUrl: api.url });
+        return config;
+      },
+      close: closeAll,
+    };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}
