@@ -2,8 +2,8 @@ import { z } from 'zod';
 import type { Config } from '../src/config/schema.js';
 import { defineCommand } from '../src/core/command.js';
 import { errorMessage } from '../src/core/errors.js';
-import type { ReportOffer, ReportSection, ReportStatus } from '../src/core/report.js';
-import { worstStatus } from '../src/core/report.js';
+import type { ProblemTally, ReportOffer, ReportSection, ReportStatus } from '../src/core/report.js';
+import { tallyLine, tallyProblems, worstStatus } from '../src/core/report.js';
 import { readFleetGpus } from '../src/gpu/fleet.js';
 import { prometheusFrom } from '../src/prometheus/client.js';
 import { dashboardFor, type ServeApplicationsResponse } from '../src/ray/dashboard.js';
@@ -186,13 +186,21 @@ export default defineCommand({
       });
     } else sections.push({ title: 'GPU workers', lines: [`⚠️ not read: ${gpus.error ?? 'no answer'}`] });
 
-    const status = unread ? worstStatus([findings.status, 'warn']) : findings.status;
+    const tally = tallyProblems(sections);
+    // A line marked ❌ or ⚠️ below makes the report at least that: its icon can't say ✅ above them.
+    const status = worstStatus([findings.status, ...(unread || tally.warn || tally.unread ? (['warn'] as const) : []), ...(tally.fail ? (['fail'] as const) : [])]);
     return {
       title: 'diagnose latency',
       status,
-      summary: findings.lines.length ? undefined : unread ? 'Nothing wrong in what could be read; some sources could not be read (below).' : 'Serve is RUNNING, P95 is within target and nothing is queued.',
+      summary: findings.lines.length ? undefined : quietSummary(tally),
       sections,
       offers: findings.offers.length ? findings.offers : undefined,
     };
   },
 });
+
+/** With no latency finding: all clear only when no line below is marked ❌, ⚠️ or not read. */
+function quietSummary(tally: ProblemTally): string {
+  const marked = tallyLine(tally);
+  return marked ? `No latency finding, but the details mark ${marked}: see below.` : 'Serve is RUNNING, P95 is within target and nothing is queued.';
+}

@@ -86,3 +86,32 @@ export function redactReport(report: Report & { pin?: unknown }): Report {
     ...(thread ? { thread } : {}),
   };
 }
+
+/** What a report's own lines say is wrong: ❌ and ⚠️ items, and what could not be read. */
+export interface ProblemTally {
+  fail: number;
+  warn: number;
+  unread: number;
+}
+
+// How the builders mark an item they could not read ("⚠️ not read: …", "not measured: …").
+const UNREAD = /\bnot (?:read|measured|checked|counted)\b|\bunknown \(/;
+
+/** Counts the marked items in a report's sections (lines, rows, field values), for its headline. */
+export function tallyProblems(sections: readonly ReportSection[] | undefined): ProblemTally {
+  const tally: ProblemTally = { fail: 0, warn: 0, unread: 0 };
+  for (const s of sections ?? []) {
+    const items = [...(s.lines ?? []), ...(s.rows ?? []).map((r) => r.join(' ')), ...(s.fields ?? []).map((f) => f.value)];
+    for (const item of items) {
+      if (UNREAD.test(item)) tally.unread++;
+      else if (item.includes('❌')) tally.fail++;
+      else if (item.includes('⚠️')) tally.warn++;
+    }
+  }
+  return tally;
+}
+
+/** "2 ❌ · 1 ⚠️ · 1 not read", or "" when the tally is clean. */
+export function tallyLine(t: ProblemTally): string {
+  return [t.fail ? `${t.fail} ❌` : '', t.warn ? `${t.warn} ⚠️` : '', t.unread ? `${t.unread} not read` : ''].filter(Boolean).join(' · ');
+}

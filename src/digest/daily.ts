@@ -3,7 +3,7 @@
 // API pods over the last 24 h (streamed and counted, never buffered), the GPU summary, TLS
 // expiry, backup age and, with Prometheus, PVC usage.
 import { errorMessage } from '../core/errors.js';
-import { worstStatus, type Report, type ReportSection, type ReportStatus } from '../core/report.js';
+import { STATUS_EMOJI, tallyLine, tallyProblems, worstStatus, type Report, type ReportSection, type ReportStatus } from '../core/report.js';
 import { readFleetGpus } from '../gpu/fleet.js';
 import type { KubeClient } from '../kube/client.js';
 import type { Finding } from '../kube/health.js';
@@ -96,11 +96,6 @@ export async function buildDailyDigest(opts: DailyDigestOptions): Promise<DailyD
   statuses.push(backups.status);
 
   const status: ReportStatus = statuses.length === 0 ? 'ok' : worstStatus(['ok', ...statuses]);
-  const headline = [
-    findings.length === 0 ? 'all healthy' : `${plural(findings.length, 'thing')} need${findings.length === 1 ? 's' : ''} attention`,
-    `${survey.nodes.ready}/${survey.nodes.total} nodes Ready`,
-    errorsProblem ? 'ERROR lines unknown' : `${plural(errors.total, 'ERROR line')} in 24 h`,
-  ].join(' · ');
 
   const findingRows = findings.map((f) => [`${f.severity === 'fail' ? '❌' : '⚠️'} ${f.subject}`, f.reason]);
   const root: ReportSection[] = [];
@@ -135,6 +130,15 @@ export async function buildDailyDigest(opts: DailyDigestOptions): Promise<DailyD
   sections.push({ title: 'TLS certificates', lines: certLines });
   sections.push(backups.section);
   sections.push(pvc.section);
+
+  // The headline counts what the details mark (❌, ⚠️, not read), so it can't say "all healthy" above them.
+  const marked = tallyLine(tallyProblems(sections.filter((s) => s.title !== 'Needs attention (all)')));
+  const attention = [findings.length ? `${plural(findings.length, 'thing')} need${findings.length === 1 ? 's' : ''} attention` : '', marked].filter(Boolean).join(' · ');
+  const headline = [
+    attention || (status === 'ok' ? 'all healthy' : `${STATUS_EMOJI[status]} see the details`),
+    `${survey.nodes.ready}/${survey.nodes.total} nodes Ready`,
+    errorsProblem ? 'ERROR lines unknown' : `${plural(errors.total, 'ERROR line')} in 24 h`,
+  ].join(' · ');
 
   const day = new Date(now()).toISOString().slice(0, 10);
   return {
