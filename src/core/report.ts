@@ -94,8 +94,10 @@ export interface ProblemTally {
   unread: number;
 }
 
-// How the builders mark an item they could not read ("⚠️ not read: …", "not measured: …").
+// How the builders mark an item they could not read ("⚠️ not read: …", "not measured: …"). A
+// source left out of the config on purpose ("… is not configured") is a choice, not a failure.
 const UNREAD = /\bnot (?:read|measured|checked|counted)\b|\bunknown \(/;
+const UNCONFIGURED = /\bis not configured\b/;
 
 /** Counts the marked items in a report's sections (lines, rows, field values), for its headline. */
 export function tallyProblems(sections: readonly ReportSection[] | undefined): ProblemTally {
@@ -103,7 +105,7 @@ export function tallyProblems(sections: readonly ReportSection[] | undefined): P
   for (const s of sections ?? []) {
     const items = [...(s.lines ?? []), ...(s.rows ?? []).map((r) => r.join(' ')), ...(s.fields ?? []).map((f) => f.value)];
     for (const item of items) {
-      if (UNREAD.test(item)) tally.unread++;
+      if (UNREAD.test(item) && !UNCONFIGURED.test(item)) tally.unread++;
       else if (item.includes('❌')) tally.fail++;
       else if (item.includes('⚠️')) tally.warn++;
     }
