@@ -14,7 +14,9 @@ COPY package.json package-lock.json .npmrc tsconfig.json tsconfig.build.json ./
 RUN npm ci --no-audit --no-fund
 COPY commands ./commands
 COPY src ./src
-RUN npm run build
+# The sandbox and the local console are development code: compiled with the rest (the CLI's
+# --sandbox and the console reach them only by dynamic import), then left out of the image.
+RUN npm run build && rm -rf dist/src/sandbox dist/src/console
 
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app

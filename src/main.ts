@@ -9,6 +9,7 @@ import { commands } from '../commands/index.js';
 import { cliHelp, commandHelp, findCommand } from './cli/help.js';
 import { runCli, splitGlobalFlags, terminalConfirm, type CliIO, type GlobalFlags } from './cli/run.js';
 import { ConfigError, loadConfigFile, loadEnv } from './config/load.js';
+import { DEV_ONLY_MISSING, importDevOnly } from './core/dev-only.js';
 import { createLogger } from './core/log.js';
 import { serve } from './serve.js';
 
@@ -33,8 +34,13 @@ function help(flags: GlobalFlags): number {
 /** The console's sandbox world and demo people, started for this one command and stopped after it. */
 async function sandboxCli(argv: string[], flags: GlobalFlags, log: ReturnType<typeof createLogger>): Promise<number> {
   // Imported here: the sandbox is development code, never on the production path.
-  const { DEMO_CHANNELS, DEMO_USERS, demoConfig } = await import('./console/demo.js');
-  const { SANDBOX_WORLD, startSandboxPlatform } = await import('./sandbox/platform.js');
+  const [demo, sandbox] = await Promise.all([importDevOnly(() => import('./console/demo.js')), importDevOnly(() => import('./sandbox/platform.js'))]);
+  if (!demo || !sandbox) {
+    io.stderr(`error: --sandbox ${DEV_ONLY_MISSING}`);
+    return 2;
+  }
+  const { DEMO_CHANNELS, DEMO_USERS, demoConfig } = demo;
+  const { SANDBOX_WORLD, startSandboxPlatform } = sandbox;
   const people = Object.values(DEMO_USERS);
   const person = people.find((p) => p.name === (flags.as ?? DEMO_USERS.admin.name));
   if (!person) {

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { commands } from '../commands/index.js';
 import { loadConfigFile, loadEnv } from './config/load.js';
+import { DEV_ONLY_MISSING, importDevOnly } from './core/dev-only.js';
 import type { CommandEngine } from './core/engine.js';
 import { errorMessage } from './core/errors.js';
 import { createLogger } from './core/log.js';
@@ -130,7 +131,12 @@ async function serveConsole(hint: string): Promise<number> {
   const config = existsSync(env.VLINDERS_OPS_CONFIG) ? await loadConfigFile(env.VLINDERS_OPS_CONFIG) : undefined;
   const log = createLogger(process.env.VLINDERS_OPS_LOG_LEVEL ?? 'warn');
   // Sandbox code: loaded here only, never on the production path.
-  const { startConsole } = await import('./console/index.js');
+  const consoleModule = await importDevOnly(() => import('./console/index.js'));
+  if (!consoleModule) {
+    process.stderr.write(`No Slack app is configured, and the local console ${DEV_ONLY_MISSING}\n${hint}\n`);
+    return 2;
+  }
+  const { startConsole } = consoleModule;
   const local = await startConsole({ port: Number(process.env.PORT ?? 3000), log, config });
   const cluster = local.sandbox ? 'the sandbox cluster' : 'the cluster of your kubeconfig (changes are real)';
   process.stdout.write(

@@ -41,7 +41,7 @@ describe('Dockerfile', () => {
     expect(dockerfile).toMatch(new RegExp(`useradd [^\\n]*--uid ${values.podSecurityContext.runAsUser}\\b`));
     expect(instructions.at(-1)).toBe('CMD ["node", "dist/src/main.js", "serve"]');
     // dist/ is made in the image's build stage by the same script a developer runs.
-    expect(dockerfile).toMatch(/^RUN npm run build$/m);
+    expect(dockerfile).toMatch(/^RUN npm run build( && rm -rf [^\n]+)?$/m);
     expect(pkg.scripts.build).toMatch(/tsc -p tsconfig\.build\.json/);
     expect(dockerfile).toContain('COPY --from=build /app/dist ./dist');
     expect(dockerfile).toMatch(new RegExp(`EXPOSE ${values.ops.port}\\b`));
@@ -62,20 +62,36 @@ describe('Dockerfile', () => {
 
 describe('the image’s node_modules', () => {
   /** Bare imports of every module src/main.ts can load (type-only imports are erased). */
-  function runtimeImports(): Map<string, string> {
-    const found = new Map<string, string>();
+  /** The development-only trees: the image's build stage deletes them from dist/. */
+  const DEV_ONLY = ['src/sandbox/', 'src/console/'];
+  const devOnly = (file: string) => DEV_ONLY.some((d) => file.slice(ROOT.length + 1).startsWith(d));
+
+  /**
+   * Bare imports of every module src/main.ts can load in the image. A dynamic import into a
+   * development-only tree (the console, --sandbox) is where the image stops; a static one is
+   * recorded in `staticIntoDev`, since the image could not even load the module holding it.
+   */
+  function runtimeImports(): Map<string, string> & { staticIntoDev?: string[] } {
+    const found: Map<string, string> & { staticIntoDev?: string[] } = new Map<string, string>();
+    found.staticIntoDev = [];
     const seen = new Set<string>();
     const visit = (file: string) => {
       if (seen.has(file)) return;
       seen.add(file);
       const text = readFileSync(file, 'utf8');
       const specifiers = [
-        ...[...text.matchAll(/^\s*(?:import|export)\s+(?!type\s)(?:[^'";]*?\sfrom\s+)?'([^']+)'/gm)].map((m) => m[1] as string),
-        ...[...text.matchAll(/\bimport\(\s*'([^']+)'\s*\)/g)].map((m) => m[1] as string),
+        ...[...text.matchAll(/^\s*(?:import|export)\s+(?!type\s)(?:[^'";]*?\sfrom\s+)?'([^']+)'/gm)].map((m) => ({ spec: m[1] as string, dynamic: false })),
+        ...[...text.matchAll(/\bimport\(\s*'([^']+)'\s*\)/g)].map((m) => ({ spec: m[1] as string, dynamic: true })),
       ];
-      for (const spec of specifiers) {
-        if (spec.startsWith('.')) visit(resolve(dirname(file), spec.replace(/\.js$/, '.ts')));
-        else if (!spec.startsWith('node:')) {
+      for (const { spec, dynamic } of specifiers) {
+        if (spec.startsWith('.')) {
+          const target = resolve(dirname(file), spec.replace(/\.js$/, '.ts'));
+          if (devOnly(target) && !devOnly(file)) {
+            if (!dynamic) found.staticIntoDev?.push(`${file.slice(ROOT.length + 1)} → ${spec}`);
+            continue;
+          }
+          visit(target);
+        } else if (!spec.startsWith('node:')) {
           const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : (spec.split('/')[0] as string);
           if (!found.has(name)) found.set(name, file.slice(ROOT.length + 1));
         }
@@ -84,6 +100,11 @@ describe('the image’s node_modules', () => {
     visit(join(ROOT, 'src', 'main.ts'));
     return found;
   }
+
+  it('leaves the sandbox and the console out of the image, and the bot reaches them only by dynamic import', () => {
+    expect(dockerfile).toMatch(new RegExp(`^RUN npm run build && rm -rf ${DEV_ONLY.map((d) => `dist/${d.replace(/\/$/, '')}`).join(' ')}$`, 'm'));
+    expect(runtimeImports().staticIntoDev).toEqual([]);
+  });
 
   it('holds every package the running bot imports (no devDependency on the runtime path)', () => {
     const imports = runtimeImports();
