@@ -11,6 +11,7 @@ import { runCli, splitGlobalFlags, terminalConfirm, type CliIO, type GlobalFlags
 import { ConfigError, loadConfigFile, loadEnv } from './config/load.js';
 import { DEV_ONLY_MISSING, importDevOnly } from './core/dev-only.js';
 import { createLogger } from './core/log.js';
+import { MemoryStore } from './core/store.js';
 import { serve } from './serve.js';
 
 const io: CliIO = { stdout: (t) => process.stdout.write(`${t}\n`), stderr: (t) => process.stderr.write(`${t}\n`), confirm: terminalConfirm() };
@@ -52,7 +53,8 @@ async function sandboxCli(argv: string[], flags: GlobalFlags, log: ReturnType<ty
   try {
     const config = platform.configure(demoConfig(undefined, platform.clusters));
     if (!platform.postgres) io.stderr('note: PostgreSQL is not installed, so backups and database checks have nothing to run against (apt-get install postgresql).');
-    return await runCli(argv, { config, commands, log, io, user: person.id, channelId: DEMO_CHANNELS.ops.id, rbac: config.rbac, services: platform.services });
+    // A fresh world per command: its confirmations and locks need not outlive it.
+    return await runCli(argv, { config, commands, log, io, user: person.id, channelId: DEMO_CHANNELS.ops.id, rbac: config.rbac, services: platform.services, store: new MemoryStore() });
   } finally {
     await platform.close();
   }

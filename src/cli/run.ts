@@ -7,7 +7,9 @@ import type { Logger } from 'pino';
 import type { Command, Caller } from '../core/command.js';
 import type { Config } from '../config/schema.js';
 import type { ServiceDirectory } from '../core/services.js';
-import { buildEngine, cliRbac } from '../wiring.js';
+import type { Store } from '../core/store.js';
+import { configuredClusters } from '../kube/directory.js';
+import { buildEngine, cliRbac, stateStore } from '../wiring.js';
 import { renderJson, renderText, terminalText } from './render.js';
 
 export interface CliIO {
@@ -29,6 +31,8 @@ export interface CliOptions {
   rbac?: Config['rbac'];
   /** Kubernetes clusters; default those of config.clusters. */
   services?: ServiceDirectory;
+  /** Pending actions and locks; default the bot's own store when a cluster is configured, so the terminal waits on the bot's locks. */
+  store?: Store;
 }
 
 export interface GlobalFlags {
@@ -66,7 +70,11 @@ export function splitGlobalFlags(argv: readonly string[]): GlobalFlags {
 export async function runCli(argv: readonly string[], opts: CliOptions): Promise<number> {
   const { words, json, yes } = splitGlobalFlags(argv);
   const userId = opts.user ?? `cli:${userInfo().username}`;
-  const engine = buildEngine({ config: opts.config, commands: opts.commands, log: opts.log, rbac: opts.rbac ?? cliRbac(opts.config, userId), services: opts.services });
+  const services = opts.services ?? configuredClusters(opts.config.clusters);
+  // The bot's store (ConfigMaps on the first cluster): a backup or a serving change the bot is
+  // running holds its lock there, and the terminal must see it.
+  const store = opts.store ?? stateStore(opts.config, services);
+  const engine = buildEngine({ config: opts.config, commands: opts.commands, log: opts.log, rbac: opts.rbac ?? cliRbac(opts.config, userId), services, store });
   const caller: Caller = { userId, channelId: opts.channelId ?? 'cli', surface: 'cli' };
   const controller = new AbortController();
   const io = { progress: async (line: string) => opts.io.stderr(`… ${terminalText(line)}`), signal: controller.signal };
