@@ -41,6 +41,8 @@ export interface SlackBotOptions {
   log: Logger;
   /** HTTP mode port; 0 picks a free one. Defaults to config.slack.port. */
   port?: number;
+  /** HTTP mode: the address to listen on. Default every interface, as Slack must reach a pod. */
+  host?: string;
   /** How many acked requests are worked on at once. */
   concurrency?: number;
   /** Wraps the Web API fetch of every WebClient Bolt makes (failed calls → metrics). */
@@ -238,7 +240,8 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
     idle: () => work.idle(),
     socketClient,
     async start() {
-      const started = await app.start(opts.port ?? config.slack.port);
+      const port = opts.port ?? config.slack.port;
+      const started = await app.start(opts.host ? { port, host: opts.host } : port);
       if (mode === 'http') server = started as Server;
     },
     port() {
