@@ -127,7 +127,7 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
     const progress = new ThreadProgress(poster, thread);
     const started = Date.now();
     const report = await engine.runScheduled(run.command, { progress: progress.update, signal: shutdown.signal }, channel);
-    await progress.flush();
+    await progress.finish(report.status);
     await publish(thread, report);
     // Nobody asked for a scheduled run, so nobody is waiting for it: a failure calls on-call.
     const onCall = report.status === 'fail' && config.oncall?.group ? ` · <!subteam^${config.oncall.group}>` : '';
@@ -197,21 +197,21 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
             return;
           }
           const card = decision.action.card ?? (cardTs ? { channel, ts: cardTs } : undefined);
-          const setCard = async (status: string) => {
-            if (card) await poster.update(card.channel, card.ts, status, decidedCard(cardBlocks, status));
+          const setCard = async (status: string, mark: string) => {
+            if (card) await poster.update(card.channel, card.ts, status, decidedCard(cardBlocks, status, mark));
           };
           if (decision.kind === 'cancelled') {
-            await setCard(`🚫 Cancelled by <@${clicker.userId}>`);
+            await setCard(`🚫 Cancelled by <@${clicker.userId}>`, '🚫');
             return;
           }
-          await setCard(`▶️ Approved by <@${clicker.userId}>; running…`);
+          await setCard(`▶️ Approved by <@${clicker.userId}>; running…`, '⏳');
           const thread = { channel: card?.channel ?? channel, threadTs: card?.ts };
           const progress = new ThreadProgress(poster, thread);
           const started = Date.now();
           const report = await engine.execute(decision.action, decision.command, { progress: progress.update, signal: shutdown.signal }, 'slack');
-          await progress.flush();
+          await progress.finish(report.status);
           await poster.report(thread, report);
-          await setCard(outcomeLine(report, clicker.userId, Date.now() - started));
+          await setCard(outcomeLine(report, clicker.userId, Date.now() - started), STATUS_EMOJI[report.status]);
         } catch (err) {
           await replyTrouble(channel, clicker.userId, err);
         }
