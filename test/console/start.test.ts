@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { eventually } from '../http/helpers.js';
 import { descendantsOf, isAlive, isLoopback, listenersOf, listeningInodes } from '../tools/processes.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -60,16 +61,6 @@ async function npmStart(): Promise<{ npm: ChildProcess; url: URL; output: () => 
   return { npm, url, output: () => text };
 }
 
-async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs: number): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 describe('npm start (the console)', () => {
   it.each(['SIGTERM', 'SIGINT'] as const)(
     'listens on loopback only, and %s to npm stops every process it started',
@@ -86,8 +77,8 @@ describe('npm start (the console)', () => {
       // Only npm gets the signal, as from a process manager (Ctrl-C in a terminal signals the whole group).
       process.kill(npmPid, signal);
       const code = await new Promise<number | null>((resolve) => (npm.exitCode !== null ? resolve(npm.exitCode) : npm.on('exit', (c) => resolve(c))));
-      await until('every process npm start started to end', () => children.every((pid) => !isAlive(pid)), 20_000).catch((err: Error) => {
-        throw new Error(`${err.message}; still running: ${children.filter(isAlive).join(', ')}\n${output()}`);
+      await eventually(async () => children.every((pid) => !isAlive(pid)), 20_000, 200).catch((err: Error) => {
+        throw new Error(`${err.message}: still running ${children.filter(isAlive).join(', ')}\n${output()}`);
       });
       const open = listeningInodes();
       expect(listeners.filter((l) => open.has(l.inode))).toEqual([]);
