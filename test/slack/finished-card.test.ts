@@ -3,8 +3,7 @@
 // outcome's mark instead of ⏳. Real Bolt, the Slack workspace emulator, the sandbox cluster.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RecordedMessage } from '../../src/sandbox/slack/index.js';
-import { clusterConfig, startCluster } from '../e2e/cluster.js';
-import { startBot } from '../e2e/harness.js';
+import { clusterConfig, startClusterWithBot } from '../e2e/cluster.js';
 import { CHANNELS, USERS } from '../fixtures/world.js';
 
 const closers: Array<() => Promise<void>> = [];
@@ -12,20 +11,14 @@ afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
 });
 
-async function setup(world: Parameters<typeof startCluster>[0], config = clusterConfig()) {
-  const cluster = await startCluster(world);
-  closers.push(() => cluster.close());
-  const bot = await startBot({ config, services: cluster.services });
-  closers.push(() => bot.close());
-  return bot;
-}
+const setup = (world: Parameters<typeof startClusterWithBot>[1], config = clusterConfig()) => startClusterWithBot(closers, world, config);
 
 const header = (m: RecordedMessage) => ((m.blocks ?? []).find((b) => (b as { type: string }).type === 'header') as { text: { text: string } } | undefined)?.text.text;
 const finished = (m: RecordedMessage) => /Done|warnings|Failed/.test(m.text);
 
 describe('a decided confirmation card', () => {
   it('scale-gpu 5 from 3: while it runs ⏳; once done the card is ✅ and the thread has no ⏳ left', async () => {
-    const bot = await setup({ gpuNodes: 6, workers: 3, readyDelayMs: 1500 });
+    const { bot } = await setup({ gpuNodes: 6, workers: 3, readyDelayMs: 1500 });
     await bot.slash(USERS.operator, CHANNELS.ops, 'scale-gpu 5');
     const card = await bot.card(CHANNELS.ops);
     expect(header(card.message)).toBe('ℹ️ Confirm: scale-gpu gpu-workers: 3 → 5');
@@ -45,7 +38,7 @@ describe('a decided confirmation card', () => {
   }, 40_000);
 
   it('with too few GPUs it ends ⚠️: card title and the last progress line', async () => {
-    const bot = await setup({ gpuNodes: 4, workers: 3, readyDelayMs: 100 }, clusterConfig({ scaleTimeoutSeconds: 5 }));
+    const { bot } = await setup({ gpuNodes: 4, workers: 3, readyDelayMs: 100 }, clusterConfig({ scaleTimeoutSeconds: 5 }));
     await bot.slash(USERS.operator, CHANNELS.ops, 'scale-gpu 6');
     const card = await bot.card(CHANNELS.ops);
     await bot.click(USERS.operator, CHANNELS.ops, card.message.ts, 'vlinders_approve', card.id);
@@ -57,7 +50,7 @@ describe('a decided confirmation card', () => {
   }, 40_000);
 
   it('cancelled: 🚫 in the title, no Confirm, no buttons', async () => {
-    const bot = await setup({ gpuNodes: 6, workers: 3 });
+    const { bot } = await setup({ gpuNodes: 6, workers: 3 });
     await bot.slash(USERS.operator, CHANNELS.ops, 'scale-gpu 4');
     const card = await bot.card(CHANNELS.ops);
     await bot.click(USERS.operator, CHANNELS.ops, card.message.ts, 'vlinders_cancel', card.id);
