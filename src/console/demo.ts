@@ -30,7 +30,7 @@ export const DEMO_USERS = {
   operator: { id: 'U0DEMOOTTO', name: 'otto', title: 'Otto · operator in #ops' },
   admin: { id: 'U0DEMOADA', name: 'ada', title: 'Ada · admin, approver' },
   // A destructive change (restore) needs a second approver besides the one who asked.
-  approver: { id: 'U0DEMOBEA', name: 'bea', title: 'Bea · admin, second approver' },
+  approver: { id: 'U0DEMOBEA', name: 'bea', title: 'Bea · admin, approver' },
 } as const satisfies Record<string, DemoUser>;
 
 export const demoUsers: readonly DemoUser[] = Object.values(DEMO_USERS);

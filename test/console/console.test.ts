@@ -91,7 +91,7 @@ describe('the console in Chromium', () => {
     expect(banner).toContain('Sandbox');
     expect(banner).toContain('Slack workspace emulator');
     expect(banner).toContain('sandbox cluster');
-    expect(await page.locator('#user option').allInnerTexts()).toEqual(['Vera · viewer', 'Otto · operator in #ops', 'Ada · admin, approver', 'Bea · admin, second approver']);
+    expect(await page.locator('#user option').allInnerTexts()).toEqual(['Vera · viewer', 'Otto · operator in #ops', 'Ada · admin, approver', 'Bea · admin, approver']);
     expect(await page.locator('#user').inputValue()).toBe(DEMO_USERS.operator.id);
     expect(await page.locator('#channels .channel').allInnerTexts()).toEqual(['# ops', '# general', '# incidents']);
   });
