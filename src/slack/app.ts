@@ -190,6 +190,9 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
     const cardTs = body.message?.ts ?? body.container?.message_ts;
     const cardBlocks = (body.message?.blocks ?? []) as Block[];
     void work.push(async () => {
+        // Once the card says ⏳, whatever happens it must not be left saying so.
+        let settle: ((report: Report | undefined) => Promise<void>) | undefined;
+        let outcome: Report | undefined;
         try {
           const decision = await engine.decide(action.value ?? '', clicker, action.action_id === APPROVE_ACTION ? 'approve' : 'cancel');
           if (decision.kind === 'refused') {
@@ -205,14 +208,19 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
             return;
           }
           await setCard(`▶️ Approved by <@${clicker.userId}>; running…`, '⏳');
+          const started = Date.now();
+          settle = (report) =>
+            report
+              ? setCard(outcomeLine(report, clicker.userId, Date.now() - started), STATUS_EMOJI[report.status])
+              : setCard(`❌ Stopped · approved by <@${clicker.userId}>: something went wrong on the bot side; the details are in its log.`, '❌');
           const thread = { channel: card?.channel ?? channel, threadTs: card?.ts };
           const progress = new ThreadProgress(poster, thread);
-          const started = Date.now();
-          const report = await engine.execute(decision.action, decision.command, { progress: progress.update, signal: shutdown.signal }, 'slack');
-          await progress.finish(report.status);
-          await poster.report(thread, report);
-          await setCard(outcomeLine(report, clicker.userId, Date.now() - started), STATUS_EMOJI[report.status]);
+          outcome = await engine.execute(decision.action, decision.command, { progress: progress.update, signal: shutdown.signal }, 'slack');
+          await progress.finish(outcome.status);
+          await poster.report(thread, outcome);
+          await settle(outcome);
         } catch (err) {
+          await settle?.(outcome).catch((e: unknown) => log.warn({ err: e }, 'could not settle the card'));
           await replyTrouble(channel, clicker.userId, err);
         }
     });

@@ -49,6 +49,21 @@ describe('a decided confirmation card', () => {
     for (const m of progress) expect(m.text).toMatch(/^⚠️ /);
   }, 40_000);
 
+  it("ends with the outcome even when its report can't be posted", async () => {
+    const { bot } = await setup({ gpuNodes: 6, workers: 3, readyDelayMs: 1500 });
+    await bot.slash(USERS.operator, CHANNELS.ops, 'scale-gpu 5');
+    const card = await bot.card(CHANNELS.ops);
+    await bot.click(USERS.operator, CHANNELS.ops, card.message.ts, 'vlinders_approve', card.id);
+    // Progress is posted once, then updated in place: the next message posted is the report.
+    await bot.emu.waitFor(() => bot.emu.threadOf(CHANNELS.ops, card.message.ts).find((m) => m.text.startsWith('⏳ ')), 10_000);
+    bot.emu.failNext('chat.postMessage', 'internal_error');
+    await bot.emu.waitFor(() => finished(card.message), 20_000);
+    expect(card.message.text).toMatch(/^✅ Done/);
+    expect(header(card.message)).toBe('✅ scale-gpu gpu-workers: 3 → 5');
+    const told = await bot.emu.waitFor(() => bot.emu.ephemerals.find((e) => e.user === USERS.operator && e.text.includes('went wrong')));
+    expect(told.text).toContain('details are in its log');
+  }, 40_000);
+
   it('cancelled: 🚫 in the title, no Confirm, no buttons', async () => {
     const { bot } = await setup({ gpuNodes: 6, workers: 3 });
     await bot.slash(USERS.operator, CHANNELS.ops, 'scale-gpu 4');
