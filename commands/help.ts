@@ -37,12 +37,9 @@ export default defineCommand({
       title: 'vlinders-ops commands',
       status: 'info',
       summary: `You are ${ctx.role} here. \`help <command>\` explains one.`,
-      sections: [
-        {
-          header: ['command', 'what it does', 'effect'],
-          rows: ctx.catalog.visible.map((c) => [c.usage, c.summary, RISK_LABEL[c.risk]]),
-        },
-      ],
+      // One line per command, not a table: a three-column table of long summaries is wider
+      // than a Slack window, which wraps or cuts it into something unreadable.
+      sections: [{ lines: ctx.catalog.visible.map((c) => `\`${c.usage}\` · ${c.summary} · _${RISK_LABEL[c.risk]}_`) }],
     };
   },
 });

@@ -1,4 +1,4 @@
-// The console's demo workspace: a few people holding different roles, two channels, and the
+// The console's demo workspace: a few people holding different roles, three channels, and the
 // config that binds them. Built in code so `npm start` needs no file on a fresh machine.
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -22,12 +22,15 @@ export interface DemoChannel {
 export const DEMO_CHANNELS = {
   ops: { id: 'C0DEMOOPS', name: 'ops', purpose: 'Change commands (scale-gpu …) run here, after Approve.' },
   general: { id: 'C0DEMOGEN', name: 'general', purpose: 'Read-only commands: status, gpu, whoami, help.' },
+  incidents: { id: 'C0DEMOINC', name: 'incidents', purpose: 'Incident threads: incident open, update and resolve post here.' },
 } as const satisfies Record<string, DemoChannel>;
 
 export const DEMO_USERS = {
   viewer: { id: 'U0DEMOVERA', name: 'vera', title: 'Vera · viewer' },
   operator: { id: 'U0DEMOOTTO', name: 'otto', title: 'Otto · operator in #ops' },
   admin: { id: 'U0DEMOADA', name: 'ada', title: 'Ada · admin, approver' },
+  // A destructive change (restore) needs a second approver besides the one who asked.
+  approver: { id: 'U0DEMOBEA', name: 'bea', title: 'Bea · admin, approver' },
 } as const satisfies Record<string, DemoUser>;
 
 export const demoUsers: readonly DemoUser[] = Object.values(DEMO_USERS);
@@ -39,24 +42,26 @@ export const demoChannels: readonly DemoChannel[] = Object.values(DEMO_CHANNELS)
  * its real Slack user ids mean nothing in the emulator.
  */
 export function demoConfig(base: Config | undefined, clusters: Config['clusters']): Config {
-  const { viewer, operator, admin } = DEMO_USERS;
+  const { viewer, operator, admin, approver } = DEMO_USERS;
   const roles: Record<Role, { users: string[]; groups: string[]; channels?: string[] }> = {
     // Otto is a viewer everywhere and an operator only in #ops, as an on-call engineer would be.
     viewer: { users: [viewer.id, operator.id], groups: [] },
     operator: { users: [operator.id], groups: [], channels: [DEMO_CHANNELS.ops.id] },
-    admin: { users: [admin.id], groups: [] },
+    admin: { users: [admin.id, approver.id], groups: [] },
   };
   const config = configSchema.parse({
     ...(base ?? {}),
     clusters,
     rbac: {
       roles,
-      approvers: { users: [admin.id], groups: [] },
+      approvers: { users: [admin.id, approver.id], groups: [] },
       changeChannels: [DEMO_CHANNELS.ops.id],
       groupCacheSeconds: 0,
     },
     // The audit channel of a real config is a real channel id; the demo has none.
     audit: {},
+    // Its incidents channel is the demo's (a real config's is a real channel id).
+    alerts: { ...base?.alerts, channel: DEMO_CHANNELS.incidents.id },
   });
   return config;
 }

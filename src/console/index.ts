@@ -108,8 +108,9 @@ export async function startConsole(opts: ConsoleOptions): Promise<Console> {
     const bot = createSlackBot({
       config,
       log,
-      // Its own free port: the console's port is the page's.
+      // Its own free port: the console's port is the page's. Only the console posts to it.
       port: 0,
+      host: '127.0.0.1',
       credentials: { botToken: slack.botToken, signingSecret: slack.signingSecret, apiUrl: slack.apiUrl },
       makeEngine: (hooks) =>
         buildEngine({

@@ -9,6 +9,9 @@ const FILES: Record<string, { file: string; type: string }> = {
   '/app.css': { file: 'app.css', type: 'text/css; charset=utf-8' },
   '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
   '/blocks.js': { file: 'blocks.js', type: 'text/javascript; charset=utf-8' },
+  // Browsers ask for /favicon.ico whatever the page links; the SVG is its source.
+  '/favicon.ico': { file: 'favicon.ico', type: 'image/x-icon' },
+  '/favicon.svg': { file: 'favicon.svg', type: 'image/svg+xml' },
 };
 
 export interface Asset {

@@ -41,6 +41,8 @@ export interface SlackBotOptions {
   log: Logger;
   /** HTTP mode port; 0 picks a free one. Defaults to config.slack.port. */
   port?: number;
+  /** HTTP mode: the address to listen on. Default every interface, as Slack must reach a pod. */
+  host?: string;
   /** How many acked requests are worked on at once. */
   concurrency?: number;
   /** Wraps the Web API fetch of every WebClient Bolt makes (failed calls → metrics). */
@@ -125,7 +127,7 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
     const progress = new ThreadProgress(poster, thread);
     const started = Date.now();
     const report = await engine.runScheduled(run.command, { progress: progress.update, signal: shutdown.signal }, channel);
-    await progress.flush();
+    await progress.finish(report.status);
     await publish(thread, report);
     // Nobody asked for a scheduled run, so nobody is waiting for it: a failure calls on-call.
     const onCall = report.status === 'fail' && config.oncall?.group ? ` · <!subteam^${config.oncall.group}>` : '';
@@ -188,6 +190,9 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
     const cardTs = body.message?.ts ?? body.container?.message_ts;
     const cardBlocks = (body.message?.blocks ?? []) as Block[];
     void work.push(async () => {
+        // Once the card says ⏳, whatever happens it must not be left saying so.
+        let settle: ((report: Report | undefined) => Promise<void>) | undefined;
+        let outcome: Report | undefined;
         try {
           const decision = await engine.decide(action.value ?? '', clicker, action.action_id === APPROVE_ACTION ? 'approve' : 'cancel');
           if (decision.kind === 'refused') {
@@ -195,22 +200,27 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
             return;
           }
           const card = decision.action.card ?? (cardTs ? { channel, ts: cardTs } : undefined);
-          const setCard = async (status: string) => {
-            if (card) await poster.update(card.channel, card.ts, status, decidedCard(cardBlocks, status));
+          const setCard = async (status: string, mark: string) => {
+            if (card) await poster.update(card.channel, card.ts, status, decidedCard(cardBlocks, status, mark));
           };
           if (decision.kind === 'cancelled') {
-            await setCard(`🚫 Cancelled by <@${clicker.userId}>`);
+            await setCard(`🚫 Cancelled by <@${clicker.userId}>`, '🚫');
             return;
           }
-          await setCard(`▶️ Approved by <@${clicker.userId}>; running…`);
+          await setCard(`▶️ Approved by <@${clicker.userId}>; running…`, '⏳');
+          const started = Date.now();
+          settle = (report) =>
+            report
+              ? setCard(outcomeLine(report, clicker.userId, Date.now() - started), STATUS_EMOJI[report.status])
+              : setCard(`❌ Stopped · approved by <@${clicker.userId}>: something went wrong on the bot side; the details are in its log.`, '❌');
           const thread = { channel: card?.channel ?? channel, threadTs: card?.ts };
           const progress = new ThreadProgress(poster, thread);
-          const started = Date.now();
-          const report = await engine.execute(decision.action, decision.command, { progress: progress.update, signal: shutdown.signal }, 'slack');
-          await progress.flush();
-          await poster.report(thread, report);
-          await setCard(outcomeLine(report, clicker.userId, Date.now() - started));
+          outcome = await engine.execute(decision.action, decision.command, { progress: progress.update, signal: shutdown.signal }, 'slack');
+          await progress.finish(outcome.status);
+          await poster.report(thread, outcome);
+          await settle(outcome);
         } catch (err) {
+          await settle?.(outcome).catch((e: unknown) => log.warn({ err: e }, 'could not settle the card'));
           await replyTrouble(channel, clicker.userId, err);
         }
     });
@@ -238,7 +248,8 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
     idle: () => work.idle(),
     socketClient,
     async start() {
-      const started = await app.start(opts.port ?? config.slack.port);
+      const port = opts.port ?? config.slack.port;
+      const started = await app.start(opts.host ? { port, host: opts.host } : port);
       if (mode === 'http') server = started as Server;
     },
     port() {

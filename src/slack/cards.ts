@@ -11,6 +11,8 @@ export const CANCEL_ACTION = 'vlinders_cancel';
 export const SUGGEST_ACTION = 'vlinders_suggest';
 const ACTIONS_BLOCK = 'vlinders_confirm_actions';
 const STATUS_BLOCK = 'vlinders_confirm_status';
+const TITLE_BLOCK = 'vlinders_confirm_title';
+const CONFIRM = 'Confirm: ';
 
 export function confirmationCard(action: PendingAction, command: Command, plan: Report, typed: string): { text: string; blocks: Block[] } {
   const minutes = Math.round((action.expiresAt - action.createdAt) / 60_000);
@@ -19,7 +21,9 @@ export function confirmationCard(action: PendingAction, command: Command, plan: 
       ? `Destructive: a second person with the approver role must approve. Requested by <@${action.requester}>.`
       : `Requested by <@${action.requester}>; anyone with the ${command.role} role may approve.`;
   // Room for the status context and the buttons.
-  const planBlocks = renderReport({ ...plan, title: `Confirm: ${plan.title}` }, { maxMessages: 1 }).messages[0]?.blocks ?? [];
+  const planBlocks = (renderReport({ ...plan, title: `${CONFIRM}${plan.title}` }, { maxMessages: 1 }).messages[0]?.blocks ?? []).map((b, i) =>
+    i === 0 && b.type === 'header' ? { ...b, block_id: TITLE_BLOCK } : b,
+  );
   const blocks: Block[] = [
     ...planBlocks.slice(0, SLACK_LIMITS.blocksPerMessage - 2),
     {
@@ -39,9 +43,17 @@ export function confirmationCard(action: PendingAction, command: Command, plan: 
   return { text: `Confirm ${command.name}: ${plan.summary ?? plan.title}`, blocks };
 }
 
-/** The card with its buttons replaced by a status line. `blocks` are the card as posted. */
-export function decidedCard(blocks: readonly Block[], status: string): Block[] {
-  const kept = blocks.filter((b) => b.block_id !== ACTIONS_BLOCK && b.block_id !== STATUS_BLOCK);
+/**
+ * The card once decided: its buttons replaced by a status line, and its title marked with where
+ * the change stands (⏳ running, 🚫 cancelled, then the outcome's ✅ ⚠️ ❌) instead of "Confirm".
+ * `blocks` are the card as posted.
+ */
+export function decidedCard(blocks: readonly Block[], status: string, mark: string): Block[] {
+  const kept = blocks.filter((b) => b.block_id !== ACTIONS_BLOCK && b.block_id !== STATUS_BLOCK).map((b) => {
+    if (b.block_id !== TITLE_BLOCK || b.type !== 'header') return b;
+    const at = b.text.text.indexOf(CONFIRM);
+    return at < 0 ? b : { ...b, text: { ...b.text, text: `${mark} ${b.text.text.slice(at + CONFIRM.length)}` } };
+  });
   return [...kept, { type: 'context', block_id: STATUS_BLOCK, elements: [{ type: 'mrkdwn', text: status }] }];
 }
 

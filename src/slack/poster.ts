@@ -1,7 +1,7 @@
 // Sends rendered Reports to Slack: messages in order, files through the v2 upload flow.
 // The WebClient retries 429s after Retry-After on its own.
 import type { webApi } from '@slack/bolt';
-import type { Report } from '../core/report.js';
+import { STATUS_EMOJI, type Report, type ReportStatus } from '../core/report.js';
 import { renderReport, type Block } from './blocks.js';
 
 type WebClient = webApi.WebClient;
@@ -80,6 +80,8 @@ export class SlackPoster {
  */
 export class ThreadProgress {
   private ts?: string;
+  /** The line last sent, without its ⏳. */
+  private shown?: string;
   private lastSent = 0;
   private pending?: string;
   private timer?: NodeJS.Timeout;
@@ -108,10 +110,26 @@ export class ThreadProgress {
     if (text === undefined) return this.chain;
     this.lastSent = Date.now();
     this.chain = this.chain.then(async () => {
-      const line = `⏳ ${text}`;
-      if (this.ts) await this.poster.update(this.where.channel, this.ts, line);
-      else this.ts = await this.poster.post(this.where, line);
+      await this.send(`⏳ ${text}`);
+      this.shown = text;
     }).catch(() => undefined);
     return this.chain;
+  }
+
+  /**
+   * When the work has ended: the last line shown, with the outcome's mark in place of ⏳, so
+   * the thread doesn't say the work is still running.
+   */
+  async finish(status: ReportStatus): Promise<void> {
+    await this.flush();
+    this.chain = this.chain.then(async () => {
+      if (this.shown !== undefined) await this.send(`${STATUS_EMOJI[status]} ${this.shown}`);
+    }).catch(() => undefined);
+    return this.chain;
+  }
+
+  private async send(line: string): Promise<void> {
+    if (this.ts) await this.poster.update(this.where.channel, this.ts, line);
+    else this.ts = await this.poster.post(this.where, line);
   }
 }

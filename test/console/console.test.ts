@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { WebClient } from '@slack/web-api';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { commands } from '../../commands/index.js';
 import { DEMO_CHANNELS, DEMO_USERS, startConsole, type Console } from '../../src/console/index.js';
 import { createLogger } from '../../src/core/log.js';
 
@@ -90,9 +91,9 @@ describe('the console in Chromium', () => {
     expect(banner).toContain('Sandbox');
     expect(banner).toContain('Slack workspace emulator');
     expect(banner).toContain('sandbox cluster');
-    expect(await page.locator('#user option').allInnerTexts()).toEqual(['Vera · viewer', 'Otto · operator in #ops', 'Ada · admin, approver']);
+    expect(await page.locator('#user option').allInnerTexts()).toEqual(['Vera · viewer', 'Otto · operator in #ops', 'Ada · admin, approver', 'Bea · admin, approver']);
     expect(await page.locator('#user').inputValue()).toBe(DEMO_USERS.operator.id);
-    expect(await page.locator('#channels .channel').allInnerTexts()).toEqual(['# ops', '# general']);
+    expect(await page.locator('#channels .channel').allInnerTexts()).toEqual(['# ops', '# general', '# incidents']);
   });
 
   it('/vlinders status shows the report, rendered from its blocks', async () => {
@@ -115,10 +116,12 @@ describe('the console in Chromium', () => {
   it('an operator runs scale-gpu 4 in #ops, clicks Approve, and sees progress, then ✅', async () => {
     const page = await open(DEMO_USERS.operator.id, DEMO_CHANNELS.ops.id);
     await type(page, '/vlinders scale-gpu 4');
-    const card = page.locator('.msg', { has: page.locator('.b-header', { hasText: 'Confirm: scale-gpu gpu-workers: 3 → 4' }) });
-    await card.waitFor();
-    expect(await card.innerText()).toContain('Requested by @otto');
+    const confirm = page.locator('.msg', { has: page.locator('.b-header', { hasText: 'ℹ️ Confirm: scale-gpu gpu-workers: 3 → 4' }) });
+    await confirm.waitFor();
+    expect(await confirm.innerText()).toContain('Requested by @otto');
     await shot(page, '2-confirm');
+    // The card by its ts: its title changes as the change goes on.
+    const card = page.locator(`#messages > .msg[data-ts="${await confirm.getAttribute('data-ts')}"]`);
 
     await card.locator('.btn-primary', { hasText: 'Approve' }).click();
     // The card loses its buttons and says who approved, while the work runs.
@@ -129,8 +132,11 @@ describe('the console in Chromium', () => {
     await shot(page, '3-progress');
 
     await card.locator(':scope > .msg-body > .msg-content .b-context', { hasText: '✅ Done · approved by @otto' }).waitFor({ timeout: 20_000 });
+    // Finished: the title and the thread say so, nothing still waits or asks to confirm.
+    expect(await card.locator(':scope > .msg-body > .msg-content .b-header').innerText()).toBe('✅ scale-gpu gpu-workers: 3 → 4');
+    expect(await card.innerText()).not.toMatch(/⏳|Confirm/);
     const thread = await card.locator('.thread').innerText();
-    expect(thread).toContain('4/4 workers Ready');
+    expect(thread).toContain('✅ 4/4 workers Ready');
     expect(thread).toContain('gpu-workers is at 4 workers, all Ready.');
     // No hover highlight in the picture.
     await page.mouse.move(0, 0);
@@ -154,6 +160,64 @@ describe('the console in Chromium', () => {
     await page.locator('#user').selectOption(DEMO_USERS.operator.id);
     await denial.waitFor({ state: 'detached' });
     expect(await page.locator('.msg.ephemeral').count()).toBe(0);
+  });
+
+  it('shows each message at the time it was posted', async () => {
+    const client = new WebClient(app.slack.botToken, { slackApiUrl: app.slack.apiUrl });
+    const posted: Array<{ ts: string; before: number; after: number }> = [];
+    for (const text of ['first of two', 'second of two']) {
+      // Whole seconds apart, so the times shown must differ.
+      if (posted.length) await new Promise((r) => setTimeout(r, 2100));
+      const before = Date.now();
+      const res = await client.chat.postMessage({ channel: DEMO_CHANNELS.general.id, text });
+      posted.push({ ts: res.ts as string, before, after: Date.now() });
+    }
+    const page = await open(DEMO_USERS.viewer.id, DEMO_CHANNELS.general.id);
+    const shown: number[] = [];
+    for (const p of posted) {
+      const time = page.locator(`.msg[data-ts="${p.ts}"] .msg-meta time`);
+      const at = Date.parse((await time.getAttribute('datetime')) ?? '');
+      // Slack's ts carries whole seconds of the post time.
+      expect(at).toBeGreaterThanOrEqual(Math.floor(p.before / 1000) * 1000);
+      expect(at).toBeLessThanOrEqual(p.after);
+      shown.push(at);
+      expect(await time.innerText()).toBe(await page.evaluate((ms) => new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' }), at));
+    }
+    expect((shown[1] ?? 0) - (shown[0] ?? 0)).toBeGreaterThanOrEqual(2000);
+  });
+
+  it('help is readable in an 800 px window: every command and what it does, nothing cut off', async () => {
+    const page = await open(DEMO_USERS.admin.id, DEMO_CHANNELS.ops.id);
+    await page.setViewportSize({ width: 800, height: 1000 });
+    await type(page, '/vlinders help');
+    const help = page.locator('.msg', { has: page.locator('.b-header', { hasText: 'vlinders-ops commands' }) }).last();
+    await help.locator('.b-context', { hasText: 'ran /vlinders help' }).waitFor();
+    const text = await help.innerText();
+    // An admin in #ops may run every command.
+    for (const c of commands) {
+      expect(text).toContain(c.usage);
+      expect(text).toContain(c.summary);
+    }
+    // Nothing in it is wider than the window lets it be (a wide table would scroll or be clipped).
+    const overflowing = await help.evaluate((root) =>
+      [root, ...root.querySelectorAll('*')].filter((e) => e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).display !== 'inline').map((e) => e.className || e.tagName),
+    );
+    expect(overflowing).toEqual([]);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(800);
+    await shot(page, '7-help-800');
+    expect(pageErrors(page)).toEqual([]);
+  });
+
+  it('incident open posts the incident thread in #incidents', async () => {
+    const page = await open(DEMO_USERS.viewer.id, DEMO_CHANNELS.general.id);
+    await type(page, '/vlinders incident open test --sev 2');
+    await page.locator('#channels .channel', { hasText: 'incidents' }).click();
+    const root = page.locator('#messages > .msg', { has: page.locator('.b-header', { hasText: /Incident #\d+: test$/ }) });
+    await root.waitFor();
+    expect(await root.innerText()).toContain('SEV2');
+    expect(await page.locator('#messages').innerText()).not.toContain('Incidents live in Slack');
+    await shot(page, '8-incident');
+    expect(pageErrors(page)).toEqual([]);
   });
 
   it('renders untrusted text as text: no markup from a message runs', async () => {
@@ -226,6 +290,16 @@ describe('the console API', () => {
     const page = await call('/', {});
     expect(page.status).toBe(200);
     expect(page.body).toContain('<script type="module" src="/app.js">');
+  });
+
+  it('has a favicon where browsers look for one', async () => {
+    const res = await fetch(new URL('/favicon.ico', app.url));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('image/x-icon');
+    // An ICO directory: reserved 0, type 1, at least one image.
+    const head = Buffer.from(await res.arrayBuffer());
+    expect([head.readUInt16LE(0), head.readUInt16LE(2)]).toEqual([0, 1]);
+    expect(head.readUInt16LE(4)).toBeGreaterThan(0);
   });
 
   it('takes only demo people, known buttons and /vlinders', async () => {

@@ -10,32 +10,40 @@ import { Rbac, GroupResolver } from '../../src/core/rbac.js';
 const scaleGpu = { name: 'scale-gpu', role: 'operator', risk: 'change' } as const;
 
 describe('demoConfig', () => {
-  it('gives the demo people their roles: viewer, operator in #ops only, admin and approver', async () => {
+  it('gives the demo people their roles: viewer, operator in #ops only, two admins and approvers', async () => {
     const config = demoConfig(undefined, [{ name: 'sandbox' }]);
     const rbac = new Rbac(config.rbac, new GroupResolver(async () => [], 0));
-    const { viewer, operator, admin } = DEMO_USERS;
+    const { viewer, operator, admin, approver } = DEMO_USERS;
     const { ops, general } = DEMO_CHANNELS;
     expect(await rbac.roleOf(viewer.id, ops.id)).toBe('viewer');
     expect(await rbac.roleOf(operator.id, ops.id)).toBe('operator');
     expect(await rbac.roleOf(operator.id, general.id)).toBe('viewer');
     expect(await rbac.roleOf(admin.id, general.id)).toBe('admin');
     expect(await rbac.isApprover(admin.id)).toBe(true);
+    // A destructive change Ada asks for, Bea approves (and not Ada herself).
+    const restore = { name: 'restore', role: 'admin', risk: 'destructive' } as const;
+    expect((await rbac.authorizeApproval(approver.id, ops.id, restore, admin.id)).allowed).toBe(true);
+    expect((await rbac.authorizeApproval(admin.id, ops.id, restore, admin.id)).allowed).toBe(false);
+    expect((await rbac.authorizeApproval(operator.id, ops.id, restore, admin.id)).allowed).toBe(false);
     expect((await rbac.authorize(operator.id, ops.id, scaleGpu)).allowed).toBe(true);
     expect((await rbac.authorize(admin.id, general.id, scaleGpu)).allowed).toBe(false);
     expect((await rbac.authorize(viewer.id, ops.id, scaleGpu)).allowed).toBe(false);
     expect(config.clusters).toEqual([{ name: 'sandbox' }]);
   });
 
-  it("keeps a config file's clusters and limits, but not its people or audit channel", () => {
+  it("keeps a config file's clusters and limits, but not its people, audit or incidents channel", () => {
     const base = parseConfigText(
-      'clusters: [{ name: prod, context: vlinders-prod }]\nlimits: { maxGpuWorkers: 4 }\nnamespaces: { inference: llm }\nrbac: { roles: { admin: { users: [U0REALADM] } } }\naudit: { channel: C0AUDIT01 }\n',
+      'clusters: [{ name: prod, context: vlinders-prod }]\nlimits: { maxGpuWorkers: 4 }\nnamespaces: { inference: llm }\nrbac: { roles: { admin: { users: [U0REALADM] } } }\naudit: { channel: C0AUDIT01 }\nalerts: { channel: C0REALINC, remedies: { GPUWorkersDown: scale-gpu 4 } }\n',
     );
     const config = demoConfig(base, base.clusters);
     expect(config.clusters).toEqual([{ name: 'prod', context: 'vlinders-prod' }]);
     expect(config.limits.maxGpuWorkers).toBe(4);
     expect(config.namespaces.inference).toBe('llm');
-    expect(config.rbac.roles.admin?.users).toEqual([DEMO_USERS.admin.id]);
+    expect(config.rbac.roles.admin?.users).toEqual([DEMO_USERS.admin.id, DEMO_USERS.approver.id]);
     expect(config.audit.channel).toBeUndefined();
+    // Incidents go to the demo's #incidents; the config's runbook remedies stay.
+    expect(config.alerts.channel).toBe(DEMO_CHANNELS.incidents.id);
+    expect(config.alerts.remedies).toEqual({ GPUWorkersDown: 'scale-gpu 4' });
   });
 });
 

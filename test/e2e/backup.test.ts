@@ -97,6 +97,9 @@ describe('a scheduled backup through Slack', () => {
     expect(text).toMatch(/Backing up vlinders to s3:\/\/.*: [\d.]+ (KiB|MiB) \([\d.]+ (KiB|MiB) gzip\), [\d.]+ (KiB|MiB)\/s, \d+s elapsed/);
     expect(text).toMatch(/Backed up vlinders to s3:\/\/vlinders-backups\/postgres\/backup-\d{8}-\d{6}Z\.sql\.gz and verified it/);
     expect(text).not.toContain(w.pg.password);
+    // Finished: the progress line carries the outcome, not ⏳.
+    expect(bot.emu.threadOf(CHANNELS.ops, root.ts).filter((m) => m.text.startsWith('⏳'))).toEqual([]);
+    expect(bot.emu.threadOf(CHANNELS.ops, root.ts).some((m) => m.text.startsWith('✅ Backing up vlinders'))).toBe(true);
   }, 60_000);
 
   it('a failed one ends ❌ and calls the on-call group: nobody asked for it, so nobody is waiting for it', async () => {

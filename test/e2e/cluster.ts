@@ -5,6 +5,7 @@ import { KubeApiEmulator } from '../../src/sandbox/kube/index.js';
 import { startVlindersWorld, type WorldOptions } from '../../src/sandbox/kube/world/index.js';
 import { clientFor } from '../kube/kube-client.js';
 import { testConfig } from '../fixtures/world.js';
+import { startBot } from './harness.js';
 
 export async function startCluster(opts: WorldOptions = {}) {
   const kube = await KubeApiEmulator.start();
@@ -29,4 +30,13 @@ export function clusterConfig(overrides: { scaleTimeoutSeconds?: number; execTim
   config.ray.scaleTimeoutSeconds = overrides.scaleTimeoutSeconds ?? 10;
   config.gpu.execTimeoutSeconds = overrides.execTimeoutSeconds ?? 2;
   return config;
+}
+
+/** A seeded cluster and the bot on it; `closers` gets their close functions, to run in reverse after the test. */
+export async function startClusterWithBot(closers: Array<() => Promise<void>>, world: WorldOptions, config = clusterConfig()) {
+  const cluster = await startCluster(world);
+  closers.push(() => cluster.close());
+  const bot = await startBot({ config, services: cluster.services });
+  closers.push(() => bot.close());
+  return { cluster, bot };
 }

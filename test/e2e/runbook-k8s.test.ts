@@ -5,7 +5,7 @@ import { ConfigMapStore } from '../../src/kube/store.js';
 import { vlindersExec } from '../../src/sandbox/kube/world/index.js';
 import type { RecordedMessage } from '../../src/sandbox/slack/index.js';
 import { CHANNELS, USERS } from '../fixtures/world.js';
-import { clusterConfig, startCluster } from './cluster.js';
+import { clusterConfig, startCluster, startClusterWithBot } from './cluster.js';
 import { blocksText, startBot } from './harness.js';
 
 const closers: Array<() => Promise<void>> = [];
@@ -13,13 +13,7 @@ afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
 });
 
-async function setup(world: Parameters<typeof startCluster>[0], config = clusterConfig()) {
-  const cluster = await startCluster(world);
-  closers.push(() => cluster.close());
-  const bot = await startBot({ config, services: cluster.services });
-  closers.push(() => bot.close());
-  return { cluster, bot };
-}
+const setup = (world: Parameters<typeof startClusterWithBot>[1], config = clusterConfig()) => startClusterWithBot(closers, world, config);
 
 /** The report a read command posted in a channel: its whole rendered text. */
 async function reportIn(bot: Awaited<ReturnType<typeof startBot>>, channel: string, title: string, timeoutMs = 8000): Promise<string> {

@@ -86,7 +86,7 @@ describe('confirmation card', () => {
     const card = confirmationCard(action, help, plan, '/vlinders x');
     expect(validateBlocks(card.blocks)).toEqual([]);
     expect(JSON.stringify(card.blocks)).toContain('vlinders_approve');
-    const decided = decidedCard(card.blocks, '✅ Done');
+    const decided = decidedCard(card.blocks, '✅ Done', '✅');
     expect(validateBlocks(decided)).toEqual([]);
     expect(JSON.stringify(decided)).not.toContain('vlinders_approve');
   });

@@ -50,8 +50,13 @@ function byTs(a, b) {
   return as - bs || au - bu;
 }
 
-function timeOf(ts) {
-  return new Date(Number(ts.split('.')[0]) * 1000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+/** A message's time: its ts's seconds are when it was posted, as in Slack. */
+function timeElement(ts) {
+  const at = new Date(Number(ts.split('.')[0]) * 1000);
+  const node = el('time', 'time', at.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' }));
+  node.dateTime = at.toISOString();
+  node.title = at.toLocaleString();
+  return node;
 }
 
 // ---- Polling ----
@@ -201,7 +206,7 @@ function renderMessage(m, replyCount) {
   const meta = el('div', 'msg-meta');
   meta.append(el('span', 'author', userName(m.user)));
   if (isBot) meta.append(el('span', 'app-badge', 'APP'));
-  meta.append(el('time', 'time', timeOf(m.ts)));
+  meta.append(timeElement(m.ts));
   if (m.edited) meta.append(el('span', 'edited', '(edited)'));
   body.append(meta);
   if (m.ephemeral) body.append(el('div', 'ephemeral-note', '👁 Only visible to you'));

@@ -65,8 +65,7 @@ export class SlackWorkspace {
   readonly files = new Map<string, PendingFile>();
   readonly responseTargets = new Map<string, ResponseTarget>();
   private readonly faults = new Map<string, Fault[]>();
-  private tsSeconds = Math.floor(Date.now() / 1000);
-  private tsMicros = 0;
+  private lastTsMicros = 0;
   private seq = 0;
 
   constructor(opts: EmulatorOptions = {}) {
@@ -165,14 +164,14 @@ export class SlackWorkspace {
     );
   }
 
-  /** Unique, increasing message timestamps in Slack's 'seconds.micros' form. */
+  /**
+   * Unique, increasing message timestamps in Slack's 'seconds.micros' form. As in Slack, the
+   * seconds are when the message was posted (clients show them as its time); the micros only
+   * keep two posts in the same instant apart.
+   */
   nextTs(): string {
-    this.tsMicros += 100;
-    if (this.tsMicros >= 1_000_000) {
-      this.tsSeconds += 1;
-      this.tsMicros = 0;
-    }
-    return `${this.tsSeconds}.${String(this.tsMicros).padStart(6, '0')}`;
+    this.lastTsMicros = Math.max(Date.now() * 1000, this.lastTsMicros + 1);
+    return `${Math.floor(this.lastTsMicros / 1_000_000)}.${String(this.lastTsMicros % 1_000_000).padStart(6, '0')}`;
   }
 
   /** A short unique id with a Slack-like prefix (F for files, etc.). */
