@@ -87,9 +87,9 @@ describe('digest through Slack', () => {
     expect(button?.text.text).toBe('scale-gpu 3');
     expect(button?.value).toMatch(/^[A-Za-z0-9_-]{20,}$/);
     // A viewer may not; an admin gets the confirmation card, and nothing changes before Approve.
-    await bot.click(USERS.viewer, CHANNELS.ops, offer.ts, button?.action_id ?? '', button?.value ?? '');
+    await bot.click(USERS.viewer, CHANNELS.ops, offer.ts, button?.action_id ?? '');
     expect((await bot.emu.waitFor(() => bot.emu.ephemerals.find((e) => e.user === USERS.viewer))).text).toContain('needs the operator role');
-    await bot.click(USERS.admin, CHANNELS.ops, offer.ts, button?.action_id ?? '', button?.value ?? '');
+    await bot.click(USERS.admin, CHANNELS.ops, offer.ts, button?.action_id ?? '');
     const card = await bot.emu.waitFor(() => bot.emu.threadOf(CHANNELS.ops, root.ts).find((m) => blocksText(m.blocks).includes('vlinders_approve')), 30_000);
     expect(blocksText(card.blocks)).toContain('2 → 3');
     expect(cluster.kube.get('ray.io/v1', 'RayCluster', 'vlinders-inference', 'vlinders-ray-cluster')?.spec).toMatchObject({ workerGroupSpecs: [{ replicas: 2 }] });
@@ -102,7 +102,7 @@ describe('digest through Slack', () => {
     const offer = await bot.emu.waitFor(() => bot.emu.threadOf(CHANNELS.ops, root.ts).find((m) => blocksText(m.blocks).includes('vlinders_suggest')), 30_000);
     const button = (offer.blocks?.find((b) => (b as { type: string }).type === 'actions') as { elements: Array<{ action_id: string; value: string; text: { text: string } }> }).elements[0];
     expect(button?.text.text).toBe('restore-drill');
-    await bot.click(USERS.admin, CHANNELS.ops, offer.ts, button?.action_id ?? '', button?.value ?? '');
+    await bot.click(USERS.admin, CHANNELS.ops, offer.ts, button?.action_id ?? '');
     const refusal = await bot.emu.waitFor(() => bot.emu.ephemerals.find((e) => e.user === USERS.admin && e.text.includes('verified backup')), 30_000);
     expect(refusal.text).toContain('There is no verified backup in s3://vlinders-backups/postgres/ to drill with');
     expect(bot.emu.threadOf(CHANNELS.ops, root.ts).some((m) => blocksText(m.blocks).includes('vlinders_approve'))).toBe(false);
