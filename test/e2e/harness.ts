@@ -11,21 +11,7 @@ import { createSlackBot } from '../../src/slack/app.js';
 import { buildEngine } from '../../src/wiring.js';
 import { testCommands, type RunLog } from '../fixtures/commands.js';
 import { captureLog } from '../fixtures/engine.js';
-import { CHANNELS, SRE_GROUP, USERS, testConfig } from '../fixtures/world.js';
-import { readFileSync } from 'node:fs';
-
-/** The bot scopes manifest.json asks for: the workspace grants exactly these, as an install would. */
-export const MANIFEST_SCOPES = (JSON.parse(readFileSync(new URL('../../manifest.json', import.meta.url), 'utf8')) as { oauth_config: { scopes: { bot: string[] } } }).oauth_config.scopes.bot;
-
-/**
- * The test workspace's conversations: #ops and #incidents have the bot (invited), #general is a
- * public channel it never joined.
- */
-export function seedConversations(emu: SlackWorkspaceEmulator): void {
-  emu.addChannel(CHANNELS.ops, 'ops', { bot: true });
-  emu.addChannel(CHANNELS.incidents, 'incidents', { bot: true });
-  emu.addChannel(CHANNELS.general, 'general');
-}
+import { MANIFEST_SCOPES, SRE_GROUP, USERS, seedConversations, testConfig } from '../fixtures/world.js';
 
 export interface BotHarnessOptions {
   mode?: 'http' | 'socket';

@@ -9,18 +9,21 @@ import { captureLogger } from './slack-helpers.js';
 let emu: SlackWorkspaceEmulator;
 let client: WebClient;
 const logger = captureLogger();
-// The workspace clock: each test starts a minute after the last, so earlier posts don't limit it.
-let clockSkewMs = 0;
+// The workspace clock: a second passes between any two calls, so method tests aren't held to
+// the posting limit; the limit tests stop it (stepMs = 0) and move it by hand.
+let clockMs = Date.now();
+let stepMs = 1000;
 
 beforeAll(async () => {
-  emu = await SlackWorkspaceEmulator.start({ now: () => Date.now() + clockSkewMs });
+  emu = await SlackWorkspaceEmulator.start({ now: () => (clockMs += stepMs) });
   emu.addChannel('C1', 'vlinders-ops', { bot: true });
   emu.addChannel('C2', 'other', { bot: true });
   client = new WebClient(emu.botToken, { slackApiUrl: emu.apiUrl, logger, retryConfig: { retries: 0 } });
 });
 afterAll(() => emu.close());
 beforeEach(() => {
-  clockSkewMs += 60_000;
+  clockMs += 60_000;
+  stepMs = 1000;
   emu.messages = [];
   emu.ephemerals = [];
   emu.uploads = [];
@@ -146,8 +149,8 @@ describe('auth', () => {
     expect((await slackError(none.auth.test())).error).toBe('invalid_auth');
     expect(emu.messages).toEqual([]);
     expect(emu.calls).toEqual([
-      { method: 'chat.postMessage', args: { channel: 'C1', text: 'x' }, ok: false, error: 'invalid_auth' },
-      { method: 'auth.test', args: {}, ok: false, error: 'invalid_auth' },
+      { method: 'chat.postMessage', args: { channel: 'C1', text: 'x' }, ok: false, error: 'invalid_auth', at: expect.any(Number) },
+      { method: 'auth.test', args: {}, ok: false, error: 'invalid_auth', at: expect.any(Number) },
     ]);
   });
 
@@ -158,7 +161,7 @@ describe('auth', () => {
       body: new URLSearchParams({ token: emu.botToken }).toString(),
     });
     expect(await res.json()).toMatchObject({ ok: true });
-    expect(emu.calls).toEqual([{ method: 'auth.test', args: {}, ok: true }]);
+    expect(emu.calls).toEqual([{ method: 'auth.test', args: {}, ok: true, at: expect.any(Number) }]);
   });
 
   it('apps.connections.open takes the app-level token only', async () => {
@@ -372,12 +375,13 @@ describe("Slack's limits, kept by default", () => {
   // Told about a 429 rather than waiting it out, as WebClient does by default.
   const limitedClient = () => new WebClient(emu.botToken, { slackApiUrl: emu.apiUrl, logger, rejectRateLimitedCalls: true });
   it('chat.postMessage: a burst, then about one a second per channel: HTTP 429 with Retry-After', async () => {
+    stepMs = 0;
     const limited = await slackErrorOrLimit(Array.from({ length: DEFAULT_LIMITS.postMessageBurst + 1 }, (_, i) => i));
     expect(limited).toEqual({ ok: DEFAULT_LIMITS.postMessageBurst, retryAfter: 1 });
     // Another channel has its own allowance; a second later this one takes one more.
     const c = limitedClient();
     expect((await c.chat.postMessage({ channel: 'C2', text: 'elsewhere' })).ok).toBe(true);
-    clockSkewMs += 1000;
+    clockMs += 1000;
     expect((await c.chat.postMessage({ channel: 'C1', text: 'a second later' })).ok).toBe(true);
     await expect(c.chat.postMessage({ channel: 'C1', text: 'too soon' })).rejects.toBeInstanceOf(WebAPIRateLimitedError);
     expect(emu.calls.filter((c) => c.error === 'ratelimited')).toHaveLength(2);
@@ -406,7 +410,7 @@ describe("Slack's limits, kept by default", () => {
     expect(await send(url)).toEqual([404, 'used_url']);
     expect(emu.ephemerals).toHaveLength(5);
     const late = newResponseUrl(emu, emu.baseUrl, 'commands', target);
-    clockSkewMs += 30 * 60_000 + 1;
+    clockMs += 30 * 60_000 + 1;
     expect(await send(late)).toEqual([404, 'expired_url']);
   });
 

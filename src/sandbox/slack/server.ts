@@ -95,7 +95,7 @@ export class SlackWorkspaceEmulator extends SlackWorkspace {
     try {
       args = await parseArgs(req.headers['content-type'], raw);
     } catch {
-      this.calls.push({ method, args: {}, ok: false, error: 'invalid_json' });
+      this.calls.push({ method, args: {}, ok: false, error: 'invalid_json', at: this.now() });
       return send(res, 200, { ok: false, error: 'invalid_json' });
     }
     const reply = this.call(method, args, tokenOf(req, args), this.methods);

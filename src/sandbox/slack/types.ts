@@ -51,6 +51,10 @@ export interface ApiCall {
   args: Record<string, unknown>;
   ok: boolean;
   error?: string;
+  /** When it arrived, on the workspace clock. */
+  at: number;
+  /** The Retry-After of a 429, in seconds. */
+  retryAfter?: number;
 }
 
 /** Slack's documented limits the emulator keeps; tests may loosen or tighten them, the defaults are Slack's. */

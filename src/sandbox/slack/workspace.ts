@@ -41,7 +41,7 @@ export interface ResponseTarget {
 
 export const DEFAULT_LIMITS: SlackLimits = {
   postMessagesPerSecond: 1,
-  postMessageBurst: 6,
+  postMessageBurst: 3,
   responseUrlUses: 5,
   responseUrlTtlMs: 30 * 60_000,
   maxUploadBytes: 1024 ** 3,
@@ -308,8 +308,10 @@ export class SlackWorkspace {
     handlers: Record<string, (args: Args) => ApiBody>,
   ): ApiResponse {
     const { token: _token, ...logged } = args;
+    const at = this.now();
     const reply = (body: ApiBody, status = 200, headers: Record<string, string> = {}): ApiResponse => {
-      this.calls.push({ method, args: logged, ok: body.ok, ...(body.error ? { error: body.error } : {}) });
+      const retryAfter = headers['Retry-After'];
+      this.calls.push({ method, args: logged, ok: body.ok, ...(body.error ? { error: body.error } : {}), at, ...(retryAfter ? { retryAfter: Number(retryAfter) } : {}) });
       return { status, headers, body };
     };
     const handler = handlers[method];
