@@ -122,6 +122,8 @@ describe('HTTP request bodies', () => {
 
     const onEphemeral = JSON.parse(new URLSearchParams((await capture(() => emu.clickButton(sinkUrl, { ...click, messageTs: String(eph.message_ts) }))).body).get('payload') ?? '') as Json;
     expect(onEphemeral.container).toMatchObject({ is_ephemeral: true });
+    // An ephemeral message is there only for its person: nobody else can click on it.
+    await expect(emu.clickButton(sinkUrl, { ...click, user: 'W222', messageTs: String(eph.message_ts) })).rejects.toThrow(/no message .* that W222 can see/);
     expect('message' in onEphemeral).toBe(false);
   });
 
