@@ -12,12 +12,11 @@ import { errorMessage, UserFacingError } from '../core/errors.js';
 import { redactText } from '../core/redact.js';
 import { STATUS_EMOJI, type Report } from '../core/report.js';
 import type { Config } from '../config/schema.js';
-import type { Block } from './blocks.js';
+import { renderReport, type Block } from './blocks.js';
 import { APPROVE_ACTION, CANCEL_ACTION, SUGGEST_ACTION, confirmationCard, decidedCard, outcomeLine, suggestionMessage } from './cards.js';
-import { renderReport } from './blocks.js';
 import { boltLogger } from './log.js';
 import { SlackPoster, ThreadProgress } from './poster.js';
-import { INVITE_LINE, ResponseUrlReply, isClosedConversation, type ReplyMessage } from './reply.js';
+import { INVITE_LINE, INVITE_ME, ResponseUrlReply, isClosedConversation, type ReplyMessage } from './reply.js';
 import { WorkQueue } from './work-queue.js';
 
 export interface SlackCredentials {
@@ -136,7 +135,7 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
       files += rendered.files.length;
     }
     for (const offer of report.offers ?? []) messages.push(await offerMessage(offer, where));
-    if (files > 0) messages.push({ text: `📎 ${files} file${files === 1 ? '' : 's'} of this report can only go where I am a member: invite me with \`/invite @vlinders-ops\` to get ${files === 1 ? 'it' : 'them'} here.` });
+    if (files > 0) messages.push({ text: `📎 ${files} file${files === 1 ? '' : 's'} of this report can only go where I am a member: ${INVITE_ME} to get ${files === 1 ? 'it' : 'them'} here.` });
     await reply.messages(messages, responseType);
   }
 

@@ -4,7 +4,7 @@ import type { webApi } from '@slack/bolt';
 import type { Report } from '../core/report.js';
 import { renderReport, type Block } from './blocks.js';
 import { escapeMrkdwn } from './mrkdwn.js';
-import { isClosedConversation } from './reply.js';
+import { INVITE_ME, isClosedConversation } from './reply.js';
 
 type WebClient = webApi.WebClient;
 
@@ -39,7 +39,7 @@ export class SlackPoster {
       } catch (err) {
         // chat:write.public lets the bot post in a public channel it isn't in, but not share files there.
         if (!isClosedConversation(err)) throw err;
-        await this.post({ channel: where.channel, threadTs }, `📎 I can't share *${escapeMrkdwn(file.filename)}* here: invite me with \`/invite @vlinders-ops\` to get files in this channel.`);
+        await this.post({ channel: where.channel, threadTs }, `📎 I can't share *${escapeMrkdwn(file.filename)}* here: ${INVITE_ME} to get files in this channel.`);
       }
     }
     const detailsWhere = { channel: where.channel, threadTs: where.threadTs ?? firstTs };

@@ -10,8 +10,11 @@ export interface ReplyMessage {
   blocks?: Block[];
 }
 
+/** How a person brings the bot into a conversation (its display name is the manifest's). */
+export const INVITE_ME = 'invite me with `/invite @vlinders-ops`';
+
 /** The one line for a change asked where the bot can't keep its thread. */
-export const INVITE_LINE = 'invite me with `/invite @vlinders-ops` to run changes here';
+export const INVITE_LINE = `${INVITE_ME} to run changes here`;
 
 /** Whether a Web API error says the bot can't post in that conversation (not in it, or can't see it). */
 export function isClosedConversation(err: unknown): boolean {
