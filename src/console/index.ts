@@ -98,7 +98,8 @@ export async function startConsole(opts: ConsoleOptions): Promise<Console> {
     const slack = await SlackWorkspaceEmulator.start();
     closers.push(() => slack.close());
     for (const u of demoUsers) slack.addUser(u.id, { name: u.name, real_name: u.title.split(' · ')[0] });
-    for (const c of demoChannels) slack.addChannel(c.id, c.name);
+    // The demo workspace has the bot invited to its channels, as a team running it would.
+    for (const c of demoChannels) slack.addChannel(c.id, c.name, { bot: true });
 
     const cluster = useReal ? realCluster(opts.config) : await sandboxCluster(opts.sandbox ?? {});
     closers.push(() => cluster.close());

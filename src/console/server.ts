@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { SlackWorkspaceEmulator } from '../sandbox/slack/index.js';
 import type { DemoChannel, DemoUser } from './demo.js';
 import { pageAssets } from './page.js';
-import { consoleState, findButton, stateVersion } from './state.js';
+import { consoleState, stateVersion } from './state.js';
 
 export interface Banner {
   /** True when the cluster is the sandbox (the emulator with a seeded Vlinders world). */
@@ -173,12 +173,16 @@ export function createConsoleServer(opts: ConsoleServerOptions): Server {
     sendJson(res, 200, { ok: true, ms: result.ms });
   }
 
-  /** Clicks a button the person can see, as Slack's signed block_actions request. */
+  /**
+   * Clicks a button the person can see, as Slack's signed block_actions request. Like a Slack
+   * client, the page can only click buttons that are there now, so a card whose buttons were
+   * replaced can't be approved twice from a stale page.
+   */
   async function click(res: ServerResponse, body: z.infer<typeof clickBody>): Promise<void> {
     checkUser(body.user);
-    const button = findButton(slack, body);
-    if (!button) throw new HttpError(409, 'That button is no longer there.');
-    const result = await slack.clickButton(opts.botUrl, { user: body.user, channel: body.channel, messageTs: body.ts, actionId: body.actionId, value: button.value });
+    const click = { user: body.user, channel: body.channel, messageTs: body.ts, button: body.actionId };
+    if (!slack.holdsButton(click)) throw new HttpError(409, 'That button is no longer there.');
+    const result = await slack.clickButton(opts.botUrl, click);
     if (result.status !== 200) throw new HttpError(502, `the bot answered HTTP ${result.status}`);
     sendJson(res, 200, { ok: true, ms: result.ms });
   }

@@ -99,29 +99,3 @@ export function consoleState(ws: SlackWorkspaceEmulator, user: string, known: re
   return { version: stateVersion(ws), channels, messages, uploads };
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/**
- * The button a person can see and click: in a message of the channel, or in one of their own
- * ephemerals. Like a Slack client, the page can only click buttons that are there now, so a
- * card whose buttons were replaced can't be approved twice from a stale page.
- */
-export function findButton(
-  ws: SlackWorkspaceEmulator,
-  at: { user: string; channel: string; ts: string; actionId: string },
-): { value: string } | undefined {
-  const message = ws.findMessage(at.channel, at.ts);
-  const blocks = message
-    ? message.blocks
-    : ws.ephemerals.find((e) => e.channel === at.channel && e.message_ts === at.ts && e.user === at.user)?.blocks;
-  for (const block of blocks ?? []) {
-    if (!isObject(block)) continue;
-    const elements = [...(Array.isArray(block.elements) ? block.elements : []), block.accessory];
-    for (const el of elements) {
-      if (isObject(el) && el.type === 'button' && el.action_id === at.actionId) {
-        return { value: typeof el.value === 'string' ? el.value : '' };
-      }
-    }
-  }
-  return undefined;
-}

@@ -309,6 +309,25 @@ export class CommandEngine {
     await this.deps.pending.attachCard(actionId, card);
   }
 
+  /**
+   * A change whose card could not be shown (the surface can't post it): it is closed as cancelled,
+   * so nobody can approve a plan nobody saw, and the audit says why.
+   */
+  async withdraw(actionId: string, caller: Caller, why: string): Promise<void> {
+    const claim = await this.deps.pending.claim(actionId, caller.userId, 'cancelled');
+    if (!claim.ok) return;
+    this.deps.audit.record({
+      user: caller.userId,
+      channel: caller.channelId,
+      surface: caller.surface,
+      actionId,
+      event: 'cancel',
+      command: claim.action.command,
+      args: redactText(claim.action.words.join(' ')),
+      detail: why,
+    });
+  }
+
   /** Flow 2: a click on Approve or Cancel. Checks, then claims atomically. */
   async decide(actionId: string, clicker: Caller, decision: 'approve' | 'cancel'): Promise<DecideOutcome> {
     const base = { user: clicker.userId, channel: clicker.channelId, surface: clicker.surface, actionId } as const;

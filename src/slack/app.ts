@@ -12,10 +12,11 @@ import { errorMessage, UserFacingError } from '../core/errors.js';
 import { redactText } from '../core/redact.js';
 import { STATUS_EMOJI, type Report } from '../core/report.js';
 import type { Config } from '../config/schema.js';
-import type { Block } from './blocks.js';
+import { renderReport, type Block } from './blocks.js';
 import { APPROVE_ACTION, CANCEL_ACTION, SUGGEST_ACTION, confirmationCard, decidedCard, outcomeLine, suggestionMessage } from './cards.js';
 import { boltLogger } from './log.js';
 import { SlackPoster, ThreadProgress } from './poster.js';
+import { INVITE_LINE, INVITE_ME, ResponseUrlReply, isClosedConversation, type ReplyMessage } from './reply.js';
 import { WorkQueue } from './work-queue.js';
 
 export interface SlackCredentials {
@@ -108,16 +109,36 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
    * A Report, its details in its thread, and each offered command as a button there. The
    * button carries a suggestion id; a click runs the command as the clicker (flow 2).
    */
-  async function publish(where: { channel: string; threadTs?: string }, report: Report, footer?: string, previewFor?: string): Promise<string | undefined> {
-    const ts = previewFor ? (await poster.ephemeralReport(where, previewFor, report), undefined) : await poster.report(where, report, footer);
+  async function publish(where: { channel: string; threadTs?: string }, report: Report, footer?: string): Promise<string | undefined> {
+    const ts = await poster.report(where, report, footer);
     const offerWhere = { channel: where.channel, threadTs: where.threadTs ?? ts };
     for (const offer of report.offers ?? []) {
-      const id = await engine.offer(offer.words, offerWhere);
-      const message = suggestionMessage(offer.intro, [{ id, label: offer.words.join(' ') }]);
-      if (previewFor) await poster.ephemeralBlocks(offerWhere, previewFor, message.text, message.blocks);
-      else await poster.post(offerWhere, message.text, message.blocks);
+      const message = await offerMessage(offer, offerWhere);
+      await poster.post(offerWhere, message.text, message.blocks);
     }
     return ts;
+  }
+
+  async function offerMessage(offer: NonNullable<Report['offers']>[number], where: { channel: string; threadTs?: string }): Promise<ReplyMessage> {
+    const id = await engine.offer(offer.words, where);
+    return suggestionMessage(offer.intro, [{ id, label: offer.words.join(' ') }]);
+  }
+
+  /**
+   * A Report through the response_url: its parts one after another instead of a thread, and its
+   * offers as buttons. Files need a conversation the bot is in; the reply says so.
+   */
+  async function replyReport(reply: ResponseUrlReply, where: { channel: string; threadTs?: string }, report: Report, responseType: 'ephemeral' | 'in_channel', footer?: string): Promise<void> {
+    const messages: ReplyMessage[] = [];
+    let files = 0;
+    for (const [i, part] of [{ ...report, thread: undefined }, ...(report.thread ?? [])].entries()) {
+      const rendered = renderReport(part, { maxMessages: 20, ...(i === 0 && footer ? { footer } : {}) });
+      messages.push(...rendered.messages);
+      files += rendered.files.length;
+    }
+    for (const offer of report.offers ?? []) messages.push(await offerMessage(offer, where));
+    if (files > 0) messages.push({ text: `📎 ${files} file${files === 1 ? '' : 's'} of this report can only go where I am a member: ${INVITE_ME} to get ${files === 1 ? 'it' : 'them'} here.` });
+    await reply.messages(messages, responseType);
   }
 
   async function runScheduled(channel: string, run: { name: string; command: string }, tick: Date): Promise<Report> {
@@ -135,55 +156,79 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
     return report;
   }
 
-  /** What a command invocation produced, said in Slack: ephemeral error, report, or card. */
-  async function answer(caller: Caller, where: { channel: string; threadTs?: string }, typed: string, outcome: InvokeOutcome): Promise<void> {
+  /**
+   * What a command invocation produced, said in Slack: an error or preview to the person through
+   * the response_url (it works in every conversation); a report or a card in the conversation,
+   * with its thread. Where the bot can't post, a report goes through the response_url and a
+   * change is withdrawn with one line on how to make it possible.
+   */
+  async function answer(caller: Caller, where: { channel: string; threadTs?: string }, typed: string, outcome: InvokeOutcome, reply: ResponseUrlReply): Promise<void> {
     if (outcome.kind === 'error') {
-      await poster.ephemeral(where, caller.userId, outcome.message);
+      await reply.ephemeral(outcome.message);
     } else if (outcome.kind === 'report' && outcome.report.ephemeral) {
-      await publish(where, outcome.report, undefined, caller.userId);
+      await replyReport(reply, where, outcome.report, 'ephemeral');
     } else if (outcome.kind === 'report') {
-      await publish(where, outcome.report, `<@${caller.userId}> ran \`${redactText(typed)}\``);
+      const footer = `<@${caller.userId}> ran \`${redactText(typed)}\``;
+      try {
+        await publish(where, outcome.report, footer);
+      } catch (err) {
+        if (!isClosedConversation(err)) throw err;
+        await replyReport(reply, where, outcome.report, 'in_channel', footer);
+      }
     } else {
       const card = confirmationCard(outcome.action, outcome.command, outcome.plan, redactText(typed));
-      const ts = await poster.post(where, card.text, card.blocks);
-      if (ts) await engine.attachCard(outcome.action.id, { channel: where.channel, ts });
+      let ts: string | undefined;
+      try {
+        ts = await poster.post(where, card.text, card.blocks);
+      } catch (err) {
+        if (!isClosedConversation(err)) throw err;
+      }
+      if (ts) {
+        await engine.attachCard(outcome.action.id, { channel: where.channel, ts });
+      } else {
+        await engine.withdraw(outcome.action.id, caller, 'the bot cannot post the card and its thread in this conversation');
+        await reply.ephemeral(`\`${redactText(typed)}\` did not start: ${INVITE_LINE}.`);
+      }
     }
   }
 
   const quietIO = (): RunIO => ({ progress: async () => undefined, signal: shutdown.signal });
 
-  app.command(config.slack.command, async ({ ack, command }) => {
+  app.command(config.slack.command, async ({ ack, command, respond }) => {
     await ack();
     const caller: Caller = { userId: command.user_id, channelId: command.channel_id, surface: 'slack' };
     const where = { channel: command.channel_id };
+    const reply = new ResponseUrlReply(respond);
     void work.push(async () => {
       try {
-        await answer(caller, where, `${config.slack.command} ${command.text}`.trim(), await engine.invoke(caller, command.text, quietIO()));
+        await answer(caller, where, `${config.slack.command} ${command.text}`.trim(), await engine.invoke(caller, command.text, quietIO()), reply);
       } catch (err) {
-        await replyTrouble(where.channel, caller.userId, err);
+        await replyTrouble(reply, err);
       }
     });
   });
 
   // A runbook remedy offered on an incident thread: the clicker runs it, through the usual checks.
-  app.action<BlockAction<ButtonAction>>({ action_id: new RegExp(`^${SUGGEST_ACTION}(_\\d+)?$`) }, async ({ ack, body, action }) => {
+  app.action<BlockAction<ButtonAction>>({ action_id: new RegExp(`^${SUGGEST_ACTION}(_\\d+)?$`) }, async ({ ack, body, action, respond }) => {
     await ack();
     const channel = body.channel?.id ?? body.container?.channel_id;
     if (!channel) return;
     const clicker: Caller = { userId: body.user.id, channelId: channel, surface: 'slack' };
+    const reply = new ResponseUrlReply(respond);
     void work.push(async () => {
       try {
         const outcome = await engine.invokeSuggestion(action.value ?? '', clicker, quietIO());
         const where: { channel: string; threadTs?: string } = outcome.where ?? { channel };
-        await answer({ ...clicker, channelId: where.channel, threadTs: where.threadTs }, where, `${config.slack.command} ${action.text?.text ?? ''}`.trim(), outcome);
+        await answer({ ...clicker, channelId: where.channel, threadTs: where.threadTs }, where, `${config.slack.command} ${action.text?.text ?? ''}`.trim(), outcome, reply);
       } catch (err) {
-        await replyTrouble(channel, clicker.userId, err);
+        await replyTrouble(reply, err);
       }
     });
   });
 
-  app.action<BlockAction<ButtonAction>>({ action_id: new RegExp(`^(${APPROVE_ACTION}|${CANCEL_ACTION})$`) }, async ({ ack, body, action }) => {
+  app.action<BlockAction<ButtonAction>>({ action_id: new RegExp(`^(${APPROVE_ACTION}|${CANCEL_ACTION})$`) }, async ({ ack, body, action, respond }) => {
     await ack();
+    const reply = new ResponseUrlReply(respond);
     const channel = body.channel?.id ?? body.container?.channel_id;
     if (!channel) return;
     const clicker: Caller = { userId: body.user.id, channelId: channel, surface: 'slack' };
@@ -196,7 +241,7 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
         try {
           const decision = await engine.decide(action.value ?? '', clicker, action.action_id === APPROVE_ACTION ? 'approve' : 'cancel');
           if (decision.kind === 'refused') {
-            await poster.ephemeral({ channel }, clicker.userId, decision.message);
+            await reply.ephemeral(decision.message);
             return;
           }
           const card = decision.action.card ?? (cardTs ? { channel, ts: cardTs } : undefined);
@@ -221,7 +266,7 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
           await settle(outcome);
         } catch (err) {
           await settle?.(outcome).catch((e: unknown) => log.warn({ err: e }, 'could not settle the card'));
-          await replyTrouble(channel, clicker.userId, err);
+          await replyTrouble(reply, err);
         }
     });
   });
@@ -230,11 +275,11 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
     log.error({ err }, 'bolt error');
   });
 
-  async function replyTrouble(channel: string, user: string, err: unknown): Promise<void> {
+  async function replyTrouble(reply: ResponseUrlReply, err: unknown): Promise<void> {
     const userFacing = err instanceof UserFacingError;
     if (!userFacing) log.error({ err }, 'slack handler failed');
     const text = userFacing ? redactText(errorMessage(err)) : 'Something went wrong on the bot side; the details are in its log.';
-    await poster.ephemeral({ channel }, user, `❌ ${text}`).catch((e: unknown) => log.warn({ err: e }, 'could not tell the user'));
+    await reply.ephemeral(`❌ ${text}`).catch((e: unknown) => log.warn({ err: e }, 'could not tell the user'));
   }
 
   return {
@@ -242,7 +287,7 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
     mode,
     engine,
     poster,
-    publish: (where, report, footer) => publish(where, report, footer),
+    publish,
     runScheduled,
     signal: shutdown.signal,
     idle: () => work.idle(),

@@ -11,4 +11,7 @@ export const SLACK_LIMITS = {
   buttonValue: 2000,
   /** chat.postMessage rejects longer top-level text with msg_too_long. */
   messageText: 40_000,
+  /** A response_url takes 5 posts within 30 minutes of its command or click. */
+  responseUrlUses: 5,
+  responseUrlTtlMs: 30 * 60_000,
 } as const;

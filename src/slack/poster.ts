@@ -3,6 +3,8 @@
 import type { webApi } from '@slack/bolt';
 import { STATUS_EMOJI, type Report, type ReportStatus } from '../core/report.js';
 import { renderReport, type Block } from './blocks.js';
+import { escapeMrkdwn } from './mrkdwn.js';
+import { INVITE_ME, isClosedConversation } from './reply.js';
 
 type WebClient = webApi.WebClient;
 
@@ -32,7 +34,13 @@ export class SlackPoster {
       // Files belong with the report: in its thread, or in the thread of its first message.
       const threadTs = where.threadTs ?? firstTs;
       const common = { channel_id: where.channel, filename: file.filename, title: file.title ?? file.filename, content: file.content };
-      await this.client.filesUploadV2(threadTs ? { ...common, thread_ts: threadTs } : common);
+      try {
+        await this.client.filesUploadV2(threadTs ? { ...common, thread_ts: threadTs } : common);
+      } catch (err) {
+        // chat:write.public lets the bot post in a public channel it isn't in, but not share files there.
+        if (!isClosedConversation(err)) throw err;
+        await this.post({ channel: where.channel, threadTs }, `📎 I can't share *${escapeMrkdwn(file.filename)}* here: ${INVITE_ME} to get files in this channel.`);
+      }
     }
     const detailsWhere = { channel: where.channel, threadTs: where.threadTs ?? firstTs };
     for (const detail of report.thread ?? []) await this.report(detailsWhere, detail);
@@ -43,25 +51,6 @@ export class SlackPoster {
   async updateReport(channel: string, ts: string, report: Report): Promise<void> {
     const first = renderReport(report, { maxMessages: 1 }).messages[0];
     if (first) await this.client.chat.update({ channel, ts, text: first.text, blocks: first.blocks });
-  }
-
-  /** A Report only the user sees. Ephemeral messages can't carry files, so long ones are split. */
-  async ephemeralReport(where: Where, user: string, report: Report): Promise<void> {
-    // A preview has no thread to put details in: they follow as more ephemeral messages.
-    for (const part of [{ ...report, thread: undefined }, ...(report.thread ?? [])]) {
-      const rendered = renderReport(part, { maxMessages: 20 });
-      for (const message of rendered.messages) {
-        await this.client.chat.postEphemeral({ channel: where.channel, user, thread_ts: where.threadTs, text: message.text, blocks: message.blocks });
-      }
-    }
-  }
-
-  async ephemeralBlocks(where: Where, user: string, text: string, blocks: Block[]): Promise<void> {
-    await this.client.chat.postEphemeral({ channel: where.channel, user, thread_ts: where.threadTs, text, blocks });
-  }
-
-  async ephemeral(where: Where, user: string, text: string): Promise<void> {
-    await this.client.chat.postEphemeral({ channel: where.channel, user, thread_ts: where.threadTs, text });
   }
 
   async post(where: Where, text: string, blocks?: Block[]): Promise<string | undefined> {
@@ -75,17 +64,18 @@ export class SlackPoster {
 }
 
 /**
- * Progress in a thread: one message, updated in place at most once a second, so long
- * work shows "4/5 workers Ready" without flooding the thread or hitting rate limits.
+ * Progress in a thread: one message, edited in place at most once a second. Lines that come
+ * faster are coalesced: only the newest is sent when the next edit may go, and never while an
+ * edit is still on its way (one the Web API is holding back after a 429's Retry-After).
  */
 export class ThreadProgress {
   private ts?: string;
   /** The line last sent, without its ⏳. */
   private shown?: string;
   private lastSent = 0;
-  private pending?: string;
+  private latest?: string;
   private timer?: NodeJS.Timeout;
-  private chain: Promise<void> = Promise.resolve();
+  private sending?: Promise<void>;
 
   constructor(
     private poster: SlackPoster,
@@ -94,26 +84,48 @@ export class ThreadProgress {
   ) {}
 
   update = (text: string): Promise<void> => {
-    this.pending = text;
-    const wait = this.lastSent + this.minIntervalMs - Date.now();
-    if (wait <= 0) return this.flush();
-    this.timer ??= setTimeout(() => void this.flush(), wait);
+    this.latest = text;
+    this.schedule();
     return Promise.resolve();
   };
 
-  /** Sends whatever is waiting; call when the work ends so the last line is shown. */
-  flush(): Promise<void> {
+  /** Sends whatever is waiting and resolves when it is shown; call when the work ends. */
+  async flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    const text = this.pending;
-    this.pending = undefined;
-    if (text === undefined) return this.chain;
+    while (this.sending || this.latest !== undefined) {
+      if (!this.sending) this.send();
+      await this.sending;
+    }
+  }
+
+  private schedule(): void {
+    if (this.sending || this.timer) return; // the running edit or the timer picks up the newest line
+    const wait = this.lastSent + this.minIntervalMs - Date.now();
+    if (wait > 0) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.send();
+      }, wait);
+    } else {
+      this.send();
+    }
+  }
+
+  private send(): void {
+    const text = this.latest;
+    if (text === undefined) return;
+    this.latest = undefined;
     this.lastSent = Date.now();
-    this.chain = this.chain.then(async () => {
-      await this.send(`⏳ ${text}`);
+    this.sending = (async () => {
+      await this.write(`⏳ ${text}`);
       this.shown = text;
-    }).catch(() => undefined);
-    return this.chain;
+    })()
+      .catch(() => undefined)
+      .finally(() => {
+        this.sending = undefined;
+        if (this.latest !== undefined) this.schedule();
+      });
   }
 
   /**
@@ -122,13 +134,10 @@ export class ThreadProgress {
    */
   async finish(status: ReportStatus): Promise<void> {
     await this.flush();
-    this.chain = this.chain.then(async () => {
-      if (this.shown !== undefined) await this.send(`${STATUS_EMOJI[status]} ${this.shown}`);
-    }).catch(() => undefined);
-    return this.chain;
+    if (this.shown !== undefined) await this.write(`${STATUS_EMOJI[status]} ${this.shown}`).catch(() => undefined);
   }
 
-  private async send(line: string): Promise<void> {
+  private async write(line: string): Promise<void> {
     if (this.ts) await this.poster.update(this.where.channel, this.ts, line);
     else this.ts = await this.poster.post(this.where, line);
   }

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MANIFEST_SCOPES, seedConversations } from '../fixtures/world.js';
 import { SlackWorkspaceEmulator } from '../../src/sandbox/slack/index.js';
 import { readCaptured } from '../fixtures/captured.js';
 
@@ -13,7 +14,8 @@ const TOKEN = 'serve-test-alertmanager-token';
 let emu: SlackWorkspaceEmulator;
 
 beforeAll(async () => {
-  emu = await SlackWorkspaceEmulator.start();
+  emu = await SlackWorkspaceEmulator.start({ scopes: MANIFEST_SCOPES });
+  seedConversations(emu);
 });
 afterAll(async () => {
   await emu.close();

@@ -51,7 +51,10 @@ describe('digest through Slack', () => {
     await bot.slash(USERS.viewer, CHANNELS.general, 'digest daily');
     await bot.emu.waitFor(() => bot.emu.ephemerals.find((m) => blocksText(m.blocks).includes('daily digest details')), 30_000);
     const preview = bot.emu.ephemerals.filter((m) => blocksText(m.blocks).includes('daily digest'));
-    expect(preview.length).toBeGreaterThanOrEqual(2);
+    // Through the command's response_url: the root and its details packed into its 5 posts.
+    expect(preview.length).toBeGreaterThanOrEqual(1);
+    expect(preview.length).toBeLessThanOrEqual(5);
+    expect(blocksText(preview.map((m) => m.blocks))).toContain('ERROR lines (24 h)');
     expect(preview.every((m) => m.user === USERS.viewer)).toBe(true);
     expect(bot.emu.messages.filter((m) => m.channel === CHANNELS.general)).toHaveLength(0);
 
@@ -87,9 +90,9 @@ describe('digest through Slack', () => {
     expect(button?.text.text).toBe('scale-gpu 3');
     expect(button?.value).toMatch(/^[A-Za-z0-9_-]{20,}$/);
     // A viewer may not; an admin gets the confirmation card, and nothing changes before Approve.
-    await bot.click(USERS.viewer, CHANNELS.ops, offer.ts, button?.action_id ?? '', button?.value ?? '');
+    await bot.click(USERS.viewer, CHANNELS.ops, offer.ts, button?.action_id ?? '');
     expect((await bot.emu.waitFor(() => bot.emu.ephemerals.find((e) => e.user === USERS.viewer))).text).toContain('needs the operator role');
-    await bot.click(USERS.admin, CHANNELS.ops, offer.ts, button?.action_id ?? '', button?.value ?? '');
+    await bot.click(USERS.admin, CHANNELS.ops, offer.ts, button?.action_id ?? '');
     const card = await bot.emu.waitFor(() => bot.emu.threadOf(CHANNELS.ops, root.ts).find((m) => blocksText(m.blocks).includes('vlinders_approve')), 30_000);
     expect(blocksText(card.blocks)).toContain('2 → 3');
     expect(cluster.kube.get('ray.io/v1', 'RayCluster', 'vlinders-inference', 'vlinders-ray-cluster')?.spec).toMatchObject({ workerGroupSpecs: [{ replicas: 2 }] });
@@ -102,7 +105,7 @@ describe('digest through Slack', () => {
     const offer = await bot.emu.waitFor(() => bot.emu.threadOf(CHANNELS.ops, root.ts).find((m) => blocksText(m.blocks).includes('vlinders_suggest')), 30_000);
     const button = (offer.blocks?.find((b) => (b as { type: string }).type === 'actions') as { elements: Array<{ action_id: string; value: string; text: { text: string } }> }).elements[0];
     expect(button?.text.text).toBe('restore-drill');
-    await bot.click(USERS.admin, CHANNELS.ops, offer.ts, button?.action_id ?? '', button?.value ?? '');
+    await bot.click(USERS.admin, CHANNELS.ops, offer.ts, button?.action_id ?? '');
     const refusal = await bot.emu.waitFor(() => bot.emu.ephemerals.find((e) => e.user === USERS.admin && e.text.includes('verified backup')), 30_000);
     expect(refusal.text).toContain('There is no verified backup in s3://vlinders-backups/postgres/ to drill with');
     expect(bot.emu.threadOf(CHANNELS.ops, root.ts).some((m) => blocksText(m.blocks).includes('vlinders_approve'))).toBe(false);

@@ -40,10 +40,10 @@ describe('alerts', () => {
     expect(button?.value).toMatch(/^[A-Za-z0-9_-]{20,}$/);
 
     // A viewer pressing it is denied; an admin (operator rights everywhere) gets the card in the thread.
-    await bot.click(USERS.viewer, CHANNELS.incidents, offer.ts, button?.action_id ?? '', button?.value ?? '');
+    await bot.click(USERS.viewer, CHANNELS.incidents, offer.ts, button?.action_id ?? '');
     const denied = await bot.emu.waitFor(() => bot.emu.ephemerals.find((e) => e.user === USERS.viewer));
     expect(denied.text).toContain('needs the operator role');
-    await bot.click(USERS.admin, CHANNELS.incidents, offer.ts, button?.action_id ?? '', button?.value ?? '');
+    await bot.click(USERS.admin, CHANNELS.incidents, offer.ts, button?.action_id ?? '');
     const card = await bot.emu.waitFor(() => thread().find((m) => blocksText(m.blocks).includes('vlinders_approve')));
     expect(blocksText(card.blocks)).toContain('3 → 4');
     expect(cluster.kube.get('ray.io/v1', 'RayCluster', 'vlinders-inference', 'vlinders-ray-cluster')?.spec).toMatchObject({ workerGroupSpecs: [{ replicas: 3 }] });

@@ -27,7 +27,7 @@ const thread = (ts: string) =>
 async function approved(user: string, text: string, approver = user) {
   await bot.slash(user, CHANNELS.ops, text);
   const card = await bot.card(CHANNELS.ops);
-  await bot.click(approver, CHANNELS.ops, card.message.ts, 'vlinders_approve', card.id);
+  await bot.click(approver, CHANNELS.ops, card.message.ts, 'vlinders_approve');
   const done = await bot.emu.waitFor(() => (finished(card.message) ? card.message : undefined), 30_000);
   const posted = thread(card.message.ts);
   expect(done.text, posted).toMatch(/^(✅|⚠️|❌)/);
@@ -64,12 +64,12 @@ describe('backups through Slack', () => {
     const card = await bot.card(CHANNELS.ops);
     const plan = blocksText(card.message.blocks);
     expect(plan).toMatch(/users.*640.*600/s);
-    await bot.click(USERS.admin, CHANNELS.ops, card.message.ts, 'vlinders_approve', card.id);
+    await bot.click(USERS.admin, CHANNELS.ops, card.message.ts, 'vlinders_approve');
     const refusal = await bot.emu.waitFor(() => bot.emu.ephemerals.find((e) => e.user === USERS.admin));
     expect(refusal.text).toMatch(/second person/);
     expect(await w.pg.psql('SELECT count(*) FROM users')).toBe('600\n');
 
-    await bot.click(USERS.approver, CHANNELS.ops, card.message.ts, 'vlinders_approve', card.id);
+    await bot.click(USERS.approver, CHANNELS.ops, card.message.ts, 'vlinders_approve');
     const done = await bot.emu.waitFor(() => (finished(card.message) ? card.message : undefined), 30_000);
     const text = thread(card.message.ts);
     expect(done.text, text).toMatch(/^✅/);

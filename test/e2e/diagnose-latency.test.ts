@@ -67,9 +67,9 @@ describe('diagnose latency', () => {
     const offer = await bot.emu.waitFor(() => offers(bot, CHANNELS.ops, root.ts)[0], 30_000);
     expect(button(offer)?.text.text).toBe('scale-gpu 3');
     // The viewer who asked may not scale; an operator pressing it gets the plan, and nothing changes before Approve.
-    await bot.click(USERS.viewer, CHANNELS.ops, offer.ts, button(offer)?.action_id ?? '', button(offer)?.value ?? '');
+    await bot.click(USERS.viewer, CHANNELS.ops, offer.ts, button(offer)?.action_id ?? '');
     expect((await bot.emu.waitFor(() => bot.emu.ephemerals.find((e) => e.user === USERS.viewer && e.text.includes('role')))).text).toContain('needs the operator role');
-    await bot.click(USERS.admin, CHANNELS.ops, offer.ts, button(offer)?.action_id ?? '', button(offer)?.value ?? '');
+    await bot.click(USERS.admin, CHANNELS.ops, offer.ts, button(offer)?.action_id ?? '');
     const card = await bot.emu.waitFor(() => bot.emu.threadOf(CHANNELS.ops, root.ts).find((m) => blocksText(m.blocks).includes('vlinders_approve')), 30_000);
     expect(blocksText(card.blocks)).toContain('2 → 3');
     expect(cluster.kube.get('ray.io/v1', 'RayCluster', 'vlinders-inference', 'vlinders-ray-cluster')?.spec).toMatchObject({ workerGroupSpecs: [{ replicas: 2 }] });

@@ -11,7 +11,7 @@ import { createSlackBot } from '../../src/slack/app.js';
 import { buildEngine } from '../../src/wiring.js';
 import { testCommands, type RunLog } from '../fixtures/commands.js';
 import { captureLog } from '../fixtures/engine.js';
-import { SRE_GROUP, USERS, testConfig } from '../fixtures/world.js';
+import { MANIFEST_SCOPES, SRE_GROUP, USERS, seedConversations, testConfig } from '../fixtures/world.js';
 
 export interface BotHarnessOptions {
   mode?: 'http' | 'socket';
@@ -28,7 +28,8 @@ export interface BotHarnessOptions {
 export async function startBot(opts: BotHarnessOptions = {}) {
   const mode = opts.mode ?? 'http';
   const ownEmu = !opts.emu;
-  const emu = opts.emu ?? (await SlackWorkspaceEmulator.start());
+  const emu = opts.emu ?? (await SlackWorkspaceEmulator.start({ scopes: MANIFEST_SCOPES }));
+  if (ownEmu) seedConversations(emu);
   emu.addUserGroup(SRE_GROUP, [USERS.groupMember]);
   const { stream, captured } = captureLog();
   const log = createLogger('info', stream);
@@ -74,13 +75,14 @@ export async function startBot(opts: BotHarnessOptions = {}) {
       }
       return emu.sendSlashCommand(url, { user, channel, text }, sign);
     },
-    async click(user: string, channel: string, messageTs: string, actionId: string, value: string, sign?: SignOpts) {
+    /** Clicks the button (by action_id or label) on a message `user` can see; it sends that button's own value. */
+    async click(user: string, channel: string, messageTs: string, button: string, sign?: SignOpts) {
       if (mode === 'socket') {
         const started = performance.now();
-        await emu.clickButtonSocket({ user, channel, messageTs, actionId, value });
+        await emu.clickButtonSocket({ user, channel, messageTs, button });
         return { status: 200, body: '', ms: performance.now() - started };
       }
-      return emu.clickButton(url, { user, channel, messageTs, actionId, value }, sign);
+      return emu.clickButton(url, { user, channel, messageTs, button }, sign);
     },
     /** The confirmation card posted in `channel` most recently, with its button values. */
     async card(channel: string) {

@@ -29,7 +29,7 @@ async function setup(world: WorldOptions = {}, stubOpts: Parameters<typeof RayDa
 async function approve(bot: BotHarness, user: string, text: string) {
   await bot.slash(user, CHANNELS.ops, text);
   const card = await bot.card(CHANNELS.ops);
-  await bot.click(user, CHANNELS.ops, card.message.ts, 'vlinders_approve', card.id);
+  await bot.click(user, CHANNELS.ops, card.message.ts, 'vlinders_approve');
   return card;
 }
 const finished = (m: RecordedMessage) => /Done|warnings|Failed/.test(m.text);

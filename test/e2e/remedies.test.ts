@@ -30,7 +30,7 @@ async function setup(world: Parameters<typeof startCluster>[0], tweak: (c: Confi
 async function approve(bot: BotHarness, text: string) {
   await bot.slash(USERS.operator, CHANNELS.ops, text);
   const card = await bot.card(CHANNELS.ops);
-  await bot.click(USERS.operator, CHANNELS.ops, card.message.ts, 'vlinders_approve', card.id);
+  await bot.click(USERS.operator, CHANNELS.ops, card.message.ts, 'vlinders_approve');
   return card;
 }
 const finished = (m: RecordedMessage) => /Done|warnings|Failed/.test(m.text);
@@ -99,7 +99,7 @@ describe('restart', () => {
     (d.metadata.labels ??= {}).edited = 'by-kubectl';
     cluster.kube.replace(d);
     const before = apiPods(cluster);
-    await bot.click(USERS.operator, CHANNELS.ops, card.message.ts, 'vlinders_approve', card.id);
+    await bot.click(USERS.operator, CHANNELS.ops, card.message.ts, 'vlinders_approve');
     const done = await bot.emu.waitFor(() => (finished(card.message) ? card.message : undefined), 10_000);
     expect(done.text).toMatch(/^❌ Failed/);
     expect(threadText(bot, card.message.ts)).toContain('Someone else changed deployments.apps/vlinders-api');
@@ -162,7 +162,7 @@ describe('gpu-memory', () => {
     (cm.data as Record<string, string>).gpu_memory_utilization = '0.8';
     cluster.kube.replace(cm);
     const workers = cluster.world.cluster.ray.workers;
-    await bot.click(USERS.operator, CHANNELS.ops, card.message.ts, 'vlinders_approve', card.id);
+    await bot.click(USERS.operator, CHANNELS.ops, card.message.ts, 'vlinders_approve');
     const done = await bot.emu.waitFor(() => (finished(card.message) ? card.message : undefined), 10_000);
     expect(done.text).toMatch(/^❌ Failed/);
     expect(threadText(bot, card.message.ts)).toContain('changed after the plan was shown');
@@ -189,7 +189,7 @@ describe('gpu-memory', () => {
       spec: { nodeName: node, containers: [{ name: 'c', image: 'cuda:12', resources: { requests: { 'nvidia.com/gpu': '1' }, limits: { 'nvidia.com/gpu': '1' } } }] },
       status: { phase: 'Running' },
     });
-    await bot.click(USERS.operator, CHANNELS.ops, card.message.ts, 'vlinders_approve', card.id);
+    await bot.click(USERS.operator, CHANNELS.ops, card.message.ts, 'vlinders_approve');
     const done = await bot.emu.waitFor(() => (finished(card.message) ? card.message : undefined), 25_000);
     expect(done.text).toMatch(/^❌ Failed/);
     const thread = threadText(bot, card.message.ts);

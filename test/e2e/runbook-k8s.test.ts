@@ -63,7 +63,7 @@ describe('scale-gpu', () => {
   async function approve(bot: Awaited<ReturnType<typeof startBot>>, text: string) {
     await bot.slash(USERS.operator, CHANNELS.ops, text);
     const card = await bot.card(CHANNELS.ops);
-    await bot.click(USERS.operator, CHANNELS.ops, card.message.ts, 'vlinders_approve', card.id);
+    await bot.click(USERS.operator, CHANNELS.ops, card.message.ts, 'vlinders_approve');
     return card;
   }
   const finished = (m: RecordedMessage) => /Done|warnings|Failed/.test(m.text);
@@ -104,7 +104,7 @@ describe('scale-gpu', () => {
     if (!rc) throw new Error('no raycluster');
     (rc.spec as { workerGroupSpecs: Array<{ replicas: number }> }).workerGroupSpecs[0]!.replicas = 4;
     cluster.kube.replace(rc);
-    await bot.click(USERS.operator, CHANNELS.ops, card.message.ts, 'vlinders_approve', card.id);
+    await bot.click(USERS.operator, CHANNELS.ops, card.message.ts, 'vlinders_approve');
     const done = await bot.emu.waitFor(() => (finished(card.message) ? card.message : undefined), 10_000);
     expect(done.text).toMatch(/^❌ Failed/);
     const report = bot.emu.threadOf(CHANNELS.ops, card.message.ts).map((m) => blocksText(m.blocks)).join('\n');
@@ -118,7 +118,7 @@ describe('scale-gpu', () => {
     await bot.slash(USERS.operator, CHANNELS.ops, 'scale-gpu 5');
     const card = await bot.card(CHANNELS.ops);
     cluster.kube.failNext({ method: 'PATCH', path: /rayclusters/ }, { status: 422, reason: 'Invalid', message: 'the server rejected our request due to an error in our request' });
-    await bot.click(USERS.operator, CHANNELS.ops, card.message.ts, 'vlinders_approve', card.id);
+    await bot.click(USERS.operator, CHANNELS.ops, card.message.ts, 'vlinders_approve');
     const done = await bot.emu.waitFor(() => (finished(card.message) ? card.message : undefined), 10_000);
     expect(done.text).toMatch(/^❌ Failed/);
     const report = bot.emu.threadOf(CHANNELS.ops, card.message.ts).map((m) => blocksText(m.blocks)).join('\n');
@@ -178,7 +178,7 @@ describe('scale-gpu', () => {
       await second.close();
       await first.emu.close();
     });
-    await second.click(USERS.operator, CHANNELS.ops, card.message.ts, 'vlinders_approve', card.id);
+    await second.click(USERS.operator, CHANNELS.ops, card.message.ts, 'vlinders_approve');
     const done = await second.emu.waitFor(() => (finished(card.message) ? card.message : undefined), 15_000);
     expect(done.text).toMatch(/^✅ Done/);
   });

@@ -2,6 +2,7 @@
 // confirmations, long output, rate limits, the real captured request bodies.
 import { afterEach, describe, expect, it } from 'vitest';
 import { postSigned } from '../../src/sandbox/slack/index.js';
+import { newResponseUrl } from '../../src/sandbox/slack/user.js';
 import { readCaptured } from '../fixtures/captured.js';
 import { CHANNELS, USERS, testConfig } from '../fixtures/world.js';
 import { blocksText, startBot, type BotHarness } from './harness.js';
@@ -62,7 +63,11 @@ describe('slash commands over HTTP', () => {
   it('the real captured slash-command body parses (its command renamed to /vlinders)', async () => {
     h = await startBot();
     // Derived from the fixture: only `command` changes, so Bolt routes it to our listener.
-    const body = fixture('slash_command_body_bolt-python.txt').replace('command=%2Fhello-world', 'command=%2Fvlinders');
+    // Its response_url is the real Slack's: the answer goes to one this workspace handed out instead.
+    const form = new URLSearchParams(fixture('slash_command_body_bolt-python.txt').trim());
+    form.set('command', '/vlinders');
+    form.set('response_url', newResponseUrl(h.emu, h.emu.baseUrl, 'commands', { channel: String(form.get('channel_id')), user: String(form.get('user_id')) }));
+    const body = form.toString();
     expect((await postSigned(h.url, body, h.emu.signingSecret)).status).toBe(200);
     // W111 holds no role: a clear denial for the fixture's user, in the fixture's channel.
     const denial = await h.emu.waitFor(() => h.emu.ephemerals.find((e) => e.user === 'W111'));
@@ -72,9 +77,10 @@ describe('slash commands over HTTP', () => {
   it('the real captured block_actions body parses (its action id renamed), and an unknown id is refused', async () => {
     h = await startBot();
     const raw = fixture('block_actions_request_body_bolt-python.txt');
-    const payload = JSON.parse(decodeURIComponent(raw.slice('payload='.length))) as { actions: Array<{ action_id: string }> };
+    const payload = JSON.parse(decodeURIComponent(raw.slice('payload='.length))) as { actions: Array<{ action_id: string }>; response_url: string; channel: { id: string }; user: { id: string } };
     const action = payload.actions[0];
     if (action) action.action_id = 'vlinders_approve';
+    payload.response_url = newResponseUrl(h.emu, h.emu.baseUrl, 'actions', { channel: payload.channel.id, user: payload.user.id });
     const body = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
     expect((await postSigned(h.url, body, h.emu.signingSecret)).status).toBe(200);
     const refusal = await h.emu.waitFor(() => h.emu.ephemerals.find((e) => e.user === 'W111'));
@@ -93,7 +99,7 @@ describe('confirmations through buttons', () => {
     expect(blocksText(message.blocks)).not.toMatch(/"value":"[^"]*test-change/);
     expect(h.runLog.runs).toHaveLength(0);
 
-    const res = await h.click(USERS.operator, CHANNELS.ops, message.ts, 'vlinders_approve', id);
+    const res = await h.click(USERS.operator, CHANNELS.ops, message.ts, 'vlinders_approve');
     expect(res.status).toBe(200);
     const done = await h.emu.waitFor(() => (message.text.includes('Done') ? message : undefined));
     expect(blocksText(done.blocks)).not.toContain('vlinders_approve');
@@ -108,11 +114,11 @@ describe('confirmations through buttons', () => {
   it('a double click and a retried delivery still run it once', async () => {
     h = await startBot();
     await h.slash(USERS.operator, CHANNELS.ops, 'test-change 5');
-    const { message, id } = await h.card(CHANNELS.ops);
+    const { message } = await h.card(CHANNELS.ops);
     const clicks = await Promise.all([
-      h.click(USERS.operator, CHANNELS.ops, message.ts, 'vlinders_approve', id),
-      h.click(USERS.operator, CHANNELS.ops, message.ts, 'vlinders_approve', id),
-      h.click(USERS.operator, CHANNELS.ops, message.ts, 'vlinders_approve', id, { retryNum: 1 }),
+      h.click(USERS.operator, CHANNELS.ops, message.ts, 'vlinders_approve'),
+      h.click(USERS.operator, CHANNELS.ops, message.ts, 'vlinders_approve'),
+      h.click(USERS.operator, CHANNELS.ops, message.ts, 'vlinders_approve', { retryNum: 1 }),
     ]);
     expect(clicks.map((c) => c.status)).toEqual([200, 200, 200]);
     await h.emu.waitFor(() => message.text.includes('Done'));
@@ -125,9 +131,9 @@ describe('confirmations through buttons', () => {
     let now = Date.now();
     h = await startBot({ now: () => now });
     await h.slash(USERS.operator, CHANNELS.ops, 'test-change 1');
-    const { message, id } = await h.card(CHANNELS.ops);
+    const { message } = await h.card(CHANNELS.ops);
     now += 11 * 60_000;
-    await h.click(USERS.operator, CHANNELS.ops, message.ts, 'vlinders_approve', id);
+    await h.click(USERS.operator, CHANNELS.ops, message.ts, 'vlinders_approve');
     const refusal = await h.emu.waitFor(() => h.emu.ephemerals[0]);
     expect(refusal).toMatchObject({ user: USERS.operator, text: expect.stringContaining('expired') });
     expect(h.runLog.runs).toHaveLength(0);
@@ -137,13 +143,13 @@ describe('confirmations through buttons', () => {
   it('a destructive command approved by its requester is refused; by a second approver, it runs', async () => {
     h = await startBot();
     await h.slash(USERS.admin, CHANNELS.ops, 'test-destroy db-1');
-    const { message, id } = await h.card(CHANNELS.ops);
+    const { message } = await h.card(CHANNELS.ops);
     expect(blocksText(message.blocks)).toContain('a second person with the approver role must approve');
-    await h.click(USERS.admin, CHANNELS.ops, message.ts, 'vlinders_approve', id);
+    await h.click(USERS.admin, CHANNELS.ops, message.ts, 'vlinders_approve');
     const refusal = await h.emu.waitFor(() => h.emu.ephemerals[0]);
     expect(refusal.text).toMatch(/second person/);
     expect(h.runLog.runs).toHaveLength(0);
-    await h.click(USERS.approver, CHANNELS.ops, message.ts, 'vlinders_approve', id);
+    await h.click(USERS.approver, CHANNELS.ops, message.ts, 'vlinders_approve');
     await h.emu.waitFor(() => message.text.includes('Done'));
     expect(h.runLog.runs).toEqual([{ command: 'test-destroy', args: { target: 'db-1' }, requester: USERS.admin }]);
     expect(message.text).toContain(`approved by <@${USERS.approver}>`);
@@ -152,8 +158,8 @@ describe('confirmations through buttons', () => {
   it('cancel removes the buttons and runs nothing', async () => {
     h = await startBot();
     await h.slash(USERS.operator, CHANNELS.ops, 'test-change 2');
-    const { message, id } = await h.card(CHANNELS.ops);
-    await h.click(USERS.operator, CHANNELS.ops, message.ts, 'vlinders_cancel', id);
+    const { message } = await h.card(CHANNELS.ops);
+    await h.click(USERS.operator, CHANNELS.ops, message.ts, 'vlinders_cancel');
     await h.emu.waitFor(() => message.text.includes('Cancelled'));
     expect(blocksText(message.blocks)).not.toContain('vlinders_approve');
     expect(h.runLog.runs).toHaveLength(0);
@@ -176,13 +182,24 @@ describe('output within Slack limits', () => {
 
   it('output far beyond a few messages arrives whole as a file', async () => {
     h = await startBot();
-    await h.slash(USERS.viewer, CHANNELS.general, 'test-lines 50000');
+    await h.slash(USERS.viewer, CHANNELS.ops, 'test-lines 50000');
     const upload = await h.emu.waitFor(() => h.emu.uploads[0], 10_000);
     const lines = upload.content.split('\n').filter((l) => l.startsWith('line '));
     expect(lines).toHaveLength(50_000);
     expect(lines[49_999]).toBe('line 050000 of 50000');
     expect(h.emu.calls.filter((c) => !c.ok)).toEqual([]);
     expect(blocksText(h.emu.messages[0]?.blocks)).toContain('the whole report is in the file');
+  });
+
+  it('in a public channel the bot never joined, the report arrives and the file it cannot share is named, with how to get it', async () => {
+    h = await startBot();
+    await h.slash(USERS.viewer, CHANNELS.general, 'test-lines 50000');
+    const note = await h.emu.waitFor(() => h.emu.messages.find((m) => m.text.includes('📎')), 10_000);
+    expect(note.text).toMatch(/can't share \*test-lines[^*]*\.txt\* here: invite me with `\/invite @vlinders-ops`/);
+    expect(note.thread_ts).toBe(h.emu.messages[0]?.ts);
+    expect(blocksText(h.emu.messages[0]?.blocks)).toContain('the whole report is in the file');
+    expect(h.emu.uploads).toEqual([]);
+    expect(h.emu.calls.filter((c) => !c.ok).map((c) => `${c.method}:${c.error}`)).toEqual(['files.completeUploadExternal:not_in_channel']);
   });
 
   it('a 429 from Slack is retried after Retry-After, and the reply still arrives', async () => {
@@ -200,6 +217,7 @@ describe('audit', () => {
     const config = testConfig();
     config.audit.channel = 'C0AUDIT01';
     h = await startBot({ config });
+    h.emu.addChannel('C0AUDIT01', 'audit', { private: true, members: [USERS.admin], bot: true });
     await h.slash(USERS.operator, CHANNELS.ops, 'test-change 1 --note "token=abc123secret"');
     await h.card(CHANNELS.ops);
     const lines = await h.emu.waitFor(() => {

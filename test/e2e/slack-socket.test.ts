@@ -30,8 +30,8 @@ describe('Socket Mode', () => {
     expect(denial.text).toContain('needs the viewer role');
 
     await h.slash(USERS.operator, CHANNELS.ops, 'test-change 4');
-    const { message, id } = await h.card(CHANNELS.ops);
-    await Promise.all([h.click(USERS.operator, CHANNELS.ops, message.ts, 'vlinders_approve', id), h.click(USERS.operator, CHANNELS.ops, message.ts, 'vlinders_approve', id)]);
+    const { message } = await h.card(CHANNELS.ops);
+    await Promise.all([h.click(USERS.operator, CHANNELS.ops, message.ts, 'vlinders_approve'), h.click(USERS.operator, CHANNELS.ops, message.ts, 'vlinders_approve')]);
     await emu.waitFor(() => message.text.includes('Done'));
     expect(h.runLog.runs).toHaveLength(1);
   });

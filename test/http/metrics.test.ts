@@ -12,7 +12,7 @@ import { SlackWorkspaceEmulator } from '../../src/sandbox/slack/index.js';
 import { buildEngine } from '../../src/wiring.js';
 import { testCommands } from '../fixtures/commands.js';
 import { noIO, slackCaller } from '../fixtures/engine.js';
-import { CHANNELS, USERS, testConfig } from '../fixtures/world.js';
+import { CHANNELS, USERS, testConfig, MANIFEST_SCOPES, seedConversations } from '../fixtures/world.js';
 import { scrape, testLogger, valueOf } from './helpers.js';
 
 const ready = async () => ({ ready: true, checks: {} });
@@ -151,7 +151,9 @@ describe('/metrics: process and backup metrics', () => {
 describe('/metrics: Slack Web API errors through the WebClient fetch hook', () => {
   let slack: SlackWorkspaceEmulator;
   beforeAll(async () => {
-    slack = await SlackWorkspaceEmulator.start();
+    slack = await SlackWorkspaceEmulator.start({ scopes: MANIFEST_SCOPES });
+    seedConversations(slack);
+    slack.addChannel('C1', 'c1', { bot: true });
   });
   afterAll(async () => {
     await slack.close();

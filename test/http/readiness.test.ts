@@ -18,6 +18,7 @@ import {
   type SocketModeClientLike,
 } from '../../src/http/readiness.js';
 import { KubeApiEmulator } from '../../src/sandbox/kube/index.js';
+import { MANIFEST_SCOPES, seedConversations } from '../fixtures/world.js';
 import { SlackWorkspaceEmulator } from '../../src/sandbox/slack/index.js';
 import { clientFor } from '../kube/kube-client.js';
 import { eventually, readyz } from './helpers.js';
@@ -191,7 +192,8 @@ describe('/readyz: the cluster', () => {
 describe('/readyz: Slack', () => {
   let slack: SlackWorkspaceEmulator;
   beforeAll(async () => {
-    slack = await SlackWorkspaceEmulator.start();
+    slack = await SlackWorkspaceEmulator.start({ scopes: MANIFEST_SCOPES });
+    seedConversations(slack);
   });
   afterAll(async () => {
     await slack.close();

@@ -14,7 +14,7 @@ import { createSlackBot, type SlackBot } from '../../src/slack/app.js';
 import { buildEngine } from '../../src/wiring.js';
 import { testCommands } from '../fixtures/commands.js';
 import { captureLog } from '../fixtures/engine.js';
-import { CHANNELS, USERS, testConfig } from '../fixtures/world.js';
+import { CHANNELS, USERS, testConfig, MANIFEST_SCOPES, seedConversations } from '../fixtures/world.js';
 import { clientFor } from '../kube/kube-client.js';
 import { eventually, readyz, scrape, valueOf } from './helpers.js';
 
@@ -24,7 +24,8 @@ let bot: SlackBot;
 let ops: OpsServer;
 
 beforeAll(async () => {
-  slack = await SlackWorkspaceEmulator.start();
+  slack = await SlackWorkspaceEmulator.start({ scopes: MANIFEST_SCOPES });
+  seedConversations(slack);
   kube = await KubeApiEmulator.start();
   const config = testConfig();
   const log = createLogger('info', captureLog().stream);

@@ -8,6 +8,7 @@ import { MemoryStore } from '../../src/core/store.js';
 import { AlertThreads } from '../../src/incidents/alert-threads.js';
 import { alertmanagerWebhook } from '../../src/incidents/webhook.js';
 import { parseWebhook } from '../../src/prometheus/alertmanager.js';
+import { MANIFEST_SCOPES, seedConversations } from '../fixtures/world.js';
 import { SlackWorkspaceEmulator } from '../../src/sandbox/slack/index.js';
 import { SlackPoster } from '../../src/slack/poster.js';
 import { readCaptured } from '../fixtures/captured.js';
@@ -33,7 +34,8 @@ let server: Server;
 let url: string;
 
 beforeAll(async () => {
-  emu = await SlackWorkspaceEmulator.start();
+  emu = await SlackWorkspaceEmulator.start({ scopes: MANIFEST_SCOPES });
+  seedConversations(emu);
   const poster = new SlackPoster(new WebClient(emu.botToken, { slackApiUrl: emu.apiUrl }));
   const threads = new AlertThreads(new MemoryStore(), poster, CHANNEL);
   const handler = alertmanagerWebhook({ token: TOKEN, threads, log: createLogger('silent') });

@@ -14,7 +14,7 @@ const seen: Array<{ text: string; retryNum: number | undefined }> = [];
 beforeAll(async () => {
   // The emulator must be up before the App: Bolt calls auth.test from the App constructor.
   emu = await SlackWorkspaceEmulator.start();
-  emu.addChannel('C0OPS', 'vlinders-ops');
+  emu.addChannel('C0OPS', 'vlinders-ops', { bot: true });
   emu.addUser('U0ADA', { name: 'ada' });
   app = new App({
     receiver: new HTTPReceiver({ signingSecret: emu.signingSecret, logger }),
@@ -132,7 +132,7 @@ describe('Bolt HTTPReceiver against the emulator', () => {
   it('a button click carries the recorded message and its button; respond() replaces the card', async () => {
     await emu.sendSlashCommand(url, { user: 'U0ADA', channel: 'C0OPS', text: 'scale-gpu 4' });
     const card = await emu.waitFor(() => emu.messages[0]);
-    const res = await emu.clickButton(url, { user: 'U0BOB', channel: 'C0OPS', messageTs: card.ts, actionId: 'approve', value: 'pa-1' });
+    const res = await emu.clickButton(url, { user: 'U0BOB', channel: 'C0OPS', messageTs: card.ts, button: 'approve' });
     expect(res.status).toBe(200);
     await emu.waitFor(() => card.updates.length === 1);
     expect(card.text).toBe('Approved pa-1 by <@U0BOB> (block pa-1, style primary, 2 blocks)');
@@ -142,7 +142,7 @@ describe('Bolt HTTPReceiver against the emulator', () => {
   it('respond() can delete the original and post in the channel', async () => {
     await emu.sendSlashCommand(url, { user: 'U0ADA', channel: 'C0OPS', text: 'scale-gpu 2' });
     const card = await emu.waitFor(() => emu.messages[0]);
-    await emu.clickButton(url, { user: 'U0ADA', channel: 'C0OPS', messageTs: card.ts, actionId: 'cancel', value: 'pa-1' });
+    await emu.clickButton(url, { user: 'U0ADA', channel: 'C0OPS', messageTs: card.ts, button: 'cancel' });
     const note = await emu.waitFor(() => emu.messages.find((m) => m.text === 'Cancelled'));
     expect(card.deleted).toBe(true);
     expect(note).toMatchObject({ channel: 'C0OPS', user: emu.botUserId });
@@ -153,7 +153,21 @@ describe('Bolt HTTPReceiver against the emulator', () => {
   });
 
   it('a click with a bad signature is refused', async () => {
-    const res = await emu.clickButton(url, { user: 'U0BOB', channel: 'C0OPS', messageTs: '1.000100', actionId: 'approve', value: 'pa-1' }, { signature: 'bad' });
+    await emu.sendSlashCommand(url, { user: 'U0ADA', channel: 'C0OPS', text: 'scale-gpu 3' });
+    const card = await emu.waitFor(() => emu.messages[0]);
+    const res = await emu.clickButton(url, { user: 'U0BOB', channel: 'C0OPS', messageTs: card.ts, button: 'Approve' }, { signature: 'bad' });
     expect(res.status).toBe(401);
+  });
+
+  it("a test user clicks only a button the workspace holds, and sends that button's own fields", async () => {
+    await emu.sendSlashCommand(url, { user: 'U0ADA', channel: 'C0OPS', text: 'scale-gpu 5' });
+    const card = await emu.waitFor(() => emu.messages[0]);
+    expect(emu.holdsButton({ user: 'U0BOB', channel: 'C0OPS', messageTs: card.ts, button: 'Retry' })).toBe(false);
+    await expect(emu.clickButton(url, { user: 'U0BOB', channel: 'C0OPS', messageTs: card.ts, button: 'Retry' })).rejects.toThrow(/no button "Retry".*approve "Approve", cancel "Cancel"/);
+    await expect(emu.clickButton(url, { user: 'U0BOB', channel: 'C0OPS', messageTs: '1.000100', button: 'approve' })).rejects.toThrow(/no message 1.000100/);
+    // By label: the Approve button's own action_id, value and block_id go out.
+    await emu.clickButton(url, { user: 'U0BOB', channel: 'C0OPS', messageTs: card.ts, button: 'Approve' });
+    await emu.waitFor(() => card.updates.length === 1);
+    expect(card.text).toBe('Approved pa-1 by <@U0BOB> (block pa-1, style primary, 2 blocks)');
   });
 });

@@ -11,6 +11,7 @@ const logger = captureLogger();
 
 beforeAll(async () => {
   emu = await SlackWorkspaceEmulator.start();
+  emu.addChannel('C0OPS', 'vlinders-ops', { bot: true });
   const receiver = new SocketModeReceiver({
     appToken: emu.appToken,
     logger,
@@ -77,14 +78,19 @@ describe('Bolt SocketModeReceiver against the emulator', () => {
   it('an interactive block_actions envelope is acked and the listener runs', async () => {
     await emu.sendSlashCommandSocket({ user: 'U0ADA', channel: 'C0OPS', text: 'scale' });
     const card = await emu.waitFor(() => emu.messages[0]);
-    const ack = await emu.clickButtonSocket({ user: 'U0BOB', channel: 'C0OPS', messageTs: card.ts, actionId: 'approve', value: 'pa-9' });
+    const ack = await emu.clickButtonSocket({ user: 'U0BOB', channel: 'C0OPS', messageTs: card.ts, button: 'approve' });
     expect(ack.payload).toEqual({});
     await emu.waitFor(() => card.updates.length === 1);
     expect(card.text).toBe('approved');
   });
 
   it('an envelope nobody acks rejects after the timeout', async () => {
-    await expect(emu.clickButtonSocket({ user: 'U0BOB', channel: 'C0OPS', messageTs: '1.000100', actionId: 'nobody-listens', value: 'v' }, 300)).rejects.toThrow(
+    const posted = await app.client.chat.postMessage({
+      channel: 'C0OPS',
+      text: 'orphan',
+      blocks: [{ type: 'actions', elements: [{ type: 'button', action_id: 'nobody-listens', text: { type: 'plain_text', text: 'Nobody' } }] }],
+    });
+    await expect(emu.clickButtonSocket({ user: 'U0BOB', channel: 'C0OPS', messageTs: posted.ts ?? '', button: 'nobody-listens' }, 300)).rejects.toThrow(
       /no ack for interactive envelope .* within 300ms/,
     );
   });

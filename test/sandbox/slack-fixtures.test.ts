@@ -50,6 +50,7 @@ beforeAll(async () => {
   emu = await SlackWorkspaceEmulator.start();
   // The captured bodies come from an Enterprise Grid workspace; this one reproduces that.
   grid = await SlackWorkspaceEmulator.start({ enterprise: { id: 'E0EMULATOR', name: 'Vlinders Org' } });
+  for (const ws of [emu, grid]) ws.addChannel('C111', 'general', { bot: true });
 });
 afterAll(async () => {
   await emu.close();
@@ -66,7 +67,14 @@ async function capture(send: () => Promise<unknown>): Promise<{ headers: Incomin
 }
 
 const cmd = { user: 'W111', channel: 'C111', text: 'Hi there' };
-const click = { user: 'W111', channel: 'C111', messageTs: '111.222', actionId: 'a', value: 'click_me_123' };
+const buttonBlocks = [{ type: 'actions', block_id: 'pa', elements: [{ type: 'button', action_id: 'a', text: { type: 'plain_text', text: 'Go' }, value: 'click_me_123', style: 'danger' }] }];
+const post = (ws: SlackWorkspaceEmulator, method: string, args: Json) =>
+  fetch(`${ws.apiUrl}${method}`, { method: 'POST', headers: { Authorization: `Bearer ${ws.botToken}`, 'Content-Type': 'application/json' }, body: JSON.stringify(args) }).then((r) => r.json() as Promise<Json>);
+/** A click on the button of a card the bot posted: a click needs a button the workspace holds. */
+async function clickOnCard(ws: SlackWorkspaceEmulator) {
+  const posted = await post(ws, 'chat.postMessage', { channel: 'C111', text: 'card', blocks: buttonBlocks });
+  return { user: 'W111', channel: 'C111', messageTs: String(posted.ts), button: 'a' };
+}
 
 describe('HTTP request bodies', () => {
   it('slash command: every captured field, form-encoded, validly signed', async () => {
@@ -87,6 +95,7 @@ describe('HTTP request bodies', () => {
   });
 
   it('block_actions: a single payload= field holding every captured field', async () => {
+    const click = await clickOnCard(grid);
     const got = await capture(() => grid.clickButton(sinkUrl, click));
     const form = new URLSearchParams(got.body);
     expect([...form.keys()]).toEqual([...actionsBodyFixture.keys()]);
@@ -99,21 +108,22 @@ describe('HTTP request bodies', () => {
   });
 
   it('block_actions carries the recorded message, and is_ephemeral for an ephemeral one', async () => {
-    const blocks = [{ type: 'actions', block_id: 'pa', elements: [{ type: 'button', action_id: 'a', text: { type: 'plain_text', text: 'Go' }, value: 'v', style: 'danger' }] }];
-    const post = (method: string, args: Json) =>
-      fetch(`${emu.apiUrl}${method}`, { method: 'POST', headers: { Authorization: `Bearer ${emu.botToken}`, 'Content-Type': 'application/json' }, body: JSON.stringify(args) }).then((r) => r.json() as Promise<Json>);
-    const posted = await post('chat.postMessage', { channel: 'C111', text: 'card', blocks, thread_ts: '100.000001' });
-    const eph = await post('chat.postEphemeral', { channel: 'C111', user: 'W111', text: 'eph', blocks });
+    const blocks = buttonBlocks;
+    const posted = await post(emu, 'chat.postMessage', { channel: 'C111', text: 'card', blocks, thread_ts: '100.000001' });
+    const eph = await post(emu, 'chat.postEphemeral', { channel: 'C111', user: 'W111', text: 'eph', blocks });
+    const click = { user: 'W111', channel: 'C111', messageTs: String(posted.ts), button: 'Go' };
 
-    const onMessage = JSON.parse(new URLSearchParams((await capture(() => emu.clickButton(sinkUrl, { ...click, messageTs: String(posted.ts) }))).body).get('payload') ?? '') as Json;
+    const onMessage = JSON.parse(new URLSearchParams((await capture(() => emu.clickButton(sinkUrl, click))).body).get('payload') ?? '') as Json;
     expect(onMessage.container).toEqual({ type: 'message', message_ts: posted.ts, channel_id: 'C111', is_ephemeral: false, thread_ts: '100.000001' });
     expect(onMessage.message).toMatchObject({ ts: posted.ts, text: 'card', blocks, thread_ts: '100.000001' });
     expect(onMessage.actions).toEqual([
-      { action_id: 'a', block_id: 'pa', text: { type: 'plain_text', text: 'Go' }, value: 'click_me_123', style: 'danger', type: 'button', action_ts: expect.stringMatching(/^\d+\.\d{6}$/) },
+      { action_id: 'a', block_id: 'pa', text: { type: 'plain_text', text: 'Go', emoji: true }, value: 'click_me_123', style: 'danger', type: 'button', action_ts: expect.stringMatching(/^\d+\.\d{6}$/) },
     ]);
 
     const onEphemeral = JSON.parse(new URLSearchParams((await capture(() => emu.clickButton(sinkUrl, { ...click, messageTs: String(eph.message_ts) }))).body).get('payload') ?? '') as Json;
     expect(onEphemeral.container).toMatchObject({ is_ephemeral: true });
+    // An ephemeral message is there only for its person: nobody else can click on it.
+    await expect(emu.clickButton(sinkUrl, { ...click, user: 'W222', messageTs: String(eph.message_ts) })).rejects.toThrow(/no message .* that W222 can see/);
     expect('message' in onEphemeral).toBe(false);
   });
 
@@ -162,7 +172,7 @@ describe('Socket Mode frames', () => {
     expect(missingKeys(slashEnvelope.payload, slash.payload)).toEqual([]);
     expect(slashAck).toEqual({ envelope_id: slash.envelope_id, payload: { seen: 'slash_commands' } });
 
-    const clickAck = await grid.clickButtonSocket(click);
+    const clickAck = await grid.clickButtonSocket(await clickOnCard(grid));
     const interactive = frames[2] as Json;
     expect(Object.keys(interactive).sort()).toEqual(Object.keys(actionsEnvelope).sort());
     expect(interactive.accepts_response_payload).toBe(actionsEnvelope.accepts_response_payload);

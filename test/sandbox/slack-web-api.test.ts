@@ -2,18 +2,28 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { WebClient, WebAPIPlatformError, WebAPIRateLimitedError, WebClientEvent } from '@slack/web-api';
 import { SlackWorkspaceEmulator } from '../../src/sandbox/slack/index.js';
+import { newResponseUrl } from '../../src/sandbox/slack/user.js';
+import { DEFAULT_LIMITS } from '../../src/sandbox/slack/workspace.js';
 import { captureLogger } from './slack-helpers.js';
 
 let emu: SlackWorkspaceEmulator;
 let client: WebClient;
 const logger = captureLogger();
+// The workspace clock: a second passes between any two calls, so method tests aren't held to
+// the posting limit; the limit tests stop it (stepMs = 0) and move it by hand.
+let clockMs = Date.now();
+let stepMs = 1000;
 
 beforeAll(async () => {
-  emu = await SlackWorkspaceEmulator.start();
+  emu = await SlackWorkspaceEmulator.start({ now: () => (clockMs += stepMs) });
+  emu.addChannel('C1', 'vlinders-ops', { bot: true });
+  emu.addChannel('C2', 'other', { bot: true });
   client = new WebClient(emu.botToken, { slackApiUrl: emu.apiUrl, logger, retryConfig: { retries: 0 } });
 });
 afterAll(() => emu.close());
 beforeEach(() => {
+  clockMs += 60_000;
+  stepMs = 1000;
   emu.messages = [];
   emu.ephemerals = [];
   emu.uploads = [];
@@ -85,11 +95,14 @@ describe('Web API methods', () => {
     const ts = posted.ts as string;
     const updated = await client.chat.update({ channel: 'C1', ts, text: 'v2', blocks: [{ type: 'header', text: { type: 'plain_text', text: 'H' } }] });
     expect(updated).toMatchObject({ ok: true, channel: 'C1', ts, text: 'v2' });
+    // Without `blocks` Slack keeps the message's blocks; an empty array removes them.
     await client.chat.update({ channel: 'C1', ts, text: 'v3' });
     const m = emu.messages[0];
     expect(m?.text).toBe('v3');
+    expect(m?.blocks).toEqual([{ type: 'header', text: { type: 'plain_text', text: 'H' } }]);
+    await client.chat.update({ channel: 'C1', ts, text: 'v4', blocks: [] });
     expect(m?.blocks).toBeUndefined();
-    expect(m?.updates.map((u) => u.text)).toEqual(['v2', 'v3']);
+    expect(m?.updates.map((u) => u.text)).toEqual(['v2', 'v3', 'v4']);
     expect((await slackError(client.chat.update({ channel: 'C1', ts: '1.000001', text: 'x' }))).error).toBe('message_not_found');
     expect((await slackError(client.chat.update({ channel: 'C2', ts, text: 'x' }))).error).toBe('message_not_found');
 
@@ -108,7 +121,6 @@ describe('Web API methods', () => {
     expect((await client.users.info({ user: 'U9' })).user).toMatchObject({ id: 'U9', name: 'u9' });
     expect((await slackError(client.users.info({ user: 'nobody' }))).error).toBe('user_not_found');
 
-    emu.addChannel('C1', 'vlinders-ops');
     expect((await client.conversations.info({ channel: 'C1' })).channel).toMatchObject({ id: 'C1', name: 'vlinders-ops' });
     expect((await slackError(client.conversations.info({ channel: 'x' }))).error).toBe('channel_not_found');
   });
@@ -137,8 +149,8 @@ describe('auth', () => {
     expect((await slackError(none.auth.test())).error).toBe('invalid_auth');
     expect(emu.messages).toEqual([]);
     expect(emu.calls).toEqual([
-      { method: 'chat.postMessage', args: { channel: 'C1', text: 'x' }, ok: false, error: 'invalid_auth' },
-      { method: 'auth.test', args: {}, ok: false, error: 'invalid_auth' },
+      { method: 'chat.postMessage', args: { channel: 'C1', text: 'x' }, ok: false, error: 'invalid_auth', at: expect.any(Number) },
+      { method: 'auth.test', args: {}, ok: false, error: 'invalid_auth', at: expect.any(Number) },
     ]);
   });
 
@@ -149,7 +161,7 @@ describe('auth', () => {
       body: new URLSearchParams({ token: emu.botToken }).toString(),
     });
     expect(await res.json()).toMatchObject({ ok: true });
-    expect(emu.calls).toEqual([{ method: 'auth.test', args: {}, ok: true }]);
+    expect(emu.calls).toEqual([{ method: 'auth.test', args: {}, ok: true, at: expect.any(Number) }]);
   });
 
   it('apps.connections.open takes the app-level token only', async () => {
@@ -284,5 +296,130 @@ describe('waitFor', () => {
     await expect(emu.waitFor(() => emu.messages.find((x) => x.text === 'never'), 50)).rejects.toThrow(
       /within 50ms[\s\S]*1 messages[\s\S]*chat\.postMessage\(ok\)/,
     );
+  });
+});
+
+describe('conversations: who is in them, and where the bot may post', () => {
+  const person = 'U0PERSON1';
+  const other = 'U0OTHER01';
+  beforeAll(() => {
+    emu.addChannel('C0PUBNOBOT', 'lobby');
+    emu.addChannel('G0PRIVATE1', 'secret', { private: true, members: [person] });
+    emu.addChannel('G0PRIVBOT1', 'secret-ops', { private: true, members: [person], bot: true });
+    emu.addDm('D0PEOPLE01', person, other);
+    emu.addDm('D0WITHBOT1', person, emu.botUserId);
+    emu.addGroupDm('G0MPIM0001', [person, other, 'U0THIRD01']);
+  });
+  const post = (channel: string) => slackError(client.chat.postMessage({ channel, text: 'hi' }));
+  const ephemeral = (channel: string, user = person) => slackError(client.chat.postEphemeral({ channel, user, text: 'hi' }));
+
+  it('chat.postMessage: not_in_channel in a public channel without the bot, channel_not_found where the bot cannot see', async () => {
+    expect((await post('C0PUBNOBOT')).error).toBe('not_in_channel');
+    expect((await post('G0PRIVATE1')).error).toBe('channel_not_found');
+    expect((await post('D0PEOPLE01')).error).toBe('channel_not_found');
+    expect((await post('G0MPIM0001')).error).toBe('channel_not_found');
+    expect((await post('C0NOSUCH01')).error).toBe('channel_not_found');
+    expect(emu.messages).toEqual([]);
+    for (const where of ['G0PRIVBOT1', 'D0WITHBOT1', 'C1']) expect((await client.chat.postMessage({ channel: where, text: 'hi' })).ok).toBe(true);
+  });
+
+  it('chat:write.public lets the bot post (and edit its post) in a public channel it is not in, nowhere else', async () => {
+    const pub = await SlackWorkspaceEmulator.start({ scopes: ['chat:write', 'chat:write.public'] });
+    try {
+      pub.addChannel('C0PUBNOBOT', 'lobby');
+      pub.addDm('D0PEOPLE01', person, other);
+      const c = new WebClient(pub.botToken, { slackApiUrl: pub.apiUrl, logger, retryConfig: { retries: 0 } });
+      const posted = await c.chat.postMessage({ channel: 'C0PUBNOBOT', text: 'hi' });
+      expect((await c.chat.update({ channel: 'C0PUBNOBOT', ts: posted.ts as string, text: 'edited' })).ok).toBe(true);
+      expect((await slackError(c.chat.postMessage({ channel: 'D0PEOPLE01', text: 'hi' }))).error).toBe('channel_not_found');
+      // The scope covers messages, not ephemeral messages.
+      expect((await slackError(c.chat.postEphemeral({ channel: 'C0PUBNOBOT', user: person, text: 'hi' }))).error).toBe('not_in_channel');
+    } finally {
+      await pub.close();
+    }
+  });
+
+  it('chat.postEphemeral needs the bot and the person in the conversation', async () => {
+    expect((await ephemeral('C0PUBNOBOT')).error).toBe('not_in_channel');
+    expect((await ephemeral('G0PRIVATE1')).error).toBe('channel_not_found');
+    expect((await ephemeral('D0PEOPLE01')).error).toBe('channel_not_found');
+    expect((await ephemeral('G0PRIVBOT1', other)).error).toBe('user_not_in_channel');
+    expect((await client.chat.postEphemeral({ channel: 'G0PRIVBOT1', user: person, text: 'hi' })).ok).toBe(true);
+  });
+
+  it('chat.update answers like chat.postMessage once the bot is out of the conversation', async () => {
+    emu.addChannel('G0LEFT0001', 'left', { private: true, members: [person], bot: true });
+    const posted = await client.chat.postMessage({ channel: 'G0LEFT0001', text: 'hi' });
+    (emu.conversations.get('G0LEFT0001') as { bot: boolean }).bot = false;
+    expect((await slackError(client.chat.update({ channel: 'G0LEFT0001', ts: posted.ts as string, text: 'x' }))).error).toBe('channel_not_found');
+  });
+
+  it('a method whose scope the token lacks answers missing_scope', async () => {
+    const bare = await SlackWorkspaceEmulator.start({ scopes: ['commands'] });
+    try {
+      bare.addChannel('C1', 'ops', { bot: true });
+      const c = new WebClient(bare.botToken, { slackApiUrl: bare.apiUrl, logger, retryConfig: { retries: 0 } });
+      expect(await slackError(c.chat.postMessage({ channel: 'C1', text: 'hi' }))).toMatchObject({ error: 'missing_scope', needed: 'chat:write' });
+    } finally {
+      await bare.close();
+    }
+  });
+
+  it('a person types a command only where they are', async () => {
+    await expect(emu.sendSlashCommand('http://127.0.0.1:9/x', { user: 'U0THIRD01', channel: 'G0PRIVATE1', text: 'help' })).rejects.toThrow(/not in G0PRIVATE1/);
+    await expect(emu.sendSlashCommand('http://127.0.0.1:9/x', { user: person, channel: 'C0NOSUCH01', text: 'help' })).rejects.toThrow(/no conversation C0NOSUCH01/);
+  });
+});
+
+describe("Slack's limits, kept by default", () => {
+  // Told about a 429 rather than waiting it out, as WebClient does by default.
+  const limitedClient = () => new WebClient(emu.botToken, { slackApiUrl: emu.apiUrl, logger, rejectRateLimitedCalls: true });
+  it('chat.postMessage: a burst, then about one a second per channel: HTTP 429 with Retry-After', async () => {
+    stepMs = 0;
+    const limited = await slackErrorOrLimit(Array.from({ length: DEFAULT_LIMITS.postMessageBurst + 1 }, (_, i) => i));
+    expect(limited).toEqual({ ok: DEFAULT_LIMITS.postMessageBurst, retryAfter: 1 });
+    // Another channel has its own allowance; a second later this one takes one more.
+    const c = limitedClient();
+    expect((await c.chat.postMessage({ channel: 'C2', text: 'elsewhere' })).ok).toBe(true);
+    clockMs += 1000;
+    expect((await c.chat.postMessage({ channel: 'C1', text: 'a second later' })).ok).toBe(true);
+    await expect(c.chat.postMessage({ channel: 'C1', text: 'too soon' })).rejects.toBeInstanceOf(WebAPIRateLimitedError);
+    expect(emu.calls.filter((c) => c.error === 'ratelimited')).toHaveLength(2);
+  });
+
+  async function slackErrorOrLimit(posts: number[]): Promise<{ ok: number; retryAfter?: number }> {
+    let ok = 0;
+    const c = limitedClient();
+    for (const i of posts) {
+      try {
+        await c.chat.postMessage({ channel: 'C1', text: `burst ${i}` });
+        ok += 1;
+      } catch (err) {
+        if (err instanceof WebAPIRateLimitedError) return { ok, retryAfter: err.retryAfter };
+        throw err;
+      }
+    }
+    return { ok };
+  }
+
+  it('a response_url takes 5 posts, then answers used_url; after 30 minutes expired_url', async () => {
+    const target = { channel: 'C1', user: 'U1' };
+    const send = (url: string) => fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ text: 'hi' }) }).then(async (r) => [r.status, await r.text()]);
+    const url = newResponseUrl(emu, emu.baseUrl, 'commands', target);
+    for (let i = 0; i < 5; i++) expect(await send(url)).toEqual([200, '{"ok":true}']);
+    expect(await send(url)).toEqual([404, 'used_url']);
+    expect(emu.ephemerals).toHaveLength(5);
+    const late = newResponseUrl(emu, emu.baseUrl, 'commands', target);
+    clockMs += 30 * 60_000 + 1;
+    expect(await send(late)).toEqual([404, 'expired_url']);
+  });
+
+  it('files.getUploadURLExternal: no empty files, nothing over 1 GB, no more bytes than announced', async () => {
+    const get = (length: number) => client.files.getUploadURLExternal({ filename: 'a.txt', length });
+    expect((await slackError(get(0))).error).toBe('missing_argument');
+    expect((await slackError(get(1024 ** 3 + 1))).error).toBe('file_upload_size_restricted');
+    const ok = await get(3);
+    const res = await fetch(ok.upload_url as string, { method: 'POST', body: 'four' });
+    expect([res.status, await res.text()]).toEqual([413, 'file_too_large']);
   });
 });

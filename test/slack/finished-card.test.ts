@@ -22,7 +22,7 @@ describe('a decided confirmation card', () => {
     await bot.slash(USERS.operator, CHANNELS.ops, 'scale-gpu 5');
     const card = await bot.card(CHANNELS.ops);
     expect(header(card.message)).toBe('ℹ️ Confirm: scale-gpu gpu-workers: 3 → 5');
-    await bot.click(USERS.operator, CHANNELS.ops, card.message.ts, 'vlinders_approve', card.id);
+    await bot.click(USERS.operator, CHANNELS.ops, card.message.ts, 'vlinders_approve');
     await bot.emu.waitFor(() => card.message.text.includes('running'));
     expect(header(card.message)).toBe('⏳ scale-gpu gpu-workers: 3 → 5');
     // Progress shows as the workers turn Ready, with ⏳ while they do.
@@ -41,7 +41,7 @@ describe('a decided confirmation card', () => {
     const { bot } = await setup({ gpuNodes: 4, workers: 3, readyDelayMs: 100 }, clusterConfig({ scaleTimeoutSeconds: 5 }));
     await bot.slash(USERS.operator, CHANNELS.ops, 'scale-gpu 6');
     const card = await bot.card(CHANNELS.ops);
-    await bot.click(USERS.operator, CHANNELS.ops, card.message.ts, 'vlinders_approve', card.id);
+    await bot.click(USERS.operator, CHANNELS.ops, card.message.ts, 'vlinders_approve');
     await bot.emu.waitFor(() => finished(card.message), 20_000);
     expect(header(card.message)).toMatch(/^⚠️ scale-gpu gpu-workers: 3 → 6/);
     const progress = bot.emu.threadOf(CHANNELS.ops, card.message.ts).filter((m) => /workers Ready|Waiting/.test(m.text));
@@ -53,7 +53,7 @@ describe('a decided confirmation card', () => {
     const { bot } = await setup({ gpuNodes: 6, workers: 3, readyDelayMs: 1500 });
     await bot.slash(USERS.operator, CHANNELS.ops, 'scale-gpu 5');
     const card = await bot.card(CHANNELS.ops);
-    await bot.click(USERS.operator, CHANNELS.ops, card.message.ts, 'vlinders_approve', card.id);
+    await bot.click(USERS.operator, CHANNELS.ops, card.message.ts, 'vlinders_approve');
     // Progress is posted once, then updated in place: the next message posted is the report.
     await bot.emu.waitFor(() => bot.emu.threadOf(CHANNELS.ops, card.message.ts).find((m) => m.text.startsWith('⏳ ')), 10_000);
     bot.emu.failNext('chat.postMessage', 'internal_error');
@@ -68,7 +68,7 @@ describe('a decided confirmation card', () => {
     const { bot } = await setup({ gpuNodes: 6, workers: 3 });
     await bot.slash(USERS.operator, CHANNELS.ops, 'scale-gpu 4');
     const card = await bot.card(CHANNELS.ops);
-    await bot.click(USERS.operator, CHANNELS.ops, card.message.ts, 'vlinders_cancel', card.id);
+    await bot.click(USERS.operator, CHANNELS.ops, card.message.ts, 'vlinders_cancel');
     await bot.emu.waitFor(() => card.message.text.includes('Cancelled'));
     expect(header(card.message)).toBe('🚫 scale-gpu gpu-workers: 3 → 4');
     expect(JSON.stringify(card.message.blocks)).not.toMatch(/Confirm|vlinders_approve/);

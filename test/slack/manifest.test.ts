@@ -53,16 +53,20 @@ describe('manifest.json', () => {
     const h = await startBot();
     try {
       await h.slash(USERS.groupMember, CHANNELS.general, 'whoami');
-      await h.slash(USERS.viewer, CHANNELS.general, 'test-lines 50000');
+      await h.slash(USERS.viewer, CHANNELS.ops, 'test-lines 50000');
       await h.slash(USERS.operator, CHANNELS.ops, 'test-change 1');
       await h.slash(USERS.stranger, CHANNELS.ops, 'help');
-      const { message, id } = await h.card(CHANNELS.ops);
-      await h.click(USERS.operator, CHANNELS.ops, message.ts, 'vlinders_approve', id);
+      const { message } = await h.card(CHANNELS.ops);
+      await h.click(USERS.operator, CHANNELS.ops, message.ts, 'vlinders_approve');
       await h.emu.waitFor(() => message.text.includes('Done') && h.emu.uploads.length > 0 && h.emu.ephemerals.length > 0, 10_000);
       const methods = new Set(h.emu.calls.map((c) => c.method));
       for (const method of methods) expect(Object.hasOwn(SCOPE_OF_METHOD, method), `${method}: add its scope to the table and the manifest`).toBe(true);
       const needed = new Set([...methods].map((m) => SCOPE_OF_METHOD[m]).filter((s): s is string => !!s));
       needed.add('commands'); // the slash command itself
+      // A post in a public channel the bot never joined needs chat:write.public (#general here).
+      const publicUnjoined = h.emu.calls.filter((c) => c.method === 'chat.postMessage' && c.ok && !h.emu.conversations.get(String(c.args.channel))?.bot);
+      expect(publicUnjoined.length).toBeGreaterThan(0);
+      needed.add('chat:write.public');
       expect([...manifest.oauth_config.scopes.bot].sort()).toEqual([...needed].sort());
     } finally {
       await h.close();

@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { parseArgs, readBody, tokenOf, type Args } from './args.js';
 import { SocketHub } from './socket.js';
-import { blockActionsPayload, newResponseUrl, postSigned, slashCommandFields } from './user.js';
+import { blockActionsPayload, heldButton, newResponseUrl, postSigned, slashCommandFields } from './user.js';
 import { readBlocks, webApiMethods } from './web-api.js';
 import { SlackWorkspace, type ApiBody } from './workspace.js';
 import type {
@@ -95,7 +95,7 @@ export class SlackWorkspaceEmulator extends SlackWorkspace {
     try {
       args = await parseArgs(req.headers['content-type'], raw);
     } catch {
-      this.calls.push({ method, args: {}, ok: false, error: 'invalid_json' });
+      this.calls.push({ method, args: {}, ok: false, error: 'invalid_json', at: this.now() });
       return send(res, 200, { ok: false, error: 'invalid_json' });
     }
     const reply = this.call(method, args, tokenOf(req, args), this.methods);
@@ -113,6 +113,8 @@ export class SlackWorkspaceEmulator extends SlackWorkspace {
       if (!bytes) return send(res, 400, 'no_file_data');
       content = bytes;
     }
+    // The length given to files.getUploadURLExternal is the most the URL takes.
+    if (content.length > file.length) return send(res, 413, 'file_too_large');
     file.content = content;
     send(res, 200, `OK - ${content.length}`);
   }
@@ -121,6 +123,9 @@ export class SlackWorkspaceEmulator extends SlackWorkspace {
   private serveResponseUrl(res: ServerResponse, id: string, raw: Buffer): void {
     const target = this.responseTargets.get(id);
     if (!target) return send(res, 404, 'no_such_response_url');
+    // Slack: up to 5 responses within 30 minutes of the command or click.
+    if (this.now() - target.issuedAt > this.limits.responseUrlTtlMs) return send(res, 404, 'expired_url');
+    if (target.uses >= this.limits.responseUrlUses) return send(res, 404, 'used_url');
     let args: Args;
     try {
       const parsed: unknown = JSON.parse(raw.toString('utf8'));
@@ -130,6 +135,7 @@ export class SlackWorkspaceEmulator extends SlackWorkspace {
     }
     const b = readBlocks(args);
     if ('error' in b) return send(res, 400, b.error);
+    target.uses += 1;
     const text = typeof args.text === 'string' ? args.text : '';
     const responseType = typeof args.response_type === 'string' ? args.response_type : undefined;
     const replace = args.replace_original === true || args.replace_original === 'true';
@@ -178,7 +184,15 @@ export class SlackWorkspaceEmulator extends SlackWorkspace {
 
   // ---- Playing the user over HTTP: POSTs to the app's request URL, signed like Slack. ----
 
+  /** A person can type a command only in a conversation they are in. */
+  private checkTyped(cmd: SlashCommandInput): void {
+    const c = this.conversations.get(cmd.channel);
+    if (!c) throw new Error(`no conversation ${cmd.channel} in the workspace: add it first (addChannel, addDm, addGroupDm)`);
+    if (!this.isMember(c, cmd.user)) throw new Error(`${cmd.user} is not in ${cmd.channel}, so can't type there`);
+  }
+
   async sendSlashCommand(url: string, cmd: SlashCommandInput, opts?: SignOpts): Promise<HttpResult> {
+    this.checkTyped(cmd);
     const responseUrl = newResponseUrl(this, this.baseUrl, 'commands', { channel: cmd.channel, user: cmd.user });
     const body = new URLSearchParams(slashCommandFields(this, cmd, responseUrl)).toString();
     const result = await postSigned(url, body, this.signingSecret, opts);
@@ -211,14 +225,24 @@ export class SlackWorkspaceEmulator extends SlackWorkspace {
     }
   }
 
-  clickButton(url: string, click: ButtonClickInput, opts?: SignOpts): Promise<HttpResult> {
+  /** Whether the click would land on a button the clicker can see now. */
+  holdsButton(click: ButtonClickInput): boolean {
+    try {
+      heldButton(this, click);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async clickButton(url: string, click: ButtonClickInput, opts?: SignOpts): Promise<HttpResult> {
     const payload = blockActionsPayload(this, click, this.clickResponseUrl(click));
     const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
     return postSigned(url, body, this.signingSecret, opts);
   }
 
   private clickResponseUrl(click: ButtonClickInput): string {
-    const threadTs = this.findMessage(click.channel, click.messageTs)?.thread_ts;
+    const threadTs = this.findMessage(click.channel, click.messageTs)?.thread_ts ?? this.ephemerals.find((e) => e.channel === click.channel && e.message_ts === click.messageTs)?.thread_ts;
     return newResponseUrl(this, this.baseUrl, 'actions', {
       channel: click.channel,
       user: click.user,
@@ -236,6 +260,7 @@ export class SlackWorkspaceEmulator extends SlackWorkspace {
 
   /** Resolves with the app's ack frame (its payload is shown like an HTTP ack body); rejects after timeoutMs. */
   async sendSlashCommandSocket(cmd: SlashCommandInput, timeoutMs = 3000): Promise<SocketAck> {
+    this.checkTyped(cmd);
     const responseUrl = newResponseUrl(this, this.baseUrl, 'commands', { channel: cmd.channel, user: cmd.user });
     const ack = await this.hub.send('slash_commands', slashCommandFields(this, cmd, responseUrl), true, timeoutMs);
     this.showCommandReply(cmd, ack.payload);
@@ -243,7 +268,7 @@ export class SlackWorkspaceEmulator extends SlackWorkspace {
   }
 
   /** block_actions arrive as `interactive` envelopes with accepts_response_payload false, as captured. */
-  clickButtonSocket(click: ButtonClickInput, timeoutMs = 3000): Promise<SocketAck> {
+  async clickButtonSocket(click: ButtonClickInput, timeoutMs = 3000): Promise<SocketAck> {
     const payload = blockActionsPayload(this, click, this.clickResponseUrl(click));
     return this.hub.send('interactive', payload, false, timeoutMs);
   }

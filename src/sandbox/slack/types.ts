@@ -51,9 +51,36 @@ export interface ApiCall {
   args: Record<string, unknown>;
   ok: boolean;
   error?: string;
+  /** When it arrived, on the workspace clock. */
+  at: number;
+  /** The Retry-After of a 429, in seconds. */
+  retryAfter?: number;
+}
+
+/** Slack's documented limits the emulator keeps; tests may loosen or tighten them, the defaults are Slack's. */
+export interface SlackLimits {
+  /** chat.postMessage: about one message per second per channel... */
+  postMessagesPerSecond: number;
+  /** ...after a short burst beyond it (Slack: "generous burst behavior"; not documented as a number). */
+  postMessageBurst: number;
+  /** A response_url takes 5 posts... */
+  responseUrlUses: number;
+  /** ...within 30 minutes of the command or click that brought it. */
+  responseUrlTtlMs: number;
+  /** files.getUploadURLExternal: Slack takes files up to 1 GB. */
+  maxUploadBytes: number;
 }
 
 export interface EmulatorOptions {
+  /**
+   * The bot token's scopes (default: chat:write, commands, files:write, usergroups:read).
+   * Methods whose scope is missing answer missing_scope; chat:write.public lets the bot post
+   * in public channels it hasn't joined.
+   */
+  scopes?: string[];
+  limits?: Partial<SlackLimits>;
+  /** The clock of rate limits and response_url expiry (default Date.now). */
+  now?: () => number;
   botToken?: string;
   appToken?: string;
   signingSecret?: string;
@@ -72,14 +99,16 @@ export interface SlashCommandInput {
   channelName?: string;
 }
 
+/**
+ * A click on a button the emulator holds: in a message, or in an ephemeral message shown to
+ * `user`. The payload carries that button's own action_id, value and block_id.
+ */
 export interface ButtonClickInput {
   user: string;
   channel: string;
   messageTs: string;
-  actionId: string;
-  value: string;
-  /** Default: the block_id of the recorded block holding that action_id. */
-  blockId?: string;
+  /** The button's action_id, or its label (the text shown on it). */
+  button: string;
 }
 
 export interface SignOpts {

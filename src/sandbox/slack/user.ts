@@ -4,7 +4,7 @@
 
 import { createHmac, randomBytes } from 'node:crypto';
 import type { SlackWorkspace } from './workspace.js';
-import type { ButtonClickInput, HttpResult, SignOpts, SlashCommandInput } from './types.js';
+import type { ButtonClickInput, HttpResult, RecordedEphemeral, RecordedMessage, SignOpts, SlashCommandInput } from './types.js';
 
 /** The deprecated verification token Slack still puts in every body. */
 export const VERIFICATION_TOKEN = 'emulator-verification-token';
@@ -46,36 +46,60 @@ export function newResponseUrl(
   target: { channel: string; user: string; messageTs?: string; threadTs?: string },
 ): string {
   const id = `${kind}/${ws.teamId}/${ws.nextId('')}/${randomBytes(12).toString('hex')}`;
-  ws.responseTargets.set(id, target);
+  ws.responseTargets.set(id, { ...target, issuedAt: ws.now(), uses: 0 });
   return `${baseUrl}/${id}`;
 }
 
-/** Finds the element with `actionId` in a message's blocks, and the block holding it. */
-export function findAction(blocks: unknown[] | undefined, actionId: string): { blockId?: string; element: Record<string, unknown> } | undefined {
-  for (const block of blocks ?? []) {
-    if (!isObject(block)) continue;
-    const candidates = [...(Array.isArray(block.elements) ? block.elements : []), block.accessory];
-    for (const el of candidates) {
-      if (isObject(el) && el.action_id === actionId) {
-        return { ...(typeof block.block_id === 'string' ? { blockId: block.block_id } : {}), element: el };
-      }
+/** A button the emulator holds, and the block holding it. */
+export interface HeldButton {
+  blockId: string;
+  element: Record<string, unknown>;
+}
+
+/** Every button in a message's blocks, with the block_id of the block holding it. */
+export function buttonsOf(blocks: unknown[] | undefined): HeldButton[] {
+  const found: HeldButton[] = [];
+  (blocks ?? []).forEach((block, i) => {
+    if (!isObject(block)) return;
+    // Slack gives a block without a block_id one of its own; the emulator's is stable per position.
+    const blockId = typeof block.block_id === 'string' ? block.block_id : `emulator-block-${i}`;
+    for (const el of [...(Array.isArray(block.elements) ? block.elements : []), block.accessory]) {
+      if (isObject(el) && el.type === 'button') found.push({ blockId, element: el });
     }
+  });
+  return found;
+}
+
+const labelOf = (el: Record<string, unknown>): string | undefined => (isObject(el.text) && typeof el.text.text === 'string' ? el.text.text : undefined);
+
+/**
+ * The button a click lands on: in a message the workspace holds, or in an ephemeral message shown to
+ * the clicker, matched by action_id or by label. A button that isn't there can't be clicked.
+ */
+export function heldButton(ws: SlackWorkspace, click: ButtonClickInput): { button: HeldButton; message?: RecordedMessage; ephemeral?: RecordedEphemeral } {
+  const message = ws.findMessage(click.channel, click.messageTs);
+  const ephemeral = message
+    ? undefined
+    : ws.ephemerals.find((e) => e.channel === click.channel && e.message_ts === click.messageTs && e.user === click.user);
+  if (!message && !ephemeral) throw new Error(`no message ${click.messageTs} in ${click.channel} that ${click.user} can see`);
+  const buttons = buttonsOf((message ?? ephemeral)?.blocks);
+  const byId = buttons.filter((b) => b.element.action_id === click.button);
+  const matches = byId.length > 0 ? byId : buttons.filter((b) => labelOf(b.element) === click.button);
+  if (matches.length !== 1) {
+    const shown = buttons.map((b) => `${String(b.element.action_id)} "${labelOf(b.element) ?? ''}"`).join(', ') || 'none';
+    throw new Error(`${matches.length === 0 ? 'no' : 'more than one'} button "${click.button}" on message ${click.messageTs} (buttons: ${shown})`);
   }
-  return undefined;
+  return { button: matches[0] as HeldButton, ...(message ? { message } : {}), ...(ephemeral ? { ephemeral } : {}) };
 }
 
 /**
  * A block_actions payload for a button click. A click on a recorded message carries that message
  * (as the clicker's client shows it now); a click on an ephemeral message carries is_ephemeral and no
- * message, as Slack does. The button's text, style and block_id come from the recorded blocks.
+ * message, as Slack does. The action is the button's own: its action_id, value, block_id, text, style.
  */
 export function blockActionsPayload(ws: SlackWorkspace, click: ButtonClickInput, responseUrl: string): Record<string, unknown> {
-  const message = ws.findMessage(click.channel, click.messageTs);
-  const ephemeral = message
-    ? undefined
-    : ws.ephemerals.find((e) => e.channel === click.channel && e.message_ts === click.messageTs);
-  const found = findAction(message?.blocks ?? ephemeral?.blocks, click.actionId);
-  const element = found?.element;
+  const { button, message, ephemeral } = heldButton(ws, click);
+  const element = button.element;
   const profile = ws.userProfile(click.user);
   const actionTs = ws.nextTs();
   const threadTs = message?.thread_ts ?? ephemeral?.thread_ts;
@@ -100,16 +124,18 @@ export function blockActionsPayload(ws: SlackWorkspace, click: ButtonClickInput,
     enterprise: ws.enterprise ? { id: ws.enterprise.id, name: ws.enterprise.name } : null,
     is_enterprise_install: false,
     channel: { id: click.channel, name: ws.channelName(click.channel) },
-    ...(ephemeral ? {} : { message: message ? ws.messageJson(message) : { type: 'message', ts: click.messageTs, text: '' } }),
+    ...(message ? { message: ws.messageJson(message) } : {}),
     state: { values: {} },
     response_url: responseUrl,
     actions: [
       {
-        action_id: click.actionId,
-        block_id: click.blockId ?? found?.blockId ?? 'emulator-block',
-        text: isObject(element?.text) ? element.text : { type: 'plain_text', text: click.value, emoji: true },
-        value: click.value,
-        ...(typeof element?.style === 'string' ? { style: element.style } : {}),
+        action_id: element.action_id,
+        block_id: button.blockId,
+        // Slack fills in a plain_text object's emoji flag (default true).
+        text: isObject(element.text) && element.text.type === 'plain_text' ? { emoji: true, ...element.text } : element.text,
+        // A button without a value sends none, as Slack does.
+        ...(typeof element.value === 'string' ? { value: element.value } : {}),
+        ...(typeof element.style === 'string' ? { style: element.style } : {}),
         type: 'button',
         action_ts: actionTs,
       },

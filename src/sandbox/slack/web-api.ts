@@ -40,14 +40,19 @@ export function readBlocks(args: Args): Blocks {
 }
 
 export function webApiMethods(ws: SlackWorkspace, urls: EmulatorUrls): Record<string, (args: Args) => ApiBody> {
-  /** Shared checks of postMessage/postEphemeral/update: channel, text length, blocks. */
-  const readContent = (args: Args): { text: string; blocks: unknown[] | undefined } | { error: ApiBody } => {
+  /**
+   * Shared checks of postMessage/postEphemeral/update: text length, blocks. chat.update passes the
+   * message's blocks: without a `blocks` argument Slack keeps them (an empty array removes them).
+   */
+  const readContent = (args: Args, keptBlocks?: unknown[]): { text: string; blocks: unknown[] | undefined } | { error: ApiBody } => {
     const text = str(args, 'text') ?? '';
     if (text.length > MAX_TEXT) return { error: fail('msg_too_long') };
+    const given = args.blocks !== undefined;
     const b = readBlocks(args);
     if ('error' in b) return b;
-    if (text === '' && !b.blocks?.length) return { error: fail('no_text') };
-    return { text, blocks: b.blocks };
+    const blocks = given ? b.blocks : keptBlocks;
+    if (text === '' && !blocks?.length) return { error: fail('no_text') };
+    return { text, blocks };
   };
 
   return {
@@ -67,7 +72,8 @@ export function webApiMethods(ws: SlackWorkspace, urls: EmulatorUrls): Record<st
 
     'chat.postMessage': (args) => {
       const channel = str(args, 'channel');
-      if (!channel) return fail('channel_not_found');
+      const denied = ws.postAccess(channel);
+      if (denied || !channel) return fail(denied ?? 'channel_not_found');
       const content = readContent(args);
       if ('error' in content) return content.error;
       const threadTs = str(args, 'thread_ts');
@@ -86,9 +92,13 @@ export function webApiMethods(ws: SlackWorkspace, urls: EmulatorUrls): Record<st
 
     'chat.postEphemeral': (args) => {
       const channel = str(args, 'channel');
-      if (!channel) return fail('channel_not_found');
+      // chat:write.public covers chat.postMessage only: an ephemeral message needs the bot in the conversation.
+      const denied = ws.postAccess(channel, { publicScope: false });
+      if (denied || !channel) return fail(denied ?? 'channel_not_found');
       const user = str(args, 'user');
       if (!user) return fail('user_not_found');
+      const conversation = ws.conversations.get(channel);
+      if (conversation && !ws.isMember(conversation, user)) return fail('user_not_in_channel');
       const content = readContent(args);
       if ('error' in content) return content.error;
       const threadTs = str(args, 'thread_ts');
@@ -107,14 +117,16 @@ export function webApiMethods(ws: SlackWorkspace, urls: EmulatorUrls): Record<st
     'chat.update': (args) => {
       const channel = str(args, 'channel');
       const ts = str(args, 'ts');
-      if (!channel) return fail('channel_not_found');
+      const denied = ws.postAccess(channel);
+      if (denied || !channel) return fail(denied ?? 'channel_not_found');
       const message = ts ? ws.findMessage(channel, ts) : undefined;
       if (!message) return fail('message_not_found');
-      const content = readContent(args);
+      if (message.user !== ws.botUserId) return fail('cant_update_message');
+      const content = readContent(args, message.blocks);
       if ('error' in content) return content.error;
       message.updates.push({ text: content.text, ...(content.blocks ? { blocks: content.blocks } : {}) });
       message.text = content.text;
-      if (content.blocks) message.blocks = content.blocks;
+      if (content.blocks?.length) message.blocks = content.blocks;
       else delete message.blocks;
       return { ok: true, channel, ts: message.ts, text: message.text, message: ws.messageJson(message) };
     },
@@ -122,7 +134,8 @@ export function webApiMethods(ws: SlackWorkspace, urls: EmulatorUrls): Record<st
     'chat.delete': (args) => {
       const channel = str(args, 'channel');
       const ts = str(args, 'ts');
-      if (!channel) return fail('channel_not_found');
+      const denied = ws.postAccess(channel);
+      if (denied || !channel) return fail(denied ?? 'channel_not_found');
       const message = ts ? ws.findMessage(channel, ts) : undefined;
       if (!message) return fail('message_not_found');
       message.deleted = true;
@@ -156,10 +169,22 @@ export function webApiMethods(ws: SlackWorkspace, urls: EmulatorUrls): Record<st
 
     'conversations.info': (args) => {
       const id = str(args, 'channel');
-      if (!id || !/^[CGD]/.test(id)) return fail('channel_not_found');
+      const c = id ? ws.conversations.get(id) : undefined;
+      // The bot sees public channels, and the private ones it is in.
+      if (!c || (c.type !== 'public_channel' && !c.bot)) return fail('channel_not_found');
       return {
         ok: true,
-        channel: { id, name: ws.channelName(id), is_channel: id.startsWith('C'), is_private: !id.startsWith('C'), is_archived: false },
+        channel: {
+          id: c.id,
+          name: c.name,
+          is_channel: c.type === 'public_channel' || c.type === 'private_channel',
+          is_group: c.type === 'private_channel',
+          is_im: c.type === 'im',
+          is_mpim: c.type === 'mpim',
+          is_private: c.type !== 'public_channel',
+          is_member: c.bot,
+          is_archived: false,
+        },
       };
     },
 
@@ -167,6 +192,9 @@ export function webApiMethods(ws: SlackWorkspace, urls: EmulatorUrls): Record<st
       const filename = str(args, 'filename');
       const length = Number(str(args, 'length'));
       if (!filename || !Number.isInteger(length) || length < 0) return fail('invalid_arguments');
+      // Slack: "Typically only occurs when the `length` provided is 0."
+      if (length === 0) return fail('missing_argument');
+      if (length > ws.limits.maxUploadBytes) return fail('file_upload_size_restricted');
       const fileId = ws.nextId('F');
       ws.files.set(fileId, { filename, length });
       return { ok: true, upload_url: urls.upload(fileId), file_id: fileId };
@@ -182,6 +210,11 @@ export function webApiMethods(ws: SlackWorkspace, urls: EmulatorUrls): Record<st
         if (!file?.content) return fail('file_not_found');
       }
       const channel = str(args, 'channel_id') ?? '';
+      // Sharing a file is posting it: the bot must be in the conversation (chat:write.public is for messages).
+      if (channel) {
+        const denied = ws.postAccess(channel, { publicScope: false });
+        if (denied) return fail(denied);
+      }
       const threadTs = str(args, 'thread_ts');
       const comment = str(args, 'initial_comment');
       const files = entries.map((entry) => {

@@ -6,6 +6,7 @@ import type { Args } from './args.js';
 import type {
   ApiCall,
   EmulatorOptions,
+  SlackLimits,
   RecordedEphemeral,
   RecordedMessage,
   RecordedResponse,
@@ -33,6 +34,44 @@ export interface ResponseTarget {
   user: string;
   messageTs?: string;
   threadTs?: string;
+  /** When Slack handed it out (the workspace clock), and how often it was posted to. */
+  issuedAt: number;
+  uses: number;
+}
+
+export const DEFAULT_LIMITS: SlackLimits = {
+  postMessagesPerSecond: 1,
+  postMessageBurst: 3,
+  responseUrlUses: 5,
+  responseUrlTtlMs: 30 * 60_000,
+  maxUploadBytes: 1024 ** 3,
+};
+
+/** What a fresh install of an app with chat:write and no chat:write.public holds. */
+export const DEFAULT_SCOPES = ['chat:write', 'commands', 'files:write', 'usergroups:read'];
+
+/** Which bot scope each Web API method needs (docs.slack.dev/reference/methods); others need none here. */
+const SCOPE_OF_METHOD: Record<string, string> = {
+  'chat.postMessage': 'chat:write',
+  'chat.postEphemeral': 'chat:write',
+  'chat.update': 'chat:write',
+  'chat.delete': 'chat:write',
+  'files.getUploadURLExternal': 'files:write',
+  'files.completeUploadExternal': 'files:write',
+  'usergroups.users.list': 'usergroups:read',
+};
+
+export type ConversationType = 'public_channel' | 'private_channel' | 'im' | 'mpim';
+
+/** A conversation and who is in it. A public channel without a member list is open to every person. */
+export interface Conversation {
+  id: string;
+  name: string;
+  type: ConversationType;
+  /** People (and the bot, once invited) in it; undefined for an open public channel. */
+  members?: Set<string>;
+  /** The bot's own membership, kept apart so an open public channel can still lack the bot. */
+  bot: boolean;
 }
 
 export interface PendingFile {
@@ -61,7 +100,12 @@ export class SlackWorkspace {
 
   readonly userGroups = new Map<string, string[]>();
   readonly users = new Map<string, UserProfile>();
-  readonly channels = new Map<string, string>();
+  readonly conversations = new Map<string, Conversation>();
+  readonly scopes: ReadonlySet<string>;
+  readonly limits: SlackLimits;
+  readonly now: () => number;
+  /** chat.postMessage tokens per channel: a bucket that refills postMessagesPerSecond up to the burst. */
+  private readonly postBuckets = new Map<string, { tokens: number; at: number }>();
   readonly files = new Map<string, PendingFile>();
   readonly responseTargets = new Map<string, ResponseTarget>();
   private readonly faults = new Map<string, Fault[]>();
@@ -74,6 +118,9 @@ export class SlackWorkspace {
     this.signingSecret = opts.signingSecret ?? randomBytes(16).toString('hex');
     this.teamId = opts.teamId ?? 'T0EMULATOR';
     if (opts.enterprise) this.enterprise = opts.enterprise;
+    this.scopes = new Set(opts.scopes ?? DEFAULT_SCOPES);
+    this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    this.now = opts.now ?? Date.now;
   }
 
   addUserGroup(id: string, userIds: string[]): void {
@@ -86,9 +133,78 @@ export class SlackWorkspace {
     this.users.set(id, { name, real_name: profile.real_name ?? name, tz: profile.tz ?? 'Europe/Amsterdam' });
   }
 
-  /** Optional: conversations.info and channel_name default to a name derived from the id. */
-  addChannel(id: string, name: string): void {
-    this.channels.set(id, name);
+  /**
+   * A channel. Public by default and open to every person; the bot is in it only when `bot` is
+   * set (it was invited). A private channel needs its members.
+   */
+  addChannel(id: string, name: string, opts: { private?: boolean; members?: string[]; bot?: boolean } = {}): Conversation {
+    if (opts.private && !opts.members) throw new Error(`private channel ${id} needs its members`);
+    return this.addConversation({
+      id,
+      name,
+      type: opts.private ? 'private_channel' : 'public_channel',
+      ...(opts.members ? { members: new Set(opts.members) } : {}),
+      bot: opts.bot ?? false,
+    });
+  }
+
+  /** A direct message between two people, or between a person and the bot (the app's Messages tab). */
+  addDm(id: string, a: string, b: string): Conversation {
+    const withBot = a === this.botUserId || b === this.botUserId;
+    const person = a === this.botUserId ? b : a;
+    return this.addConversation({ id, name: 'directmessage', type: 'im', members: new Set(withBot ? [person] : [a, b]), bot: withBot });
+  }
+
+  /** A group DM among people; the bot is never in one it wasn't added to. */
+  addGroupDm(id: string, people: string[]): Conversation {
+    return this.addConversation({ id, name: `mpdm-${people.map((p) => this.userProfile(p).name).join('--')}-1`, type: 'mpim', members: new Set(people), bot: false });
+  }
+
+  private addConversation(c: Conversation): Conversation {
+    this.conversations.set(c.id, c);
+    return c;
+  }
+
+  /** /invite @bot: the bot joins. */
+  inviteBot(id: string): void {
+    const c = this.conversations.get(id);
+    if (!c) throw new Error(`no conversation ${id}`);
+    c.bot = true;
+  }
+
+  /** Whether a person is in a conversation (everyone is in an open public channel). */
+  isMember(c: Conversation, user: string): boolean {
+    return c.members ? c.members.has(user) : c.type === 'public_channel';
+  }
+
+  /**
+   * Whether the bot may post a message in `channel`: it must be in it, or hold chat:write.public
+   * for a public channel. A conversation the bot can't see is channel_not_found, as Slack answers.
+   */
+  postAccess(channel: string | undefined, opts: { publicScope: boolean } = { publicScope: true }): string | undefined {
+    const c = channel ? this.conversations.get(channel) : undefined;
+    if (!c) return 'channel_not_found';
+    if (c.bot) return undefined;
+    if (c.type !== 'public_channel') return 'channel_not_found';
+    return opts.publicScope && this.scopes.has('chat:write.public') ? undefined : 'not_in_channel';
+  }
+
+  /**
+   * One chat.postMessage against the channel's bucket: undefined when it may go, else the
+   * seconds to wait (Retry-After).
+   */
+  takePostToken(channel: string): number | undefined {
+    const { postMessagesPerSecond: rate, postMessageBurst: burst } = this.limits;
+    const now = this.now();
+    const bucket = this.postBuckets.get(channel) ?? { tokens: burst, at: now };
+    bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.at) / 1000) * rate);
+    bucket.at = now;
+    this.postBuckets.set(channel, bucket);
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      return undefined;
+    }
+    return Math.max(1, Math.ceil((1 - bucket.tokens) / rate));
   }
 
   userProfile(id: string): UserProfile {
@@ -96,7 +212,7 @@ export class SlackWorkspace {
   }
 
   channelName(id: string): string {
-    return this.channels.get(id) ?? id.toLowerCase();
+    return this.conversations.get(id)?.name ?? id.toLowerCase();
   }
 
   rateLimitNext(method: string, retryAfterSeconds: number, times = 1): void {
@@ -191,8 +307,10 @@ export class SlackWorkspace {
     handlers: Record<string, (args: Args) => ApiBody>,
   ): ApiResponse {
     const { token: _token, ...logged } = args;
+    const at = this.now();
     const reply = (body: ApiBody, status = 200, headers: Record<string, string> = {}): ApiResponse => {
-      this.calls.push({ method, args: logged, ok: body.ok, ...(body.error ? { error: body.error } : {}) });
+      const retryAfter = headers['Retry-After'];
+      this.calls.push({ method, args: logged, ok: body.ok, ...(body.error ? { error: body.error } : {}), at, ...(retryAfter ? { retryAfter: Number(retryAfter) } : {}) });
       return { status, headers, body };
     };
     const handler = handlers[method];
@@ -201,11 +319,21 @@ export class SlackWorkspace {
     const expected = method === 'apps.connections.open' ? this.appToken : this.botToken;
     if (token !== expected) return reply({ ok: false, error: 'invalid_auth' });
 
-    const fault = this.faults.get(method)?.shift();
-    if (fault?.kind === 'ratelimit') {
-      return reply({ ok: false, error: 'ratelimited' }, 429, { 'Retry-After': String(fault.seconds) });
+    const scope = SCOPE_OF_METHOD[method];
+    if (scope && !this.scopes.has(scope)) {
+      return reply({ ok: false, error: 'missing_scope', needed: scope, provided: [...this.scopes].join(',') });
     }
+
+    const fault = this.faults.get(method)?.shift();
+    const ratelimited = (seconds: number) => reply({ ok: false, error: 'ratelimited' }, 429, { 'Retry-After': String(seconds) });
+    if (fault?.kind === 'ratelimit') return ratelimited(fault.seconds);
     if (fault?.kind === 'fail') return reply({ ok: false, error: fault.error });
+    if (method === 'chat.postMessage') {
+      // The limit is per channel; a post the bot may not make there is refused before it counts.
+      const channel = typeof args.channel === 'string' ? args.channel : undefined;
+      const wait = channel && !this.postAccess(channel) ? this.takePostToken(channel) : undefined;
+      if (wait !== undefined) return ratelimited(wait);
+    }
     return reply(handler(args));
   }
 }

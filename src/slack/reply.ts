@@ -1,0 +1,78 @@
+// Answers to the person who typed a command or clicked a button, through the response_url Slack
+// sent with it. It works in every conversation (a DM, a private channel without the bot), where
+// chat.postMessage and chat.postEphemeral fail, but Slack takes at most 5 posts within 30 minutes.
+import type { RespondFn } from '@slack/bolt';
+import { SLACK_LIMITS } from './limits.js';
+import type { Block } from './blocks.js';
+
+export interface ReplyMessage {
+  text: string;
+  blocks?: Block[];
+}
+
+/** How a person brings the bot into a conversation (its display name is the manifest's). */
+export const INVITE_ME = 'invite me with `/invite @vlinders-ops`';
+
+/** The one line for a change asked where the bot can't keep its thread. */
+export const INVITE_LINE = `${INVITE_ME} to run changes here`;
+
+/** Whether a Web API error says the bot can't post in that conversation (not in it, or can't see it). */
+export function isClosedConversation(err: unknown): boolean {
+  const error = (err as { data?: { error?: unknown } } | undefined)?.data?.error;
+  return error === 'not_in_channel' || error === 'channel_not_found';
+}
+
+export class ResponseUrlReply {
+  private used = 0;
+  private readonly expiresAt: number;
+
+  constructor(
+    private readonly respond: RespondFn,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.expiresAt = now() + SLACK_LIMITS.responseUrlTtlMs;
+  }
+
+  /** How many posts the URL still takes. */
+  get left(): number {
+    return this.now() > this.expiresAt ? 0 : SLACK_LIMITS.responseUrlUses - this.used;
+  }
+
+  ephemeral(text: string): Promise<boolean> {
+    return this.messages([{ text }], 'ephemeral');
+  }
+
+  /**
+   * Sends messages within the uses left: neighbours share one message while their blocks fit
+   * (50 a message). What still doesn't fit is cut, and the last message says so. False when
+   * nothing could be sent.
+   */
+  async messages(messages: ReplyMessage[], responseType: 'ephemeral' | 'in_channel'): Promise<boolean> {
+    const packed = packMessages(messages, this.left);
+    for (const message of packed) {
+      this.used += 1;
+      await this.respond({ response_type: responseType, replace_original: false, text: message.text, ...(message.blocks ? { blocks: message.blocks } : {}) });
+    }
+    return packed.length > 0;
+  }
+}
+
+/** Messages merged into at most `room` messages of at most 50 blocks each, in order. */
+export function packMessages(messages: ReplyMessage[], room: number): ReplyMessage[] {
+  if (room <= 0) return [];
+  const perMessage = SLACK_LIMITS.blocksPerMessage;
+  const out: ReplyMessage[] = [];
+  for (const m of messages) {
+    const last = out.at(-1);
+    if (m.blocks && last?.blocks && last.blocks.length + m.blocks.length <= perMessage) last.blocks.push(...m.blocks);
+    else out.push({ text: m.text, ...(m.blocks ? { blocks: [...m.blocks] } : {}) });
+  }
+  if (out.length <= room) return out;
+  const kept = out.slice(0, room);
+  const cut = out.length - room;
+  const lastKept = kept[room - 1] as ReplyMessage;
+  const note = `…${cut} more message${cut === 1 ? '' : 's'} did not fit in this reply.`;
+  lastKept.text = `${lastKept.text}\n${note}`;
+  if (lastKept.blocks) lastKept.blocks = [...lastKept.blocks.slice(0, perMessage - 1), { type: 'context', elements: [{ type: 'mrkdwn', text: note }] }];
+  return kept;
+}
