@@ -35,6 +35,7 @@ export default defineCommand({
     const key = backup ? keyFromArgument(bucket.prefix, backup) : (await listBackups(ctx.config.backup, { signal: ctx.signal }, bucket)).find((e) => e.verified)?.key;
     if (!key) throw new NotFoundError(`There is no verified backup in ${bucket.url(bucket.prefix)} to drill with. Run \`backup\` first.`);
     const { entry } = await loadBackup(bucket, key, ctx.signal);
+    await pg.requireRestrictingPsql();
     return {
       title: `restore-drill ${entry.name}`,
       status: 'info',

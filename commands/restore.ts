@@ -28,6 +28,7 @@ export default defineCommand({
     const key = keyFromArgument(bucket.prefix, backup);
     const loaded = await loadBackup(bucket, key, ctx.signal);
     await assertIdle();
+    await pg.requireRestrictingPsql();
     const { entry } = loaded;
     const recorded = entry.meta?.counts ?? {};
     const tables = Object.keys(recorded).length ? Object.keys(recorded) : ctx.config.backup.countTables;

@@ -83,7 +83,7 @@ export async function restoreInto(deps: RestoreDeps): Promise<{ durationMs: numb
   const sql = Readable.from(
     (async function* () {
       // The scanner errors (so this throws) when the trailer is missing.
-      yield* withCleanSlate(decoded);
+      yield* withCleanSlate(withoutDumpRestriction(decoded));
       yield Buffer.from(checks);
     })(),
   );
@@ -108,6 +108,58 @@ export async function restoreInto(deps: RestoreDeps): Promise<{ durationMs: numb
   }
   if (inputError) throw new BackupFailedError(`Restore of ${entry.name} into ${deps.database}: ${errorMessage(inputError)}`);
   return { durationMs: Date.now() - started, sqlBytes: scanner.bytes };
+}
+
+/** How pg_dump opens a plain dump; ≥ 15.14 follows it with `\restrict <key>` (RestoreArchive). */
+const DUMP_HEADER = '--\n-- PostgreSQL database dump\n--\n\n';
+const DUMP_RESTRICT = /^\\restrict ([A-Za-z0-9]{1,256})\n/;
+const DUMP_CLOSING = '\n--\n-- PostgreSQL database dump complete\n--\n\n';
+const HEAD_BYTES = 1024;
+const TAIL_BYTES = 512;
+
+/**
+ * pg_dump ≥ 15.14 (16.10, 17.6) brackets its dump with `\restrict KEY` after the header and
+ * `\unrestrict KEY` after the trailer. pg.run already runs the whole stream under the bot's
+ * own restriction, under which psql refuses both: exactly that pair (same key, in exactly those
+ * places) is removed, so the bot's restriction stands in its place. Any other `\restrict` or
+ * `\unrestrict` line goes through, and psql refuses it, failing the restore.
+ */
+export async function* withoutDumpRestriction(dump: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  let head: Buffer | undefined = Buffer.alloc(0);
+  let key: string | undefined;
+  let tail: Buffer = Buffer.alloc(0);
+  const decideHead = (whole: Buffer): Buffer => {
+    head = undefined;
+    if (whole.toString('latin1', 0, DUMP_HEADER.length) !== DUMP_HEADER) return whole;
+    const m = DUMP_RESTRICT.exec(whole.toString('latin1', DUMP_HEADER.length, HEAD_BYTES));
+    if (!m) return whole;
+    key = m[1];
+    return Buffer.concat([whole.subarray(0, DUMP_HEADER.length), whole.subarray(DUMP_HEADER.length + m[0].length)]);
+  };
+  for await (const piece of dump) {
+    let chunk = piece;
+    if (head) {
+      head = Buffer.concat([head, chunk]);
+      if (head.length < HEAD_BYTES) continue;
+      chunk = decideHead(head);
+    }
+    // The last TAIL_BYTES are held back until the end, where `\unrestrict` may be.
+    if (chunk.length > TAIL_BYTES) {
+      if (tail.length) yield tail;
+      yield chunk.subarray(0, chunk.length - TAIL_BYTES);
+      tail = chunk.subarray(chunk.length - TAIL_BYTES);
+    } else {
+      const both = Buffer.concat([tail, chunk]);
+      if (both.length > TAIL_BYTES) yield both.subarray(0, both.length - TAIL_BYTES);
+      tail = both.subarray(Math.max(0, both.length - TAIL_BYTES));
+    }
+  }
+  if (head) tail = decideHead(head);
+  if (key !== undefined) {
+    const closing = `\\unrestrict ${key}\n\n`;
+    if (tail.toString('latin1').endsWith(DUMP_CLOSING + closing)) tail = tail.subarray(0, tail.length - closing.length);
+  }
+  if (tail.length) yield tail;
 }
 
 /**

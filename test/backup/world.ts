@@ -44,12 +44,13 @@ export interface BackupWorld {
   close(): Promise<void>;
 }
 
-export async function startBackupWorld(opts: { users?: number; bigRows?: number } = {}): Promise<BackupWorld> {
+/** `home`: postgres-0's home directory (a test puts a ~/.psqlrc there). */
+export async function startBackupWorld(opts: { users?: number; bigRows?: number; home?: string } = {}): Promise<BackupWorld> {
   useS3rverCredentials();
   const [pg, s3] = await Promise.all([startPostgres(), startS3()]);
   await pg.psql(platformSchema(opts));
   const pgFaults: PostgresFaults = {};
-  const cluster = await startCluster({ postgres: { server: pg, faults: pgFaults } });
+  const cluster = await startCluster({ postgres: { server: pg, faults: pgFaults, home: opts.home } });
   return {
     pg,
     s3,

@@ -32,6 +32,8 @@ export interface PostgresExecOptions {
   server: PostgresServer;
   /** Read on every exec, so a test can switch faults on and off between runs. */
   faults?: PostgresFaults;
+  /** The container's home directory (HOME), where psql looks for a ~/.psqlrc unless told not to. */
+  home?: string;
 }
 
 export const POSTGRES_POD = { namespace: NAMESPACES.platform, pod: 'postgres-0', container: 'postgres', secret: 'postgres-credentials', secretKey: 'password' } as const;
@@ -72,6 +74,7 @@ async function run(req: ExecRequest, name: string, args: string[], opts: Postgre
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       LANG: 'C.UTF-8',
+      ...(opts.home ? { HOME: opts.home } : {}),
       PGHOST: server.socketDir ?? server.host,
       PGPORT: String(server.port),
       // Over TCP (no socket dir) the pod's trust is stood in for by the password.
