@@ -3,32 +3,62 @@
 // wrong count, a corrupted object or a cut stream rolls everything back: psql only commits at
 // EOF, and EOF is only given when every check passed.
 import { PassThrough, Readable, pipeline } from 'node:stream';
-import { NotFoundError, errorMessage } from '../core/errors.js';
+import { NotFoundError, UserFacingError, errorMessage } from '../core/errors.js';
 import { quoteTable, type Postgres } from '../postgres/index.js';
 import { BackupFailedError } from './backup.js';
 import { entryFromHead, type BackupEntry } from './catalog.js';
 import { gzipCodec, type GzipCodec } from './gzip.js';
 import { formatBytes, ProgressTicker } from './progress.js';
 import type { BackupBucket } from './s3.js';
+import { checkManifest, manifestKey, type ManifestCheck } from './signing.js';
 import { Digest, DigestGate, DumpScanner } from './streams.js';
 
 export interface LoadedBackup {
   entry: BackupEntry;
   etag?: string;
+  /** Whether this bot signed it (then entry.meta is the signed metadata), or why not. */
+  signature: ManifestCheck;
 }
 
-/** The backup at `key`, with its metadata; NotFoundError when there is no such object. */
-export async function loadBackup(bucket: BackupBucket, key: string, signal?: AbortSignal): Promise<LoadedBackup> {
+/**
+ * The backup at `key`, with its metadata; NotFoundError when there is no such object. With
+ * `signingKey`, its manifest is checked, and the signed metadata replaces the object's own.
+ */
+export async function loadBackup(bucket: BackupBucket, key: string, opts: { signal?: AbortSignal; signingKey?: Buffer } = {}): Promise<LoadedBackup> {
   let head;
   try {
-    head = await bucket.head(key, signal);
+    head = await bucket.head(key, opts.signal);
   } catch (err) {
     if (err instanceof NotFoundError) throw new NotFoundError(`There is no backup ${bucket.url(key)}. \`backups\` lists them.`);
     throw err;
   }
   const entry = entryFromHead(bucket.prefix, head);
   if (!entry) throw new NotFoundError(`${bucket.url(key)} is not a backup.`);
-  return { entry, etag: head.etag };
+  const signature: ManifestCheck = opts.signingKey ? await signatureOf(bucket, entry, opts.signingKey, opts.signal) : { ok: false, why: 'its signature was not checked' };
+  if (!signature.ok) return { entry, etag: head.etag, signature };
+  return { entry: { ...entry, meta: signature.meta, verified: signature.meta.bytes === entry.size }, etag: head.etag, signature };
+}
+
+async function signatureOf(bucket: BackupBucket, entry: BackupEntry, key: Buffer, signal?: AbortSignal): Promise<ManifestCheck> {
+  if (entry.form === 'plain') return { ok: false, why: "it is an old runbook dump (plain SQL), which has no manifest" };
+  let text: string;
+  try {
+    text = await bucket.getText(manifestKey(entry.key), { signal });
+  } catch (err) {
+    if (err instanceof NotFoundError) return { ok: false, why: `it has no manifest ${manifestKey(entry.name)} (taken before backups were signed, or not by this bot)` };
+    throw err;
+  }
+  return checkManifest(key, entry.name, text);
+}
+
+/** Refuses a backup this bot did not sign, naming why; `unsigned` is how restore takes one anyway. */
+export function requireSigned(loaded: LoadedBackup, how: string): void {
+  if (loaded.signature.ok) return;
+  throw new UnsignedBackupError(`Refused: ${loaded.entry.name} is not signed by this bot: ${loaded.signature.why}. Nothing was done. ${how}`);
+}
+
+export class UnsignedBackupError extends UserFacingError {
+  override name = 'UnsignedBackupError';
 }
 
 /** First pass: reads the whole object through sha256 (nothing kept) and refuses a mismatch. */

@@ -1,7 +1,8 @@
 // Issue 13, item 1: a backup object can't run psql meta-commands (CVE-2025-8714). Hostile dumps
 // carrying `\!`, `\connect`, `\copy … program`, `\o |cmd`, `\g |cmd` and `\set` go through
-// `restore` and `restore-drill` over both transports, against the real PostgreSQL and the real
-// psql: none runs, the restore fails, the database is unchanged. Also: psql gets no ~/.psqlrc
+// `restore --unsigned` and `restore-drill` (signed, as if the key had leaked) over both
+// transports, against the real PostgreSQL and the real psql: none runs, the restore fails, the
+// database is unchanged. Also: psql gets no ~/.psqlrc
 // and none of the bot's environment, and a psql without `\restrict` is refused at the plan.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -15,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backupName, encodeMetadata } from '../../src/backup/catalog.js';
 import { withoutDumpRestriction } from '../../src/backup/restore.js';
 import { BackupBucket } from '../../src/backup/s3.js';
+import { manifestKey, signedManifest } from '../../src/backup/signing.js';
 import { postgresFor, psqlKnowsRestrict } from '../../src/postgres/index.js';
 import { CHANNELS, USERS } from '../fixtures/world.js';
 import { slackCaller, testEngine } from '../fixtures/engine.js';
@@ -72,13 +74,14 @@ async function putPlain(sql: string): Promise<string> {
 
 let hour = 1;
 /**
- * Uploads `sql` gzipped, with metadata consistent with the object (what "verified" meant),
- * named as the newest backup: the one the scheduled drill picks by itself.
+ * Uploads `sql` gzipped, with its metadata and a manifest signed with the bot's key (as if the
+ * key had leaked: the restriction must hold on its own), named as the newest backup: the one
+ * the scheduled drill picks by itself.
  */
-async function putForgedNewest(sql: string): Promise<string> {
+async function putSignedNewest(sql: string): Promise<string> {
   const body = gzipSync(sql);
   const name = backupName(new Date(Date.now() + hour++ * 3_600_000));
-  const metadata = encodeMetadata({
+  const meta = {
     sha256: createHash('sha256').update(body).digest('hex'),
     bytes: body.length,
     sqlBytes: Buffer.byteLength(sql),
@@ -88,8 +91,9 @@ async function putForgedNewest(sql: string): Promise<string> {
     startedAt: new Date().toISOString(),
     finishedAt: new Date().toISOString(),
     reason: 'manual',
-  });
-  await bucket.client.send(new PutObjectCommand({ Bucket: bucket.bucket, Key: `postgres/${name}`, Body: body, Metadata: metadata }));
+  };
+  await bucket.client.send(new PutObjectCommand({ Bucket: bucket.bucket, Key: `postgres/${name}`, Body: body, Metadata: encodeMetadata(meta) }));
+  await bucket.put(manifestKey(`postgres/${name}`), signedManifest(await w.signingKey(), name, meta));
   return name;
 }
 
@@ -116,7 +120,7 @@ describe.each(['exec', 'direct'] as const)('restore over %s: meta-commands in th
   it.each(PAYLOADS)('%s: nothing runs, the restore fails, the database is unchanged', async (label, payload, where) => {
     const file = marker(`${transport}-${label.replace(/[^a-z]+/gi, '-')}`);
     const name = await putPlain(hostile(payload(file), where));
-    const report = await approveAndRun(engineFor(transport), admin, `restore ${name}`);
+    const report = await approveAndRun(engineFor(transport), admin, `restore ${name} --unsigned`);
     expect(report.status, report.summary).toBe('fail');
     expect(report.summary).toMatch(REFUSED);
     expect(report.summary).toMatch(/rolled back/);
@@ -127,7 +131,7 @@ describe.each(['exec', 'direct'] as const)('restore over %s: meta-commands in th
 
   it('\\connect to the live database then CREATE TABLE: refused, nothing created anywhere', async () => {
     const name = await putPlain(hostile('\\connect vlinders\nCREATE TABLE pwned_connect (id int);'));
-    const report = await approveAndRun(engineFor(transport), admin, `restore ${name}`);
+    const report = await approveAndRun(engineFor(transport), admin, `restore ${name} --unsigned`);
     expect(report.status, report.summary).toBe('fail');
     expect(report.summary).toMatch(REFUSED);
     expect(await pwnedTables()).toBe('');
@@ -138,7 +142,7 @@ describe.each(['exec', 'direct'] as const)('restore over %s: meta-commands in th
     const file = marker(`${transport}-own-unrestrict`);
     const dump = realDump();
     const name = await putPlain(dump.replace('SET row_security = off;\n', `SET row_security = off;\n\\unrestrict ${dumpKey(dump)}\n\\! touch ${file}\n`));
-    const report = await approveAndRun(engineFor(transport), admin, `restore ${name}`);
+    const report = await approveAndRun(engineFor(transport), admin, `restore ${name} --unsigned`);
     expect(report.status, report.summary).toBe('fail');
     expect(report.summary).toMatch(REFUSED);
     expect(existsSync(file)).toBe(false);
@@ -148,7 +152,7 @@ describe.each(['exec', 'direct'] as const)('restore over %s: meta-commands in th
   it("a command after the dump's own closing \\unrestrict: the pair is no longer pg_dump's, so refused", async () => {
     const file = marker(`${transport}-after-unrestrict`);
     const name = await putPlain(`${realDump()}\\! touch ${file}\n`);
-    const report = await approveAndRun(engineFor(transport), admin, `restore ${name}`);
+    const report = await approveAndRun(engineFor(transport), admin, `restore ${name} --unsigned`);
     expect(report.status, report.summary).toBe('fail');
     expect(existsSync(file)).toBe(false);
     expect(await w.fingerprint()).toBe(before);
@@ -156,8 +160,8 @@ describe.each(['exec', 'direct'] as const)('restore over %s: meta-commands in th
 });
 
 describe.each(['exec', 'direct'] as const)('restore-drill over %s', (transport) => {
-  it('the newest "verified" object, picked by the drill itself, can’t \\connect to the live database', async () => {
-    const name = await putForgedNewest(hostile('\\connect vlinders\nCREATE TABLE pwned_drill (id int);'));
+  it('the newest signed object, picked by the drill itself, can’t \\connect to the live database', async () => {
+    const name = await putSignedNewest(hostile('\\connect vlinders\nCREATE TABLE pwned_drill (id int);'));
     const report = await approveAndRun(engineFor(transport), operator, 'restore-drill');
     expect(report.summary).toContain(name);
     expect(report.status, report.summary).toBe('fail');
@@ -169,7 +173,7 @@ describe.each(['exec', 'direct'] as const)('restore-drill over %s', (transport) 
 
   it('\\! in a drilled object runs nothing', async () => {
     const file = marker(`${transport}-drill-shell`);
-    const name = await putPlain(hostile(`\\! touch ${file}`));
+    const name = await putSignedNewest(hostile(`\\! touch ${file}`));
     const report = await approveAndRun(engineFor(transport), operator, `restore-drill ${name}`);
     expect(report.status, report.summary).toBe('fail');
     expect(report.summary).toMatch(REFUSED);
@@ -192,7 +196,7 @@ describe("pg_dump's own \\restrict pair", () => {
       expect(Buffer.concat(out).toString(), `chunks of ${size}`).toBe(expected);
     }
     const name = await putPlain(dump.toString());
-    const report = await approveAndRun(engineFor('exec'), admin, `restore ${name}`);
+    const report = await approveAndRun(engineFor('exec'), admin, `restore ${name} --unsigned`);
     expect(report.status, report.summary).toBe('warn'); // restored; unverified (an old-form object)
     expect(await w.fingerprint()).toBe(before);
   });
@@ -218,7 +222,7 @@ describe('psql itself', () => {
     writeFileSync(join(home, '.psqlrc'), `\\! touch ${file}\n`);
     try {
       const name = await putPlain(realDump());
-      const report = await approveAndRun(engineFor('exec'), admin, `restore ${name}`);
+      const report = await approveAndRun(engineFor('exec'), admin, `restore ${name} --unsigned`);
       expect(report.status, report.summary).toBe('warn');
       expect(existsSync(file)).toBe(false);
     } finally {
@@ -259,8 +263,8 @@ describe('psql itself', () => {
     process.env.PATH = `${bin}:${path}`;
     try {
       const engine = engineFor('direct');
-      const name = await putPlain(realDump());
-      for (const [who, text] of [[admin, `restore ${name}`], [operator, `restore-drill ${name}`]] as const) {
+      const [plain, signed] = [await putPlain(realDump()), await putSignedNewest(realDump())];
+      for (const [who, text] of [[admin, `restore ${plain} --unsigned`], [admin, `restore ${signed}`], [operator, `restore-drill ${signed}`]] as const) {
         const outcome = await engine.invoke(who, text, io());
         // Never offered for approval: shown as a failed plan.
         expect(outcome.kind, text).toBe('report');

@@ -5,6 +5,7 @@
 // Fault switches break it the way it breaks for real: pg_dump killed midway, or the exec
 // stream cut (the connection drops with no exit status).
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import type { ClusterState, ExecHandler, ExecRequest } from '../contract.js';
 import { NAMESPACES } from './seed.js';
 
@@ -50,6 +51,22 @@ export function seedPostgresSecret(state: ClusterState, server: PostgresServer):
     metadata: { name: POSTGRES_POD.secret, namespace: POSTGRES_POD.namespace, labels: { 'app.kubernetes.io/name': 'postgres' } },
     type: 'Opaque',
     data: { [POSTGRES_POD.secretKey]: Buffer.from(server.password).toString('base64'), username: Buffer.from(server.user).toString('base64') },
+  });
+}
+
+/**
+ * The bot's backup signing Secret (config backup.signingSecret's defaults, in the default
+ * store namespace), with a random key: what an operator creates with `openssl rand -hex 32`.
+ */
+export function seedSigningSecret(state: ClusterState): void {
+  const [namespace, name] = ['vlinders-ops', 'vlinders-ops-backup-signing'];
+  if (state.get('v1', 'Secret', namespace, name)) return;
+  state.create({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name, namespace },
+    type: 'Opaque',
+    data: { key: Buffer.from(randomBytes(32).toString('hex')).toString('base64') },
   });
 }
 
