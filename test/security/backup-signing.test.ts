@@ -146,6 +146,18 @@ describe('restore-drill never takes an unsigned backup', () => {
     expect(report.summary).toMatch(/Refused: backup-20250107-000000Z\.sql\.gz is not signed by this bot: it has no manifest.*The drill only takes backups this bot signed/);
   });
 
+  it('a manifest changed between the plan and the approval: refused at the run', async () => {
+    const name = await copyOf('backup-20250109-000000Z.sql.gz', async (meta) => signedManifest(await w.signingKey(), 'backup-20250109-000000Z.sql.gz', meta));
+    const t = testEngine({ config: w.config({ transport: 'exec' }), services: w.cluster.services });
+    const outcome = await runApproved(t.engine, operator, `restore-drill ${name}`, io(), {
+      approver: slackCaller(USERS.approver, CHANNELS.ops),
+      beforeApprove: async () => bucket.delete(manifestKey(`postgres/${name}`)),
+    });
+    expect(outcome.kind === 'report' && outcome.ran).toBe(true);
+    expect(JSON.stringify(outcome)).toMatch(/Refused: backup-20250109-000000Z\.sql\.gz is not signed by this bot: it has no manifest/);
+    await bucket.delete(`postgres/${name}`);
+  });
+
   it('scheduled: a newer unsigned or badly signed object is passed over for the newest signed backup', async () => {
     const future = (h: number) => new Date(Date.now() + h * 3_600_000).toISOString().replace(/[-:]/g, '').replace(/\..*/, 'Z').replace('T', '-');
     const unsigned = await copyOf(`backup-${future(2)}.sql.gz`);
