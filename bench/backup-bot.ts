@@ -4,6 +4,7 @@
 // The config is the default one but for where S3 and PostgreSQL are; BENCH_BACKUP_GZIP picks the gzip.
 import { KubeConfig } from '@kubernetes/client-node';
 import { cpuSeconds } from './cpu.js';
+import { readSigningKey } from '../src/backup/signing.js';
 import { takeBackup } from '../src/backup/backup.js';
 import { gzipCodec } from '../src/backup/gzip.js';
 import { loadBackup, restoreInto, verifyObject } from '../src/backup/restore.js';
@@ -36,7 +37,7 @@ const progress = async () => void sample();
 const started = performance.now();
 let result: Record<string, unknown>;
 if (op === 'backup') {
-  const done = await takeBackup({ pg, bucket, tables: ['users'], progress, signal, reason: 'manual', gzip, progressIntervalMs: 100 });
+  const done = await takeBackup({ pg, bucket, tables: ['users'], progress, signal, reason: 'manual', gzip, progressIntervalMs: 100, signingKey: await readSigningKey(config, services) });
   result = { key: done.key, gzBytes: done.meta.bytes, sqlBytes: done.meta.sqlBytes };
 } else {
   const loaded = await loadBackup(bucket, key as string);

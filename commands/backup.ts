@@ -33,11 +33,11 @@ export default defineCommand({
     };
   },
   run: async (ctx) => {
-    const { bucket, pg, gzip, locked } = backupTools(ctx);
+    const { bucket, pg, gzip, locked, signingKey } = backupTools(ctx);
     const started = Date.now();
     // A backup that ran counts in /metrics, failed or not: a failure is what an alert should see.
     const done = await locked('backup', () =>
-      takeBackup({ pg, bucket, tables: ctx.config.backup.countTables, progress: ctx.progress, signal: ctx.signal, reason: 'manual', gzip }).catch((err: unknown) => {
+      signingKey().then((key) => takeBackup({ pg, bucket, tables: ctx.config.backup.countTables, progress: ctx.progress, signal: ctx.signal, reason: 'manual', gzip, signingKey: key })).catch((err: unknown) => {
         ctx.metrics?.recordBackup({ ok: false, bytes: 0, durationMs: Date.now() - started });
         throw err;
       }),

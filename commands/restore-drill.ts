@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { backupTools } from '../src/backup/index.js';
 import { keyFromArgument, listBackups } from '../src/backup/catalog.js';
+import type { BackupBucket } from '../src/backup/s3.js';
 import { formatDuration } from '../src/backup/progress.js';
-import { liveCounts, loadBackup, restoreInto, verifyObject } from '../src/backup/restore.js';
+import { liveCounts, loadBackup, requireSigned, restoreInto, verifyObject, type LoadedBackup } from '../src/backup/restore.js';
 import { defineCommand } from '../src/core/command.js';
 import { NotFoundError, UserFacingError, errorMessage } from '../src/core/errors.js';
 import type { Report } from '../src/core/report.js';
@@ -30,11 +31,17 @@ export default defineCommand({
   schedulable: true,
   examples: ['restore-drill', 'restore-drill backup-20261125-020000Z.sql.gz'],
   plan: async (ctx, { backup }) => {
-    const { bucket, pg, assertIdle } = backupTools(ctx);
+    const { bucket, pg, assertIdle, signingKey } = backupTools(ctx);
     await assertIdle();
-    const key = backup ? keyFromArgument(bucket.prefix, backup) : (await listBackups(ctx.config.backup, { signal: ctx.signal }, bucket)).find((e) => e.verified)?.key;
-    if (!key) throw new NotFoundError(`There is no verified backup in ${bucket.url(bucket.prefix)} to drill with. Run \`backup\` first.`);
-    const { entry } = await loadBackup(bucket, key, ctx.signal);
+    const loaded = backup
+      ? await loadBackup(bucket, keyFromArgument(bucket.prefix, backup), { signal: ctx.signal, signingKey: await signingKey() })
+      : await newestSigned(ctx.config.backup, bucket, signingKey, ctx.signal);
+    if (!loaded) throw new NotFoundError(`There is no backup signed by this bot in ${bucket.url(bucket.prefix)} to drill with. Run \`backup\` first.`);
+    // Never an unsigned one, asked for or scheduled: its SQL would run on the database server.
+    requireSigned(loaded, 'The drill only takes backups this bot signed.');
+    await pg.requireRestrictingPsql();
+    const { entry } = loaded;
+    const key = entry.key;
     return {
       title: `restore-drill ${entry.name}`,
       status: 'info',
@@ -43,13 +50,14 @@ export default defineCommand({
     };
   },
   run: async (ctx) => {
-    const { bucket, pg, gzip, locked } = backupTools(ctx);
+    const { bucket, pg, gzip, locked, signingKey } = backupTools(ctx);
     const key = (ctx.pin as { key: string } | undefined)?.key;
     if (!key) throw new NotFoundError('The drill lost its backup; run it again.');
     const scratch = scratchOf(pg.settings.database);
     const started = Date.now();
     return locked('restore-drill', async (): Promise<Report> => {
-      const loaded = await loadBackup(bucket, key, ctx.signal);
+      const loaded = await loadBackup(bucket, key, { signal: ctx.signal, signingKey: await signingKey() });
+      requireSigned(loaded, 'The drill only takes backups this bot signed.');
       const recorded = loaded.entry.meta?.counts ?? {};
       let counts: Record<string, number | string> = {};
       try {
@@ -82,6 +90,18 @@ export default defineCommand({
     });
   },
 });
+
+/** The newest verified backup whose manifest this bot signed (a forged newest one is passed over). */
+async function newestSigned(config: Parameters<typeof listBackups>[0], bucket: BackupBucket, signingKey: () => Promise<Buffer>, signal: AbortSignal): Promise<LoadedBackup | undefined> {
+  let key: Buffer | undefined;
+  for (const entry of await listBackups(config, { signal }, bucket)) {
+    if (!entry.verified) continue;
+    key ??= await signingKey();
+    const loaded = await loadBackup(bucket, entry.key, { signal, signingKey: key });
+    if (loaded.signature.ok) return loaded;
+  }
+  return undefined;
+}
 
 class DrillFailedError extends UserFacingError {
   override name = 'DrillFailedError';

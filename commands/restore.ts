@@ -3,7 +3,7 @@ import { backupTools } from '../src/backup/index.js';
 import { takeBackup } from '../src/backup/backup.js';
 import { keyFromArgument } from '../src/backup/catalog.js';
 import { formatBytes, formatDuration } from '../src/backup/progress.js';
-import { liveCounts, loadBackup, restoreInto, verifyObject } from '../src/backup/restore.js';
+import { liveCounts, loadBackup, requireSigned, restoreInto, verifyObject, type LoadedBackup } from '../src/backup/restore.js';
 import { defineCommand } from '../src/core/command.js';
 import { ConfirmationError } from '../src/core/errors.js';
 
@@ -17,27 +17,32 @@ interface RestorePin {
 export default defineCommand({
   name: 'restore',
   summary: 'Restore the platform database from a backup (two people): safety backup first, checksum and row counts verified, all or nothing',
-  usage: 'restore <backup> [--cluster NAME]',
-  args: z.object({ backup: z.string().min(1).max(300) }),
+  usage: 'restore <backup> [--unsigned] [--cluster NAME]',
+  args: z.object({ backup: z.string().min(1).max(300), unsigned: z.boolean().default(false) }),
   positional: ['backup'],
   role: 'admin',
   risk: 'destructive',
-  examples: ['restore backup-20261125-020000Z.sql.gz'],
-  plan: async (ctx, { backup }) => {
-    const { bucket, pg, assertIdle } = backupTools(ctx);
+  examples: ['restore backup-20261125-020000Z.sql.gz', 'restore backup-20240105.sql --unsigned'],
+  plan: async (ctx, { backup, unsigned }) => {
+    const { bucket, pg, assertIdle, signingKey } = backupTools(ctx);
     const key = keyFromArgument(bucket.prefix, backup);
-    const loaded = await loadBackup(bucket, key, ctx.signal);
+    const loaded = await loadBackup(bucket, key, { signal: ctx.signal, signingKey: await signingKey() });
+    if (!unsigned) requireSigned(loaded, unsignedHint(loaded));
     await assertIdle();
+    await pg.requireRestrictingPsql();
     const { entry } = loaded;
     const recorded = entry.meta?.counts ?? {};
     const tables = Object.keys(recorded).length ? Object.keys(recorded) : ctx.config.backup.countTables;
     const live = await liveCounts(pg, tables);
-    const warnings = entry.verified
+    const warnings = [
+      ...(loaded.signature.ok ? [] : [`⚠️ --unsigned: ${entry.name} is not signed by this bot (${loaded.signature.why}). Whoever could write the bucket could have written it.`]),
+      ...(entry.verified
       ? []
       : [
           `⚠️ ${entry.name} is unverified (${entry.form === 'plain' ? "the old runbook's plain SQL, no checksum or row counts" : 'its metadata is missing or does not match its size'}): it can't be checked before it is applied.`,
           ...(entry.form === 'plain' ? [`A dump without DROP statements (the old runbook's) is applied to a clean slate: every schema of ${pg.settings.database} is dropped first, in the same transaction.`] : []),
-        ];
+        ]),
+    ];
     const pin: RestorePin = { key, etag: loaded.etag, sha256: entry.meta?.sha256 };
     return {
       title: `restore ${pg.settings.database} from ${entry.name}`,
@@ -49,6 +54,7 @@ export default defineCommand({
             { label: 'Backup taken', value: `${entry.takenAt.toISOString().slice(0, 19).replace('T', ' ')} UTC` },
             { label: 'Size', value: `${formatBytes(entry.size)}${entry.meta ? ` (${formatBytes(entry.meta.sqlBytes)} SQL)` : ''}` },
             { label: 'Verified', value: entry.verified ? `yes (sha256 \`${entry.meta?.sha256.slice(0, 16)}…\`)` : 'no' },
+            { label: 'Signed', value: loaded.signature.ok ? 'yes, by this bot' : 'no (--unsigned)' },
           ],
         },
         { title: 'Row counts', header: ['table', 'in the backup', 'live now'], rows: tables.map((t) => [t, recorded[t] === undefined ? '?' : String(recorded[t]), String(live[t])]) },
@@ -57,12 +63,14 @@ export default defineCommand({
       pin,
     };
   },
-  run: async (ctx, { backup }) => {
-    const { bucket, pg, gzip, locked } = backupTools(ctx);
+  run: async (ctx, { backup, unsigned }) => {
+    const { bucket, pg, gzip, locked, signingKey } = backupTools(ctx);
     const key = keyFromArgument(bucket.prefix, backup);
     const pin = ctx.pin as RestorePin | undefined;
     return locked('restore', async () => {
-      const loaded = await loadBackup(bucket, key, ctx.signal);
+      const signing = await signingKey();
+      const loaded = await loadBackup(bucket, key, { signal: ctx.signal, signingKey: signing });
+      if (!unsigned) requireSigned(loaded, unsignedHint(loaded));
       if (pin && (pin.key !== key || pin.etag !== loaded.etag)) {
         throw new ConfirmationError(`${loaded.entry.name} changed in S3 after the plan was approved; nothing was done. Run restore again to see it.`);
       }
@@ -70,7 +78,7 @@ export default defineCommand({
       await ctx.progress(`Verifying the checksum of ${entry.name} before touching ${pg.settings.database}…`);
       await verifyObject(bucket, loaded, { signal: ctx.signal, progress: ctx.progress });
       await ctx.progress('Taking a safety backup of the live database first…');
-      const safety = await takeBackup({ pg, bucket, tables: ctx.config.backup.countTables, progress: ctx.progress, signal: ctx.signal, reason: 'safety', gzip });
+      const safety = await takeBackup({ pg, bucket, tables: ctx.config.backup.countTables, progress: ctx.progress, signal: ctx.signal, reason: 'safety', gzip, signingKey: signing });
       await ctx.progress(`Safety backup ${bucket.url(safety.key)} done. Restoring ${entry.name}…`);
       const done = await restoreInto({ pg, bucket, loaded, database: pg.settings.database, signal: ctx.signal, progress: ctx.progress, gzip });
       const recorded = entry.meta?.counts ?? {};
@@ -87,6 +95,9 @@ export default defineCommand({
     }, `restoring ${baseName(key)}`);
   },
 });
+
+const unsignedHint = (loaded: LoadedBackup) =>
+  `If you trust where it came from, \`restore ${loaded.entry.name} --unsigned\` restores it anyway (approved by a second person).`;
 
 function baseName(key: string): string {
   return key.slice(key.lastIndexOf('/') + 1);

@@ -6,7 +6,8 @@
 // and the trailer was seen does a server-side copy put it at the final key WITH its metadata
 // (S3 metadata can't be added after an upload, and sha/counts are known only at the end).
 // Any failure before that aborts the multipart upload (lib-storage sends
-// AbortMultipartUpload when its body errors) and deletes whatever was staged.
+// AbortMultipartUpload when its body errors) and deletes whatever was staged. The signed
+// manifest (./signing.ts) is uploaded last: a backup without it is not this bot's.
 import { randomBytes } from 'node:crypto';
 import { pipeline } from 'node:stream';
 import { UserFacingError, errorMessage } from '../core/errors.js';
@@ -15,6 +16,7 @@ import { backupName, encodeMetadata, type BackupMetadata } from './catalog.js';
 import { formatBytes, ProgressTicker } from './progress.js';
 import type { BackupBucket } from './s3.js';
 import { gzipCodec, type GzipCodec } from './gzip.js';
+import { manifestKey, signedManifest } from './signing.js';
 import { Digest, DumpScanner, IncompleteDumpError } from './streams.js';
 
 export class BackupFailedError extends UserFacingError {
@@ -28,6 +30,8 @@ export interface BackupDeps {
   progress: (text: string) => Promise<void>;
   signal: AbortSignal;
   reason: 'manual' | 'safety';
+  /** The key of backup.signingSecret, which signs the manifest. */
+  signingKey: Buffer;
   /** Default: config.backup.gzip's default, `auto`. */
   gzip?: GzipCodec;
   now?: () => number;
@@ -110,8 +114,9 @@ export async function takeBackup(deps: BackupDeps): Promise<BackupResult> {
     if (head.size !== meta.bytes || head.metadata.sha256 !== meta.sha256) {
       throw new BackupFailedError(`verification failed: S3 holds ${head.size} bytes with sha256 ${head.metadata.sha256 ?? 'none'}, the bot sent ${meta.bytes} bytes with sha256 ${meta.sha256}`);
     }
+    await deps.bucket.put(manifestKey(key), signedManifest(deps.signingKey, key.slice(deps.bucket.prefix.length), meta));
   } catch (err) {
-    if (copied) await deps.bucket.delete(key).catch(() => undefined);
+    if (copied) await Promise.all([deps.bucket.delete(key), deps.bucket.delete(manifestKey(key))]).catch(() => undefined);
     throw new BackupFailedError(`Backup of ${meta.database} failed after the upload: ${errorMessage(err).replace(/\.$/, '')}. No backup was left behind.`);
   } finally {
     await deps.bucket.delete(staging).catch(() => undefined);

@@ -7,6 +7,7 @@ import { gzipCodec, type GzipCodec } from './gzip.js';
 import { commandLock } from '../core/operation-lock.js';
 import { lockOf, type DatabaseOperation } from './lock.js';
 import { BackupBucket } from './s3.js';
+import { readSigningKey } from './signing.js';
 
 export { listBackups, newestBackup, type BackupEntry } from './catalog.js';
 
@@ -14,6 +15,8 @@ export interface BackupTools {
   bucket: BackupBucket;
   pg: Postgres;
   gzip: GzipCodec;
+  /** The key of backup.signingSecret (read from the Secret on each call). */
+  signingKey(): Promise<Buffer>;
   /** Runs `work` holding the database's operation lock (refused while another one runs). */
   locked<T>(operation: DatabaseOperation['operation'], work: () => Promise<T>, detail?: string): Promise<T>;
   /** For plans: refuses now, naming the running operation, rather than at approval. */
@@ -28,6 +31,7 @@ export function backupTools(ctx: CommandContext): BackupTools {
     bucket: new BackupBucket(config),
     pg,
     gzip: gzipCodec(config.gzip),
+    signingKey: () => readSigningKey(ctx.config, ctx.services),
     locked: lock.run,
     assertIdle: lock.assertIdle,
   };

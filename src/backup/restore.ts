@@ -3,32 +3,62 @@
 // wrong count, a corrupted object or a cut stream rolls everything back: psql only commits at
 // EOF, and EOF is only given when every check passed.
 import { PassThrough, Readable, pipeline } from 'node:stream';
-import { NotFoundError, errorMessage } from '../core/errors.js';
+import { NotFoundError, UserFacingError, errorMessage } from '../core/errors.js';
 import { quoteTable, type Postgres } from '../postgres/index.js';
 import { BackupFailedError } from './backup.js';
 import { entryFromHead, type BackupEntry } from './catalog.js';
 import { gzipCodec, type GzipCodec } from './gzip.js';
 import { formatBytes, ProgressTicker } from './progress.js';
 import type { BackupBucket } from './s3.js';
+import { checkManifest, manifestKey, type ManifestCheck } from './signing.js';
 import { Digest, DigestGate, DumpScanner } from './streams.js';
 
 export interface LoadedBackup {
   entry: BackupEntry;
   etag?: string;
+  /** Whether this bot signed it (then entry.meta is the signed metadata), or why not. */
+  signature: ManifestCheck;
 }
 
-/** The backup at `key`, with its metadata; NotFoundError when there is no such object. */
-export async function loadBackup(bucket: BackupBucket, key: string, signal?: AbortSignal): Promise<LoadedBackup> {
+/**
+ * The backup at `key`, with its metadata; NotFoundError when there is no such object. With
+ * `signingKey`, its manifest is checked, and the signed metadata replaces the object's own.
+ */
+export async function loadBackup(bucket: BackupBucket, key: string, opts: { signal?: AbortSignal; signingKey?: Buffer } = {}): Promise<LoadedBackup> {
   let head;
   try {
-    head = await bucket.head(key, signal);
+    head = await bucket.head(key, opts.signal);
   } catch (err) {
     if (err instanceof NotFoundError) throw new NotFoundError(`There is no backup ${bucket.url(key)}. \`backups\` lists them.`);
     throw err;
   }
   const entry = entryFromHead(bucket.prefix, head);
   if (!entry) throw new NotFoundError(`${bucket.url(key)} is not a backup.`);
-  return { entry, etag: head.etag };
+  const signature: ManifestCheck = opts.signingKey ? await signatureOf(bucket, entry, opts.signingKey, opts.signal) : { ok: false, why: 'its signature was not checked' };
+  if (!signature.ok) return { entry, etag: head.etag, signature };
+  return { entry: { ...entry, meta: signature.meta, verified: signature.meta.bytes === entry.size }, etag: head.etag, signature };
+}
+
+async function signatureOf(bucket: BackupBucket, entry: BackupEntry, key: Buffer, signal?: AbortSignal): Promise<ManifestCheck> {
+  if (entry.form === 'plain') return { ok: false, why: "it is an old runbook dump (plain SQL), which has no manifest" };
+  let text: string;
+  try {
+    text = await bucket.getText(manifestKey(entry.key), { signal });
+  } catch (err) {
+    if (err instanceof NotFoundError) return { ok: false, why: `it has no manifest ${manifestKey(entry.name)} (taken before backups were signed, or not by this bot)` };
+    throw err;
+  }
+  return checkManifest(key, entry.name, text);
+}
+
+/** Refuses a backup this bot did not sign, naming why; `unsigned` is how restore takes one anyway. */
+export function requireSigned(loaded: LoadedBackup, how: string): void {
+  if (loaded.signature.ok) return;
+  throw new UnsignedBackupError(`Refused: ${loaded.entry.name} is not signed by this bot: ${loaded.signature.why}. Nothing was done. ${how}`);
+}
+
+export class UnsignedBackupError extends UserFacingError {
+  override name = 'UnsignedBackupError';
 }
 
 /** First pass: reads the whole object through sha256 (nothing kept) and refuses a mismatch. */
@@ -83,7 +113,7 @@ export async function restoreInto(deps: RestoreDeps): Promise<{ durationMs: numb
   const sql = Readable.from(
     (async function* () {
       // The scanner errors (so this throws) when the trailer is missing.
-      yield* withCleanSlate(decoded);
+      yield* withCleanSlate(withoutDumpRestriction(decoded));
       yield Buffer.from(checks);
     })(),
   );
@@ -108,6 +138,58 @@ export async function restoreInto(deps: RestoreDeps): Promise<{ durationMs: numb
   }
   if (inputError) throw new BackupFailedError(`Restore of ${entry.name} into ${deps.database}: ${errorMessage(inputError)}`);
   return { durationMs: Date.now() - started, sqlBytes: scanner.bytes };
+}
+
+/** How pg_dump opens a plain dump; ≥ 15.14 follows it with `\restrict <key>` (RestoreArchive). */
+const DUMP_HEADER = '--\n-- PostgreSQL database dump\n--\n\n';
+const DUMP_RESTRICT = /^\\restrict ([A-Za-z0-9]{1,256})\n/;
+const DUMP_CLOSING = '\n--\n-- PostgreSQL database dump complete\n--\n\n';
+const HEAD_BYTES = 1024;
+const TAIL_BYTES = 512;
+
+/**
+ * pg_dump ≥ 15.14 (16.10, 17.6) brackets its dump with `\restrict KEY` after the header and
+ * `\unrestrict KEY` after the trailer. pg.run already runs the whole stream under the bot's
+ * own restriction, under which psql refuses both: exactly that pair (same key, in exactly those
+ * places) is removed, so the bot's restriction stands in its place. Any other `\restrict` or
+ * `\unrestrict` line goes through, and psql refuses it, failing the restore.
+ */
+export async function* withoutDumpRestriction(dump: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  let head: Buffer | undefined = Buffer.alloc(0);
+  let key: string | undefined;
+  let tail: Buffer = Buffer.alloc(0);
+  const decideHead = (whole: Buffer): Buffer => {
+    head = undefined;
+    if (whole.toString('latin1', 0, DUMP_HEADER.length) !== DUMP_HEADER) return whole;
+    const m = DUMP_RESTRICT.exec(whole.toString('latin1', DUMP_HEADER.length, HEAD_BYTES));
+    if (!m) return whole;
+    key = m[1];
+    return Buffer.concat([whole.subarray(0, DUMP_HEADER.length), whole.subarray(DUMP_HEADER.length + m[0].length)]);
+  };
+  for await (const piece of dump) {
+    let chunk = piece;
+    if (head) {
+      head = Buffer.concat([head, chunk]);
+      if (head.length < HEAD_BYTES) continue;
+      chunk = decideHead(head);
+    }
+    // The last TAIL_BYTES are held back until the end, where `\unrestrict` may be.
+    if (chunk.length > TAIL_BYTES) {
+      if (tail.length) yield tail;
+      yield chunk.subarray(0, chunk.length - TAIL_BYTES);
+      tail = chunk.subarray(chunk.length - TAIL_BYTES);
+    } else {
+      const both = Buffer.concat([tail, chunk]);
+      if (both.length > TAIL_BYTES) yield both.subarray(0, both.length - TAIL_BYTES);
+      tail = both.subarray(Math.max(0, both.length - TAIL_BYTES));
+    }
+  }
+  if (head) tail = decideHead(head);
+  if (key !== undefined) {
+    const closing = `\\unrestrict ${key}\n\n`;
+    if (tail.toString('latin1').endsWith(DUMP_CLOSING + closing)) tail = tail.subarray(0, tail.length - closing.length);
+  }
+  if (tail.length) yield tail;
 }
 
 /**

@@ -6,6 +6,7 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  PutObjectCommand,
   ListObjectsV2Command,
   S3Client,
   S3ServiceException,
@@ -92,6 +93,24 @@ export class BackupBucket {
     );
     if (!(r.Body instanceof Readable)) throw new UnreachableError(`S3 get ${this.url(key)}: no body stream`);
     return r.Body;
+  }
+
+  /** A small object (a manifest) written whole. */
+  async put(key: string, text: string, contentType = 'application/json'): Promise<void> {
+    await this.send('put', this.url(key), () => this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: text, ContentType: contentType })));
+  }
+
+  /** A small object's text (a manifest), refused past `limit` bytes. */
+  async getText(key: string, opts: { signal?: AbortSignal; limit?: number } = {}): Promise<string> {
+    const limit = opts.limit ?? 64 * 1024;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of await this.get(key, opts)) {
+      size += (chunk as Buffer).length;
+      if (size > limit) throw new UnreachableError(`${this.url(key)} is larger than ${limit} bytes; it is not a manifest.`);
+      chunks.push(chunk as Buffer);
+    }
+    return Buffer.concat(chunks).toString('utf8');
   }
 
   async delete(key: string): Promise<void> {

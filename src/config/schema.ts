@@ -340,6 +340,15 @@ export const configSchema = z
           .object({ name: k8sName.default('postgres-credentials'), key: z.string().regex(/^[-._a-zA-Z0-9]+$/, 'expected a Secret key').default('password') })
           .strict()
           .default({ name: 'postgres-credentials', key: 'password' }),
+        /**
+         * The Secret (in the bot's own namespace, store.namespace) whose key signs every backup's
+         * manifest (HMAC-SHA256, at least 32 bytes: `openssl rand -hex 32`). restore and
+         * restore-drill refuse backups it did not sign; `restore --unsigned` (two people) takes one anyway.
+         */
+        signingSecret: z
+          .object({ name: k8sName.default('vlinders-ops-backup-signing'), key: z.string().regex(/^[-._a-zA-Z0-9]+$/, 'expected a Secret key').default('key') })
+          .strict()
+          .default({ name: 'vlinders-ops-backup-signing', key: 'key' }),
         /** Where `direct` connects; default the postgres Service's DNS name in namespaces.platform, port 5432. */
         host: z.string().regex(/^[A-Za-z0-9.-]+$/, 'expected a host name or IP').optional(),
         port: z.number().int().min(1).max(65_535).default(5432),

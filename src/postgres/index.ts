@@ -11,10 +11,12 @@
 //   await pg.query('SELECT 1')                   // → rows as string[][] (psql -At, ON_ERROR_STOP)
 //   await pg.count('users')                      // → number
 //   await pg.dump(writable, { database })        // pg_dump --clean --if-exists → writable (not ended)
-//   await pg.run(readable, { database, singleTransaction: true })  // SQL from readable into psql
+//   await pg.run(readable, { database, singleTransaction: true })  // SQL (never a meta-command) into psql
+//   await pg.requireRestrictingPsql()            // refuses a psql without \restrict (CVE-2025-8714)
 // Failures are PostgresError (user-facing; stderr's tail, redacted). A cancelled signal kills
 // the child (direct) or drops the exec stream (exec).
-import { Writable, type Readable } from 'node:stream';
+import { randomBytes } from 'node:crypto';
+import { Readable, Writable } from 'node:stream';
 import { execa } from 'execa';
 import type { Config } from '../config/schema.js';
 import { UnreachableError, UserFacingError, UsageError } from '../core/errors.js';
@@ -70,8 +72,30 @@ export interface Postgres {
   count(table: string, opts?: RunOptions): Promise<number>;
   /** pg_dump (plain SQL, --clean --if-exists) into `out`; `out` is not ended. */
   dump(out: Writable, opts?: RunOptions): Promise<void>;
-  /** psql reading SQL from `input`, stopping at the first error; optionally one transaction. */
+  /**
+   * psql reading SQL from `input`, stopping at the first error; optionally one transaction.
+   * The input is preceded by `\restrict <random key>`: psql refuses every meta-command in it
+   * (`\!`, `\connect`, `\copy`, `\o`, `\set`...), which stops it with an error.
+   */
   run(input: Readable, opts?: RunOptions & { singleTransaction?: boolean }): Promise<void>;
+  /** Refuses (PostgresError, naming the version found) a psql that doesn't know `\restrict`. */
+  requireRestrictingPsql(opts?: RunOptions): Promise<void>;
+}
+
+/**
+ * The first release of each branch whose psql knows `\restrict` (CVE-2025-8714; August 2025).
+ * Branches before 13 were out of support and never got it; 18 had it from its first release.
+ */
+const RESTRICT_SINCE: Record<number, number> = { 13: 22, 14: 19, 15: 14, 16: 10, 17: 6 };
+
+/** Whether `psql --version` output (`psql (PostgreSQL) 15.14 (Debian …)`) names a psql that knows `\restrict`. */
+export function psqlKnowsRestrict(version: string): boolean {
+  const m = /^psql \(PostgreSQL\) (\d+)(?:\.(\d+))?/.exec(version.trim());
+  if (!m) return false;
+  const major = Number(m[1]);
+  if (major >= 18) return true;
+  const since = RESTRICT_SINCE[major];
+  return since !== undefined && m[2] !== undefined && Number(m[2]) >= since;
 }
 
 const SEP = '\x1f';
@@ -133,11 +157,42 @@ export function postgresFor(ctx: { config: Config; services: Services; signal?: 
       check('pg_dump', await runner(['pg_dump', ...base(opts?.database), '--clean', '--if-exists'], { stdout: out, signal: signalOf(opts) }));
     },
     async run(input, opts) {
-      const argv = ['psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', ...(opts?.singleTransaction ? ['--single-transaction'] : []), ...base(opts?.database), '-f', '-'];
-      check('psql', await runner(argv, { stdin: input, stdout: new Discard(), signal: signalOf(opts) }));
+      // --no-psqlrc: a ~/.psqlrc would run before the restriction below.
+      const argv = ['psql', '--no-psqlrc', '-q', '-v', 'ON_ERROR_STOP=1', ...(opts?.singleTransaction ? ['--single-transaction'] : []), ...base(opts?.database), '-f', '-'];
+      check('psql', await runner(argv, { stdin: restricted(input), stdout: new Discard(), signal: signalOf(opts) }));
+    },
+    async requireRestrictingPsql(opts) {
+      const out = new Collect();
+      const result = await runner(['psql', '--version'], { stdout: out, signal: signalOf(opts) });
+      check('psql --version', result);
+      const version = out.text().trim();
+      if (!psqlKnowsRestrict(version)) {
+        const since = Object.entries(RESTRICT_SINCE).map(([major, minor]) => `${major}.${minor}`).join(', ');
+        throw new PostgresError(
+          `The psql on ${where} is "${redactText(version.slice(0, 120)) || 'unknown'}", which does not know \\restrict: it would run the shell and connection commands a backup object can carry (CVE-2025-8714). Restores need psql ${since} or 18 and later; nothing was done.`,
+        );
+      }
     },
   };
   return pg;
+}
+
+/**
+ * `input` after a `\restrict` line with a key nobody else knows: from there psql refuses every
+ * meta-command (only `\unrestrict <that key>` would lift it, and the key never leaves here).
+ */
+function restricted(input: Readable): Readable {
+  const key = randomBytes(32).toString('hex');
+  const out = Readable.from(
+    (async function* () {
+      yield Buffer.from(`\\restrict ${key}\n`);
+      yield* input;
+    })(),
+  );
+  // An input error reaches its own listeners (and the runner, which stops psql, through this
+  // copy); once psql is gone nobody may listen here, and the copy must not crash the bot.
+  out.on('error', () => undefined);
+  return out;
 }
 
 function execRunner(services: Services, s: PostgresSettings): Runner {
@@ -170,7 +225,9 @@ function directRunner(services: Services, s: PostgresSettings): Runner {
     const password = await secretPassword(services, s);
     const stderr = new Tail();
     const child = execa(file as string, [...args, '-h', s.host, '-p', String(s.port)], {
-      env: { PGPASSWORD: password, PGCONNECT_TIMEOUT: '10' },
+      // Only what psql/pg_dump need: never the bot's own environment (Slack and AWS secrets).
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C.UTF-8', PGPASSWORD: password, PGCONNECT_TIMEOUT: '10' },
+      extendEnv: false,
       stdin: io.stdin ? 'pipe' : 'ignore',
       stdout: 'pipe',
       stderr: 'pipe',

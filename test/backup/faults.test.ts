@@ -8,6 +8,8 @@ import { takeBackup } from '../../src/backup/backup.js';
 import { gzipCodec, type GzipCodec } from '../../src/backup/gzip.js';
 import { CLEAN_SLATE, withCleanSlate } from '../../src/backup/restore.js';
 import { BackupBucket } from '../../src/backup/s3.js';
+import { decodeMetadata } from '../../src/backup/catalog.js';
+import { manifestKey, signedManifest } from '../../src/backup/signing.js';
 import { postgresFor } from '../../src/postgres/index.js';
 import { listBackups } from '../../src/backup/index.js';
 import { CHANNELS, USERS } from '../fixtures/world.js';
@@ -129,7 +131,7 @@ describe('the compressor failing midway', () => {
       },
     };
     const pg = postgresFor({ config: w.config(), services: w.cluster.services.forCluster(undefined) });
-    const failure = takeBackup({ pg, bucket, tables: ['users'], progress: async () => undefined, signal: new AbortController().signal, reason: 'manual', gzip: killedIgzip });
+    const failure = takeBackup({ pg, bucket, tables: ['users'], progress: async () => undefined, signal: new AbortController().signal, reason: 'manual', gzip: killedIgzip, signingKey: await w.signingKey() });
     await expect(failure).rejects.toThrow(/gzip \(igzip\) failed.*SIGKILL.*no backup object was left behind/s);
     expect(openUploadsSince(mark)).toBe(0);
     expect(await allKeys()).toEqual(keys);
@@ -213,6 +215,10 @@ describe('restore faults leave the database exactly as it was', () => {
     const name = 'backup-20261001-000000Z.sql.gz';
     const original = await readObject(key);
     await bucket.client.send(new CopyObjectCommand({ Bucket: bucket.bucket, Key: `postgres/${name}`, CopySource: `${bucket.bucket}/${key}`, MetadataDirective: 'REPLACE', Metadata: { ...original.metadata, counts: '{"users":999999}' } }));
+    // Signed by the bot (its key), so only the counts check stands between it and the database.
+    const meta = decodeMetadata({ ...original.metadata, counts: '{"users":999999}' });
+    if (!meta) throw new Error('the first backup has no metadata');
+    await bucket.put(manifestKey(`postgres/${name}`), signedManifest(await w.signingKey(), name, meta));
     try {
       const report = await approveAndRun(engineFor('direct'), admin, `restore ${name}`);
       expect(report.status).toBe('fail');
@@ -220,6 +226,7 @@ describe('restore faults leave the database exactly as it was', () => {
       expect(await w.fingerprint()).toBe(before);
     } finally {
       await bucket.delete(`postgres/${name}`);
+      await bucket.delete(manifestKey(`postgres/${name}`));
       // The safety backup the restore took first is a real backup: drop it to keep the list stable.
       for (const e of await listBackups(w.config().backup)) if (e.meta?.reason === 'safety') await bucket.delete(e.key);
     }
@@ -264,7 +271,7 @@ describe('restore-drill', () => {
 });
 
 describe("the old runbook's backups", () => {
-  it('are listed unverified, and drill', async () => {
+  it('are listed unverified, and the drill refuses them: they are not signed', async () => {
     // The runbook's way: plain pg_dump output, no --clean, uploaded as is.
     const dump = execFileSync('pg_dump', ['-h', '127.0.0.1', '-p', String(w.pg.port), '-U', 'vlinders', 'vlinders'], { env: { PATH: process.env.PATH, PGPASSWORD: w.pg.password }, maxBuffer: 1 << 28 });
     const key = 'postgres/backup-20240105.sql';
@@ -279,7 +286,8 @@ describe("the old runbook's backups", () => {
       expect(rows.at(-1)?.[0]).toBe('backup-20240105.sql');
       expect(rows.at(-1)?.[3]).toMatch(/old runbook dump/);
       const drill = await approveAndRun(t, operator, 'restore-drill backup-20240105.sql');
-      expect(drill.status, drill.summary).toBe('warn');
+      expect(drill.status, drill.summary).toBe('fail');
+      expect(drill.summary).toMatch(/Refused: backup-20240105\.sql is not signed by this bot: it is an old runbook dump/);
       expect(await scratchDatabases()).toBe('');
     } finally {
       await bucket.delete(key);
@@ -317,10 +325,10 @@ describe("the old runbook's backups", () => {
       await w.pg.psql('DELETE FROM api_keys; DELETE FROM users WHERE id > 100; CREATE TABLE public.made_after (x int); CREATE SCHEMA scratch_after;');
       expect(await w.fingerprint()).not.toBe(before);
       const t = engineFor();
-      const plan = await t.engine.invoke(admin, 'restore backup-20240106.sql', { progress: async () => undefined, signal: new AbortController().signal });
+      const plan = await t.engine.invoke(admin, 'restore backup-20240106.sql --unsigned', { progress: async () => undefined, signal: new AbortController().signal });
       if (plan.kind !== 'confirm') throw new Error(JSON.stringify(plan));
       expect(JSON.stringify(plan.plan)).toMatch(/clean slate: every schema of vlinders is dropped first, in the same transaction/);
-      const restored = await approveAndRun(t, admin, 'restore backup-20240106.sql');
+      const restored = await approveAndRun(t, admin, 'restore backup-20240106.sql --unsigned');
       expect(restored.status, restored.summary).toBe('warn'); // unverified: no counts to check
       expect(restored.summary).toMatch(/Restored vlinders from backup-20240106\.sql/);
       expect(await w.fingerprint()).toBe(before);
@@ -358,6 +366,7 @@ describe('names', () => {
       signal: new AbortController().signal,
       reason: 'manual' as const,
       now: () => at,
+      signingKey: await w.signingKey(),
     };
     const first = await takeBackup(deps);
     const second = await takeBackup(deps);

@@ -1,5 +1,6 @@
 // The backup tests' world: the real PostgreSQL with a platform-like database, s3rver behind
 // its fault peer, and the kube emulator whose postgres-0 runs the real pg_dump/psql.
+import { readSigningKey } from '../../src/backup/signing.js';
 import type { Config } from '../../src/config/schema.js';
 import type { Caller } from '../../src/core/command.js';
 import type { CommandEngine } from '../../src/core/engine.js';
@@ -39,17 +40,20 @@ export interface BackupWorld {
   cluster: Awaited<ReturnType<typeof startCluster>>;
   pgFaults: PostgresFaults;
   config(overrides?: Partial<Config['backup']>): Config;
+  /** The key of the signing Secret the world seeded (what the bot signs manifests with). */
+  signingKey(): Promise<Buffer>;
   /** Counts of every table, to compare the live database before and after. */
   fingerprint(database?: string): Promise<string>;
   close(): Promise<void>;
 }
 
-export async function startBackupWorld(opts: { users?: number; bigRows?: number } = {}): Promise<BackupWorld> {
+/** `home`: postgres-0's home directory (a test puts a ~/.psqlrc there). */
+export async function startBackupWorld(opts: { users?: number; bigRows?: number; home?: string } = {}): Promise<BackupWorld> {
   useS3rverCredentials();
   const [pg, s3] = await Promise.all([startPostgres(), startS3()]);
   await pg.psql(platformSchema(opts));
   const pgFaults: PostgresFaults = {};
-  const cluster = await startCluster({ postgres: { server: pg, faults: pgFaults } });
+  const cluster = await startCluster({ postgres: { server: pg, faults: pgFaults, home: opts.home } });
   return {
     pg,
     s3,
@@ -60,6 +64,7 @@ export async function startBackupWorld(opts: { users?: number; bigRows?: number 
       config.backup = { ...config.backup, endpoint: s3.endpoint, forcePathStyle: true, bucket: s3.bucket, host: '127.0.0.1', port: pg.port, partSizeMiB: 5, ...overrides };
       return config;
     },
+    signingKey: () => readSigningKey(clusterConfig(), cluster.services.forCluster(undefined)),
     fingerprint: (database = 'vlinders') =>
       pg.psql(
         `SELECT string_agg(t, ',' ORDER BY t) FROM (

@@ -52,12 +52,12 @@ export function productionSources(root = ROOT): Source[] {
 }
 
 /**
- * Where a namespaced call in this file goes. The store and the Lease live in the bot's own
- * namespace; the RayCluster and RayService in the inference one (checked by
+ * Where a namespaced call in this file goes. The store, the Lease and the backup signing
+ * Secret live in the bot's own namespace; the RayCluster and RayService in the inference one (checked by
  * rayCallSitesUseInference); everything else takes a namespace of the Vlinders platform.
  */
 function namespacedScope(path: string): Scope {
-  if (path === 'src/kube/store.ts' || path === 'src/kube/leader.ts') return 'store';
+  if (path === 'src/kube/store.ts' || path === 'src/kube/leader.ts' || path === 'src/backup/signing.ts') return 'store';
   if (path.startsWith('src/ray/')) return 'inference';
   return 'vlinders';
 }

@@ -119,6 +119,16 @@ describe('the rendered RBAC', () => {
     expect(check(defaults).grants.filter((g) => g.resource === 'configmaps' && g.verb === 'get' && g.namespace === 'vlinders-platform').map((g) => g.resourceNames)).toEqual([['vlinders-api-config', 'vlinders-loadtest']]);
   });
 
+  it('reads the backup signing Secret by name, in the bot’s own namespace only', async () => {
+    const signing = (objects: K8sObject[]) =>
+      check(objects)
+        .grants.filter((g) => g.resource === 'secrets' && (g.resourceNames ?? []).some((n) => /signing/.test(n)))
+        .map((g) => [g.namespace, g.verb, g.resourceNames]);
+    expect(signing(defaults)).toEqual([[NAMESPACE, 'get', ['vlinders-ops-backup-signing']]]);
+    const renamed = await render({ set: ['config.backup.signingSecret.name=ops-signing'] });
+    expect(check(renamed).grants.filter((g) => g.resource === 'secrets' && g.namespace === NAMESPACE).map((g) => g.resourceNames)).toEqual([['ops-signing']]);
+  });
+
   it("reads loadtest's script ConfigMap by name in the namespace its Job runs in", async () => {
     const namedConfigMaps = (objects: K8sObject[]) =>
       Object.fromEntries(check(objects).grants.filter((g) => g.resource === 'configmaps' && g.verb === 'get' && g.resourceNames?.length).map((g) => [g.namespace, g.resourceNames]));

@@ -106,8 +106,8 @@ describe('digest through Slack', () => {
     const button = (offer.blocks?.find((b) => (b as { type: string }).type === 'actions') as { elements: Array<{ action_id: string; value: string; text: { text: string } }> }).elements[0];
     expect(button?.text.text).toBe('restore-drill');
     await bot.click(USERS.admin, CHANNELS.ops, offer.ts, button?.action_id ?? '');
-    const refusal = await bot.emu.waitFor(() => bot.emu.ephemerals.find((e) => e.user === USERS.admin && e.text.includes('verified backup')), 30_000);
-    expect(refusal.text).toContain('There is no verified backup in s3://vlinders-backups/postgres/ to drill with');
+    const refusal = await bot.emu.waitFor(() => bot.emu.ephemerals.find((e) => e.user === USERS.admin && e.text.includes('signed by this bot')), 30_000);
+    expect(refusal.text).toContain('There is no backup signed by this bot in s3://vlinders-backups/postgres/ to drill with');
     expect(bot.emu.threadOf(CHANNELS.ops, root.ts).some((m) => blocksText(m.blocks).includes('vlinders_approve'))).toBe(false);
   }, 60_000);
 

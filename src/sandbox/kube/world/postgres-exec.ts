@@ -5,6 +5,7 @@
 // Fault switches break it the way it breaks for real: pg_dump killed midway, or the exec
 // stream cut (the connection drops with no exit status).
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import type { ClusterState, ExecHandler, ExecRequest } from '../contract.js';
 import { NAMESPACES } from './seed.js';
 
@@ -32,6 +33,8 @@ export interface PostgresExecOptions {
   server: PostgresServer;
   /** Read on every exec, so a test can switch faults on and off between runs. */
   faults?: PostgresFaults;
+  /** The container's home directory (HOME), where psql looks for a ~/.psqlrc unless told not to. */
+  home?: string;
 }
 
 export const POSTGRES_POD = { namespace: NAMESPACES.platform, pod: 'postgres-0', container: 'postgres', secret: 'postgres-credentials', secretKey: 'password' } as const;
@@ -48,6 +51,22 @@ export function seedPostgresSecret(state: ClusterState, server: PostgresServer):
     metadata: { name: POSTGRES_POD.secret, namespace: POSTGRES_POD.namespace, labels: { 'app.kubernetes.io/name': 'postgres' } },
     type: 'Opaque',
     data: { [POSTGRES_POD.secretKey]: Buffer.from(server.password).toString('base64'), username: Buffer.from(server.user).toString('base64') },
+  });
+}
+
+/**
+ * The bot's backup signing Secret (config backup.signingSecret's defaults, in the default
+ * store namespace), with a random key: what an operator creates with `openssl rand -hex 32`.
+ */
+export function seedSigningSecret(state: ClusterState): void {
+  const [namespace, name] = ['vlinders-ops', 'vlinders-ops-backup-signing'];
+  if (state.get('v1', 'Secret', namespace, name)) return;
+  state.create({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name, namespace },
+    type: 'Opaque',
+    data: { key: Buffer.from(randomBytes(32).toString('hex')).toString('base64') },
   });
 }
 
@@ -72,6 +91,7 @@ async function run(req: ExecRequest, name: string, args: string[], opts: Postgre
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       LANG: 'C.UTF-8',
+      ...(opts.home ? { HOME: opts.home } : {}),
       PGHOST: server.socketDir ?? server.host,
       PGPORT: String(server.port),
       // Over TCP (no socket dir) the pod's trust is stood in for by the password.

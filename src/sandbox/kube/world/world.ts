@@ -2,7 +2,7 @@
 // and Job controllers, and register the exec, logs and metrics hooks with it.
 import type { ClusterState, WorldHooks } from '../contract.js';
 import { type VlindersExecOptions, chainExec, vlindersExec } from './exec.js';
-import { type PostgresExecOptions, postgresExec, seedPostgresSecret } from './postgres-exec.js';
+import { type PostgresExecOptions, postgresExec, seedPostgresSecret, seedSigningSecret } from './postgres-exec.js';
 import { startDeploymentController } from './deployment-controller.js';
 import { startJobController } from './job-controller.js';
 import { jobRuns, withJobLogs } from './job-runs.js';
@@ -50,7 +50,10 @@ export function startVlindersWorld(state: ClusterState & { setHooks?(hooks: Worl
   const controllers = [startKubeRayController(state, { readyDelayMs: opts.readyDelayMs }), startJobController(state, { runMs: opts.jobRunMs, run: jobs.run }),
     startDeploymentController(state, { readyDelayMs: opts.rolloutReadyDelayMs, crash: (d) => opts.crashingRollouts?.includes(d.metadata.name) ?? false }),
   ];
-  if (opts.postgres) seedPostgresSecret(state, opts.postgres.server);
+  if (opts.postgres) {
+    seedPostgresSecret(state, opts.postgres.server);
+    seedSigningSecret(state);
+  }
   const hooks: WorldHooks = {
     exec: chainExec(vlindersExec({ state, ...opts.exec }), ...(opts.postgres ? [postgresExec({ state, ...opts.postgres })] : [])),
     logs: withJobLogs(jobs.source, vlindersLogs({ state })),
