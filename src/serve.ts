@@ -105,6 +105,11 @@ export async function serve(): Promise<number> {
     engine?.sweepExpired().catch((err: unknown) => log.warn({ err }, 'could not sweep expired confirmations'));
   }, 10 * 60_000);
   sweeper.unref();
+  // A root Slack refused (an outage on its first delivery) is posted here if no later delivery did it.
+  const alertSweeper = setInterval(() => {
+    if ('sweep' in alerts && alerts.sweep) alerts.sweep().catch((err: unknown) => log.warn({ err }, 'could not post pending alert threads'));
+  }, 60_000);
+  alertSweeper.unref();
   log.info({ mode: bot.mode, slackPort: bot.port(), opsPort: ops.port() }, 'vlinders-ops is running');
 
   await untilSignal();
@@ -113,7 +118,7 @@ export async function serve(): Promise<number> {
     [
       { name: 'stop taking work', run: () => ops.setDraining() },
       { name: 'let the Service drop this pod', run: pause(config.clusters.length > 0 ? 5_000 : 0) },
-      { name: 'sweeper', run: () => clearInterval(sweeper) },
+      { name: 'sweeper', run: () => (clearInterval(sweeper), clearInterval(alertSweeper)) },
       { name: 'scheduler', run: async () => ('poll' in scheduler ? scheduler.stop() : undefined) },
       { name: 'slack', run: () => bot.stop(), timeoutMs: 15_000 },
       { name: 'leader lease', run: async () => leader?.stop() },

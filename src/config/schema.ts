@@ -147,9 +147,15 @@ export const configSchema = z
         diagnoses: z.record(z.string(), z.string().min(1)).default({}),
         /** alertname → the runbook's remedy, offered as a button that goes through confirmation. */
         remedies: z.record(z.string(), z.string().min(1)).default({}),
+        /**
+         * New incident threads per minute. In a storm past it, the other new groups get one
+         * "N more alert groups" message instead of a thread each (a group still firing gets its
+         * thread on a later notification, once the minute has room).
+         */
+        rootsPerMinute: z.number().int().min(1).max(1000).default(20),
       })
       .strict()
-      .default({ diagnoses: {}, remedies: {} }),
+      .default({ diagnoses: {}, remedies: {}, rootsPerMinute: 20 }),
     /** Scheduled digests: cron in a timezone, run on the leader replica only, posted to `channel`. */
     schedule: z
       .object({
