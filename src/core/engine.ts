@@ -16,6 +16,7 @@ import type { Decision, Rbac } from './rbac.js';
 import { redactText } from './redact.js';
 import { redactReport, type Report } from './report.js';
 import type { ServiceDirectory } from './services.js';
+import { retryingStoreWrite } from './store.js';
 import type { ThreadPoster } from '../incidents/alert-threads.js';
 import { Incidents } from '../incidents/incidents.js';
 
@@ -352,7 +353,8 @@ export class CommandEngine {
       return command.run({ ...ctx, pin: action.pin }, parseArgs(split.words, command.args, command));
     });
     const report: Report = 'error' in result ? { title: command.name, status: 'fail', summary: result.error } : result.report;
-    await this.deps.pending.finish(action.id, report.status === 'fail' ? 'failed' : 'succeeded');
+    // The action ran: its outcome is audited before anything else can fail, and a store that
+    // can't take the final state (retried) doesn't keep the report from the requester.
     this.deps.audit.record({
       event: 'outcome',
       user: action.requester,
@@ -365,6 +367,11 @@ export class CommandEngine {
       detail: report.status === 'fail' ? report.summary : undefined,
       durationMs: this.now() - started,
     });
+    try {
+      await retryingStoreWrite(() => this.deps.pending.finish(action.id, report.status === 'fail' ? 'failed' : 'succeeded'));
+    } catch (err) {
+      this.deps.log.error({ err, actionId: action.id, command: command.name }, 'the action ran, but its final state could not be written to the store');
+    }
     return report;
   }
 

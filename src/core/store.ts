@@ -18,6 +18,24 @@ export interface Store {
   list<T>(kind: string): Promise<Array<{ key: string; entry: StoreEntry<T> }>>;
 }
 
+/**
+ * Runs a store write again when it throws (a dropped connection, an apiserver 5xx), with a
+ * growing pause: `attempts` tries in all, then the last error is thrown.
+ */
+export async function retryingStoreWrite<T>(work: () => Promise<T>, opts: { attempts?: number; firstDelayMs?: number } = {}): Promise<T> {
+  const attempts = opts.attempts ?? 4;
+  let delay = opts.firstDelayMs ?? 250;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (err) {
+      if (attempt >= attempts) throw err;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      delay *= 2;
+    }
+  }
+}
+
 export class MemoryStore implements Store {
   private data = new Map<string, { json: string; version: number }>();
   private counter = 0;
