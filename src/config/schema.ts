@@ -15,6 +15,11 @@ const binding = z
     groups: z.array(slackGroupId).default([]),
     /** When set, this binding only holds in these channels. */
     channels: z.array(slackChannelId).optional(),
+    /**
+     * When set, this binding only holds for commands on these clusters (names of `clusters:`;
+     * a command without --cluster runs on the first).
+     */
+    clusters: z.array(z.string().min(1)).min(1).optional(),
   })
   .strict();
 

@@ -9,7 +9,7 @@ import type { BackupMetrics } from '../http/metrics.js';
 import type { Config } from '../config/schema.js';
 import { parseArgs, tokenize } from './args.js';
 import type { Audit } from './audit.js';
-import type { Caller, Catalog, Command, CommandContext } from './command.js';
+import type { Caller, Catalog, Command, CommandContext, Risk } from './command.js';
 import { ConfirmationError, NothingToDoError, NotFoundError, UsageError, UserFacingError, errorMessage } from './errors.js';
 import type { PendingAction, PendingActions } from './pending.js';
 import type { Decision, Rbac } from './rbac.js';
@@ -135,10 +135,15 @@ export class CommandEngine {
     return near ? ` Did you mean \`${best}\`?` : '';
   }
 
-  private async catalogFor(caller: Caller): Promise<Catalog> {
+  /** The configured name of the cluster a command runs on (`--cluster`, or the default one). */
+  private clusterName(requested: string | undefined): string | undefined {
+    return (this.deps.services ?? NO_CLUSTERS).forCluster(requested).clusterName;
+  }
+
+  private async catalogFor(caller: Caller, cluster: string | undefined): Promise<Catalog> {
     const visible: Command[] = [];
     for (const command of this.deps.commands) {
-      if ((await this.deps.rbac.authorize(caller.userId, caller.channelId, command)).allowed) visible.push(command);
+      if ((await this.deps.rbac.authorize(caller.userId, caller.channelId, command, this.clusterName(cluster))).allowed) visible.push(command);
     }
     return { visible, find: (name) => visible.find((c) => c.name === name) };
   }
@@ -152,7 +157,7 @@ export class CommandEngine {
       // That cluster's own settings (its overrides) merged over the top level.
       config: configForCluster(this.deps.config, services.clusterName),
       log: this.deps.log.child({ command: command.name, user: caller.userId }),
-      catalog: await this.catalogFor(caller),
+      catalog: await this.catalogFor(caller, cluster),
       // Progress lines quote outside systems (pod logs, API errors): redacted like Reports.
       progress: (text) => io.progress(redactText(text)),
       signal: io.signal,
@@ -226,7 +231,7 @@ export class CommandEngine {
       ? command.risk === 'read'
         ? { allowed: true, role: 'viewer' }
         : { allowed: false, reason: `\`${command.name}\` changes the platform: it never runs automatically; offer it as a button instead.` }
-      : await this.deps.rbac.authorize(caller.userId, caller.channelId, command);
+      : await this.deps.rbac.authorize(caller.userId, caller.channelId, command, this.clusterName(cluster));
     if (!decision.allowed) {
       this.deps.audit.record({ ...audit, event: 'deny', detail: decision.reason });
       return { kind: 'error', message: decision.reason };
@@ -245,9 +250,11 @@ export class CommandEngine {
     }
 
     let pin: unknown;
+    let risk: Risk = command.risk;
     const plan = await this.guarded(command, async () => {
       const planned = await (command.plan as NonNullable<Command['plan']>)(ctx, parsed);
       pin = planned.pin;
+      if (planned.risk === 'destructive') risk = 'destructive';
       return planned;
     });
     if ('error' in plan) {
@@ -265,7 +272,7 @@ export class CommandEngine {
       requester: caller.userId,
       channel: caller.channelId,
       threadTs: caller.threadTs,
-      risk: command.risk,
+      risk,
       role: command.role,
       pin,
     });
@@ -317,14 +324,17 @@ export class CommandEngine {
     if (action.state !== 'pending') return refuse(REFUSALS.handled, action.command);
     if (action.expiresAt <= this.now()) return refuse(REFUSALS.expired, action.command);
 
+    const cluster = this.clusterName(takeClusterFlag(action.words).cluster);
     if (decision === 'cancel') {
       // The requester may always withdraw; others need the right to run it.
       if (clicker.userId !== action.requester) {
-        const may = await this.deps.rbac.authorize(clicker.userId, action.channel, command);
+        const may = await this.deps.rbac.authorize(clicker.userId, action.channel, command, cluster);
         if (!may.allowed) return refuse(may.reason, action.command);
       }
     } else {
-      const may = await this.deps.rbac.authorizeApproval(clicker.userId, action.channel, command, action.requester);
+      // The action's own risk: its plan may have made this invocation destructive.
+      const risk = action.risk === 'destructive' ? 'destructive' : command.risk;
+      const may = await this.deps.rbac.authorizeApproval(clicker.userId, action.channel, { ...command, risk }, action.requester, cluster);
       if (!may.allowed) return refuse(may.reason, action.command);
     }
 
@@ -346,9 +356,9 @@ export class CommandEngine {
   async execute(action: PendingAction, command: Command, io: RunIO, surface: Caller['surface']): Promise<Report> {
     const started = this.now();
     const caller: Caller = { userId: action.requester, channelId: action.channel, threadTs: action.threadTs, surface };
-    const role = (await this.deps.rbac.roleOf(action.requester, action.channel)) ?? command.role;
+    const split = takeClusterFlag(action.words);
+    const role = (await this.deps.rbac.roleOf(action.requester, action.channel, this.clusterName(split.cluster))) ?? command.role;
     const result = await this.guarded(command, async () => {
-      const split = takeClusterFlag(action.words);
       const ctx = await this.context(caller, role, command, io, split.cluster);
       return command.run({ ...ctx, pin: action.pin }, parseArgs(split.words, command.args, command));
     });
