@@ -102,7 +102,8 @@ export async function serve(): Promise<number> {
   if ('poll' in scheduler) scheduler.start();
   else log.info({ reason: scheduler.reason }, 'scheduled digests are off');
   const sweeper = setInterval(() => {
-    engine?.sweepExpired().catch((err: unknown) => log.warn({ err }, 'could not sweep expired confirmations'));
+    engine?.sweepExpired().catch((err: unknown) => log.warn({ err }, 'could not sweep expired confirmations and suggestions'));
+    if ('prune' in alerts && alerts.prune) alerts.prune().catch((err: unknown) => log.warn({ err }, 'could not sweep old alert groups'));
   }, 10 * 60_000);
   sweeper.unref();
   // A root Slack refused (an outage on its first delivery) is posted here if no later delivery did it.

@@ -16,7 +16,7 @@ import type { Decision, Rbac } from './rbac.js';
 import { redactText } from './redact.js';
 import { redactReport, type Report } from './report.js';
 import type { ServiceDirectory } from './services.js';
-import { retryingStoreWrite } from './store.js';
+import { deleteWhere, retryingStoreWrite } from './store.js';
 import type { ThreadPoster } from '../incidents/alert-threads.js';
 import { Incidents } from '../incidents/incidents.js';
 
@@ -300,9 +300,10 @@ export class CommandEngine {
     return { ...outcome, where: { channel, threadTs } };
   }
 
-  /** Drops pending actions long past their expiry, so the store doesn't grow. */
-  sweepExpired(): Promise<number> {
-    return this.deps.pending.sweep();
+  /** Drops pending actions and suggestions long past their expiry, so the store doesn't grow. Returns how many. */
+  async sweepExpired(graceMs = 60 * 60 * 1000): Promise<number> {
+    const actions = await this.deps.pending.sweep(graceMs);
+    return actions + (await deleteWhere<{ expiresAt: number }>(this.deps.pending.store, SUGGESTION, (s) => s.expiresAt + graceMs <= this.now()));
   }
 
   /** Remembers where the confirmation card was posted, for later updates. */

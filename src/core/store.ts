@@ -36,6 +36,17 @@ export async function retryingStoreWrite<T>(work: () => Promise<T>, opts: { atte
   }
 }
 
+/** Deletes the entries of `kind` that `stale` picks (a sweep); returns how many. */
+export async function deleteWhere<T>(store: Store, kind: string, stale: (value: T, key: string) => boolean): Promise<number> {
+  let removed = 0;
+  for (const { key, entry } of await store.list<T>(kind)) {
+    if (!stale(entry.value, key)) continue;
+    await store.delete(kind, key);
+    removed++;
+  }
+  return removed;
+}
+
 export class MemoryStore implements Store {
   private data = new Map<string, { json: string; version: number }>();
   private counter = 0;

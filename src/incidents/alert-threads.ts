@@ -8,7 +8,7 @@
 // first delivery delays the thread; it never loses it.
 import { createHash } from 'node:crypto';
 import type { Report } from '../core/report.js';
-import type { Store } from '../core/store.js';
+import { deleteWhere, type Store } from '../core/store.js';
 import { alertIdentity, alertStatus, type AlertmanagerWebhook } from '../prometheus/alertmanager.js';
 import { truncate } from '../slack/mrkdwn.js';
 
@@ -40,6 +40,8 @@ export interface ThreadState {
   /** Status and alert set of the last notification acted on. */
   digest: string;
   openedAt: number;
+  /** When the last notification of the group came in. */
+  seenAt?: number;
   notifications: number;
   /** What the root shows, from the last notification (bounded: see boundedAlertReport). */
   root: Report;
@@ -69,6 +71,10 @@ const ROOT_ALERTS = 50;
 /** Any one label value, annotation or cell stored or shown, so a hostile payload can't grow the store. */
 const MAX_VALUE = 300;
 const BURST_WINDOW_MS = 60_000;
+/** A resolved group is kept this long (the weekly alert history reads the last 7 days), then swept. */
+export const RESOLVED_KEPT_MS = 35 * 24 * 3_600_000;
+/** A group not heard of for this long (its resolution never came) is swept too. */
+export const SILENT_KEPT_MS = 90 * 24 * 3_600_000;
 /** Alert names the burst summary lists. */
 const BURST_NAMES = 30;
 
@@ -190,6 +196,7 @@ export class AlertThreads {
           severity: payload.commonLabels.severity,
           digest,
           openedAt: at,
+          seenAt: at,
           notifications: 1,
           ...(payload.status === 'resolved' ? { resolvedAt: at } : {}),
           root: alertReport(payload),
@@ -211,6 +218,7 @@ export class AlertThreads {
         status: payload.status,
         digest,
         notifications,
+        seenAt: at,
         resolvedAt: payload.status === 'resolved' ? (state.resolvedAt ?? at) : undefined,
         root: alertReport(payload, { notifications }),
         ...(same ? {} : trimmedTimeline(state, { at, text: changeText(payload) })),
@@ -239,6 +247,21 @@ export class AlertThreads {
       if (await this.postRoot(key)) posted++;
     }
     return posted;
+  }
+
+  /**
+   * Deletes what the store no longer needs: groups resolved more than RESOLVED_KEPT_MS ago or
+   * silent for SILENT_KEPT_MS, and burst windows of past minutes. Returns how many it deleted.
+   */
+  async prune(): Promise<number> {
+    const now = this.now();
+    const groups = await deleteWhere<ThreadState>(
+      this.store,
+      KIND,
+      (s) => (s.status === 'resolved' && (s.resolvedAt ?? s.openedAt) + RESOLVED_KEPT_MS <= now) || (s.seenAt ?? s.openedAt) + SILENT_KEPT_MS <= now,
+    );
+    const current = Math.floor(now / BURST_WINDOW_MS);
+    return groups + (await deleteWhere<Burst>(this.store, BURST_KIND, (_b, window) => Number(window) < current - 1));
   }
 
   /**
