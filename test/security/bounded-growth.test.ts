@@ -54,6 +54,9 @@ describe('an incident with many long updates', () => {
     // The root says how many earlier entries there are; the thread has every update in full.
     const root = emu.messages.find((m) => m.channel === CHANNELS.incidents && !m.thread_ts);
     expect(JSON.stringify(root?.blocks)).toContain(`… ${521 - 15} earlier entries`);
+    // What the cap prevents: the apiserver refuses a ConfigMap past 1 MiB.
+    const unbounded = { ...incident, timeline: Array.from({ length: 521 }, (_, i) => ({ at: 0, user: USERS.operator, text: text(i) })) };
+    await expect(configMaps.create('incident', 'unbounded', unbounded)).rejects.toThrow(/Too long: must have at most 1048576 bytes/);
     expect(emu.threadOf(CHANNELS.incidents, root?.ts ?? '').filter((m) => JSON.stringify(m.blocks).includes(text(1).slice(-40)))).not.toHaveLength(0);
   });
 });
@@ -80,6 +83,27 @@ describe('an alert storm', () => {
     expect(summaries).toHaveLength(1);
     expect(summaries[0]?.text).toContain('180 more alert groups');
     expect(JSON.stringify(summaries[0]?.blocks)).toContain('and 150 more');
+  });
+
+  it('a summarized group still firing gets its own thread on a later notification, once a minute has room', async () => {
+    let clock = Date.parse('2026-03-01T10:00:00Z');
+    const emu = await SlackWorkspaceEmulator.start();
+    closers.push(() => emu.close());
+    const threads = new AlertThreads(new MemoryStore(), new SlackPoster(new WebClient(emu.botToken, { slackApiUrl: emu.apiUrl })), CHANNELS.incidents, () => clock, { rootsPerMinute: 1 });
+    const group = (name: string, status: 'firing' | 'resolved' = 'firing') => webhookSchema.parse({ ...JSON.parse(alertBody({ alertname: name }, `{}:{alertname="${name}"}`)), status });
+    expect(await threads.handle(group('First'))).toBe('opened');
+    expect(await threads.handle(group('Second'))).toBe('summarized');
+    expect(await threads.handle(group('Third'))).toBe('summarized');
+    // Still the same minute: no room yet.
+    expect(await threads.handle(group('Second'))).toBe('summarized');
+    clock += 60_000;
+    expect(await threads.handle(group('Second'))).toBe('opened');
+    // A summarized group that resolved needs no thread any more.
+    expect(await threads.handle(group('Third', 'resolved'))).toBe('summarized');
+    const roots = emu.messages.filter((m) => !m.thread_ts).map((m) => m.text);
+    expect(roots.filter((t) => t.includes('FIRING'))).toEqual([expect.stringContaining('First'), expect.stringContaining('Second')]);
+    expect(roots.filter((t) => t.includes('more alert group'))).toHaveLength(1);
+    expect(await threads.sweep()).toBe(0);
   });
 });
 
