@@ -4,7 +4,7 @@
 // retried delivery runs the action once.
 import { randomBytes } from 'node:crypto';
 import type { Risk, Role } from './command.js';
-import { deleteWhere, type Store } from './store.js';
+import { deleteWhere, editEntry, type Store } from './store.js';
 
 export type PendingState = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
@@ -97,11 +97,6 @@ export class PendingActions {
   }
 
   private async mutate(id: string, change: (a: PendingAction) => PendingAction): Promise<void> {
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const entry = await this.store.get<PendingAction>(KIND, id);
-      if (!entry) return;
-      if (await this.store.update(KIND, id, change(entry.value), entry.version)) return;
-    }
-    throw new Error(`pending action ${id}: too many concurrent updates`);
+    await editEntry<PendingAction>(this.store, KIND, id, change, 5);
   }
 }

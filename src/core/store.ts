@@ -47,6 +47,17 @@ export async function deleteWhere<T>(store: Store, kind: string, stale: (value: 
   return removed;
 }
 
+/** Read-modify-write with compare-and-swap, retried on a lost race; the entry as written, or undefined when it is gone. */
+export async function editEntry<T>(store: Store, kind: string, key: string, change: (v: T) => T, attempts = 10): Promise<T | undefined> {
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    const entry = await store.get<T>(kind, key);
+    if (!entry) return undefined;
+    const next = change(entry.value);
+    if (await store.update(kind, key, next, entry.version)) return next;
+  }
+  throw new Error(`${kind}/${key}: too many concurrent changes`);
+}
+
 export class MemoryStore implements Store {
   private data = new Map<string, { json: string; version: number }>();
   private counter = 0;

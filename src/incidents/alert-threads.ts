@@ -8,7 +8,7 @@
 // first delivery delays the thread; it never loses it.
 import { createHash } from 'node:crypto';
 import type { Report } from '../core/report.js';
-import { deleteWhere, type Store } from '../core/store.js';
+import { deleteWhere, editEntry, type Store } from '../core/store.js';
 import { alertIdentity, alertStatus, type AlertmanagerWebhook } from '../prometheus/alertmanager.js';
 import { truncate } from '../slack/mrkdwn.js';
 
@@ -205,7 +205,7 @@ export class AlertThreads {
         // Create-if-absent: of two deliveries racing, one records the group, the other updates it.
         if (!(await this.store.create(KIND, key, fresh))) continue;
         if (!(await this.admit(fresh.name))) {
-          await this.edit(key, (s) => ({ ...s, summarized: true }));
+          await editEntry<ThreadState>(this.store, KIND, key, (s) => ({ ...s, summarized: true }));
           return 'summarized';
         }
         return (await this.postRoot(key)) ? 'opened' : 'repeated';
@@ -296,10 +296,6 @@ export class AlertThreads {
     }
     throw new Error('alert burst window: too many concurrent changes');
   }
-
-  private async edit(key: string, change: (s: ThreadState) => ThreadState): Promise<void> {
-    await editEntry(this.store, KIND, key, change);
-  }
 }
 
 function trimmedTimeline(state: ThreadState, entry: AlertTimelineEntry): Pick<ThreadState, 'timeline' | 'timelineDropped'> {
@@ -348,15 +344,4 @@ async function postOnce<T extends Postable>(store: Store, kind: string, key: str
   const latest = await editEntry<T>(store, kind, key, (v) => ({ ...v, ts: posted, postingUntil: undefined }));
   if (latest && JSON.stringify(render(latest)) !== JSON.stringify(shown)) await poster.updateReport(latest.channel, posted, render(latest));
   return true;
-}
-
-/** Read-modify-write with compare-and-swap, retried; the entry as written, or undefined when it is gone. */
-async function editEntry<T>(store: Store, kind: string, key: string, change: (v: T) => T): Promise<T | undefined> {
-  for (let attempt = 0; attempt < 10; attempt++) {
-    const entry = await store.get<T>(kind, key);
-    if (!entry) return undefined;
-    const next = change(entry.value);
-    if (await store.update(kind, key, next, entry.version)) return next;
-  }
-  throw new Error(`${kind}/${key}: too many concurrent changes`);
 }

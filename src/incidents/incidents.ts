@@ -9,7 +9,7 @@
 import type { Caller } from '../core/command.js';
 import { NothingToDoError, NotFoundError, UsageError } from '../core/errors.js';
 import type { Report } from '../core/report.js';
-import type { Store } from '../core/store.js';
+import { editEntry, type Store } from '../core/store.js';
 import { truncate } from '../slack/mrkdwn.js';
 import { recordedAlertThreads, type ThreadPoster, type ThreadState } from './alert-threads.js';
 
@@ -215,15 +215,9 @@ export class Incidents {
     await this.poster.updateReport(incident.channel, incident.ts, rootReport(incident));
   }
 
-  /** Read-modify-write with CAS, retried: two people updating at once both land. */
-  private async change(number: number, edit: (i: Incident) => Incident): Promise<Incident | undefined> {
-    for (let attempt = 0; attempt < 10; attempt++) {
-      const entry = await this.store.get<Incident>(KIND, String(number));
-      if (!entry) return undefined;
-      const next = boundedIncident(edit(entry.value));
-      if (await this.store.update(KIND, String(number), next, entry.version)) return next;
-    }
-    throw new Error(`incident #${number}: too many concurrent changes`);
+  /** Read-modify-write with CAS, retried: two people updating at once both land. Stored bounded. */
+  private change(number: number, edit: (i: Incident) => Incident): Promise<Incident | undefined> {
+    return editEntry<Incident>(this.store, KIND, String(number), (i) => boundedIncident(edit(i)));
   }
 }
 
