@@ -130,8 +130,23 @@ function changeText(payload: AlertmanagerWebhook): string {
   return payload.status === 'resolved' ? 'resolved' : `firing (${firing}/${payload.alerts.length})`;
 }
 
+/**
+ * An entry as this version keeps it. Entries written before roots and timelines were stored
+ * (and whose first post was lost) get a root from what they recorded, and an empty timeline.
+ */
+function upgraded(state: ThreadState): ThreadState {
+  if (state.root && state.timeline) return state;
+  const resolved = state.status === 'resolved';
+  return {
+    ...state,
+    root: state.root ?? { title: `${resolved ? 'RESOLVED' : 'FIRING'}: ${state.name ?? 'alert'}`, status: resolved ? 'ok' : 'warn', summary: 'Recorded by an earlier version of the bot.' },
+    timeline: state.timeline ?? [],
+  };
+}
+
 /** The root as posted: the last notification's report and the group's timeline under it. */
-export function rootOf(state: ThreadState): Report {
+export function rootOf(recorded: ThreadState): Report {
+  const state = upgraded(recorded);
   return {
     ...state.root,
     sections: [
@@ -210,7 +225,7 @@ export class AlertThreads {
         }
         return (await this.postRoot(key)) ? 'opened' : 'repeated';
       }
-      const state = entry.value;
+      const state = upgraded(entry.value);
       const same = state.digest === digest;
       const notifications = state.notifications + 1;
       const next: ThreadState = {

@@ -5,6 +5,10 @@
 // resolution must then end in one root, updated in place, with the whole timeline.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RetryOptions } from '@slack/web-api';
+import { createHash } from 'node:crypto';
+import { MemoryStore } from '../../src/core/store.js';
+import { digestOf } from '../../src/incidents/alert-threads.js';
+import { webhookSchema } from '../../src/prometheus/alertmanager.js';
 import type { SlackWorkspaceEmulator } from '../../src/sandbox/slack/index.js';
 import { CHANNELS, testConfig } from '../fixtures/world.js';
 import { alertBody, postAlert, serveAlerts } from '../e2e/alert-server.js';
@@ -116,6 +120,25 @@ describe('an alert whose first post fails', () => {
     expect(await outcome(await postAlert(alerts.url, resolved))).toEqual({ status: 200, body: { outcome: 'resolved' } });
     expect(roots()).toHaveLength(1);
     expect(roots()[0]?.text).toContain('RESOLVED');
+  });
+
+  it('a group an earlier version recorded but never posted (no root, no timeline stored) is posted by its next delivery', async () => {
+    const config = testConfig();
+    config.alerts = { ...config.alerts, channel: CHANNELS.incidents };
+    const bot = await startBot({ config, slackRetry: RETRY });
+    closers.push(() => bot.close());
+    const store = new MemoryStore();
+    const alerts = await serveAlerts(bot, config, store);
+    closers.push(() => alerts.close());
+    const { first, resolved } = deliveries();
+    // What the previous version left when Slack refused the first post.
+    const legacy = { channel: CHANNELS.incidents, status: 'firing', name: 'high_memory_load', severity: 'warning', digest: digestOf(webhookSchema.parse(JSON.parse(first))), openedAt: Date.now(), notifications: 1 };
+    await store.create('incident-thread', createHash('sha256').update(GROUP).digest('hex').slice(0, 40), legacy);
+    expect(await outcome(await postAlert(alerts.url, first))).toEqual({ status: 200, body: { outcome: 'opened' } });
+    expect(await outcome(await postAlert(alerts.url, resolved))).toEqual({ status: 200, body: { outcome: 'resolved' } });
+    const roots = bot.emu.messages.filter((m) => m.channel === CHANNELS.incidents && !m.thread_ts);
+    expect(roots).toHaveLength(1);
+    expect(roots[0]?.text).toContain('RESOLVED: high_memory_load');
   });
 
   it('a retry and a change racing after the outage still make one root, with both in it', async () => {
