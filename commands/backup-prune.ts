@@ -17,7 +17,9 @@ export default defineCommand({
   usage: 'backup prune [--cluster NAME]',
   args: z.object({}),
   role: 'operator',
-  risk: 'change',
+  // Deleting backups can't be undone and removes the way back from a bad restore or an
+  // intrusion: a second person approves it, as they do a restore.
+  risk: 'destructive',
   examples: ['backup prune'],
   plan: async (ctx) => {
     const config = ctx.config.backup;

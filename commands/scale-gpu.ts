@@ -20,7 +20,7 @@ const args = z.object({
 
 export default defineCommand({
   name: 'scale-gpu',
-  summary: 'Scale the Ray GPU worker group (shows GPUs free before you approve)',
+  summary: 'Scale the Ray GPU worker group (shows GPUs free before you approve; to 0 needs two people)',
   usage: 'scale-gpu <replicas> [--group NAME] [--cluster NAME]',
   args,
   positional: ['replicas'],
@@ -53,6 +53,9 @@ export default defineCommand({
       const fit = perWorker > 0 ? Math.floor(free / perWorker) : 0;
       warnings.push(`⚠️ Needs ${needed} more GPUs but only ${free} are free: ${Math.max(0, replicas - current - fit)} of the new workers will stay Pending until GPU nodes are added.`);
     }
+    // No worker serves no model: that takes the platform's inference down, so it needs two people.
+    const toZero = replicas === 0;
+    if (toZero) warnings.push('⚠️ Zero workers: every model stops serving until scaled up again. Destructive: a second person with the approver role must approve.');
     if (raycluster.spec.enableInTreeAutoscaling) {
       warnings.push('⚠️ The Ray autoscaler (enableInTreeAutoscaling) owns replicas in this cluster: it may change them back.');
     }
@@ -73,6 +76,7 @@ export default defineCommand({
         ...(warnings.length > 0 ? [{ lines: warnings }] : []),
       ],
       pin,
+      ...(toZero ? { risk: 'destructive' as const } : {}),
     };
   },
   run: async (ctx, { replicas, group: groupName }) => {

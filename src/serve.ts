@@ -103,9 +103,15 @@ export async function serve(): Promise<number> {
   if ('poll' in scheduler) scheduler.start();
   else log.info({ reason: scheduler.reason }, 'scheduled digests are off');
   const sweeper = setInterval(() => {
-    engine?.sweepExpired().catch((err: unknown) => log.warn({ err }, 'could not sweep expired confirmations'));
+    engine?.sweepExpired().catch((err: unknown) => log.warn({ err }, 'could not sweep expired confirmations and suggestions'));
+    if ('prune' in alerts && alerts.prune) alerts.prune().catch((err: unknown) => log.warn({ err }, 'could not sweep old alert groups'));
   }, 10 * 60_000);
   sweeper.unref();
+  // A root Slack refused (an outage on its first delivery) is posted here if no later delivery did it.
+  const alertSweeper = setInterval(() => {
+    if ('sweep' in alerts && alerts.sweep) alerts.sweep().catch((err: unknown) => log.warn({ err }, 'could not post pending alert threads'));
+  }, 60_000);
+  alertSweeper.unref();
   log.info({ mode: bot.mode, slackPort: bot.port(), opsPort: ops.port() }, 'vlinders-ops is running');
 
   await untilSignal();
@@ -114,7 +120,7 @@ export async function serve(): Promise<number> {
     [
       { name: 'stop taking work', run: () => ops.setDraining() },
       { name: 'let the Service drop this pod', run: pause(config.clusters.length > 0 ? 5_000 : 0) },
-      { name: 'sweeper', run: () => clearInterval(sweeper) },
+      { name: 'sweeper', run: () => (clearInterval(sweeper), clearInterval(alertSweeper)) },
       { name: 'scheduler', run: async () => ('poll' in scheduler ? scheduler.stop() : undefined) },
       { name: 'slack', run: () => bot.stop(), timeoutMs: 15_000 },
       { name: 'leader lease', run: async () => leader?.stop() },

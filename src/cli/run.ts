@@ -93,7 +93,7 @@ export async function runCli(argv: readonly string[], opts: CliOptions): Promise
   }
 
   opts.io.stderr(terminalText(renderText(outcome.plan)));
-  if (outcome.command.risk === 'destructive') {
+  if (outcome.action.risk === 'destructive') {
     opts.io.stderr(`${outcome.command.name} is destructive: a second person must approve it. Run it from Slack.`);
     return 3;
   }

@@ -48,6 +48,13 @@ export function parseConfigText(text: string, source = 'config'): Config {
     const checked = checkClusterOverrides(result.data, i);
     return 'issues' in checked ? formatIssues(checked.issues) : [];
   });
+  // A binding limited to a cluster the config doesn't have would silently grant nothing.
+  const clusterNames = result.data.clusters.map((c) => c.name);
+  for (const [role, binding] of Object.entries(result.data.rbac.roles)) {
+    for (const [j, name] of (binding?.clusters ?? []).entries()) {
+      if (!clusterNames.includes(name)) problems.push(`rbac.roles.${role}.clusters[${j}]: "${name}" is not a configured cluster (clusters: ${clusterNames.join(', ') || 'none'})`);
+    }
+  }
   if (problems.length > 0) throw new ConfigError(source, problems);
   return result.data;
 }

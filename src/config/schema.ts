@@ -15,6 +15,11 @@ const binding = z
     groups: z.array(slackGroupId).default([]),
     /** When set, this binding only holds in these channels. */
     channels: z.array(slackChannelId).optional(),
+    /**
+     * When set, this binding only holds for commands on these clusters (names of `clusters:`;
+     * a command without --cluster runs on the first).
+     */
+    clusters: z.array(z.string().min(1)).min(1).optional(),
   })
   .strict();
 
@@ -147,9 +152,15 @@ export const configSchema = z
         diagnoses: z.record(z.string(), z.string().min(1)).default({}),
         /** alertname → the runbook's remedy, offered as a button that goes through confirmation. */
         remedies: z.record(z.string(), z.string().min(1)).default({}),
+        /**
+         * New incident threads per minute. In a storm past it, the other new groups get one
+         * "N more alert groups" message instead of a thread each (a group still firing gets its
+         * thread on a later notification, once the minute has room).
+         */
+        rootsPerMinute: z.number().int().min(1).max(1000).default(20),
       })
       .strict()
-      .default({ diagnoses: {}, remedies: {} }),
+      .default({ diagnoses: {}, remedies: {}, rootsPerMinute: 20 }),
     /** Scheduled digests: cron in a timezone, run on the leader replica only, posted to `channel`. */
     schedule: z
       .object({

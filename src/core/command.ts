@@ -57,9 +57,10 @@ export interface CommandContext {
 /**
  * A plan is the Report shown on the confirmation card. `pin` holds what the plan saw (a
  * replica count, a resourceVersion) so the run can refuse if it changed before approval.
- * It must be JSON.
+ * It must be JSON. `risk: 'destructive'` raises this one invocation to two people (scale-gpu
+ * to zero workers); a plan never lowers its command's risk.
  */
-export type Plan = Report & { pin?: unknown };
+export type Plan = Report & { pin?: unknown; risk?: 'destructive' };
 
 type AnyArgs = z.ZodObject<Record<string, z.ZodType>>;
 

@@ -9,13 +9,14 @@ import type { BackupMetrics } from '../http/metrics.js';
 import type { Config } from '../config/schema.js';
 import { parseArgs, tokenize } from './args.js';
 import type { Audit } from './audit.js';
-import type { Caller, Catalog, Command, CommandContext } from './command.js';
+import type { Caller, Catalog, Command, CommandContext, Risk } from './command.js';
 import { ConfirmationError, NothingToDoError, NotFoundError, UsageError, UserFacingError, errorMessage } from './errors.js';
 import type { PendingAction, PendingActions } from './pending.js';
 import type { Decision, Rbac } from './rbac.js';
 import { redactText } from './redact.js';
 import { redactReport, type Report } from './report.js';
 import type { ServiceDirectory } from './services.js';
+import { deleteWhere, retryingStoreWrite } from './store.js';
 import type { ThreadPoster } from '../incidents/alert-threads.js';
 import { Incidents } from '../incidents/incidents.js';
 
@@ -134,10 +135,15 @@ export class CommandEngine {
     return near ? ` Did you mean \`${best}\`?` : '';
   }
 
-  private async catalogFor(caller: Caller): Promise<Catalog> {
+  /** The configured name of the cluster a command runs on (`--cluster`, or the default one). */
+  private clusterName(requested: string | undefined): string | undefined {
+    return (this.deps.services ?? NO_CLUSTERS).forCluster(requested).clusterName;
+  }
+
+  private async catalogFor(caller: Caller, cluster: string | undefined): Promise<Catalog> {
     const visible: Command[] = [];
     for (const command of this.deps.commands) {
-      if ((await this.deps.rbac.authorize(caller.userId, caller.channelId, command)).allowed) visible.push(command);
+      if ((await this.deps.rbac.authorize(caller.userId, caller.channelId, command, this.clusterName(cluster))).allowed) visible.push(command);
     }
     return { visible, find: (name) => visible.find((c) => c.name === name) };
   }
@@ -151,7 +157,7 @@ export class CommandEngine {
       // That cluster's own settings (its overrides) merged over the top level.
       config: configForCluster(this.deps.config, services.clusterName),
       log: this.deps.log.child({ command: command.name, user: caller.userId }),
-      catalog: await this.catalogFor(caller),
+      catalog: await this.catalogFor(caller, cluster),
       // Progress lines quote outside systems (pod logs, API errors): redacted like Reports.
       progress: (text) => io.progress(redactText(text)),
       signal: io.signal,
@@ -232,7 +238,7 @@ export class CommandEngine {
       ? command.risk === 'read'
         ? { allowed: true, role: 'viewer' }
         : { allowed: false, reason: `\`${command.name}\` changes the platform: it never runs automatically; offer it as a button instead.` }
-      : await this.deps.rbac.authorize(caller.userId, caller.channelId, command);
+      : await this.deps.rbac.authorize(caller.userId, caller.channelId, command, this.clusterName(cluster));
     if (!decision.allowed) {
       this.deps.audit.record({ ...audit, event: 'deny', detail: decision.reason });
       return { kind: 'error', message: decision.reason };
@@ -251,9 +257,11 @@ export class CommandEngine {
     }
 
     let pin: unknown;
+    let risk: Risk = command.risk;
     const plan = await this.guarded(command, async () => {
       const planned = await (command.plan as NonNullable<Command['plan']>)(ctx, parsed);
       pin = planned.pin;
+      if (planned.risk === 'destructive') risk = 'destructive';
       return planned;
     });
     if ('error' in plan) {
@@ -271,7 +279,7 @@ export class CommandEngine {
       requester: caller.userId,
       channel: caller.channelId,
       threadTs: caller.threadTs,
-      risk: command.risk,
+      risk,
       role: command.role,
       pin,
     });
@@ -299,9 +307,10 @@ export class CommandEngine {
     return { ...outcome, where: { channel, threadTs } };
   }
 
-  /** Drops pending actions long past their expiry, so the store doesn't grow. */
-  sweepExpired(): Promise<number> {
-    return this.deps.pending.sweep();
+  /** Drops pending actions and suggestions long past their expiry, so the store doesn't grow. Returns how many. */
+  async sweepExpired(graceMs = 60 * 60 * 1000): Promise<number> {
+    const actions = await this.deps.pending.sweep(graceMs);
+    return actions + (await deleteWhere<{ expiresAt: number }>(this.deps.pending.store, SUGGESTION, (s) => s.expiresAt + graceMs <= this.now()));
   }
 
   /** Remembers where the confirmation card was posted, for later updates. */
@@ -342,14 +351,17 @@ export class CommandEngine {
     if (action.state !== 'pending') return refuse(REFUSALS.handled, action.command);
     if (action.expiresAt <= this.now()) return refuse(REFUSALS.expired, action.command);
 
+    const cluster = this.clusterName(takeClusterFlag(action.words).cluster);
     if (decision === 'cancel') {
       // The requester may always withdraw; others need the right to run it.
       if (clicker.userId !== action.requester) {
-        const may = await this.deps.rbac.authorize(clicker.userId, action.channel, command);
+        const may = await this.deps.rbac.authorize(clicker.userId, action.channel, command, cluster);
         if (!may.allowed) return refuse(may.reason, action.command);
       }
     } else {
-      const may = await this.deps.rbac.authorizeApproval(clicker.userId, action.channel, command, action.requester);
+      // The action's own risk: its plan may have made this invocation destructive.
+      const risk = action.risk === 'destructive' ? 'destructive' : command.risk;
+      const may = await this.deps.rbac.authorizeApproval(clicker.userId, action.channel, { ...command, risk }, action.requester, cluster);
       if (!may.allowed) return refuse(may.reason, action.command);
     }
 
@@ -371,14 +383,15 @@ export class CommandEngine {
   async execute(action: PendingAction, command: Command, io: RunIO, surface: Caller['surface']): Promise<Report> {
     const started = this.now();
     const caller: Caller = { userId: action.requester, channelId: action.channel, threadTs: action.threadTs, surface };
-    const role = (await this.deps.rbac.roleOf(action.requester, action.channel)) ?? command.role;
+    const split = takeClusterFlag(action.words);
+    const role = (await this.deps.rbac.roleOf(action.requester, action.channel, this.clusterName(split.cluster))) ?? command.role;
     const result = await this.guarded(command, async () => {
-      const split = takeClusterFlag(action.words);
       const ctx = await this.context(caller, role, command, io, split.cluster);
       return command.run({ ...ctx, pin: action.pin }, parseArgs(split.words, command.args, command));
     });
     const report: Report = 'error' in result ? { title: command.name, status: 'fail', summary: result.error } : result.report;
-    await this.deps.pending.finish(action.id, report.status === 'fail' ? 'failed' : 'succeeded');
+    // The action ran: its outcome is audited before anything else can fail, and a store that
+    // can't take the final state (retried) doesn't keep the report from the requester.
     this.deps.audit.record({
       event: 'outcome',
       user: action.requester,
@@ -391,6 +404,11 @@ export class CommandEngine {
       detail: report.status === 'fail' ? report.summary : undefined,
       durationMs: this.now() - started,
     });
+    try {
+      await retryingStoreWrite(() => this.deps.pending.finish(action.id, report.status === 'fail' ? 'failed' : 'succeeded'));
+    } catch (err) {
+      this.deps.log.error({ err, actionId: action.id, command: command.name }, 'the action ran, but its final state could not be written to the store');
+    }
     return report;
   }
 

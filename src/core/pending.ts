@@ -4,7 +4,7 @@
 // retried delivery runs the action once.
 import { randomBytes } from 'node:crypto';
 import type { Risk, Role } from './command.js';
-import type { Store } from './store.js';
+import { deleteWhere, editEntry, type Store } from './store.js';
 
 export type PendingState = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
@@ -92,23 +92,11 @@ export class PendingActions {
   }
 
   /** Drops actions that expired (or finished) more than `graceMs` ago. */
-  async sweep(graceMs = 60 * 60 * 1000): Promise<number> {
-    let removed = 0;
-    for (const { key, entry } of await this.store.list<PendingAction>(KIND)) {
-      if (entry.value.expiresAt + graceMs <= this.now()) {
-        await this.store.delete(KIND, key);
-        removed++;
-      }
-    }
-    return removed;
+  sweep(graceMs = 60 * 60 * 1000): Promise<number> {
+    return deleteWhere<PendingAction>(this.store, KIND, (a) => a.expiresAt + graceMs <= this.now());
   }
 
   private async mutate(id: string, change: (a: PendingAction) => PendingAction): Promise<void> {
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const entry = await this.store.get<PendingAction>(KIND, id);
-      if (!entry) return;
-      if (await this.store.update(KIND, id, change(entry.value), entry.version)) return;
-    }
-    throw new Error(`pending action ${id}: too many concurrent updates`);
+    await editEntry<PendingAction>(this.store, KIND, id, change, 5);
   }
 }

@@ -1,5 +1,6 @@
 // Deny by default: a user holds a role only through a binding in config, directly or
-// through a Slack user group, and only in the binding's channels when it lists some.
+// through a Slack user group, and only in the binding's channels, and for commands on the
+// binding's clusters, when it lists some.
 import type { Config, Role } from '../config/schema.js';
 import { ROLES } from '../config/schema.js';
 import type { Command } from './command.js';
@@ -48,15 +49,25 @@ export class Rbac {
     return false;
   }
 
-  /** The highest role the user holds in this channel, if any. */
-  async roleOf(userId: string, channelId: string): Promise<Role | undefined> {
+  /**
+   * The highest role the user holds in this channel for a command on `cluster` (its name, the
+   * default cluster's when not given), if any. A binding limited to clusters holds on those only.
+   */
+  async roleOf(userId: string, channelId: string, cluster?: string): Promise<Role | undefined> {
     for (const role of [...ROLES].reverse()) {
       const binding = this.rbac.roles[role];
       if (!binding) continue;
       if (binding.channels && !binding.channels.includes(channelId)) continue;
+      if (binding.clusters && (cluster === undefined || !binding.clusters.includes(cluster))) continue;
       if (await this.isIn(binding, userId)) return role;
     }
     return undefined;
+  }
+
+  /** How a refusal names where the caller asked: the channel, and the cluster when bindings are limited to some. */
+  private where(cluster: string | undefined): string {
+    const limited = Object.values(this.rbac.roles).some((b) => b?.clusters);
+    return limited ? `in this channel for cluster ${cluster ?? '(none)'}` : 'in this channel';
   }
 
   async isApprover(userId: string): Promise<boolean> {
@@ -64,13 +75,13 @@ export class Rbac {
   }
 
   /** May this user run this command in this channel? The reason names the role it needs. */
-  async authorize(userId: string, channelId: string, command: Pick<Command, 'name' | 'role' | 'risk'>): Promise<Decision> {
-    const role = await this.roleOf(userId, channelId);
+  async authorize(userId: string, channelId: string, command: Pick<Command, 'name' | 'role' | 'risk'>, cluster?: string): Promise<Decision> {
+    const role = await this.roleOf(userId, channelId, cluster);
     if (!role) {
-      return { allowed: false, reason: `\`${command.name}\` needs the ${command.role} role, and you hold no vlinders-ops role in this channel.` };
+      return { allowed: false, reason: `\`${command.name}\` needs the ${command.role} role, and you hold no vlinders-ops role ${this.where(cluster)}.` };
     }
     if (roleRank(role) < roleRank(command.role)) {
-      return { allowed: false, role, reason: `\`${command.name}\` needs the ${command.role} role; you are ${role} here.` };
+      return { allowed: false, role, reason: `\`${command.name}\` needs the ${command.role} role; you are ${role} ${this.where(cluster) === 'in this channel' ? 'here' : this.where(cluster)}.` };
     }
     const changeChannels = this.rbac.changeChannels;
     if (command.risk !== 'read' && changeChannels && !changeChannels.includes(channelId)) {
@@ -83,14 +94,16 @@ export class Rbac {
   /**
    * May this user approve an action requested by someone else? A change needs anyone who
    * may run it; a destructive action needs a different person who is also an approver.
+   * `command.risk` is the action's own (a plan may have raised it).
    */
   async authorizeApproval(
     userId: string,
     channelId: string,
     command: Pick<Command, 'name' | 'role' | 'risk'>,
     requesterId: string,
+    cluster?: string,
   ): Promise<Decision> {
-    const decision = await this.authorize(userId, channelId, command);
+    const decision = await this.authorize(userId, channelId, command, cluster);
     if (!decision.allowed || command.risk !== 'destructive') return decision;
     if (userId === requesterId) {
       return { allowed: false, role: decision.role, reason: `\`${command.name}\` is destructive: a second person with the approver role must approve it, not the requester.` };

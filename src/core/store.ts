@@ -18,6 +18,46 @@ export interface Store {
   list<T>(kind: string): Promise<Array<{ key: string; entry: StoreEntry<T> }>>;
 }
 
+/**
+ * Runs a store write again when it throws (a dropped connection, an apiserver 5xx), with a
+ * growing pause: `attempts` tries in all, then the last error is thrown.
+ */
+export async function retryingStoreWrite<T>(work: () => Promise<T>, opts: { attempts?: number; firstDelayMs?: number } = {}): Promise<T> {
+  const attempts = opts.attempts ?? 4;
+  let delay = opts.firstDelayMs ?? 250;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (err) {
+      if (attempt >= attempts) throw err;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      delay *= 2;
+    }
+  }
+}
+
+/** Deletes the entries of `kind` that `stale` picks (a sweep); returns how many. */
+export async function deleteWhere<T>(store: Store, kind: string, stale: (value: T, key: string) => boolean): Promise<number> {
+  let removed = 0;
+  for (const { key, entry } of await store.list<T>(kind)) {
+    if (!stale(entry.value, key)) continue;
+    await store.delete(kind, key);
+    removed++;
+  }
+  return removed;
+}
+
+/** Read-modify-write with compare-and-swap, retried on a lost race; the entry as written, or undefined when it is gone. */
+export async function editEntry<T>(store: Store, kind: string, key: string, change: (v: T) => T, attempts = 10): Promise<T | undefined> {
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    const entry = await store.get<T>(kind, key);
+    if (!entry) return undefined;
+    const next = change(entry.value);
+    if (await store.update(kind, key, next, entry.version)) return next;
+  }
+  throw new Error(`${kind}/${key}: too many concurrent changes`);
+}
+
 export class MemoryStore implements Store {
   private data = new Map<string, { json: string; version: number }>();
   private counter = 0;

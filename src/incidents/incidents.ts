@@ -9,7 +9,8 @@
 import type { Caller } from '../core/command.js';
 import { NothingToDoError, NotFoundError, UsageError } from '../core/errors.js';
 import type { Report } from '../core/report.js';
-import type { Store } from '../core/store.js';
+import { editEntry, type Store } from '../core/store.js';
+import { truncate } from '../slack/mrkdwn.js';
 import { recordedAlertThreads, type ThreadPoster, type ThreadState } from './alert-threads.js';
 
 export type Severity = 1 | 2 | 3 | 4;
@@ -33,12 +34,37 @@ export interface Incident {
   resolvedAt?: number;
   summary?: string;
   timeline: TimelineEntry[];
+  /** Timeline entries dropped from the front to keep the stored incident small (see boundedIncident). */
+  dropped?: number;
 }
 
 const KIND = 'incident';
 /** How many timeline entries the root message shows (the store keeps them all). */
 const SHOWN = 15;
-const MAX_TIMELINE = 500;
+/** Timeline entries kept in the store; the thread keeps every update in full. */
+const MAX_TIMELINE = 300;
+/** Characters of one entry's text kept in the store (an update of 2,000 is posted whole in the thread). */
+const MAX_ENTRY_TEXT = 500;
+/**
+ * One stored incident's JSON at most: a ConfigMap holds 1 MiB in all, so this leaves room for
+ * its metadata and for UTF-8 that takes 3-4 bytes a character. Oldest entries go first.
+ */
+export const MAX_INCIDENT_BYTES = 256 * 1024;
+
+/** The incident as stored: entry texts cut, the timeline capped in entries and in bytes, what was dropped counted. */
+export function boundedIncident(incident: Incident): Incident {
+  let timeline = incident.timeline.map((e) => (e.text.length > MAX_ENTRY_TEXT ? { ...e, text: truncate(e.text, MAX_ENTRY_TEXT) } : e));
+  let dropped = (incident.dropped ?? 0) + Math.max(0, timeline.length - MAX_TIMELINE);
+  timeline = timeline.slice(-MAX_TIMELINE);
+  const bytes = (t: TimelineEntry[]) => Buffer.byteLength(JSON.stringify({ ...incident, timeline: t }));
+  // Entries are each at most ~2 KiB, so dropping a sixteenth at a time ends quickly.
+  while (timeline.length > 1 && bytes(timeline) > MAX_INCIDENT_BYTES) {
+    const cut = Math.max(1, Math.floor(timeline.length / 16));
+    timeline = timeline.slice(cut);
+    dropped += cut;
+  }
+  return { ...incident, timeline, ...(dropped > 0 ? { dropped } : {}) };
+}
 
 const clock = (ms: number) => `${new Date(ms).toISOString().slice(11, 16)} UTC`;
 
@@ -68,7 +94,7 @@ export function rootReport(incident: Incident): Report {
       {
         title: 'Timeline',
         lines: [
-          ...(incident.timeline.length > shown.length ? [`… ${incident.timeline.length - shown.length} earlier entries`] : []),
+          ...(incident.timeline.length + (incident.dropped ?? 0) > shown.length ? [`… ${incident.timeline.length + (incident.dropped ?? 0) - shown.length} earlier entries`] : []),
           ...shown.map((e) => `${clock(e.at)} <@${e.user}> ${e.text}`),
         ],
       },
@@ -176,7 +202,7 @@ export class Incidents {
     if (caller.threadTs !== undefined && caller.threadTs !== target.ts) return false;
     const at = this.now();
     const next = await this.change(target.number, (i) =>
-      i.status === 'open' ? { ...i, timeline: [...i.timeline, { at, user: caller.userId, text }].slice(-MAX_TIMELINE) } : i,
+      i.status === 'open' ? { ...i, timeline: [...i.timeline, { at, user: caller.userId, text }] } : i,
     );
     if (next?.ts) await this.poster.updateReport(next.channel, next.ts, rootReport(next));
     return next !== undefined;
@@ -189,15 +215,9 @@ export class Incidents {
     await this.poster.updateReport(incident.channel, incident.ts, rootReport(incident));
   }
 
-  /** Read-modify-write with CAS, retried: two people updating at once both land. */
-  private async change(number: number, edit: (i: Incident) => Incident): Promise<Incident | undefined> {
-    for (let attempt = 0; attempt < 10; attempt++) {
-      const entry = await this.store.get<Incident>(KIND, String(number));
-      if (!entry) return undefined;
-      const next = edit(entry.value);
-      if (await this.store.update(KIND, String(number), next, entry.version)) return next;
-    }
-    throw new Error(`incident #${number}: too many concurrent changes`);
+  /** Read-modify-write with CAS, retried: two people updating at once both land. Stored bounded. */
+  private change(number: number, edit: (i: Incident) => Incident): Promise<Incident | undefined> {
+    return editEntry<Incident>(this.store, KIND, String(number), (i) => boundedIncident(edit(i)));
   }
 }
 

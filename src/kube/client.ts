@@ -4,7 +4,6 @@
 import { existsSync } from 'node:fs';
 import { Readable, Transform, Writable } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
-import { createInterface } from 'node:readline';
 import { fetch } from 'undici';
 import {
   AppsV1Api,
@@ -158,8 +157,12 @@ export class KubeClient {
     });
   }
 
-  /** A container's log as lines, streamed: never the whole log in memory. */
-  async *logLines(namespace: string, pod: string, container: string, opts: { sinceSeconds?: number; tailLines?: number; signal?: AbortSignal } = {}): AsyncGenerator<string> {
+  /**
+   * A container's log as lines, streamed: never the whole log in memory. The apiserver sends
+   * at most `limitBytes` (LOG_LIMIT_BYTES unless given), and a line longer than MAX_LOG_LINE
+   * is cut, so a log with no newline can't grow the heap.
+   */
+  async *logLines(namespace: string, pod: string, container: string, opts: { sinceSeconds?: number; tailLines?: number; limitBytes?: number; signal?: AbortSignal } = {}): AsyncGenerator<string> {
     assertLabelName(namespace, 'namespace');
     assertObjectName(pod, 'pod');
     assertLabelName(container, 'container');
@@ -173,6 +176,7 @@ export class KubeClient {
     url.searchParams.set('container', container);
     if (opts.sinceSeconds !== undefined) url.searchParams.set('sinceSeconds', String(opts.sinceSeconds));
     if (opts.tailLines !== undefined) url.searchParams.set('tailLines', String(opts.tailLines));
+    url.searchParams.set('limitBytes', String(opts.limitBytes ?? LOG_LIMIT_BYTES));
     const request = new RequestContext(url.toString(), HttpMethod.GET);
     await this.kubeConfig.applySecurityAuthentication(request);
     // Stopping: before the answer, abort the request; after, cancel the body (which closes the
@@ -193,7 +197,7 @@ export class KubeClient {
       body.on('error', (err) => {
         failure = kubeError(err, call);
       });
-      for await (const line of createInterface({ input: body, crlfDelay: Infinity })) yield line;
+      yield* boundedLines(body, MAX_LOG_LINE);
       if (failure) throw failure;
     } finally {
       opts.signal?.removeEventListener('abort', stop);
@@ -213,6 +217,51 @@ export class KubeClient {
   podMetrics(namespace?: string) {
     return this.call({ verb: 'list', resource: 'pods.metrics.k8s.io', namespace }, () => this.metricsApi.getPodMetrics(namespace));
   }
+}
+
+/** The most of one log read the apiserver sends (its limitBytes): the newest lines of a busy day fit. */
+export const LOG_LIMIT_BYTES = 32 * 1024 * 1024;
+/** A longer log line is cut here, marked with how much was left out. */
+export const MAX_LOG_LINE = 16 * 1024;
+
+/**
+ * Splits a byte stream into lines (\n, with a \r before it dropped) like readline, but holds at
+ * most `maxLine` bytes of any line: the rest of a longer one is counted, not kept.
+ */
+export async function* boundedLines(input: AsyncIterable<Buffer | string>, maxLine: number): AsyncGenerator<string> {
+  let kept: Buffer[] = [];
+  let keptBytes = 0;
+  let cut = 0;
+  const finish = (): string => {
+    let line = Buffer.concat(kept).toString('utf8');
+    if (cut > 0) line = `${line}… (${cut} more bytes of this line left out)`;
+    else if (line.endsWith('\r')) line = line.slice(0, -1);
+    kept = [];
+    keptBytes = 0;
+    cut = 0;
+    return line;
+  };
+  const keep = (part: Buffer) => {
+    const room = maxLine - keptBytes;
+    if (part.length > room) {
+      if (room > 0) kept.push(part.subarray(0, room));
+      keptBytes += Math.max(0, room);
+      cut += part.length - Math.max(0, room);
+    } else {
+      kept.push(part);
+      keptBytes += part.length;
+    }
+  };
+  for await (const chunk of input) {
+    let buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    for (let nl = buf.indexOf(0x0a); nl >= 0; nl = buf.indexOf(0x0a)) {
+      keep(buf.subarray(0, nl));
+      yield finish();
+      buf = buf.subarray(nl + 1);
+    }
+    if (buf.length > 0) keep(buf);
+  }
+  if (keptBytes > 0 || cut > 0) yield finish();
 }
 
 interface ExecSocket {

@@ -3,7 +3,7 @@
 import type { Server } from 'node:http';
 import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type BlockAction, type ButtonAction, type Receiver } from '@slack/bolt';
 import type { SocketModeClient } from '@slack/socket-mode';
-import type { FetchFunction } from '@slack/web-api';
+import type { FetchFunction, RetryOptions } from '@slack/web-api';
 import type { Logger } from 'pino';
 import { describeAudit, type AuditMirror } from '../core/audit.js';
 import type { Caller } from '../core/command.js';
@@ -48,7 +48,17 @@ export interface SlackBotOptions {
   concurrency?: number;
   /** Wraps the Web API fetch of every WebClient Bolt makes (failed calls → metrics). */
   slackFetch?: FetchFunction;
+  /** How the Web API client retries one call; SLACK_RETRY unless given (tests shorten it). */
+  retry?: RetryOptions;
 }
+
+/**
+ * The Web API client's retries of one call (HTTP 5xx, network errors, and 429 after its
+ * Retry-After): about 15 s of back-off rather than WebClient's default of about 30 minutes,
+ * so whoever waits on a post (Alertmanager's webhook, a user) hears of an outage soon, and
+ * the alert path's own retry (a pending root, see incidents/alert-threads.ts) takes over.
+ */
+export const SLACK_RETRY: RetryOptions = { retries: 4, factor: 2, minTimeout: 1000, maxTimeout: 8000 };
 
 export interface SlackBot {
   app: App;
@@ -77,7 +87,7 @@ export interface SlackBot {
 export function createSlackBot(opts: SlackBotOptions): SlackBot {
   const { config, credentials, log } = opts;
   const logger = boltLogger(log);
-  const clientOptions = credentials.apiUrl ? { slackApiUrl: credentials.apiUrl } : {};
+  const clientOptions = { ...(credentials.apiUrl ? { slackApiUrl: credentials.apiUrl } : {}), retryConfig: opts.retry ?? SLACK_RETRY };
   const mode: SlackBot['mode'] = credentials.appToken ? 'socket' : 'http';
   let receiver: Receiver;
   let httpReceiver: HTTPReceiver | undefined;

@@ -3,23 +3,24 @@
 import { createServer, type Server } from 'node:http';
 import type { Config } from '../../src/config/schema.js';
 import { createLogger } from '../../src/core/log.js';
-import { MemoryStore } from '../../src/core/store.js';
+import { MemoryStore, type Store } from '../../src/core/store.js';
 import { alertRoute } from '../../src/incidents/index.js';
 import { readCaptured } from '../fixtures/captured.js';
 import type { BotHarness } from './harness.js';
 
 export const ALERT_TOKEN = 'an-alertmanager-token-for-tests';
 
-/** Serves the bot's alert route; returns its URL and how to close it. */
-export async function serveAlerts(bot: BotHarness, config: Config): Promise<{ url: string; close(): Promise<void> }> {
-  const route = alertRoute(bot.bot, config, new MemoryStore(), ALERT_TOKEN, createLogger('silent'));
+/** Serves the bot's alert route; returns its URL, its sweep of pending roots, and how to close it. */
+export async function serveAlerts(bot: BotHarness, config: Config, store: Store = new MemoryStore()): Promise<{ url: string; sweep(): Promise<number>; close(): Promise<void> }> {
+  const route = alertRoute(bot.bot, config, store, ALERT_TOKEN, createLogger('silent'));
   if (!('handler' in route) || !route.handler) throw new Error(route.reason);
-  const handler = route.handler;
+  const { handler, sweep } = route;
   const server: Server = createServer((req, res) => void handler(req, res));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const addr = server.address();
   return {
     url: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/alertmanager`,
+    sweep,
     close: () => new Promise((r) => server.close(() => r())),
   };
 }

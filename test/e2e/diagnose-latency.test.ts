@@ -138,7 +138,7 @@ describe('diagnose latency', () => {
 
   it('an alert gets the diagnosis in its incident thread, with the remedy it found as a button', async () => {
     const { bot, config } = await setup({ p95Seconds: 1.2, waiting: 9 }, (c) => {
-      c.alerts = { channel: CHANNELS.incidents, diagnoses: { VllmHighLatency: 'diagnose latency' }, remedies: { VllmHighLatency: 'scale-gpu 3' } };
+      c.alerts = { ...c.alerts, channel: CHANNELS.incidents, diagnoses: { VllmHighLatency: 'diagnose latency' }, remedies: { VllmHighLatency: 'scale-gpu 3' } };
     });
     const alerts = await serveAlerts(bot, config);
     closers.push(() => alerts.close());

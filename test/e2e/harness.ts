@@ -1,5 +1,6 @@
 // The real vlinders-ops Bolt app, wired as `serve` wires it, against the Slack workspace
 // emulator: HTTP mode (signed requests) or Socket Mode (envelopes over a WebSocket).
+import type { RetryOptions } from '@slack/web-api';
 import { commands } from '../../commands/index.js';
 import { createLogger } from '../../src/core/log.js';
 import type { Config } from '../../src/config/schema.js';
@@ -23,6 +24,8 @@ export interface BotHarnessOptions {
   store?: Store;
   /** Reuse a running workspace emulator (a bot restart). */
   emu?: SlackWorkspaceEmulator;
+  /** The Web API client's retries of one call (default: the bot's own, SLACK_RETRY). */
+  slackRetry?: RetryOptions;
 }
 
 export async function startBot(opts: BotHarnessOptions = {}) {
@@ -39,6 +42,7 @@ export async function startBot(opts: BotHarnessOptions = {}) {
     config,
     log,
     port: 0,
+    retry: opts.slackRetry,
     credentials: {
       botToken: emu.botToken,
       apiUrl: emu.apiUrl,

@@ -31,7 +31,8 @@ export interface KubeconfigOptions {
   namespace?: string;
 }
 
-export type Fault = { status: number; reason?: string; message?: string } | 'hang';
+/** An error answer; 'hang': never answered; 'reset': the connection is dropped (the client sees ECONNRESET). */
+export type Fault = { status: number; reason?: string; message?: string } | 'hang' | 'reset';
 
 export interface RecordedRequest {
   method: string;
@@ -184,7 +185,7 @@ export class KubeApiEmulator implements ClusterState {
     return f.fault;
   }
 
-  private faultError(fault: Exclude<Fault, 'hang'>, method: string, path: string, query: URLSearchParams): ApiError {
+  private faultError(fault: Exclude<Fault, 'hang' | 'reset'>, method: string, path: string, query: URLSearchParams): ApiError {
     const reason = fault.reason ?? REASONS[fault.status] ?? 'Unknown';
     if (fault.message) return failure(fault.status, reason, fault.message);
     let route: Route | undefined;
@@ -210,6 +211,10 @@ export class KubeApiEmulator implements ClusterState {
       const fault = this.takeFault(method, url.pathname);
       if (fault === 'hang') {
         this.hung.add(req.socket);
+        return;
+      }
+      if (fault === 'reset') {
+        req.socket.destroy();
         return;
       }
       if (fault) throw this.faultError(fault, method, url.pathname, url.searchParams);
@@ -263,6 +268,11 @@ export class KubeApiEmulator implements ClusterState {
       if (fault === 'hang') {
         record.status = 0;
         this.hung.add(socket);
+        return;
+      }
+      if (fault === 'reset') {
+        record.status = 0;
+        socket.destroy();
         return;
       }
       if (fault) return reject(this.faultError(fault, method, url.pathname, url.searchParams));

@@ -14,6 +14,9 @@ import { type Entry, INDEXED_FIELDS, type Store, fullJson, materialize } from '.
 import type { IncludeObject } from './table.js';
 import { serveWatch } from './watch.js';
 
+/** corev1.MaxSecretSize: the most a ConfigMap's data may hold. */
+const CONFIGMAP_MAX_BYTES = 1024 * 1024;
+
 export interface Route {
   type: ResourceType;
   namespace?: string;
@@ -167,9 +170,20 @@ export class Rest {
     obj.kind = route.type.kind;
   }
 
+  /** The apiserver's ConfigMap validation: data and binaryData together hold at most 1 MiB. */
+  private checkConfigMapSize(route: Route, obj: KubeObject): void {
+    if (route.type.kind !== 'ConfigMap') return;
+    const o = obj as KubeObject & { data?: Record<string, string>; binaryData?: Record<string, string> };
+    let size = 0;
+    for (const [k, v] of Object.entries(o.data ?? {})) size += k.length + Buffer.byteLength(v);
+    for (const [k, v] of Object.entries(o.binaryData ?? {})) size += k.length + Buffer.from(v, 'base64').length;
+    if (size > CONFIGMAP_MAX_BYTES) throw invalid('ConfigMap', '', obj.metadata.name ?? '', [{ field: '[]', message: `Too long: must have at most ${CONFIGMAP_MAX_BYTES} bytes` }]);
+  }
+
   private create(res: ServerResponse, route: Route, body: string, dryRun: boolean): void {
     if (route.sub) throw methodNotAllowed();
     const obj = parseObject(body);
+    this.checkConfigMapSize(route, obj);
     this.checkTypeMeta(route, obj);
     this.checkNamespace(route, obj);
     if (route.namespace && !this.store.entry('v1/Namespace', '', route.namespace)) throw notFound('namespaces', '', route.namespace);
@@ -186,6 +200,7 @@ export class Rest {
 
   private update(res: ServerResponse, route: Route, body: string, dryRun: boolean): void {
     const obj = parseObject(body);
+    this.checkConfigMapSize(route, obj);
     this.checkTypeMeta(route, obj);
     this.checkNamespace(route, obj);
     if (obj.metadata.name !== route.name)

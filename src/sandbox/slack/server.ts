@@ -98,6 +98,8 @@ export class SlackWorkspaceEmulator extends SlackWorkspace {
       this.calls.push({ method, args: {}, ok: false, error: 'invalid_json', at: this.now() });
       return send(res, 200, { ok: false, error: 'invalid_json' });
     }
+    const delay = this.takeDelay(method);
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
     const reply = this.call(method, args, tokenOf(req, args), this.methods);
     send(res, reply.status, reply.body, reply.headers);
   }

@@ -20,7 +20,7 @@ export interface ApiResponse {
   body: ApiBody;
 }
 
-type Fault = { kind: 'ratelimit'; seconds: number } | { kind: 'fail'; error: string };
+type Fault = { kind: 'ratelimit'; seconds: number } | { kind: 'fail'; error: string } | { kind: 'http'; status: number };
 
 export interface UserProfile {
   name: string;
@@ -110,6 +110,7 @@ export class SlackWorkspace {
   readonly responseTargets = new Map<string, ResponseTarget>();
   private readonly faults = new Map<string, Fault[]>();
   private lastTsMicros = 0;
+  private readonly delays = new Map<string, number[]>();
   private seq = 0;
 
   constructor(opts: EmulatorOptions = {}) {
@@ -223,6 +224,23 @@ export class SlackWorkspace {
     this.queueFault(method, { kind: 'fail', error }, times);
   }
 
+  /** Answers the next `times` calls with an HTTP error status, as Slack does in an outage (the client retries those). */
+  serverErrorNext(method: string, status = 503, times = 1): void {
+    this.queueFault(method, { kind: 'http', status }, times);
+  }
+
+  /** The next `times` calls of `method` are answered only after `ms` (a slow Slack: lets tests race two calls). */
+  slowNext(method: string, ms: number, times = 1): void {
+    const queue = this.delays.get(method) ?? [];
+    for (let i = 0; i < times; i++) queue.push(ms);
+    this.delays.set(method, queue);
+  }
+
+  /** How long to hold the answer to this call of `method` (0 unless slowNext asked for more). */
+  takeDelay(method: string): number {
+    return this.delays.get(method)?.shift() ?? 0;
+  }
+
   private queueFault(method: string, fault: Fault, times: number): void {
     const queue = this.faults.get(method) ?? [];
     for (let i = 0; i < times; i++) queue.push(fault);
@@ -328,6 +346,7 @@ export class SlackWorkspace {
     const ratelimited = (seconds: number) => reply({ ok: false, error: 'ratelimited' }, 429, { 'Retry-After': String(seconds) });
     if (fault?.kind === 'ratelimit') return ratelimited(fault.seconds);
     if (fault?.kind === 'fail') return reply({ ok: false, error: fault.error });
+    if (fault?.kind === 'http') return reply({ ok: false, error: `http_${fault.status}` }, fault.status);
     if (method === 'chat.postMessage') {
       // The limit is per channel; a post the bot may not make there is refused before it counts.
       const channel = typeof args.channel === 'string' ? args.channel : undefined;
