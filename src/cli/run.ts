@@ -6,6 +6,7 @@ import { userInfo } from 'node:os';
 import type { Logger } from 'pino';
 import type { Command, Caller } from '../core/command.js';
 import type { Config } from '../config/schema.js';
+import { plainMentions } from '../core/mention.js';
 import { buildEngine, cliRbac } from '../wiring.js';
 import { renderJson, renderText } from './render.js';
 
@@ -42,7 +43,9 @@ export function splitGlobalFlags(argv: readonly string[]): { words: string[]; js
 }
 
 /** Runs one command; resolves to the process exit code. */
-export async function runCli(argv: readonly string[], opts: CliOptions): Promise<number> {
+export async function runCli(argv: readonly string[], given: CliOptions): Promise<number> {
+  // Errors and progress can carry the bot's mentions (who holds a lock): plain on a terminal.
+  const opts: CliOptions = { ...given, io: { ...given.io, stdout: (t) => given.io.stdout(plainMentions(t)), stderr: (t) => given.io.stderr(plainMentions(t)) } };
   const { words, json, yes } = splitGlobalFlags(argv);
   const userId = opts.user ?? `cli:${userInfo().username}`;
   const engine = buildEngine({ config: opts.config, commands: opts.commands, log: opts.log, rbac: cliRbac(opts.config, userId) });

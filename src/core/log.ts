@@ -2,6 +2,7 @@
 // reaches a log line by accident (an error message quoting a DSN) still doesn't leave.
 // Errors are logged whole (type, message, stack, code, cause), redacted like the rest.
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { plainMentions } from './mention.js';
 import { redactText, redactValue } from './redact.js';
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {
@@ -21,6 +22,8 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
           const clean = given.map((a) => (typeof a === 'string' ? redactText(a) : a));
           return method.apply(this, clean as Parameters<typeof method>);
         },
+        // A log has no mentions; the bot's own (an audit detail naming a lock holder) show as @U123.
+        streamWrite: (line) => plainMentions(line),
       },
     },
     destination ?? pino.destination({ fd: 1, sync: false }),

@@ -7,6 +7,7 @@ import type { FetchFunction } from '@slack/web-api';
 import type { Logger } from 'pino';
 import { describeAudit, type AuditMirror } from '../core/audit.js';
 import type { Caller } from '../core/command.js';
+import { mentionGroup, mentionUser } from '../core/mention.js';
 import type { CommandEngine, InvokeOutcome, RunIO } from '../core/engine.js';
 import { errorMessage, UserFacingError } from '../core/errors.js';
 import { redactText } from '../core/redact.js';
@@ -128,7 +129,7 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
     await progress.flush();
     await publish(thread, report);
     // Nobody asked for a scheduled run, so nobody is waiting for it: a failure calls on-call.
-    const onCall = report.status === 'fail' && config.oncall?.group ? ` · <!subteam^${config.oncall.group}>` : '';
+    const onCall = report.status === 'fail' && config.oncall?.group ? ` · ${mentionGroup(config.oncall.group)}` : '';
     if (ts) await poster.update(channel, ts, `${STATUS_EMOJI[report.status]} ${what}: ${report.status === 'fail' ? 'failed' : 'done'} · ${((Date.now() - started) / 1000).toFixed(1)} s${onCall}`);
     return report;
   }
@@ -140,7 +141,7 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
     } else if (outcome.kind === 'report' && outcome.report.ephemeral) {
       await publish(where, outcome.report, undefined, caller.userId);
     } else if (outcome.kind === 'report') {
-      await publish(where, outcome.report, `<@${caller.userId}> ran \`${redactText(typed)}\``);
+      await publish(where, outcome.report, `${mentionUser(caller.userId)} ran \`${redactText(typed)}\``);
     } else {
       const card = confirmationCard(outcome.action, outcome.command, outcome.plan, redactText(typed));
       const ts = await poster.post(where, card.text, card.blocks);
@@ -199,10 +200,10 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
             if (card) await poster.update(card.channel, card.ts, status, decidedCard(cardBlocks, status));
           };
           if (decision.kind === 'cancelled') {
-            await setCard(`🚫 Cancelled by <@${clicker.userId}>`);
+            await setCard(`🚫 Cancelled by ${mentionUser(clicker.userId)}`);
             return;
           }
-          await setCard(`▶️ Approved by <@${clicker.userId}>; running…`);
+          await setCard(`▶️ Approved by ${mentionUser(clicker.userId)}; running…`);
           const thread = { channel: card?.channel ?? channel, threadTs: card?.ts };
           const progress = new ThreadProgress(poster, thread);
           const started = Date.now();

@@ -1,10 +1,17 @@
 // Sends rendered Reports to Slack: messages in order, files through the v2 upload flow.
-// The WebClient retries 429s after Retry-After on its own.
+// The WebClient retries 429s after Retry-After on its own. Every `text` given here is text
+// as the bot wrote it (with outside text in it): it is escaped here, the one place that
+// sends it; blocks come escaped from their builders (blocks.ts, cards.ts).
 import type { webApi } from '@slack/bolt';
 import type { Report } from '../core/report.js';
 import { renderReport, type Block } from './blocks.js';
+import { SLACK_LIMITS } from './limits.js';
+import { escapeMrkdwn, truncate } from './mrkdwn.js';
 
 type WebClient = webApi.WebClient;
+
+/** A message's top-level text: Slack parses it as mrkdwn (and notifies from it). */
+const messageText = (text: string) => truncate(escapeMrkdwn(text), SLACK_LIMITS.messageText);
 
 export interface Where {
   channel: string;
@@ -22,7 +29,7 @@ export class SlackPoster {
       const res = await this.client.chat.postMessage({
         channel: where.channel,
         thread_ts: where.threadTs,
-        text: message.text,
+        text: messageText(message.text),
         blocks: message.blocks,
         unfurl_links: false,
       });
@@ -42,7 +49,7 @@ export class SlackPoster {
   /** Replaces a message with a Report, in place (an incident's root message). Its first message's worth. */
   async updateReport(channel: string, ts: string, report: Report): Promise<void> {
     const first = renderReport(report, { maxMessages: 1 }).messages[0];
-    if (first) await this.client.chat.update({ channel, ts, text: first.text, blocks: first.blocks });
+    if (first) await this.client.chat.update({ channel, ts, text: messageText(first.text), blocks: first.blocks });
   }
 
   /** A Report only the user sees. Ephemeral messages can't carry files, so long ones are split. */
@@ -51,26 +58,26 @@ export class SlackPoster {
     for (const part of [{ ...report, thread: undefined }, ...(report.thread ?? [])]) {
       const rendered = renderReport(part, { maxMessages: 20 });
       for (const message of rendered.messages) {
-        await this.client.chat.postEphemeral({ channel: where.channel, user, thread_ts: where.threadTs, text: message.text, blocks: message.blocks });
+        await this.client.chat.postEphemeral({ channel: where.channel, user, thread_ts: where.threadTs, text: messageText(message.text), blocks: message.blocks });
       }
     }
   }
 
   async ephemeralBlocks(where: Where, user: string, text: string, blocks: Block[]): Promise<void> {
-    await this.client.chat.postEphemeral({ channel: where.channel, user, thread_ts: where.threadTs, text, blocks });
+    await this.client.chat.postEphemeral({ channel: where.channel, user, thread_ts: where.threadTs, text: messageText(text), blocks });
   }
 
   async ephemeral(where: Where, user: string, text: string): Promise<void> {
-    await this.client.chat.postEphemeral({ channel: where.channel, user, thread_ts: where.threadTs, text });
+    await this.client.chat.postEphemeral({ channel: where.channel, user, thread_ts: where.threadTs, text: messageText(text) });
   }
 
   async post(where: Where, text: string, blocks?: Block[]): Promise<string | undefined> {
-    const res = await this.client.chat.postMessage({ channel: where.channel, thread_ts: where.threadTs, text, blocks, unfurl_links: false });
+    const res = await this.client.chat.postMessage({ channel: where.channel, thread_ts: where.threadTs, text: messageText(text), blocks, unfurl_links: false });
     return res.ts;
   }
 
   async update(channel: string, ts: string, text: string, blocks?: Block[]): Promise<void> {
-    await this.client.chat.update({ channel, ts, text, blocks });
+    await this.client.chat.update({ channel, ts, text: messageText(text), blocks });
   }
 }
 
