@@ -68,7 +68,8 @@ const PATTERNS: Array<[RegExp, string | ((...m: string[]) => string)]> = [
   ],
   // key=value, key: value, key => value where the key names a secret (libpq DSNs, env dumps, YAML, query strings)
   [
-    new RegExp(String.raw`\b(${SECRET_KEY_NAME})(\s*(?:=>|[=:])\s*)("[^"]*"|'[^']*'|[^\s,;&"']+)`, 'gi'),
+    // (a value that is itself a secret key's assignment is left to the match that starts there)
+    new RegExp(String.raw`\b(${SECRET_KEY_NAME})(\s*(?:=>|[=:])\s*)(?!${SECRET_KEY_NAME}\s*(?:=>|[=:]))("[^"]*"|'[^']*'|[^\s,;&"']+)`, 'gi'),
     (_m, key, sep) => `${key}${sep}${REDACTED}`,
   ],
 ];
@@ -85,8 +86,8 @@ let envScanned = false;
 /** Remembers a secret value (and its base64 form) so it is redacted wherever it appears. */
 export function rememberSecret(value: string): void {
   const forms = [value, Buffer.from(value, 'utf8').toString('base64')];
-  // A multi-line value (a PEM key, a config file) can leak a line at a time.
-  for (const line of value.split('\n')) if (line.length >= 16) forms.push(line.trim());
+  // A multi-line value (a PEM key, a config file) can leak a line at a time; PEM armor lines are no secret.
+  for (const line of value.split('\n')) if (line.trim().length >= 16 && !line.startsWith('-----')) forms.push(line.trim());
   let added = false;
   for (const form of forms) {
     if (form.length < MIN_KNOWN_LENGTH || known.has(form)) continue;

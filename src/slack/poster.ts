@@ -1,9 +1,11 @@
 // Sends rendered Reports to Slack: messages in order, files through the v2 upload flow.
 // The WebClient retries 429s after Retry-After on its own. Every `text` given here is text
-// as the bot wrote it (with outside text in it): it is escaped here, the one place that
-// sends it; blocks come escaped from their builders (blocks.ts, cards.ts).
+// as the bot wrote it (with outside text in it): it is redacted and escaped here, the one
+// place that sends it; blocks come escaped from their builders (blocks.ts, cards.ts).
+// Reports are redacted here too: alert threads and incidents don't pass the command engine.
 import type { webApi } from '@slack/bolt';
-import type { Report } from '../core/report.js';
+import { redactText } from '../core/redact.js';
+import { redactReport, type Report } from '../core/report.js';
 import { renderReport, type Block } from './blocks.js';
 import { SLACK_LIMITS } from './limits.js';
 import { escapeMrkdwn, truncate } from './mrkdwn.js';
@@ -11,7 +13,7 @@ import { escapeMrkdwn, truncate } from './mrkdwn.js';
 type WebClient = webApi.WebClient;
 
 /** A message's top-level text: Slack parses it as mrkdwn (and notifies from it). */
-const messageText = (text: string) => truncate(escapeMrkdwn(text), SLACK_LIMITS.messageText);
+const messageText = (text: string) => truncate(escapeMrkdwn(redactText(text)), SLACK_LIMITS.messageText);
 
 export interface Where {
   channel: string;
@@ -23,7 +25,7 @@ export class SlackPoster {
 
   /** Posts a Report, then its thread of details under its first message; returns the ts of its first message. */
   async report(where: Where, report: Report, footer?: string): Promise<string | undefined> {
-    const rendered = renderReport({ ...report, thread: undefined }, { footer });
+    const rendered = renderReport(redactReport({ ...report, thread: undefined }), { footer: footer === undefined ? undefined : redactText(footer) });
     let firstTs: string | undefined;
     for (const message of rendered.messages) {
       const res = await this.client.chat.postMessage({
@@ -48,7 +50,7 @@ export class SlackPoster {
 
   /** Replaces a message with a Report, in place (an incident's root message). Its first message's worth. */
   async updateReport(channel: string, ts: string, report: Report): Promise<void> {
-    const first = renderReport(report, { maxMessages: 1 }).messages[0];
+    const first = renderReport(redactReport(report), { maxMessages: 1 }).messages[0];
     if (first) await this.client.chat.update({ channel, ts, text: messageText(first.text), blocks: first.blocks });
   }
 
@@ -56,7 +58,7 @@ export class SlackPoster {
   async ephemeralReport(where: Where, user: string, report: Report): Promise<void> {
     // A preview has no thread to put details in: they follow as more ephemeral messages.
     for (const part of [{ ...report, thread: undefined }, ...(report.thread ?? [])]) {
-      const rendered = renderReport(part, { maxMessages: 20 });
+      const rendered = renderReport(redactReport(part), { maxMessages: 20 });
       for (const message of rendered.messages) {
         await this.client.chat.postEphemeral({ channel: where.channel, user, thread_ts: where.threadTs, text: messageText(message.text), blocks: message.blocks });
       }

@@ -6,7 +6,6 @@
 // "Live" is what Slack parses: a control sequence <…> in mrkdwn (text objects of type mrkdwn,
 // and a message's top-level text, which Slack parses as mrkdwn and notifies from). plain_text
 // objects are shown as typed and never parsed, so they are not searched.
-import type { webApi } from '@slack/bolt';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import help from '../../commands/help.js';
@@ -19,10 +18,11 @@ import { ackReport, rootReport, type Incident } from '../../src/incidents/incide
 import type { AlertmanagerWebhook } from '../../src/prometheus/alertmanager.js';
 import { renderJson, renderText } from '../../src/cli/render.js';
 import { confirmationCard, decidedCard, outcomeLine, suggestionMessage } from '../../src/slack/cards.js';
-import { SlackPoster, ThreadProgress } from '../../src/slack/poster.js';
+import { ThreadProgress } from '../../src/slack/poster.js';
 import { alertBody, postAlert, serveAlerts } from '../e2e/alert-server.js';
 import { clusterConfig, startCluster } from '../e2e/cluster.js';
 import { startBot, type BotHarness } from '../e2e/harness.js';
+import { recordingPoster, type SentCall } from '../fixtures/slack-recorder.js';
 import { CHANNELS, USERS } from '../fixtures/world.js';
 
 /** What outside text may carry: every form Slack parses, and attempts to pass as escaped or as the bot's own mark. */
@@ -92,22 +92,8 @@ const leafReport: fc.Arbitrary<Report> = fc.record(
 ) as fc.Arbitrary<Report>;
 const report: fc.Arbitrary<Report> = fc.tuple(leafReport, fc.array(leafReport, { maxLength: 2 })).map(([r, thread]) => ({ ...r, thread }));
 
-/** A WebClient that records what would be sent. */
-function recordingPoster() {
-  const sent: Array<{ method: string; args: Record<string, unknown> }> = [];
-  const record = (method: string) => async (args: Record<string, unknown>) => {
-    sent.push({ method, args });
-    return { ok: true, ts: `17000000${sent.length}.000100` };
-  };
-  const client = {
-    chat: { postMessage: record('chat.postMessage'), update: record('chat.update'), postEphemeral: record('chat.postEphemeral') },
-    filesUploadV2: record('files.uploadV2'),
-  };
-  return { poster: new SlackPoster(client as unknown as webApi.WebClient), sent };
-}
-
 /** Every string Slack would parse for control sequences, with where it was. */
-function parsedTexts(sent: ReturnType<typeof recordingPoster>['sent']): Array<[string, string]> {
+function parsedTexts(sent: SentCall[]): Array<[string, string]> {
   const out: Array<[string, string]> = [];
   const walk = (node: unknown, where: string) => {
     if (Array.isArray(node)) node.forEach((n, i) => walk(n, `${where}[${i}]`));
@@ -130,7 +116,7 @@ function parsedTexts(sent: ReturnType<typeof recordingPoster>['sent']): Array<[s
 }
 
 /** Control sequences Slack would act on that the bot did not make. */
-function liveForeign(sent: ReturnType<typeof recordingPoster>['sent']): string[] {
+function liveForeign(sent: SentCall[]): string[] {
   const found: string[] = [];
   for (const [where, text] of parsedTexts(sent)) {
     for (const m of text.matchAll(/<[^<>]*>/g)) if (!ALLOWED.has(m[0])) found.push(`${where}: ${m[0]}`);
@@ -138,7 +124,7 @@ function liveForeign(sent: ReturnType<typeof recordingPoster>['sent']): string[]
   return found;
 }
 
-const allText = (sent: ReturnType<typeof recordingPoster>['sent']) => parsedTexts(sent).map(([, t]) => t).join('\n');
+const allText = (sent: SentCall[]) => parsedTexts(sent).map(([, t]) => t).join('\n');
 
 const pendingAction = (requester: string): PendingAction => ({
   id: 'AbCdEfGhIjKlMnOpQrStUvWx',
@@ -296,7 +282,7 @@ describe('outside text never pings or disguises a link', () => {
 
 /** Everything the bot sent through the workspace emulator, as (where, text Slack parses). */
 function emulatorTexts(bot: BotHarness): Array<[string, string]> {
-  const sent: ReturnType<typeof recordingPoster>['sent'] = [
+  const sent: SentCall[] = [
     ...bot.emu.messages.flatMap((m) => [{ method: 'chat.postMessage', args: { text: m.text, blocks: m.blocks } }, ...m.updates.map((u) => ({ method: 'chat.update', args: { text: u.text, blocks: u.blocks } }))]),
     ...bot.emu.ephemerals.map((e) => ({ method: 'chat.postEphemeral', args: { text: e.text, blocks: e.blocks } })),
     ...bot.emu.uploads.map((u) => ({ method: 'files.uploadV2', args: { content: u.content, title: u.title } })),
