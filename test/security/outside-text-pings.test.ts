@@ -16,12 +16,19 @@ import type { Report, ReportSection } from '../../src/core/report.js';
 import { alertReport } from '../../src/incidents/alert-threads.js';
 import { ackReport, rootReport, type Incident } from '../../src/incidents/incidents.js';
 import type { AlertmanagerWebhook } from '../../src/prometheus/alertmanager.js';
+import { z } from 'zod';
 import { renderJson, renderText } from '../../src/cli/render.js';
+import { runCli } from '../../src/cli/run.js';
+import { parseConfigText } from '../../src/config/load.js';
+import { defineCommand } from '../../src/core/command.js';
+import { NotFoundError } from '../../src/core/errors.js';
+import { createLogger } from '../../src/core/log.js';
 import { confirmationCard, decidedCard, outcomeLine, suggestionMessage } from '../../src/slack/cards.js';
 import { ThreadProgress } from '../../src/slack/poster.js';
 import { alertBody, postAlert, serveAlerts } from '../e2e/alert-server.js';
 import { clusterConfig, startCluster } from '../e2e/cluster.js';
 import { startBot, type BotHarness } from '../e2e/harness.js';
+import { captureLog } from '../fixtures/engine.js';
 import { recordingPoster, type SentCall } from '../fixtures/slack-recorder.js';
 import { CHANNELS, USERS } from '../fixtures/world.js';
 
@@ -275,6 +282,19 @@ describe('outside text never pings or disguises a link', () => {
       expect(shown).toContain('@S0BOTMADE');
       expect(shown).not.toMatch(/[\uE000\uE001]/);
     }
+    // A log line and the terminal's error output: plain too (a lock held by someone, refused).
+    const { stream, captured } = captureLog();
+    createLogger('info', stream).info({ detail: `held by ${mentionUser('U0BOTMADE')}` }, `refused: held by ${mentionUser('U0BOTMADE')}`);
+    expect(captured.text()).toContain('refused: held by @U0BOTMADE');
+    expect(captured.text()).toContain('"detail":"held by @U0BOTMADE"');
+    const held = defineCommand({ name: 'test-held', summary: 'Refused: a lock is held', usage: 'test-held', args: z.object({}), role: 'viewer', risk: 'read', run: async () => {
+      throw new NotFoundError(`No free slot: held by ${mentionUser('U0BOTMADE')}.`);
+    } });
+    const err: string[] = [];
+    const code = await runCli(['test-held'], { config: parseConfigText('cli:\n  role: viewer\n'), commands: [held], log: createLogger('silent'), user: 'cli:tester', io: { stdout: (t) => err.push(t), stderr: (t) => err.push(t) } });
+    expect(code).toBe(2);
+    expect(err.join('\n')).toContain('held by @U0BOTMADE');
+    expect(err.join('\n')).not.toMatch(/[\uE000\uE001]/);
     // An id of any other shape is never made a mention.
     for (const id of ['U0<!here>', 'u0lower', 'U0 X', 'U0>', '!channel']) expect(`${mentionUser(id)}${mentionChannel(id)}${mentionGroup(id)}`).not.toMatch(/[\uE000\uE001]/);
   });
