@@ -97,8 +97,12 @@ export function rememberSecret(value: string): void {
   if (added) knownSorted = [...known].sort((a, b) => b.length - a.length);
 }
 
-/** Keys of a Secret that hold names and addresses rather than secrets. */
-const NOT_SECRET_KEY = /^(user(name)?|host(name)?|port|db(name)?|database|namespace|email|ca\.crt|tls\.crt|.*\.pub)$/i;
+/**
+ * Keys of a Secret that hold names, addresses and public halves rather than secrets
+ * (username, POSTGRES_USER, db-host, tls.crt, id_rsa.pub): redacting those would hide
+ * ordinary words such as the database's name everywhere.
+ */
+const NOT_SECRET_KEY = /(^|[_.-])(user(name)?|login|host(name)?|port|db(name)?|database|name|namespace|email|ca|crt|cert|pub)$/i;
 
 /** Every value of a Kubernetes Secret (or a list of them) the bot has read, but user names and public certificates. */
 export function rememberKubeSecret(secret: unknown): void {

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { renderJson, renderText } from '../../src/cli/render.js';
 import { Audit, describeAudit } from '../../src/core/audit.js';
 import { createLogger } from '../../src/core/log.js';
+import { redactText, rememberKubeSecret } from '../../src/core/redact.js';
 import { redactReport, type Report } from '../../src/core/report.js';
 import { alertBody, postAlert, serveAlerts } from '../e2e/alert-server.js';
 import { clusterConfig, startCluster } from '../e2e/cluster.js';
@@ -167,6 +168,18 @@ describe('the leak corpus', () => {
     expect(leaked(captured.text())).toEqual([]);
     expect(leaked(JSON.stringify(sent))).toEqual([]);
     expect(captured.audit()).toHaveLength(LEAKS.length);
+  });
+});
+
+describe('the values of the Secrets the bot read', () => {
+  it('are removed wherever they appear, but user names, hosts and public certificates stay readable', () => {
+    const b64 = (v: string) => Buffer.from(v).toString('base64');
+    const password = `pw${randomBytes(6).toString('hex')}`;
+    const key = `-----BEGIN PRIVATE KEY-----\nMIIE${randomBytes(12).toString('hex')}\n-----END PRIVATE KEY-----`;
+    rememberKubeSecret({ items: [{ data: { POSTGRES_USER: b64('vlinders'), 'db-host': b64('postgres-0.vlinders-platform'), 'tls.crt': b64('-----BEGIN CERTIFICATE-----\nMIIBpublicpart0123\n-----END CERTIFICATE-----'), password: b64(password), 'tls.key': b64(key) } }] });
+    const keyLine = key.split('\n')[1] ?? '';
+    const out = redactText(`vlinders on postgres-0.vlinders-platform with ${password} (${b64(password)}), key line ${keyLine}, cert MIIBpublicpart0123`);
+    expect(out).toBe('vlinders on postgres-0.vlinders-platform with [REDACTED] ([REDACTED]), key line [REDACTED], cert MIIBpublicpart0123');
   });
 });
 
