@@ -4,7 +4,7 @@
 // of every Secret the bot has read (from the cluster, or from its own environment), which
 // no pattern could guess.
 
-export const REDACTED = '[REDACTED]';
+const REDACTED = '[REDACTED]';
 
 /** Words that make a key, a flag or a header name a secret one. */
 const SECRET_WORD = String.raw`(?:password|passwd|passphrase|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credentials?|session[_-]?id|cookie)`;
