@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineCommand } from '../src/core/command.js';
 import type { ReportSection } from '../src/core/report.js';
+import { mentionGroup, mentionUser } from '../src/core/mention.js';
 
 export default defineCommand({
   name: 'contacts',
@@ -13,11 +14,11 @@ export default defineCommand({
   run: async (ctx) => {
     const { contacts, oncall } = ctx.config;
     const slack = ctx.caller.surface === 'slack';
-    const user = (id: string) => (slack ? `<@${id}>` : id);
+    const user = (id: string) => (slack ? mentionUser(id) : id);
     const sections: ReportSection[] = [];
     if (oncall) {
       const fields = [
-        ...(oncall.group ? [{ label: 'On call', value: slack ? `<!subteam^${oncall.group}>` : oncall.group }] : []),
+        ...(oncall.group ? [{ label: 'On call', value: slack ? mentionGroup(oncall.group) : oncall.group }] : []),
         ...(oncall.rota ? [{ label: 'Rota', value: oncall.rota }] : []),
         ...(oncall.note ? [{ label: 'Note', value: oncall.note }] : []),
       ];

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineCommand } from '../src/core/command.js';
+import { mentionUser } from '../src/core/mention.js';
 
 export default defineCommand({
   name: 'whoami',
@@ -15,7 +16,7 @@ export default defineCommand({
     sections: [
       {
         fields: [
-          { label: 'User', value: ctx.caller.surface === 'slack' ? `<@${ctx.caller.userId}>` : ctx.caller.userId },
+          { label: 'User', value: ctx.caller.surface === 'slack' ? mentionUser(ctx.caller.userId) : ctx.caller.userId },
           { label: 'Role here', value: ctx.role },
           { label: 'May run', value: String(ctx.catalog.visible.length) + ' commands' },
         ],

@@ -1,5 +1,6 @@
 // Report → terminal text. The same text is what Slack uploads as a file when a report
 // is too long for messages, so both surfaces say the same thing.
+import { plainMentions } from '../core/mention.js';
 import { STATUS_EMOJI, type Report } from '../core/report.js';
 import { formatTable } from '../core/table.js';
 
@@ -21,11 +22,12 @@ export function renderText(report: Report): string {
   }
   for (const offer of report.offers ?? []) out.push('', `${offer.intro} Run: ${offer.words.join(' ')}`);
   for (const detail of report.thread ?? []) out.push('', renderText(detail));
-  return out.join('\n');
+  // The terminal has no mentions: the bot's own show as @U123.
+  return plainMentions(out.join('\n'));
 }
 
 export function renderJson(report: Report): string {
-  return JSON.stringify(report, null, 2);
+  return plainMentions(JSON.stringify(report, null, 2));
 }
 
 /**

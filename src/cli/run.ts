@@ -6,6 +6,7 @@ import { userInfo } from 'node:os';
 import type { Logger } from 'pino';
 import type { Command, Caller } from '../core/command.js';
 import type { Config } from '../config/schema.js';
+import { plainMentions } from '../core/mention.js';
 import type { ServiceDirectory } from '../core/services.js';
 import type { Store } from '../core/store.js';
 import { configuredClusters } from '../kube/directory.js';
@@ -67,7 +68,9 @@ export function splitGlobalFlags(argv: readonly string[]): GlobalFlags {
 }
 
 /** Runs one command; resolves to the process exit code. */
-export async function runCli(argv: readonly string[], opts: CliOptions): Promise<number> {
+export async function runCli(argv: readonly string[], given: CliOptions): Promise<number> {
+  // Errors and progress can carry the bot's mentions (who holds a lock): plain on a terminal.
+  const opts: CliOptions = { ...given, io: { ...given.io, stdout: (t) => given.io.stdout(plainMentions(t)), stderr: (t) => given.io.stderr(plainMentions(t)) } };
   const { words, json, yes } = splitGlobalFlags(argv);
   const userId = opts.user ?? `cli:${userInfo().username}`;
   const services = opts.services ?? configuredClusters(opts.config.clusters);

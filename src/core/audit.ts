@@ -1,6 +1,7 @@
 // Audit: one pino JSON line per event with `audit: true`, so Loki can select them.
 // Arguments and details are redacted before they are written anywhere.
 import type { Logger } from 'pino';
+import { mentionChannel, mentionUser } from './mention.js';
 import { redactText, redactValue } from './redact.js';
 
 export type AuditEvent =
@@ -50,9 +51,9 @@ export class Audit {
 }
 
 export function describeAudit(r: AuditRecord): string {
-  const parts = [`*${r.event}*`, `<@${r.user}>`];
+  const parts = [`*${r.event}*`, mentionUser(r.user)];
   if (r.command) parts.push(`\`${r.command}${r.args ? ` ${r.args}` : ''}\``);
-  if (r.channel && r.channel !== 'cli') parts.push(`in <#${r.channel}>`);
+  if (r.channel && r.channel !== 'cli') parts.push(`in ${mentionChannel(r.channel)}`);
   if (r.outcome) parts.push(`→ ${r.outcome}`);
   if (r.durationMs !== undefined) parts.push(`(${r.durationMs} ms)`);
   if (r.detail) parts.push(`: ${r.detail}`);

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { UserFacingError } from './errors.js';
 import type { CommandContext } from './command.js';
 import type { Store } from './store.js';
+import { mentionUser } from './mention.js';
 
 /** How long a lock outlives its holder's last renewal; renewed every third of it. */
 export const LOCK_LEASE_MS = 120_000;
@@ -37,7 +38,7 @@ export class BusyError extends UserFacingError {
 
 function describe(lock: OperationLock, now: number): string {
   const minutes = Math.max(0, Math.round((now - Date.parse(lock.since)) / 60_000));
-  return `A ${lock.operation} of ${lock.subject}${lock.cluster ? ` on cluster ${lock.cluster}` : ''} is already running: started by ${/^[UW][A-Z0-9]+$/.test(lock.by) ? `<@${lock.by}>` : lock.by} at ${lock.since.slice(0, 19).replace('T', ' ')} UTC (${minutes} min ago)${lock.detail ? `, ${lock.detail}` : ''}. Wait for it to finish.`;
+  return `A ${lock.operation} of ${lock.subject}${lock.cluster ? ` on cluster ${lock.cluster}` : ''} is already running: started by ${mentionUser(lock.by)} at ${lock.since.slice(0, 19).replace('T', ' ')} UTC (${minutes} min ago)${lock.detail ? `, ${lock.detail}` : ''}. Wait for it to finish.`;
 }
 
 /**

@@ -4,6 +4,7 @@
 import type { Config, Role } from '../config/schema.js';
 import { ROLES } from '../config/schema.js';
 import type { Command } from './command.js';
+import { mentionChannel } from './mention.js';
 
 export const roleRank = (role: Role): number => ROLES.indexOf(role);
 
@@ -85,7 +86,7 @@ export class Rbac {
     }
     const changeChannels = this.rbac.changeChannels;
     if (command.risk !== 'read' && changeChannels && !changeChannels.includes(channelId)) {
-      const where = changeChannels.map((c) => `<#${c}>`).join(', ');
+      const where = changeChannels.map(mentionChannel).join(', ');
       return { allowed: false, role, reason: `\`${command.name}\` changes the platform and may only run in ${where}.` };
     }
     return { allowed: true, role };

@@ -82,7 +82,8 @@ export function redactReport(report: Report & { pin?: unknown }): Report {
       rows: s.rows?.map((row) => row.map(r)),
       lines: s.lines?.map(r),
     })),
-    attachments: shown.attachments?.map((a) => ({ ...a, content: r(a.content) })),
+    attachments: shown.attachments?.map((a) => ({ filename: r(a.filename), title: a.title === undefined ? undefined : r(a.title), content: r(a.content) })),
+    offers: shown.offers?.map((o) => ({ ...o, intro: r(o.intro) })),
     ...(thread ? { thread } : {}),
   };
 }

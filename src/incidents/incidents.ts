@@ -8,6 +8,7 @@
 // usual case at 3 a.m.); with several open the bot asks which one rather than guess.
 import type { Caller } from '../core/command.js';
 import { NothingToDoError, NotFoundError, UsageError } from '../core/errors.js';
+import { mentionChannel, mentionUser } from '../core/mention.js';
 import type { Report } from '../core/report.js';
 import { editEntry, type Store } from '../core/store.js';
 import { truncate } from '../slack/mrkdwn.js';
@@ -86,7 +87,7 @@ export function rootReport(incident: Incident): Report {
         fields: [
           { label: 'Status', value: open ? 'open' : 'resolved' },
           { label: 'Severity', value: `SEV${incident.sev}` },
-          { label: 'Commander', value: `<@${incident.commander}>` },
+          { label: 'Commander', value: mentionUser(incident.commander) },
           { label: 'Opened', value: new Date(incident.openedAt).toISOString().replace(/\.\d+Z$/, 'Z') },
           ...(incident.resolvedAt ? [{ label: 'Resolved', value: new Date(incident.resolvedAt).toISOString().replace(/\.\d+Z$/, 'Z') }] : []),
         ],
@@ -95,7 +96,7 @@ export function rootReport(incident: Incident): Report {
         title: 'Timeline',
         lines: [
           ...(incident.timeline.length + (incident.dropped ?? 0) > shown.length ? [`… ${incident.timeline.length + (incident.dropped ?? 0) - shown.length} earlier entries`] : []),
-          ...shown.map((e) => `${clock(e.at)} <@${e.user}> ${e.text}`),
+          ...shown.map((e) => `${clock(e.at)} ${mentionUser(e.user)} ${e.text}`),
         ],
       },
     ],
@@ -167,7 +168,7 @@ export class Incidents {
     const at = this.now();
     const next = await this.change(target.number, (i) => ({ ...i, timeline: [...i.timeline, { at, user: caller.userId, text: `update: ${text}` }] }));
     if (!next) throw new NotFoundError(`Incident #${target.number} vanished.`);
-    await this.inThread(next, { title: `Update on incident #${next.number}`, status: 'info', summary: text, sections: [{ lines: [`from <@${caller.userId}>`] }] });
+    await this.inThread(next, { title: `Update on incident #${next.number}`, status: 'info', summary: text, sections: [{ lines: [`from ${mentionUser(caller.userId)}`] }] });
     return next;
   }
 
@@ -181,7 +182,7 @@ export class Incidents {
         : i,
     );
     if (!next) throw new NotFoundError(`Incident #${target.number} vanished.`);
-    await this.inThread(next, { title: `Incident #${next.number} resolved`, status: 'ok', summary: summary || `Resolved by <@${caller.userId}>.`, sections: [{ lines: [`by <@${caller.userId}>`] }] });
+    await this.inThread(next, { title: `Incident #${next.number} resolved`, status: 'ok', summary: summary || `Resolved by ${mentionUser(caller.userId)}.`, sections: [{ lines: [`by ${mentionUser(caller.userId)}`] }] });
     return next;
   }
 
@@ -229,5 +230,5 @@ export function incidentsOf(ctx: { incidents?: Incidents }): Incidents {
 
 /** Where the caller is told it worked: only them, since the thread already says it. */
 export function ackReport(title: string, incident: Incident, summary: string): Report {
-  return { title, status: 'ok', summary: `${summary} In <#${incident.channel}>.`, ephemeral: true };
+  return { title, status: 'ok', summary: `${summary} In ${mentionChannel(incident.channel)}.`, ephemeral: true };
 }

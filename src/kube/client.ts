@@ -23,6 +23,7 @@ import {
   type VersionInfo,
 } from '@kubernetes/client-node';
 import { UsageError } from '../core/errors.js';
+import { rememberKubeSecret } from '../core/redact.js';
 import { describeCall, KubeTimeoutError, kubeError, withDeadline, type KubeCall } from './errors.js';
 import { assertLabelName, assertObjectName } from './names.js';
 
@@ -90,7 +91,9 @@ export class KubeClient {
 
   /** One API call, with this cluster's deadline and error wording. */
   call<T>(call: KubeCall, work: () => Promise<T>): Promise<T> {
-    return withDeadline({ ...call, cluster: this.name }, this.timeoutMs, () => work());
+    const answer = withDeadline({ ...call, cluster: this.name }, this.timeoutMs, () => work());
+    // Whatever a Secret holds is redacted from then on, wherever it would be shown or logged.
+    return call.resource === 'secrets' ? answer.then((secret) => (rememberKubeSecret(secret), secret)) : answer;
   }
 
   /** Every item of a list, fetched a page at a time so memory stays flat however big the cluster. */

@@ -7,16 +7,17 @@ import type { FetchFunction, RetryOptions } from '@slack/web-api';
 import type { Logger } from 'pino';
 import { describeAudit, type AuditMirror } from '../core/audit.js';
 import type { Caller } from '../core/command.js';
+import { mentionGroup, mentionUser } from '../core/mention.js';
 import type { CommandEngine, InvokeOutcome, RunIO } from '../core/engine.js';
 import { errorMessage, UserFacingError } from '../core/errors.js';
 import { redactText } from '../core/redact.js';
 import { STATUS_EMOJI, type Report } from '../core/report.js';
 import type { Config } from '../config/schema.js';
-import { renderReport, type Block } from './blocks.js';
+import type { Block } from './blocks.js';
 import { APPROVE_ACTION, CANCEL_ACTION, SUGGEST_ACTION, confirmationCard, decidedCard, outcomeLine, suggestionMessage } from './cards.js';
 import { boltLogger } from './log.js';
 import { SlackPoster, ThreadProgress } from './poster.js';
-import { INVITE_LINE, INVITE_ME, ResponseUrlReply, isClosedConversation, type ReplyMessage } from './reply.js';
+import { INVITE_LINE, INVITE_ME, ResponseUrlReply, isClosedConversation, reportReplyMessages, type ReplyMessage } from './reply.js';
 import { WorkQueue } from './work-queue.js';
 
 export interface SlackCredentials {
@@ -139,13 +140,7 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
    * offers as buttons. Files need a conversation the bot is in; the reply says so.
    */
   async function replyReport(reply: ResponseUrlReply, where: { channel: string; threadTs?: string }, report: Report, responseType: 'ephemeral' | 'in_channel', footer?: string): Promise<void> {
-    const messages: ReplyMessage[] = [];
-    let files = 0;
-    for (const [i, part] of [{ ...report, thread: undefined }, ...(report.thread ?? [])].entries()) {
-      const rendered = renderReport(part, { maxMessages: 20, ...(i === 0 && footer ? { footer } : {}) });
-      messages.push(...rendered.messages);
-      files += rendered.files.length;
-    }
+    const { messages, files } = reportReplyMessages(report, footer);
     for (const offer of report.offers ?? []) messages.push(await offerMessage(offer, where));
     if (files > 0) messages.push({ text: `📎 ${files} file${files === 1 ? '' : 's'} of this report can only go where I am a member: ${INVITE_ME} to get ${files === 1 ? 'it' : 'them'} here.` });
     await reply.messages(messages, responseType);
@@ -161,7 +156,7 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
     await progress.finish(report.status);
     await publish(thread, report);
     // Nobody asked for a scheduled run, so nobody is waiting for it: a failure calls on-call.
-    const onCall = report.status === 'fail' && config.oncall?.group ? ` · <!subteam^${config.oncall.group}>` : '';
+    const onCall = report.status === 'fail' && config.oncall?.group ? ` · ${mentionGroup(config.oncall.group)}` : '';
     if (ts) await poster.update(channel, ts, `${STATUS_EMOJI[report.status]} ${what}: ${report.status === 'fail' ? 'failed' : 'done'} · ${((Date.now() - started) / 1000).toFixed(1)} s${onCall}`);
     return report;
   }
@@ -178,7 +173,7 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
     } else if (outcome.kind === 'report' && outcome.report.ephemeral) {
       await replyReport(reply, where, outcome.report, 'ephemeral');
     } else if (outcome.kind === 'report') {
-      const footer = `<@${caller.userId}> ran \`${redactText(typed)}\``;
+      const footer = `${mentionUser(caller.userId)} ran \`${redactText(typed)}\``;
       try {
         await publish(where, outcome.report, footer);
       } catch (err) {
@@ -259,15 +254,15 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
             if (card) await poster.update(card.channel, card.ts, status, decidedCard(cardBlocks, status, mark));
           };
           if (decision.kind === 'cancelled') {
-            await setCard(`🚫 Cancelled by <@${clicker.userId}>`, '🚫');
+            await setCard(`🚫 Cancelled by ${mentionUser(clicker.userId)}`, '🚫');
             return;
           }
-          await setCard(`▶️ Approved by <@${clicker.userId}>; running…`, '⏳');
+          await setCard(`▶️ Approved by ${mentionUser(clicker.userId)}; running…`, '⏳');
           const started = Date.now();
           settle = (report) =>
             report
               ? setCard(outcomeLine(report, clicker.userId, Date.now() - started), STATUS_EMOJI[report.status])
-              : setCard(`❌ Stopped · approved by <@${clicker.userId}>: something went wrong on the bot side; the details are in its log.`, '❌');
+              : setCard(`❌ Stopped · approved by ${mentionUser(clicker.userId)}: something went wrong on the bot side; the details are in its log.`, '❌');
           const thread = { channel: card?.channel ?? channel, threadTs: card?.ts };
           const progress = new ThreadProgress(poster, thread);
           outcome = await engine.execute(decision.action, decision.command, { progress: progress.update, signal: shutdown.signal }, 'slack');

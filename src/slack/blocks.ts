@@ -6,12 +6,13 @@ import { renderText } from '../cli/render.js';
 import { STATUS_EMOJI, type Report, type ReportAttachment, type ReportSection } from '../core/report.js';
 import { formatTable } from '../core/table.js';
 import { SLACK_LIMITS } from './limits.js';
-import { escapeMrkdwn, splitText, truncate } from './mrkdwn.js';
+import { plainMentions } from '../core/mention.js';
+import { escapeMrkdwn, fileText, splitText, truncate } from './mrkdwn.js';
 
 export type Block = types.KnownBlock;
 
 export interface SlackMessage {
-  /** Notification and fallback text. */
+  /** Notification and fallback text, as the bot wrote it: SlackPoster escapes it when it sends. */
   text: string;
   blocks: Block[];
 }
@@ -40,7 +41,7 @@ function textSections(text: string, wrap: (piece: string) => string = (p) => p, 
 
 function sectionBlocks(section: ReportSection): Block[] {
   const blocks: Block[] = [];
-  if (section.title?.trim()) blocks.push(mrkdwnSection(`*${escapeMrkdwn(truncate(section.title.trim(), 200))}*`));
+  if (section.title?.trim()) blocks.push(mrkdwnSection(`*${truncate(escapeMrkdwn(section.title.trim()), 200)}*`));
   const fieldTexts = (section.fields ?? []).map((f) => `*${escapeMrkdwn(f.label.trim() || '-')}*\n${escapeMrkdwn(f.value)}`);
   // A field too long for a field becomes its own section, split as needed.
   const shortFields = fieldTexts.filter((t) => t.length <= SLACK_LIMITS.fieldText);
@@ -66,11 +67,12 @@ function fallbackText(report: Report): string {
 
 export function renderReport(report: Report, opts: RenderOptions = {}): RenderedReport {
   const maxMessages = opts.maxMessages ?? 3;
-  const head: Block[] = [{ type: 'header', text: { type: 'plain_text', text: truncate(headline(report), SLACK_LIMITS.headerText), emoji: true } }];
+  // plain_text is shown as typed, never parsed for mentions or links.
+  const head: Block[] = [{ type: 'header', text: { type: 'plain_text', text: truncate(plainMentions(headline(report)), SLACK_LIMITS.headerText), emoji: true } }];
   if (report.summary) head.push(...textSections(escapeMrkdwn(report.summary)));
   const body = (report.sections ?? []).flatMap(sectionBlocks);
-  const footer: Block[] = opts.footer ? [{ type: 'context', elements: [{ type: 'mrkdwn', text: truncate(opts.footer, 2000) }] }] : [];
-  const files = [...(report.attachments ?? [])];
+  const footer: Block[] = opts.footer ? [{ type: 'context', elements: [{ type: 'mrkdwn', text: truncate(escapeMrkdwn(opts.footer), 2000) }] }] : [];
+  const files = (report.attachments ?? []).map((a) => ({ ...a, title: a.title === undefined ? undefined : fileText(a.title), content: fileText(a.content) }));
   const all = [...head, ...body, ...footer];
   const perMessage = SLACK_LIMITS.blocksPerMessage;
   const text = fallbackText(report);
@@ -84,11 +86,11 @@ export function renderReport(report: Report, opts: RenderOptions = {}): Rendered
   }
 
   // Too long for a few messages: a preview, and the whole report as a file.
-  const filename = `${report.title.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-|-$/g, '') || 'report'}.txt`;
+  const filename = `${plainMentions(report.title).replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-|-$/g, '') || 'report'}.txt`;
   const preview = [...head, ...body].slice(0, perMessage - footer.length - 1);
   preview.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `Output is too long for messages: the whole report is in the file *${filename}*.` }] });
   return {
     messages: [{ text, blocks: [...preview, ...footer] }],
-    files: [{ filename, title: report.title, content: renderText({ ...report, attachments: [], thread: [], offers: [] }) }, ...files],
+    files: [{ filename, title: fileText(report.title), content: fileText(renderText({ ...report, attachments: [], thread: [], offers: [] })) }, ...files],
   };
 }

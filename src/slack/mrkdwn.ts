@@ -1,18 +1,21 @@
-// Slack mrkdwn needs &, < and > escaped, except in Slack's own <@U…>, <#C…>, <!here>
-// and <http…|label> forms, which our reports use on purpose.
-const SLACK_TOKEN = /<(?:[@#!][^<>\s]+|https?:\/\/[^<>\s]+)>/g;
+// Slack parses &, < and > in mrkdwn and in a message's top-level text: <!channel>, <@U…>,
+// <!subteam^…> ping, <https://evil|docs> disguises a link. So every string is escaped
+// whole; only the mentions the bot made itself (core/mention.ts) come back live.
+import { liveMentions, plainMentions } from '../core/mention.js';
+import { redactText } from '../core/redact.js';
+import { SLACK_LIMITS } from './limits.js';
 
+/** Any text as mrkdwn: escaped, with the bot's own mentions live. */
 export function escapeMrkdwn(text: string): string {
-  let out = '';
-  let last = 0;
-  for (const m of text.matchAll(SLACK_TOKEN)) {
-    out += escapePlain(text.slice(last, m.index)) + m[0];
-    last = (m.index ?? 0) + m[0].length;
-  }
-  return out + escapePlain(text.slice(last));
+  return liveMentions(escapeEntities(text));
 }
 
-function escapePlain(text: string): string {
+/** Text for a file Slack shows: nothing in it may read as a mention or a link. */
+export function fileText(text: string): string {
+  return escapeEntities(plainMentions(text));
+}
+
+function escapeEntities(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
@@ -36,4 +39,12 @@ export function splitText(text: string, max: number): string[] {
   }
   if (rest.length > 0 || pieces.length === 0) pieces.push(rest);
   return pieces;
+}
+
+/**
+ * A message's top-level `text` as the bot wrote it (outside text in it) made safe to send:
+ * redacted, escaped, within Slack's length. Every path that sends text goes through it.
+ */
+export function messageText(text: string): string {
+  return truncate(escapeMrkdwn(redactText(text)), SLACK_LIMITS.messageText);
 }

@@ -1,12 +1,18 @@
 // Sends rendered Reports to Slack: messages in order, files through the v2 upload flow.
-// The WebClient retries 429s after Retry-After on its own.
+// The WebClient retries 429s after Retry-After on its own. Every `text` given here is text
+// as the bot wrote it (with outside text in it): it is redacted and escaped here, the one
+// place that sends it; blocks come escaped from their builders (blocks.ts, cards.ts).
+// Reports are redacted here too: alert threads and incidents don't pass the command engine.
 import type { webApi } from '@slack/bolt';
-import { STATUS_EMOJI, type Report, type ReportStatus } from '../core/report.js';
+import { redactText } from '../core/redact.js';
+import { STATUS_EMOJI, redactReport, type Report, type ReportStatus } from '../core/report.js';
 import { renderReport, type Block } from './blocks.js';
-import { escapeMrkdwn } from './mrkdwn.js';
+import { escapeMrkdwn, messageText } from './mrkdwn.js';
 import { INVITE_ME, isClosedConversation } from './reply.js';
 
 type WebClient = webApi.WebClient;
+
+/** A message's top-level text: Slack parses it as mrkdwn (and notifies from it). */
 
 export interface Where {
   channel: string;
@@ -18,13 +24,13 @@ export class SlackPoster {
 
   /** Posts a Report, then its thread of details under its first message; returns the ts of its first message. */
   async report(where: Where, report: Report, footer?: string): Promise<string | undefined> {
-    const rendered = renderReport({ ...report, thread: undefined }, { footer });
+    const rendered = renderReport(redactReport({ ...report, thread: undefined }), { footer: footer === undefined ? undefined : redactText(footer) });
     let firstTs: string | undefined;
     for (const message of rendered.messages) {
       const res = await this.client.chat.postMessage({
         channel: where.channel,
         thread_ts: where.threadTs,
-        text: message.text,
+        text: messageText(message.text),
         blocks: message.blocks,
         unfurl_links: false,
       });
@@ -49,17 +55,17 @@ export class SlackPoster {
 
   /** Replaces a message with a Report, in place (an incident's root message). Its first message's worth. */
   async updateReport(channel: string, ts: string, report: Report): Promise<void> {
-    const first = renderReport(report, { maxMessages: 1 }).messages[0];
-    if (first) await this.client.chat.update({ channel, ts, text: first.text, blocks: first.blocks });
+    const first = renderReport(redactReport(report), { maxMessages: 1 }).messages[0];
+    if (first) await this.client.chat.update({ channel, ts, text: messageText(first.text), blocks: first.blocks });
   }
 
   async post(where: Where, text: string, blocks?: Block[]): Promise<string | undefined> {
-    const res = await this.client.chat.postMessage({ channel: where.channel, thread_ts: where.threadTs, text, blocks, unfurl_links: false });
+    const res = await this.client.chat.postMessage({ channel: where.channel, thread_ts: where.threadTs, text: messageText(text), blocks, unfurl_links: false });
     return res.ts;
   }
 
   async update(channel: string, ts: string, text: string, blocks?: Block[]): Promise<void> {
-    await this.client.chat.update({ channel, ts, text, blocks });
+    await this.client.chat.update({ channel, ts, text: messageText(text), blocks });
   }
 }
 

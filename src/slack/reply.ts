@@ -2,8 +2,10 @@
 // sent with it. It works in every conversation (a DM, a private channel without the bot), where
 // chat.postMessage and chat.postEphemeral fail, but Slack takes at most 5 posts within 30 minutes.
 import type { RespondFn } from '@slack/bolt';
+import { redactReport, type Report } from '../core/report.js';
+import { renderReport, type Block } from './blocks.js';
 import { SLACK_LIMITS } from './limits.js';
-import type { Block } from './blocks.js';
+import { messageText } from './mrkdwn.js';
 
 export interface ReplyMessage {
   text: string;
@@ -51,7 +53,8 @@ export class ResponseUrlReply {
     const packed = packMessages(messages, this.left);
     for (const message of packed) {
       this.used += 1;
-      await this.respond({ response_type: responseType, replace_original: false, text: message.text, ...(message.blocks ? { blocks: message.blocks } : {}) });
+      // Text is redacted and escaped here, as SlackPoster does for what it posts; blocks come escaped from their builders.
+      await this.respond({ response_type: responseType, replace_original: false, text: messageText(message.text), ...(message.blocks ? { blocks: message.blocks } : {}) });
     }
     return packed.length > 0;
   }
@@ -75,4 +78,19 @@ export function packMessages(messages: ReplyMessage[], room: number): ReplyMessa
   lastKept.text = `${lastKept.text}\n${note}`;
   if (lastKept.blocks) lastKept.blocks = [...lastKept.blocks.slice(0, perMessage - 1), { type: 'context', elements: [{ type: 'mrkdwn', text: note }] }];
   return kept;
+}
+
+/**
+ * A Report as reply messages: redacted (it may not have passed the engine), the root then each
+ * thread detail, and how many of its files a reply can't carry.
+ */
+export function reportReplyMessages(report: Report, footer?: string): { messages: ReplyMessage[]; files: number } {
+  const messages: ReplyMessage[] = [];
+  let files = 0;
+  for (const [i, part] of [{ ...report, thread: undefined }, ...(report.thread ?? [])].entries()) {
+    const rendered = renderReport(redactReport(part), { maxMessages: 20, ...(i === 0 && footer ? { footer } : {}) });
+    messages.push(...rendered.messages);
+    files += rendered.files.length;
+  }
+  return { messages, files };
 }

@@ -15,6 +15,7 @@ import { listBackups } from '../../src/backup/index.js';
 import { CHANNELS, USERS } from '../fixtures/world.js';
 import { slackCaller, testEngine } from '../fixtures/engine.js';
 import { approveAndRun as approveAndRunOn, startBackupWorld, type BackupWorld } from './world.js';
+import { escapeMrkdwn } from '../../src/slack/mrkdwn.js';
 
 let w: BackupWorld;
 let bucket: BackupBucket;
@@ -241,7 +242,7 @@ describe('one operation per database', () => {
     await new Promise((r) => setTimeout(r, 300));
     const second = await approveAndRun(t, admin, 'backup');
     expect(second.status).toBe('fail');
-    expect(second.summary).toMatch(new RegExp(`A backup of database vlinders on cluster test is already running: started by <@${USERS.operator}> at \\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2} UTC`));
+    expect(escapeMrkdwn(second.summary ?? '')).toMatch(new RegExp(`A backup of database vlinders on cluster test is already running: started by <@${USERS.operator}> at \\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2} UTC`));
     expect((await first).status).toBe('ok');
     delete w.pgFaults.delayMs;
     for (const e of (await listBackups(w.config().backup)).slice(0, -1)) await bucket.delete(e.key);

@@ -62,7 +62,7 @@ describe('incidents', () => {
     const b = await bot();
     const cases: Array<[string, RegExp]> = [
       ['incident open Disk full --sev 7', /severity is 1 \(worst\) to 4/],
-      ['incident open', /<title> is required/],
+      ['incident open', /&lt;title&gt; is required/],
       ['incident update the db is back', /No incident is open/],
       ['incident resolve', /No incident is open/],
       ['incident update #9 hello', /No incident #9/],

@@ -49,7 +49,8 @@ describe('slash commands over HTTP', () => {
     const texts = await h.emu.waitFor(() => (h.emu.ephemerals.length >= 5 ? h.emu.ephemerals.map((e) => e.text) : undefined));
     expect(texts).toEqual(
       expect.arrayContaining([
-        expect.stringContaining('Usage: `test-change <n> [--note TEXT]`'),
+        // Slack shows &lt; as <: the text is escaped, as everything the bot sends is.
+        expect.stringContaining('Usage: `test-change &lt;n&gt; [--note TEXT]`'),
         expect.stringContaining('Unknown command `scael-gpu`'),
         expect.stringContaining('`test-change` needs the operator role; you are viewer here.'),
         expect.stringContaining('`help` needs the viewer role, and you hold no vlinders-ops role in this channel.'),

@@ -2,6 +2,7 @@
 // message fits, and nothing is lost.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { mentionChannel, mentionUser } from '../../src/core/mention.js';
 import type { Report } from '../../src/core/report.js';
 import { validateBlocks } from '../../src/sandbox/slack/index.js';
 import { renderReport } from '../../src/slack/blocks.js';
@@ -51,9 +52,11 @@ describe('renderReport', () => {
     expect(shown.split('\n').filter((l) => l.startsWith('row '))).toEqual(lines);
   });
 
-  it('escapes mrkdwn but keeps Slack mentions and links', () => {
-    expect(escapeMrkdwn('a < b && c > d <@U123> <#C123> <https://x.io|x>')).toBe('a &lt; b &amp;&amp; c &gt; d <@U123> <#C123> <https://x.io|x>');
+  it('escapes mrkdwn whole: only the mentions the bot made stay live', () => {
+    expect(escapeMrkdwn('a < b && c > d <@U123> <#C123> <https://x.io|x>')).toBe('a &lt; b &amp;&amp; c &gt; d &lt;@U123&gt; &lt;#C123&gt; &lt;https://x.io|x&gt;');
     expect(escapeMrkdwn('<script>')).toBe('&lt;script&gt;');
+    expect(escapeMrkdwn(`${mentionUser('U123')} in ${mentionChannel('C123')} <!here>`)).toBe('<@U123> in <#C123> &lt;!here&gt;');
+    expect(escapeMrkdwn(mentionUser('U1>x'))).toBe('U1&gt;x');
   });
 
   it('splitText cuts at line breaks and never exceeds the limit', () => {
