@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { KubeClient } from '../../src/kube/client.js';
 import { findWorkerGroup, patchWorkerReplicas, type RayClusterObject } from '../../src/ray/raycluster.js';
 import { KubeApiEmulator, type KubeObject } from '../../src/sandbox/kube/index.js';
-import { type Controller, type SeedOptions, seedVlindersCluster, startJobController, startKubeRayController } from '../../src/sandbox/kube/world/index.js';
+import { type Controller, type SeedOptions, seedVlindersCluster, startJobController, startKubeRayController, startKubelet } from '../../src/sandbox/kube/world/index.js';
 
 const NS = 'vlinders-inference';
 const RC = 'vlinders-ray-cluster';
@@ -26,7 +26,7 @@ afterEach(async () => {
 async function world(seed: SeedOptions = {}, readyDelayMs = 100) {
   emu = await KubeApiEmulator.start({ tls: false });
   const seeded = seedVlindersCluster(emu, seed);
-  controllers.push(startKubeRayController(emu, { readyDelayMs }));
+  controllers.push(startKubeRayController(emu, { readyDelayMs }), startKubelet(emu, { terminationMs: 50 }));
   return { e: emu, seeded };
 }
 
@@ -163,6 +163,8 @@ describe('KubeRay controller', () => {
     expect(e.get('v1', 'Service', NS, 'batch-ray-head-svc')).toBeTruthy();
 
     e.remove('ray.io/v1', 'RayCluster', NS, 'batch-ray');
+    // The garbage collector deletes the owned pods gracefully: Terminating first, then gone when the kubelet is done.
+    await until('pods terminating', () => workers(e, 'batch-ray').length === 2 && workers(e, 'batch-ray').every((p) => p.metadata.deletionTimestamp));
     await until('pods gone', () => (e.list('v1', 'Pod', NS) as Obj[]).every((p) => p.metadata.labels?.['ray.io/cluster'] !== 'batch-ray'));
     expect(e.get('v1', 'Service', NS, 'batch-ray-head-svc')).toBeUndefined();
     expect(workers(e)).toHaveLength(2); // the seeded cluster is untouched

@@ -159,6 +159,7 @@ export class KubeApiEmulator implements ClusterState {
   }
 
   async close(): Promise<void> {
+    this.store.close();
     for (const end of [...this.streams]) end();
     for (const ws of this.wss.clients) ws.terminate();
     for (const s of this.hung) s.destroy();
