@@ -9,7 +9,7 @@ import { applyPatch } from './patch.js';
 import { type ResourceType, apiVersionOf, lookupResource } from './resources.js';
 import { readBody, sendJson, wantsTable } from './respond.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
-import { badRequest, invalid, methodNotAllowed, notFound, resourceNotFound, unsupportedMediaType } from './status.js';
+import { badRequest, invalid, methodNotAllowed, notFound, resourceNotFound, success, unsupportedMediaType } from './status.js';
 import { type DeleteOptions, type Entry, INDEXED_FIELDS, type PropagationPolicy, type Store, fullJson, materialize } from './store.js';
 import type { IncludeObject } from './table.js';
 import { serveWatch } from './watch.js';
@@ -22,6 +22,8 @@ export interface Route {
 }
 
 const FIELDS = ['metadata.name', 'metadata.namespace', ...INDEXED_FIELDS];
+/** Registries with ReturnDeletedObject (pods, serviceaccounts, storageclasses; custom resources too). */
+const RETURNS_DELETED_OBJECT = new Set(['v1/Pod', 'v1/ServiceAccount', 'storage.k8s.io/v1/StorageClass']);
 
 /** A resource route, undefined for paths that are not resource paths, or a 404 for unknown resources. */
 export function parseRoute(pathname: string): Route | undefined {
@@ -225,7 +227,11 @@ export class Rest {
 
   private remove(res: ServerResponse, route: Route, opts: DeleteOptions): void {
     const { type, namespace, name } = route;
-    sendJson(res, 200, fullJson(this.store.requestDelete(apiVersionOf(type), type.kind, namespace, name as string, opts)));
+    const e = this.store.requestDelete(apiVersionOf(type), type.kind, namespace, name as string, opts);
+    // An object still terminating is answered as it now is; one gone at once, only by the
+    // registries that return deleted objects, the rest with a Success Status naming it.
+    if (e.deleting || type.custom || RETURNS_DELETED_OBJECT.has(typeKeyOf(type))) return sendJson(res, 200, fullJson(e));
+    sendJson(res, 200, success({ name: e.name, ...(type.group ? { group: type.group } : {}), kind: type.resource, uid: e.uid }));
   }
 
   private deleteCollection(res: ServerResponse, route: Route, q: URLSearchParams, opts: DeleteOptions): void {

@@ -1,6 +1,6 @@
 // The apiserver's object validation that clients meet first: metadata.name as each kind
-// requires it (k8s.io/apimachinery validation: DNS-1123 subdomain for most, label for
-// namespaces and services, path segment for RBAC), and the 1 MiB ceiling on ConfigMap and
+// requires it (k8s.io/apimachinery validation: DNS-1123 subdomain for every kind served here,
+// a label for namespaces and services), and the 1 MiB ceiling on ConfigMap and
 // Secret data (api.MaxSecretSize), both answered as 422 Invalid.
 import type { KubeObject } from './contract.js';
 import { type FieldCause, invalid } from './status.js';
@@ -21,12 +21,6 @@ const LABEL_NAMED = new Set(['v1/Namespace', 'v1/Service']);
 function nameErrors(obj: KubeObject): string[] {
   const name = obj.metadata.name;
   const typeKey = `${obj.apiVersion}/${obj.kind}`;
-  if (obj.apiVersion.startsWith('rbac.authorization.k8s.io/')) {
-    // ValidatePathSegmentName: RBAC names may hold ':' and capitals (system:controller:...).
-    if (name === '.' || name === '..') return [`may not be '${name}'`];
-    const bad = ['/', '%'].find((c) => name.includes(c));
-    return bad ? [`may not contain '${bad}'`] : [];
-  }
   if (LABEL_NAMED.has(typeKey)) {
     const out: string[] = [];
     if (name.length > 63) out.push('must be no more than 63 characters');
