@@ -33,12 +33,30 @@ export interface Incident {
   resolvedAt?: number;
   summary?: string;
   timeline: TimelineEntry[];
+  /** Oldest timeline entries dropped to keep the stored incident within its size budget. */
+  dropped?: number;
 }
 
 const KIND = 'incident';
-/** How many timeline entries the root message shows (the store keeps them all). */
+/** How many timeline entries the root message shows. */
 const SHOWN = 15;
 const MAX_TIMELINE = 500;
+/**
+ * The stored incident's JSON stays under this: a ConfigMap's data may not exceed 1 MiB (the
+ * apiserver answers 422 Too long), and past that every update would fail. The oldest entries go first.
+ */
+const MAX_STORED_BYTES = 900 * 1024;
+
+/** The incident with its oldest timeline entries dropped (and counted) until it fits the store. */
+function withinStoreLimit(incident: Incident): Incident {
+  let timeline = incident.timeline.slice(-MAX_TIMELINE);
+  let size = Buffer.byteLength(JSON.stringify({ ...incident, timeline, dropped: Number.MAX_SAFE_INTEGER }));
+  let cut = 0;
+  while (size > MAX_STORED_BYTES && cut < timeline.length - 1) size -= Buffer.byteLength(JSON.stringify(timeline[cut++])) + 1;
+  const dropped = (incident.dropped ?? 0) + (incident.timeline.length - timeline.length) + cut;
+  timeline = timeline.slice(cut);
+  return dropped ? { ...incident, timeline, dropped } : incident;
+}
 
 const clock = (ms: number) => `${new Date(ms).toISOString().slice(11, 16)} UTC`;
 
@@ -68,7 +86,7 @@ export function rootReport(incident: Incident): Report {
       {
         title: 'Timeline',
         lines: [
-          ...(incident.timeline.length > shown.length ? [`… ${incident.timeline.length - shown.length} earlier entries`] : []),
+          ...(incident.timeline.length + (incident.dropped ?? 0) > shown.length ? [`… ${incident.timeline.length - shown.length + (incident.dropped ?? 0)} earlier entries`] : []),
           ...shown.map((e) => `${clock(e.at)} <@${e.user}> ${e.text}`),
         ],
       },
@@ -176,7 +194,7 @@ export class Incidents {
     if (caller.threadTs !== undefined && caller.threadTs !== target.ts) return false;
     const at = this.now();
     const next = await this.change(target.number, (i) =>
-      i.status === 'open' ? { ...i, timeline: [...i.timeline, { at, user: caller.userId, text }].slice(-MAX_TIMELINE) } : i,
+      i.status === 'open' ? { ...i, timeline: [...i.timeline, { at, user: caller.userId, text }] } : i,
     );
     if (next?.ts) await this.poster.updateReport(next.channel, next.ts, rootReport(next));
     return next !== undefined;
@@ -194,7 +212,7 @@ export class Incidents {
     for (let attempt = 0; attempt < 10; attempt++) {
       const entry = await this.store.get<Incident>(KIND, String(number));
       if (!entry) return undefined;
-      const next = edit(entry.value);
+      const next = withinStoreLimit(edit(entry.value));
       if (await this.store.update(KIND, String(number), next, entry.version)) return next;
     }
     throw new Error(`incident #${number}: too many concurrent changes`);
