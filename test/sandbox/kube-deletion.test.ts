@@ -6,7 +6,7 @@ import { ApiException, BatchV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, Patc
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeApiEmulator, type KubeObject, callProblems } from '../../src/sandbox/kube/index.js';
 import { startJobController, startKubelet } from '../../src/sandbox/kube/world/index.js';
-import { Kubectl, namespace, node, pod, rayCluster } from './kube-helpers.js';
+import { Kubectl, namespace, node, pod, rayCluster, until } from './kube-helpers.js';
 
 const NS = 'vlinders-inference';
 let emu: KubeApiEmulator;
@@ -41,16 +41,6 @@ const errorOf = async (p: Promise<unknown>): Promise<{ code: number; body: Recor
   }
   throw new Error('expected the call to fail');
 };
-
-async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 const cm = (name: string, extra: Partial<KubeObject['metadata']> = {}): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: NS, ...extra }, data: { k: 'v' } });
 const ownedBy = (owner: KubeObject) => [{ apiVersion: owner.apiVersion, kind: owner.kind, name: owner.metadata.name, uid: owner.metadata.uid as string, blockOwnerDeletion: true }];

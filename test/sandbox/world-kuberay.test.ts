@@ -7,6 +7,7 @@ import { KubeClient } from '../../src/kube/client.js';
 import { findWorkerGroup, patchWorkerReplicas, type RayClusterObject } from '../../src/ray/raycluster.js';
 import { KubeApiEmulator, type KubeObject } from '../../src/sandbox/kube/index.js';
 import { type Controller, type SeedOptions, seedVlindersCluster, startJobController, startKubeRayController, startKubelet } from '../../src/sandbox/kube/world/index.js';
+import { until } from './kube-helpers.js';
 
 const NS = 'vlinders-inference';
 const RC = 'vlinders-ray-cluster';
@@ -28,16 +29,6 @@ async function world(seed: SeedOptions = {}, readyDelayMs = 100) {
   const seeded = seedVlindersCluster(emu, seed);
   controllers.push(startKubeRayController(emu, { readyDelayMs }), startKubelet(emu, { terminationMs: 50 }));
   return { e: emu, seeded };
-}
-
-async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 const rayCluster = (e: KubeApiEmulator, name = RC) => e.get('ray.io/v1', 'RayCluster', NS, name) as Obj;
