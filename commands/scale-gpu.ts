@@ -3,7 +3,8 @@ import { defineCommand } from '../src/core/command.js';
 import { ConfirmationError, NothingToDoError, UsageError } from '../src/core/errors.js';
 import type { Report } from '../src/core/report.js';
 import { gpuInventory } from '../src/kube/survey.js';
-import { findWorkerGroup, gpusPerWorker, patchWorkerReplicas, resolveRayCluster, workerSelector } from '../src/ray/raycluster.js';
+import { findWorkerGroup, gpusPerWorker, patchWorkerReplicas, resolveRayCluster } from '../src/ray/raycluster.js';
+import { isWorkerReady, listWorkers } from '../src/ray/workers.js';
 
 /** What the plan saw; the run refuses if the RayCluster moved on before approval. */
 interface ScalePin {
@@ -97,13 +98,8 @@ export default defineCommand({
     const deadline = Date.now() + ray.scaleTimeoutSeconds * 1000;
     let last = '';
     for (;;) {
-      const pods = [];
-      for await (const pod of kube.list({ verb: 'list', resource: 'pods', namespace: ns }, (page) =>
-        kube.core.listNamespacedPod({ namespace: ns, labelSelector: workerSelector(raycluster.metadata.name, group.groupName), ...page }),
-      )) {
-        if (!pod.metadata?.deletionTimestamp) pods.push(pod);
-      }
-      const ready = pods.filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
+      const pods = await listWorkers(kube, ns, raycluster.metadata.name, group.groupName);
+      const ready = pods.filter(isWorkerReady).length;
       const line = `${ready}/${replicas} workers Ready`;
       if (line !== last) {
         await ctx.progress(line);

@@ -4,7 +4,8 @@ import { errorMessage } from '../src/core/errors.js';
 import { worstStatus, type Report, type ReportSection } from '../src/core/report.js';
 import type { Finding } from '../src/kube/health.js';
 import { surveyCluster } from '../src/kube/survey.js';
-import { resolveRayCluster, workerSelector } from '../src/ray/raycluster.js';
+import { resolveRayCluster } from '../src/ray/raycluster.js';
+import { isWorkerReady, listWorkers } from '../src/ray/workers.js';
 import { vlindersNamespaces } from '../src/config/schema.js';
 
 export default defineCommand({
@@ -28,13 +29,8 @@ export default defineCommand({
       const parts: string[] = [];
       for (const group of groups) {
         const desired = group.replicas ?? group.minReplicas ?? 0;
-        let ready = 0;
         const ns = raycluster.metadata.namespace;
-        for await (const pod of kube.list({ verb: 'list', resource: 'pods', namespace: ns }, (page) =>
-          kube.core.listNamespacedPod({ namespace: ns, labelSelector: workerSelector(raycluster.metadata.name, group.groupName), ...page }),
-        )) {
-          if (pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) ready++;
-        }
+        const ready = (await listWorkers(kube, ns, raycluster.metadata.name, group.groupName)).filter(isWorkerReady).length;
         parts.push(`${group.groupName} ${ready}/${desired} ready`);
         if (ready < desired) {
           findings.push({ severity: ready === 0 ? 'fail' : 'warn', subject: `raycluster ${ns}/${raycluster.metadata.name}`, reason: `worker group ${group.groupName}: ${ready}/${desired} workers ready` });

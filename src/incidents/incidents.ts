@@ -40,7 +40,7 @@ export interface Incident {
 }
 
 const KIND = 'incident';
-/** How many timeline entries the root message shows (the store keeps them all). */
+/** How many timeline entries the root message shows. */
 const SHOWN = 15;
 /** Timeline entries kept in the store; the thread keeps every update in full. */
 const MAX_TIMELINE = 300;

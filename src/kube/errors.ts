@@ -31,7 +31,12 @@ export function describeCall(call: KubeCall): string {
   return `${call.verb} ${target}${where}${cluster}`;
 }
 
-function statusOf(err: unknown): { code?: number; message?: string; reason?: string } {
+interface StatusCause {
+  field?: string;
+  message?: string;
+}
+
+function statusOf(err: unknown): { code?: number; message?: string; reason?: string; causes: StatusCause[] } {
   const e = err as { code?: unknown; statusCode?: unknown; body?: unknown };
   const code = typeof e.code === 'number' ? e.code : typeof e.statusCode === 'number' ? e.statusCode : undefined;
   let body = e.body;
@@ -42,18 +47,39 @@ function statusOf(err: unknown): { code?: number; message?: string; reason?: str
       // not JSON: keep the text
     }
   }
-  const b = (body ?? {}) as { message?: unknown; reason?: unknown };
+  const b = (body ?? {}) as { message?: unknown; reason?: unknown; details?: { causes?: unknown } };
   return {
     code,
     message: typeof b.message === 'string' ? b.message : typeof body === 'string' ? body : undefined,
     reason: typeof b.reason === 'string' ? b.reason : undefined,
+    causes: Array.isArray(b.details?.causes) ? (b.details.causes as StatusCause[]) : [],
   };
+}
+
+/** The apiserver's whole message when a JSON patch doesn't apply (a `test` op failed or a path is gone): it keeps no cause. */
+const PATCH_NOT_APPLIED = 'the server rejected our request due to an error in our request';
+
+/** A 409 in words: the name is taken, a DeleteOptions precondition failed, or a write raced another. */
+function conflictError(call: KubeCall, reason: string | undefined, detail: string | undefined): Error {
+  const target = `${call.resource}/${call.name ?? '?'}`;
+  if (reason === 'AlreadyExists') return new KubeConflictError(`${target} already exists${call.namespace ? ` in namespace ${call.namespace}` : ''} (409 AlreadyExists); nothing was created.`);
+  if (detail?.includes('Precondition failed'))
+    return new KubeConflictError(`${target} is no longer the object that was checked (409 precondition failed: it was replaced or changed); nothing was ${call.verb === 'delete' ? 'deleted' : 'changed'}. Look again and retry.`);
+  return new KubeConflictError(`Someone else changed ${target} at the same time (409 ${reason ?? 'Conflict'}); nothing was changed. Look again and retry.`);
+}
+
+/** A 422 in words: our JSON patch's guard failed (the object changed), or the object is invalid (which fields, why). */
+function invalidError(call: KubeCall, reason: string | undefined, detail: string | undefined, causes: StatusCause[]): Error {
+  if (call.verb === 'patch' && detail === PATCH_NOT_APPLIED)
+    return new KubeConflictError(`The API refused to ${describeCall(call)} (422 ${reason ?? 'Invalid'}): it changed since it was read, so the patch's checks no longer hold; nothing was changed. Look again and retry.`);
+  const fields = causes.filter((c) => c.message).map((c) => redactText(`${c.field ? `${c.field}: ` : ''}${c.message ?? ''}`));
+  return new KubeConflictError(`The API refused to ${describeCall(call)} as invalid (422 ${reason ?? 'Invalid'})${fields.length ? `: ${fields.join('; ')}` : detail ? `: ${detail}` : ''}. Nothing was changed.`);
 }
 
 /** Turns whatever client-node threw into one of our user-facing errors. */
 export function kubeError(err: unknown, call: KubeCall): Error {
   if (err instanceof UserFacingError) return err;
-  const { code, message, reason } = statusOf(err);
+  const { code, message, reason, causes } = statusOf(err);
   const detail = message ? redactText(message) : undefined;
   switch (code) {
     case 401:
@@ -65,9 +91,14 @@ export function kubeError(err: unknown, call: KubeCall): Error {
     case 404:
       return new NotFoundError(`${call.resource.split('.')[0]} "${call.name ?? '?'}" not found${call.namespace ? ` in namespace ${call.namespace}` : ''}${call.cluster ? ` on cluster ${call.cluster}` : ''}.`);
     case 409:
-      return new KubeConflictError(`Someone else changed ${call.resource}/${call.name ?? '?'} at the same time (409 ${reason ?? 'Conflict'}); nothing was changed. Look again and retry.`);
+      return conflictError(call, reason, detail);
     case 422:
-      return new KubeConflictError(`The API refused to ${describeCall(call)} (422 ${reason ?? 'Invalid'})${detail ? `: ${detail}` : ''}.`);
+      return invalidError(call, reason, detail, causes);
+    case 400:
+      // The request itself was malformed: our bug, not the cluster's state.
+      return new UserFacingError(`The API rejected the request to ${describeCall(call)} as malformed (400 ${reason ?? 'BadRequest'})${detail ? `: ${detail}` : ''}. Nothing was changed; this is a bug in vlinders-ops, please report it.`);
+    case 413:
+      return new UserFacingError(`The API refused to ${describeCall(call)}: the object is too large (413 ${reason ?? 'RequestEntityTooLarge'})${detail ? `: ${detail}` : ''}. Nothing was changed.`);
   }
   const text = redactText(errorMessage(err));
   if (code !== undefined) return new UnreachableError(`Kubernetes API error ${code} on ${describeCall(call)}${detail ? `: ${detail}` : `: ${text}`}`);

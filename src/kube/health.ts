@@ -58,6 +58,14 @@ export function podGpus(pod: V1Pod): number {
   return total;
 }
 
+/**
+ * Ready and not being deleted. A Terminating pod keeps its Ready condition until its containers
+ * stop, but the endpoints controller has already taken it out of service.
+ */
+export function isPodServing(pod: V1Pod): boolean {
+  return !pod.metadata?.deletionTimestamp && (pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false);
+}
+
 /** Pods that hold resources on their node (not finished). */
 export function podIsActive(pod: V1Pod): boolean {
   const phase = pod.status?.phase;

@@ -84,19 +84,30 @@ function podState(pod: V1Pod | undefined): string {
   return `pod ${pod.metadata?.name}: ${pod.status?.phase ?? 'Pending'}`;
 }
 
-/** Waits until the Job is Complete or Failed, reporting its pod's state (and last log line) as it changes. */
+/** How long past a Job's own activeDeadlineSeconds we wait for Kubernetes to stop it before giving up ourselves. */
+const SERVER_DEADLINE_MARGIN_MS = 10_000;
+
+/**
+ * Waits until the Job is Complete or Failed, reporting its pod's state (and last log line) as it
+ * changes. A Job with activeDeadlineSeconds is stopped by Kubernetes (DeadlineExceeded, its pods
+ * killed): that is the expected end of an overrun, so our own deadline comes a margin after it.
+ */
 export async function followJob(kube: KubeClient, namespace: string, name: string, opts: FollowOptions): Promise<JobOutcome> {
-  const deadline = Date.now() + opts.timeoutMs;
+  const started = Date.now();
+  let deadline = started + opts.timeoutMs;
   const pollMs = opts.pollMs ?? 1000;
   let last = '';
   for (;;) {
     if (opts.signal.aborted) throw new UnreachableError(`Stopped while waiting for Job ${namespace}/${name}.`);
     const job = await readJob(kube, namespace, name);
+    const serverLimit = job.spec?.activeDeadlineSeconds;
+    if (serverLimit !== undefined) deadline = Math.max(deadline, started + serverLimit * 1000 + SERVER_DEADLINE_MARGIN_MS);
     const pods = await jobPods(kube, namespace, name);
     const pod = pods.at(-1);
     const podName = pod?.metadata?.name;
     if (condition(job, 'Complete')) return { succeeded: true, message: 'Complete', pod: podName };
     const failed = condition(job, 'Failed');
+    if (failed?.reason === 'DeadlineExceeded') throw new KubeTimeoutError(`Job ${namespace}/${name} did not finish within ${serverLimit ?? '?'} s: Kubernetes stopped it (DeadlineExceeded).`);
     if (failed) {
       const terminated = pod?.status?.containerStatuses?.find((c) => c.state?.terminated)?.state?.terminated;
       const exit = terminated ? `exit code ${terminated.exitCode}${terminated.reason ? `, ${terminated.reason}` : ''}` : '';

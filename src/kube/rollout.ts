@@ -6,6 +6,7 @@
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import type { KubeClient } from './client.js';
 import { MERGE_PATCH } from './client.js';
+import { isPodServing } from './health.js';
 import { assertLabelName, assertObjectName } from './names.js';
 
 export const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
@@ -42,8 +43,6 @@ export interface RolloutState {
   done: boolean;
   notReady: PodTrouble[];
 }
-
-const isPodReady = (p: V1Pod): boolean => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
 /** Why a pod isn't Ready, in the words `kubectl get pods` and `describe` would use. */
 export function whyNotReady(p: V1Pod): string {
@@ -84,7 +83,7 @@ export async function rolloutState(kube: KubeClient, namespace: string, name: st
   if (!done) {
     const labelSelector = selectorOf(d);
     for await (const pod of kube.list({ verb: 'list', resource: 'pods', namespace }, (page) => kube.core.listNamespacedPod({ namespace, labelSelector, ...page }))) {
-      if (!isPodReady(pod) || pod.metadata?.deletionTimestamp) notReady.push({ pod: pod.metadata?.name ?? '?', why: whyNotReady(pod) });
+      if (!isPodServing(pod)) notReady.push({ pod: pod.metadata?.name ?? '?', why: whyNotReady(pod) });
     }
   }
   return { replicas, updated: observed ? updated : 0, ready, available, updatedReady, observed, done, notReady };

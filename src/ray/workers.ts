@@ -6,6 +6,7 @@
 // annotation on workerGroupSpecs[].template would reach new pods only), so the way to restart
 // them is KubeRay's own: delete a worker, and the operator creates a replacement to bring the
 // group back to its replicas. Doing it one worker at a time keeps the rest serving.
+import { isPodServing } from '../kube/health.js';
 import type { V1ConfigMap, V1Pod } from '@kubernetes/client-node';
 import type { KubeClient } from '../kube/client.js';
 import { JSON_PATCH, MERGE_PATCH } from '../kube/client.js';
@@ -59,4 +60,4 @@ export async function deleteWorker(kube: KubeClient, namespace: string, name: st
   await kube.call({ verb: 'delete', resource: 'pods', namespace, name }, () => kube.core.deleteNamespacedPod({ name, namespace }));
 }
 
-export const isWorkerReady = (p: V1Pod): boolean => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+export const isWorkerReady = isPodServing;

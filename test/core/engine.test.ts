@@ -2,6 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CHANNELS, USERS } from '../fixtures/world.js';
 import { noIO, slackCaller, testEngine } from '../fixtures/engine.js';
+import { PendingActions } from '../../src/core/pending.js';
+import { MemoryStore } from '../../src/core/store.js';
 
 const ops = (user: string) => slackCaller(user, CHANNELS.ops);
 
@@ -89,6 +91,24 @@ describe('engine: confirmations', () => {
       message: 'This confirmation has expired. Run the command again to get a fresh one.',
     });
     expect(runLog.runs).toHaveLength(0);
+  });
+
+  it('an expired card is said to be expired to anyone who clicks it, before their role is weighed', async () => {
+    let now = 1_000_000;
+    const { engine } = testEngine({ now: () => now });
+    const out = await engine.invoke(ops(USERS.operator), 'test-change 1', noIO());
+    if (out.kind !== 'confirm') throw new Error(out.kind);
+    now += 10 * 60_000;
+    expect(await engine.decide(out.action.id, ops(USERS.viewer), 'approve')).toEqual({ kind: 'refused', message: 'This confirmation has expired. Run the command again to get a fresh one.' });
+  });
+
+  it('the claim itself refuses an action that expired after the click was checked', async () => {
+    let now = 1_000_000;
+    const pending = new PendingActions(new MemoryStore(), 60_000, () => now);
+    const action = await pending.create({ command: 'test-change', words: ['1'], requester: USERS.operator, channel: CHANNELS.ops, risk: 'change', role: 'operator' });
+    now += 60_001;
+    expect(await pending.claim(action.id, USERS.operator, 'running')).toMatchObject({ ok: false, reason: 'expired' });
+    expect((await pending.get(action.id))?.state).toBe('pending');
   });
 
   it('a destructive action needs a second person who is an approver', async () => {

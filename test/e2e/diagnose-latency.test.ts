@@ -146,7 +146,8 @@ describe('diagnose latency', () => {
     expect(res.status).toBe(200);
     const root = await bot.emu.waitFor(() => bot.emu.messages.find((m) => m.channel === CHANNELS.incidents && !m.thread_ts));
     const found = await bot.emu.waitFor(() => bot.emu.threadOf(CHANNELS.incidents, root.ts).find((m) => blocksText(m.blocks).includes('the GPU workers are saturated')), 30_000);
-    expect(found).toBeDefined();
+    // The line names the measurements that led there, not just the verdict.
+    expect(blocksText(found.blocks)).toMatch(/P95 1200 ms \(target 500 ms\)(, GPUs at \d+%)?, 9 requests waiting: the GPU workers are saturated/);
     // The diagnosis found the same remedy as the static one: one button, not two.
     await bot.emu.waitFor(() => offers(bot, CHANNELS.incidents, root.ts)[0], 30_000);
     await new Promise((r) => setTimeout(r, 300));

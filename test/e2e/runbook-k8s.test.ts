@@ -9,6 +9,8 @@ import { clusterConfig, startCluster, startClusterWithBot } from './cluster.js';
 import { blocksText, startBot } from './harness.js';
 
 const closers: Array<() => Promise<void>> = [];
+/** The bot's own state (pending actions, locks) in ConfigMaps of its namespace: not the operation under test. */
+const BOT_STATE = /^(create|get|update|delete) \/api\/v1\/namespaces\/vlinders-ops\/configmaps(\/|$)/;
 afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
 });
@@ -41,6 +43,21 @@ describe('status', () => {
       expect(attention).not.toContain(healthy);
     }
     for (const node of cluster.world.cluster.nodes.cpu) expect(attention).not.toContain(node);
+  });
+
+  it('a Terminating worker is not counted as Ready, though its Ready condition still says True', async () => {
+    // Its containers take a minute to stop, and the replacement KubeRay makes is slow to start.
+    const { cluster, bot } = await setup({ workers: 3, terminationMs: 60_000, readyDelayMs: 60_000 });
+    const victim = cluster.world.cluster.ray.workers[0] as string;
+    await cluster.client.core.deleteNamespacedPod({ name: victim, namespace: 'vlinders-inference' });
+    const pod = cluster.kube.get('v1', 'Pod', 'vlinders-inference', victim);
+    expect(pod?.metadata.deletionTimestamp).toBeDefined();
+    expect((pod?.status as { conditions: Array<{ type: string; status: string }> }).conditions).toContainEqual(expect.objectContaining({ type: 'Ready', status: 'True' }));
+    await bot.slash(USERS.viewer, CHANNELS.general, 'status');
+    const text = await reportIn(bot, CHANNELS.general, 'need');
+    expect(text).toContain('gpu-workers 2/3 ready');
+    expect(text).toContain(`${victim}`);
+    expect(text).toContain('Terminating');
   });
 
   it('on a healthy cluster says so', async () => {
@@ -81,6 +98,15 @@ describe('scale-gpu', () => {
     const thread = bot.emu.threadOf(CHANNELS.ops, card.message.ts).map((m) => [m.text, ...m.updates.map((u) => u.text)].join('\n')).join('\n');
     expect(thread).toContain('5/5 workers Ready');
     expect(thread).toContain('3/5 workers Ready');
+    // The only write to the cluster is the one patch; the rest is reads and the bot's own state.
+    cluster.kube.expectCalls(
+      [
+        { call: 'patch /apis/ray.io/v1/namespaces/vlinders-inference/rayclusters/vlinders-ray-cluster', times: 1 },
+        { call: 'list /api/v1/namespaces/vlinders-inference/pods', times: 'some' },
+        { call: 'get /apis/ray.io/v1/namespaces/vlinders-inference/rayclusters/vlinders-ray-cluster', times: 'some' },
+      ],
+      { ignore: [/^(get|list) /, BOT_STATE] },
+    );
   });
 
   it('with too few GPUs it warns in the plan, ends ⚠️ and names the Pending pods', async () => {
@@ -117,12 +143,27 @@ describe('scale-gpu', () => {
     const { cluster, bot } = await setup({ gpuNodes: 6, workers: 3 });
     await bot.slash(USERS.operator, CHANNELS.ops, 'scale-gpu 5');
     const card = await bot.card(CHANNELS.ops);
-    cluster.kube.failNext({ method: 'PATCH', path: /rayclusters/ }, { status: 422, reason: 'Invalid', message: 'the server rejected our request due to an error in our request' });
+    // Someone scales to 4 after the bot re-read the RayCluster on Approve and before its PATCH arrives:
+    // only the patch's own `test` ops, applied by the server, can catch this one.
+    cluster.kube.beforeNext({ method: 'PATCH', path: /\/rayclusters\/vlinders-ray-cluster$/ }, () => {
+      const rc = cluster.kube.get('ray.io/v1', 'RayCluster', 'vlinders-inference', 'vlinders-ray-cluster');
+      if (!rc) throw new Error('no raycluster');
+      (rc.spec as { workerGroupSpecs: Array<{ replicas: number }> }).workerGroupSpecs[0]!.replicas = 4;
+      cluster.kube.replace(rc);
+    });
+    const mark = cluster.kube.mark();
     await bot.click(USERS.operator, CHANNELS.ops, card.message.ts, 'vlinders_approve');
     const done = await bot.emu.waitFor(() => (finished(card.message) ? card.message : undefined), 10_000);
     expect(done.text).toMatch(/^❌ Failed/);
     const report = bot.emu.threadOf(CHANNELS.ops, card.message.ts).map((m) => blocksText(m.blocks)).join('\n');
     expect(report).toContain('The API refused to patch rayclusters.ray.io/vlinders-ray-cluster');
+    expect(report).toContain('it changed since it was read');
+    const after = cluster.kube.get('ray.io/v1', 'RayCluster', 'vlinders-inference', 'vlinders-ray-cluster');
+    expect((after?.spec as { workerGroupSpecs: Array<{ replicas: number }> }).workerGroupSpecs[0]?.replicas).toBe(4);
+    // One patch, refused with the server's 422, and no other write to the cluster's workloads.
+    const patch = cluster.kube.requests.slice(mark).filter((r) => r.verb === 'patch');
+    expect(patch.map((r) => [r.path, r.status])).toEqual([['/apis/ray.io/v1/namespaces/vlinders-inference/rayclusters/vlinders-ray-cluster', 422]]);
+    cluster.kube.expectCalls([{ call: 'patch /apis/ray.io/v1/namespaces/vlinders-inference/rayclusters/vlinders-ray-cluster', times: 1 }], { since: mark, ignore: [/^(get|list|watch) /, BOT_STATE] });
   });
 
   it('a viewer is denied; out of range is refused with what to do instead', async () => {

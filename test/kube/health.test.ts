@@ -2,7 +2,7 @@
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { nodeFindings, parseQuantity, podFinding, podGpus, pvcFinding, workloadFinding } from '../../src/kube/health.js';
+import { isPodServing, nodeFindings, parseQuantity, podFinding, podGpus, pvcFinding, workloadFinding } from '../../src/kube/health.js';
 import { readCaptured } from '../fixtures/captured.js';
 
 const crashLoop = parse(readCaptured('k8s/holmesgpt_pod_crashloopbackoff_kubectl_get_yaml.body.yaml')) as V1Pod;
@@ -20,6 +20,15 @@ describe('pods', () => {
   it('a real Running, Ready pod needs no attention', () => {
     expect(running.length).toBeGreaterThan(0);
     for (const pod of running) expect(podFinding(pod)).toBeUndefined();
+  });
+
+  it('a Ready pod being deleted is no longer serving, though its Ready condition still says True', () => {
+    const pod = running[0] as V1Pod;
+    expect(isPodServing(pod)).toBe(true);
+    const terminating = { ...pod, metadata: { ...pod.metadata, deletionTimestamp: new Date() } };
+    expect(terminating.status?.conditions).toContainEqual(expect.objectContaining({ type: 'Ready', status: 'True' }));
+    expect(isPodServing(terminating)).toBe(false);
+    expect(podFinding(terminating)).toMatchObject({ severity: 'warn', reason: 'Terminating' });
   });
 
   it("a Pending pod carries the scheduler's message (derived: the captured describe's event)", () => {

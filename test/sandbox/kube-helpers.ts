@@ -6,6 +6,17 @@ import { execa, type Result } from 'execa';
 import type { KubeApiEmulator, KubeObject } from '../../src/sandbox/kube/index.js';
 import { KUBECTL, ensureTools } from '../tools/extract-tools.js';
 
+/** Polls `probe` until it gives something truthy (returned), failing by name after `timeoutMs`. */
+export async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = probe();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 const ago = (seconds: number): string => new Date(Date.now() - seconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 export function namespace(name: string): KubeObject {

@@ -102,7 +102,7 @@ describe('patches', () => {
     expect(svc).toEqual({ spec: { ports: [{ port: 80, targetPort: 8080, name: 'http' }] } });
   });
 
-  it('JSON patch: RFC 6902 ops, 400 for a missing path, 422 for a failed test', () => {
+  it('JSON patch: RFC 6902 ops; 400 for a patch that does not decode, 422 for one that does not apply (missing path, failed test)', () => {
     const out = applyPatch(podDoc, 'application/json-patch+json', JSON.stringify([
       { op: 'add', path: '/spec/containers/-', value: { name: 'third' } },
       { op: 'move', from: '/metadata/labels/a', path: '/metadata/labels/b' },
@@ -113,7 +113,8 @@ describe('patches', () => {
     expect(out.metadata).toEqual({ name: 'p', labels: { b: '1' }, finalizers: ['x'], annotations: 'p' });
     expect((out.spec as { containers: unknown[]; tolerations: unknown[] }).tolerations).toEqual([]);
     const missing = thrown(() => applyPatch(podDoc, 'application/json-patch+json', '[{"op":"replace","path":"/spec/nope","value":1}]', { custom: false, kind: 'Pod' }));
-    expect(missing.status).toMatchObject({ code: 400, reason: 'BadRequest' });
+    expect(missing.status).toEqual({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'the server rejected our request due to an error in our request', reason: 'Invalid', details: {}, code: 422 });
+    expect(thrown(() => applyPatch(podDoc, 'application/json-patch+json', '{"op":"add"}', { custom: false, kind: 'Pod' })).status).toMatchObject({ code: 400, reason: 'BadRequest' });
     const failed = thrown(() => applyPatch(podDoc, 'application/json-patch+json', '[{"op":"test","path":"/metadata/name","value":"q"}]', { custom: false, kind: 'Pod' }));
     expect(failed.status).toEqual({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'the server rejected our request due to an error in our request', reason: 'Invalid', details: {}, code: 422 });
   });

@@ -6,7 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { KubeClient } from '../../src/kube/client.js';
 import { findWorkerGroup, patchWorkerReplicas, type RayClusterObject } from '../../src/ray/raycluster.js';
 import { KubeApiEmulator, type KubeObject } from '../../src/sandbox/kube/index.js';
-import { type Controller, type SeedOptions, seedVlindersCluster, startJobController, startKubeRayController } from '../../src/sandbox/kube/world/index.js';
+import { type Controller, type SeedOptions, seedVlindersCluster, startJobController, startKubeRayController, startKubelet } from '../../src/sandbox/kube/world/index.js';
+import { until } from './kube-helpers.js';
 
 const NS = 'vlinders-inference';
 const RC = 'vlinders-ray-cluster';
@@ -26,18 +27,8 @@ afterEach(async () => {
 async function world(seed: SeedOptions = {}, readyDelayMs = 100) {
   emu = await KubeApiEmulator.start({ tls: false });
   const seeded = seedVlindersCluster(emu, seed);
-  controllers.push(startKubeRayController(emu, { readyDelayMs }));
+  controllers.push(startKubeRayController(emu, { readyDelayMs }), startKubelet(emu, { terminationMs: 50 }));
   return { e: emu, seeded };
-}
-
-async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 const rayCluster = (e: KubeApiEmulator, name = RC) => e.get('ray.io/v1', 'RayCluster', NS, name) as Obj;
@@ -163,6 +154,8 @@ describe('KubeRay controller', () => {
     expect(e.get('v1', 'Service', NS, 'batch-ray-head-svc')).toBeTruthy();
 
     e.remove('ray.io/v1', 'RayCluster', NS, 'batch-ray');
+    // The garbage collector deletes the owned pods gracefully: Terminating first, then gone when the kubelet is done.
+    await until('pods terminating', () => workers(e, 'batch-ray').length === 2 && workers(e, 'batch-ray').every((p) => p.metadata.deletionTimestamp));
     await until('pods gone', () => (e.list('v1', 'Pod', NS) as Obj[]).every((p) => p.metadata.labels?.['ray.io/cluster'] !== 'batch-ray'));
     expect(e.get('v1', 'Service', NS, 'batch-ray-head-svc')).toBeUndefined();
     expect(workers(e)).toHaveLength(2); // the seeded cluster is untouched

@@ -56,7 +56,7 @@ describe('an incident with many long updates', () => {
     expect(JSON.stringify(root?.blocks)).toContain(`… ${521 - 15} earlier entries`);
     // What the cap prevents: the apiserver refuses a ConfigMap past 1 MiB.
     const unbounded = { ...incident, timeline: Array.from({ length: 521 }, (_, i) => ({ at: 0, user: USERS.operator, text: text(i) })) };
-    await expect(configMaps.create('incident', 'unbounded', unbounded)).rejects.toThrow(/Too long: must have at most 1048576 bytes/);
+    await expect(configMaps.create('incident', 'unbounded', unbounded)).rejects.toThrow(/Too long: may not be more than 1048576 bytes/);
     expect(emu.threadOf(CHANNELS.incidents, root?.ts ?? '').filter((m) => JSON.stringify(m.blocks).includes(text(1).slice(-40)))).not.toHaveLength(0);
   });
 });

@@ -10,6 +10,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { stringify } from 'yaml';
 import type { ClusterState, KubeObject, WatchEvent, WorldHooks } from './contract.js';
+import { type CallCheckOptions, type ExpectedCall, type RecordedRequest, callOf, callProblems, requestVerb } from './calls.js';
 import { handleExecUpgrade, pickProtocol, rejectUpgrade } from './exec.js';
 import { Pager } from './list.js';
 import { DISCOVERY_V2, aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions } from './resources.js';
@@ -34,18 +35,18 @@ export interface KubeconfigOptions {
 /** An error answer; 'hang': never answered; 'reset': the connection is dropped (the client sees ECONNRESET). */
 export type Fault = { status: number; reason?: string; message?: string } | 'hang' | 'reset';
 
-export interface RecordedRequest {
-  method: string;
-  path: string;
-  query: string;
-  status: number;
-}
 
 interface PendingFault {
   method?: string;
   path: RegExp;
   fault: Fault;
   remaining: number;
+}
+
+interface PendingHook {
+  method?: string;
+  path: RegExp;
+  run: () => void | Promise<void>;
 }
 
 const VERSION = {
@@ -71,6 +72,7 @@ export class KubeApiEmulator implements ClusterState {
   private readonly store = new Store();
   private readonly pager = new Pager();
   private readonly faults: PendingFault[] = [];
+  private readonly hooksBefore: PendingHook[] = [];
   private readonly streams = new Set<() => void>();
   private readonly hung = new Set<Socket | Duplex>();
   private readonly wss = new WebSocketServer({ noServer: true, handleProtocols: pickProtocol, perMessageDeflate: false });
@@ -118,6 +120,33 @@ export class KubeApiEmulator implements ClusterState {
     this.faults.push({ ...(match.method ? { method: match.method.toUpperCase() } : {}), path: match.path, fault, remaining: times });
   }
 
+  /**
+   * Runs `run` just before the next request matching method and path is served: a concurrent
+   * write that lands exactly between what a client read and what it sends next.
+   */
+  beforeNext(match: { method?: string; path: RegExp }, run: () => void | Promise<void>): void {
+    this.hooksBefore.push({ ...(match.method ? { method: match.method.toUpperCase() } : {}), path: match.path, run });
+  }
+
+  /** A mark in the request log: calls(mark) and expectCalls({ since: mark }) look only after it. */
+  mark(): number {
+    return this.requests.length;
+  }
+
+  /** The calls made since a mark, as `verb path`. */
+  calls(since = 0): string[] {
+    return this.requests.slice(since).map(callOf);
+  }
+
+  /**
+   * Asserts the calls since `since` are exactly the expected ones: throws naming every missing,
+   * miscounted and unexpected call. `ignore` lists calls nobody asserts on (discovery, polling).
+   */
+  expectCalls(expected: ReadonlyArray<string | RegExp | ExpectedCall>, opts: CallCheckOptions & { since?: number } = {}): void {
+    const problems = callProblems(this.calls(opts.since), expected, opts);
+    if (problems.length) throw new Error(`kube calls differ from what the test expects:\n  ${problems.join('\n  ')}\nmade:\n  ${this.calls(opts.since).join('\n  ') || '(none)'}`);
+  }
+
   kubeconfig(opts: KubeconfigOptions = {}): string {
     const name = opts.context ?? 'vlinders-emulator';
     const cluster: Record<string, unknown> = { server: this.url };
@@ -160,6 +189,7 @@ export class KubeApiEmulator implements ClusterState {
   }
 
   async close(): Promise<void> {
+    this.store.close();
     for (const end of [...this.streams]) end();
     for (const ws of this.wss.clients) ws.terminate();
     for (const s of this.hung) s.destroy();
@@ -198,10 +228,28 @@ export class KubeApiEmulator implements ClusterState {
     return failure(fault.status, reason, `the server responded with the status code ${fault.status}`);
   }
 
+  /** The verb a request would be authorized as (non-resource paths are gets). */
+  private verbOf(method: string, path: string, q: URLSearchParams): string {
+    let route: Route | undefined;
+    try {
+      route = parseRoute(path);
+    } catch {
+      route = undefined;
+    }
+    return requestVerb(method, !route || route.name !== undefined, q);
+  }
+
+  private async runHooksBefore(method: string, path: string): Promise<void> {
+    const i = this.hooksBefore.findIndex((h) => (!h.method || h.method === method) && h.path.test(path));
+    if (i < 0) return;
+    const [hook] = this.hooksBefore.splice(i, 1);
+    await hook?.run();
+  }
+
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://emulator');
     const method = req.method ?? 'GET';
-    const record: RecordedRequest = { method, path: url.pathname, query: url.search.replace(/^\?/, ''), status: 0 };
+    const record: RecordedRequest = { method, path: url.pathname, query: url.search.replace(/^\?/, ''), status: 0, verb: this.verbOf(method, url.pathname, url.searchParams) };
     this.requests.push(record);
     res.on('finish', () => (record.status = res.statusCode));
     // Streams (watch, follow) the client abandons never 'finish': keep the status they got.
@@ -218,6 +266,7 @@ export class KubeApiEmulator implements ClusterState {
         return;
       }
       if (fault) throw this.faultError(fault, method, url.pathname, url.searchParams);
+      await this.runHooksBefore(method, url.pathname);
       if (this.discovery(req, res, url.pathname)) return;
       const route = parseRoute(url.pathname);
       if (!route) throw resourceNotFound();
@@ -255,7 +304,8 @@ export class KubeApiEmulator implements ClusterState {
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const url = new URL(req.url ?? '/', 'http://emulator');
     const method = req.method ?? 'GET';
-    const record: RecordedRequest = { method, path: url.pathname, query: url.search.replace(/^\?/, ''), status: 101 };
+    // An exec upgrade is authorized as `create pods/exec`.
+    const record: RecordedRequest = { method, path: url.pathname, query: url.search.replace(/^\?/, ''), status: 101, verb: 'create' };
     this.requests.push(record);
     socket.on('error', () => {});
     const reject = (err: unknown): void => {
@@ -289,10 +339,7 @@ export class KubeApiEmulator implements ClusterState {
 /** The RBAC denial a real server sends, naming the user, verb and resource. */
 function forbidden(route: Route, method: string, q: URLSearchParams): ApiError {
   const { type, namespace, name, sub } = route;
-  const verb =
-    method === 'GET'
-      ? name ? 'get' : q.get('watch') === 'true' || q.get('watch') === '1' ? 'watch' : 'list'
-      : ({ POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: name ? 'delete' : 'deletecollection' } as Record<string, string>)[method] ?? method.toLowerCase();
+  const verb = requestVerb(method, name !== undefined, q);
   const resource = sub ? `${type.resource}/${sub}` : type.resource;
   const qualified = type.group ? `${type.resource}.${type.group}` : type.resource;
   const subject = name ? `${qualified} "${name}"` : qualified;

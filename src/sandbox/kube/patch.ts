@@ -1,7 +1,8 @@
 // The three patch types the apiserver accepts (server-side apply is not emulated), with its
-// status codes: a malformed patch is a 400, a failed JSON-patch `test` a 422 whose message is
-// the real server's generic one, an unsupported type a 415.
-import { badRequest, failure, unsupportedMediaType } from './status.js';
+// status codes: a patch that doesn't decode is a 400; a JSON patch that decodes but doesn't
+// apply (a failed `test`, a missing path) is the handler's generic 422, which drops the
+// library's error; an unsupported type a 415.
+import { ApiError, badRequest, patchNotApplied, unsupportedMediaType } from './status.js';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type JsonObject = { [k: string]: Json };
@@ -10,6 +11,9 @@ export const JSON_PATCH = 'application/json-patch+json';
 export const MERGE_PATCH = 'application/merge-patch+json';
 export const STRATEGIC_PATCH = 'application/strategic-merge-patch+json';
 const APPLY_PATCH = 'application/apply-patch+yaml';
+
+/** Errors of the patch document itself (still 400s); the rest happen while applying it. */
+const DECODE_ERRORS = new Set(['jsonpatch: operation must be an object']);
 
 const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -27,7 +31,13 @@ export function applyPatch(doc: object, contentType: string, body: string, opts:
   const copy = structuredClone(doc) as JsonObject;
   if (type === JSON_PATCH) {
     if (!Array.isArray(patch)) throw badRequest('json: cannot unmarshal object into Go value of type jsonpatch.Patch');
-    return jsonPatch(copy, patch);
+    try {
+      return jsonPatch(copy, patch);
+    } catch (err) {
+      // jsonpatch.DecodePatch accepts any array of objects; everything that goes wrong after is Apply's error.
+      if (err instanceof ApiError && err.code === 400 && !DECODE_ERRORS.has(err.message)) throw patchNotApplied();
+      throw err;
+    }
   }
   if (!isObject(patch)) throw badRequest('error decoding patch: a patch must be a JSON object');
   if (type === MERGE_PATCH) return mergePatch(copy, patch) as JsonObject;
@@ -138,9 +148,7 @@ function jsonPatch(doc: JsonObject, ops: unknown[]): JsonObject {
         break;
       }
       case 'test':
-        // The real server answers a failed test with NewGenericServerResponse(422): a fixed message.
-        if (!deepEqual(getAt(root, path), raw.value))
-          throw failure(422, 'Invalid', 'the server rejected our request due to an error in our request', {});
+        if (!deepEqual(getAt(root, path), raw.value)) throw patchNotApplied();
         break;
       default:
         throw badRequest(`Unexpected kind: ${String(op)}`);

@@ -9,13 +9,12 @@ import { applyPatch } from './patch.js';
 import { type ResourceType, apiVersionOf, lookupResource } from './resources.js';
 import { readBody, sendJson, wantsTable } from './respond.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
-import { badRequest, invalid, methodNotAllowed, notFound, resourceNotFound, unsupportedMediaType } from './status.js';
-import { type Entry, INDEXED_FIELDS, type Store, fullJson, materialize } from './store.js';
+import { badRequest, invalid, methodNotAllowed, notFound, resourceNotFound, success, unsupportedMediaType } from './status.js';
+import { type DeleteOptions, type Entry, INDEXED_FIELDS, type PropagationPolicy, type Store, fullJson, materialize } from './store.js';
 import type { IncludeObject } from './table.js';
 import { serveWatch } from './watch.js';
 
 /** corev1.MaxSecretSize: the most a ConfigMap's data may hold. */
-const CONFIGMAP_MAX_BYTES = 1024 * 1024;
 
 export interface Route {
   type: ResourceType;
@@ -25,6 +24,8 @@ export interface Route {
 }
 
 const FIELDS = ['metadata.name', 'metadata.namespace', ...INDEXED_FIELDS];
+/** Registries with ReturnDeletedObject (pods, serviceaccounts, storageclasses; custom resources too). */
+const RETURNS_DELETED_OBJECT = new Set(['v1/Pod', 'v1/ServiceAccount', 'storage.k8s.io/v1/StorageClass']);
 
 /** A resource route, undefined for paths that are not resource paths, or a 404 for unknown resources. */
 export function parseRoute(pathname: string): Route | undefined {
@@ -96,8 +97,8 @@ export class Rest {
     if (method === 'POST' && !name) return this.create(res, route, await readBody(req), dry);
     if (method === 'PUT' && name) return this.update(res, route, await readBody(req), dry);
     if (method === 'PATCH' && name) return this.patch(req, res, route, await readBody(req), dry);
-    if (method === 'DELETE' && name && !sub) return this.remove(res, route, dry);
-    if (method === 'DELETE' && !name) return this.deleteCollection(res, route, q);
+    if (method === 'DELETE' && name && !sub) return this.remove(res, route, deleteOptions(await readBody(req), q, dry));
+    if (method === 'DELETE' && !name) return this.deleteCollection(res, route, q, deleteOptions(await readBody(req), q, dry));
     throw methodNotAllowed();
   }
 
@@ -170,20 +171,9 @@ export class Rest {
     obj.kind = route.type.kind;
   }
 
-  /** The apiserver's ConfigMap validation: data and binaryData together hold at most 1 MiB. */
-  private checkConfigMapSize(route: Route, obj: KubeObject): void {
-    if (route.type.kind !== 'ConfigMap') return;
-    const o = obj as KubeObject & { data?: Record<string, string>; binaryData?: Record<string, string> };
-    let size = 0;
-    for (const [k, v] of Object.entries(o.data ?? {})) size += k.length + Buffer.byteLength(v);
-    for (const [k, v] of Object.entries(o.binaryData ?? {})) size += k.length + Buffer.from(v, 'base64').length;
-    if (size > CONFIGMAP_MAX_BYTES) throw invalid('ConfigMap', '', obj.metadata.name ?? '', [{ field: '[]', message: `Too long: must have at most ${CONFIGMAP_MAX_BYTES} bytes` }]);
-  }
-
   private create(res: ServerResponse, route: Route, body: string, dryRun: boolean): void {
     if (route.sub) throw methodNotAllowed();
     const obj = parseObject(body);
-    this.checkConfigMapSize(route, obj);
     this.checkTypeMeta(route, obj);
     this.checkNamespace(route, obj);
     if (route.namespace && !this.store.entry('v1/Namespace', '', route.namespace)) throw notFound('namespaces', '', route.namespace);
@@ -200,7 +190,6 @@ export class Rest {
 
   private update(res: ServerResponse, route: Route, body: string, dryRun: boolean): void {
     const obj = parseObject(body);
-    this.checkConfigMapSize(route, obj);
     this.checkTypeMeta(route, obj);
     this.checkNamespace(route, obj);
     if (obj.metadata.name !== route.name)
@@ -218,8 +207,9 @@ export class Rest {
     const contentType = req.headers['content-type'] ?? '';
     const patched = applyPatch(current, contentType, body, { custom: !!route.type.custom, kind: route.type.kind }) as unknown as KubeObject;
     const meta = (patched.metadata ?? {}) as KubeObject['metadata'];
-    if (meta.name !== route.name || (meta.namespace ?? '') !== (route.namespace ?? ''))
-      throw invalid(route.type.kind, route.type.group, route.name as string, [{ field: 'metadata.name', message: `Invalid value: "${String(meta.name)}": field is immutable` }]);
+    // The patch handler's checkName and namespace check: both are 400s, before any validation.
+    if ((meta.namespace ?? '') !== (route.namespace ?? '')) throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    if (meta.name !== route.name) throw badRequest(`the name of the object (${String(meta.name)}) does not match the name on the URL (${String(route.name)})`);
     if (route.type.kind === 'Secret') encodeStringData(patched);
     sendJson(res, 200, fullJson(this.store.update(this.scoped(route, structuredClone(current), patched), prev, dryRun)));
   }
@@ -237,24 +227,58 @@ export class Rest {
     return next;
   }
 
-  private remove(res: ServerResponse, route: Route, dryRun: boolean): void {
+  private remove(res: ServerResponse, route: Route, opts: DeleteOptions): void {
     const { type, namespace, name } = route;
-    const e = dryRun ? this.existing(route) : this.store.delete(apiVersionOf(type), type.kind, namespace, name as string);
-    sendJson(res, 200, fullJson(e));
+    const e = this.store.requestDelete(apiVersionOf(type), type.kind, namespace, name as string, opts);
+    // An object still terminating is answered as it now is; one gone at once, only by the
+    // registries that return deleted objects, the rest with a Success Status naming it.
+    if (e.deleting || type.custom || RETURNS_DELETED_OBJECT.has(typeKeyOf(type))) return sendJson(res, 200, fullJson(e));
+    sendJson(res, 200, success({ name: e.name, ...(type.group ? { group: type.group } : {}), kind: type.resource, uid: e.uid }));
   }
 
-  private deleteCollection(res: ServerResponse, route: Route, q: URLSearchParams): void {
+  private deleteCollection(res: ServerResponse, route: Route, q: URLSearchParams, opts: DeleteOptions): void {
     const { type, namespace } = route;
     const labels = parseLabelSelector(q.get('labelSelector'));
     const fields = parseFieldSelector(q.get('fieldSelector'), FIELDS);
     const deleted: string[] = [];
     for (const e of this.store.entries(typeKeyOf(type), namespace)) {
       if ((labels && !labels(e.labels)) || (fields && !fields(e.fields))) continue;
-      const gone = this.store.delete(apiVersionOf(type), type.kind, e.namespace || undefined, e.name);
+      const gone = this.store.requestDelete(apiVersionOf(type), type.kind, e.namespace || undefined, e.name, opts);
       deleted.push(type.custom ? fullJson(gone) : gone.body);
     }
     sendJson(res, 200, `{"kind":"${type.kind}List","apiVersion":"${apiVersionOf(type)}","metadata":{"resourceVersion":"${this.store.resourceVersion}"},"items":[${deleted.join(',')}]}`);
   }
+}
+
+const POLICIES: readonly PropagationPolicy[] = ['Foreground', 'Background', 'Orphan'];
+
+/** meta/v1 DeleteOptions from the body (kubectl, client-node) and the query, validated as the server does. */
+function deleteOptions(body: string, q: URLSearchParams, dryRun: boolean): DeleteOptions {
+  const raw = (body.trim() ? parseObject(body) : {}) as {
+    gracePeriodSeconds?: unknown;
+    preconditions?: { uid?: unknown; resourceVersion?: unknown };
+    propagationPolicy?: unknown;
+    orphanDependents?: unknown;
+    dryRun?: unknown;
+  };
+  const grace = raw.gracePeriodSeconds ?? (q.get('gracePeriodSeconds') !== null ? Number(q.get('gracePeriodSeconds')) : undefined);
+  const policy = raw.propagationPolicy ?? q.get('propagationPolicy') ?? undefined;
+  const orphan = raw.orphanDependents ?? (q.get('orphanDependents') !== null ? q.get('orphanDependents') === 'true' : undefined);
+  const causes: Array<{ field: string; message: string }> = [];
+  if (policy !== undefined && !POLICIES.includes(policy as PropagationPolicy))
+    causes.push({ field: 'propagationPolicy', message: `Unsupported value: ${JSON.stringify(policy)}: supported values: ${POLICIES.map((p) => `"${p}"`).join(', ')}` });
+  if (policy !== undefined && orphan !== undefined) causes.push({ field: 'propagationPolicy', message: 'Invalid value: "null": orphanDependents and deletionPropagation cannot be both set' });
+  if (grace !== undefined && (typeof grace !== 'number' || !Number.isInteger(grace))) throw badRequest(`gracePeriodSeconds: invalid value ${JSON.stringify(grace)}`);
+  if (causes.length) throw invalid('DeleteOptions', 'meta.k8s.io', '', causes);
+  const pre = raw.preconditions;
+  return {
+    ...(grace !== undefined ? { gracePeriodSeconds: Math.max(0, grace) } : {}),
+    ...(pre && (pre.uid !== undefined || pre.resourceVersion !== undefined)
+      ? { preconditions: { ...(pre.uid != null ? { uid: String(pre.uid) } : {}), ...(pre.resourceVersion != null ? { resourceVersion: String(pre.resourceVersion) } : {}) } }
+      : {}),
+    ...(policy !== undefined ? { propagationPolicy: policy as PropagationPolicy } : orphan !== undefined ? { propagationPolicy: orphan ? 'Orphan' : 'Background' } : {}),
+    dryRun: dryRun || (Array.isArray(raw.dryRun) && raw.dryRun.length > 0),
+  };
 }
 
 /** Bodies are JSON only: kubectl's protobuf bodies (create/replace of built-in kinds) get a 415. */

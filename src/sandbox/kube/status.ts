@@ -63,18 +63,46 @@ export const conflict = (resource: string, group: string, name: string): ApiErro
 
 export const badRequest = (message: string): ApiError => failure(400, 'BadRequest', message);
 
-export const invalid = (kind: string, group: string, name: string, causes: Array<{ field: string; message: string }>): ApiError =>
+/** One field.Error: its cause reason (FieldValueInvalid, FieldValueForbidden, FieldValueTooLong...) defaults to Invalid. */
+export interface FieldCause {
+  field: string;
+  message: string;
+  reason?: string;
+}
+
+export const invalid = (kind: string, group: string, name: string, causes: FieldCause[]): ApiError =>
   failure(
     422,
     'Invalid',
-    `${kind}${group ? `.${group}` : ''} "${name}" is invalid: ${causes.map((c) => `${c.field}: ${c.message}`).join(', ')}`,
+    `${kind}${group ? `.${group}` : ''} "${name}" is invalid: ${causes.length > 1 ? `[${causes.map((c) => `${c.field}: ${c.message}`).join(', ')}]` : causes.map((c) => `${c.field}: ${c.message}`).join('')}`,
     {
       name,
       ...(group ? { group } : {}),
       kind,
-      causes: causes.map((c) => ({ reason: 'FieldValueInvalid', message: c.message, field: c.field })),
+      causes: causes.map((c) => ({ reason: c.reason ?? 'FieldValueInvalid', message: c.message, field: c.field })),
     },
   );
+
+export const forbiddenField = (kind: string, group: string, name: string, field: string, detail: string): ApiError =>
+  invalid(kind, group, name, [{ field, message: `Forbidden: ${detail}`, reason: 'FieldValueForbidden' }]);
+
+/** A DeleteOptions precondition that doesn't hold: storage's InvalidObj error, answered as a Conflict. */
+export const preconditionFailed = (resource: string, group: string, name: string, at: { namespace: string; name: string }, what: 'UID' | 'ResourceVersion', wanted: string, actual: string): ApiError =>
+  failure(
+    409,
+    'Conflict',
+    `Operation cannot be fulfilled on ${qualified(resource, group)} "${name}": StorageError: invalid object, Code: 4, Key: /registry/${qualified(resource, group)}/${at.namespace ? `${at.namespace}/` : ''}${at.name}, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: ${what} in precondition: ${wanted}, ${what} in object meta: ${actual}`,
+    details(resource, group, name),
+  );
+
+/** What the apiserver answers when etcd refuses a value over its --max-request-bytes. */
+export const tooLarge = (): ApiError => failure(500, 'InternalError', 'etcdserver: request is too large');
+
+/**
+ * The answer when a JSON patch doesn't apply: NewGenericServerResponse(422, ..., isUnexpectedResponse
+ * false) keeps no cause, so the library's own error (a failed test, a missing path) never reaches the client.
+ */
+export const patchNotApplied = (): ApiError => failure(422, 'Invalid', 'the server rejected our request due to an error in our request', {});
 
 export const resourceNotFound = (): ApiError =>
   failure(404, 'NotFound', 'the server could not find the requested resource', {});

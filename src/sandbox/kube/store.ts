@@ -5,7 +5,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { ClusterState, KubeObject, WatchEvent, WatchEventType } from './contract.js';
 import { lookupKind } from './resources.js';
-import { alreadyExists, conflict, failure, notFound } from './status.js';
+import { alreadyExists, conflict, failure, forbiddenField, notFound, preconditionFailed, tooLarge } from './status.js';
+import { validateObject } from './validate.js';
 
 export interface Entry {
   readonly typeKey: string; // apiVersion/kind
@@ -20,7 +21,30 @@ export interface Entry {
   readonly body: string;
   /** `{"kind":..,"apiVersion":..,` to prepend to body[1..] for the full object. */
   readonly head: string;
+  readonly uid: string;
+  /** uids of its ownerReferences: what the garbage collector follows. */
+  readonly owners: readonly string[];
+  /** Being deleted, and which finalizers still hold it. */
+  readonly deleting?: { gracePeriodSeconds: number; finalizers: readonly string[] };
 }
+
+export type PropagationPolicy = 'Orphan' | 'Background' | 'Foreground';
+
+/** meta/v1 DeleteOptions, as the REST layer parsed them from the body and the query. */
+export interface DeleteOptions {
+  gracePeriodSeconds?: number;
+  preconditions?: { uid?: string; resourceVersion?: string };
+  propagationPolicy?: PropagationPolicy;
+  dryRun?: boolean;
+}
+
+/** The finalizers the garbage collector acts on (metav1.FinalizerOrphanDependents / FinalizerDeleteDependents). */
+export const ORPHAN_FINALIZER = 'orphan';
+export const FOREGROUND_FINALIZER = 'foregroundDeletion';
+/** etcd's default --max-request-bytes: a larger object is refused by storage. */
+export const MAX_STORED_BYTES = 1.5 * 1024 * 1024;
+/** A pod's default spec.terminationGracePeriodSeconds. */
+const DEFAULT_POD_GRACE_SECONDS = 30;
 
 export interface StoreEvent {
   type: WatchEventType;
@@ -37,7 +61,7 @@ export const INDEXED_FIELDS = ['status.phase', 'spec.nodeName', 'spec.restartPol
 const META_ORDER = ['name', 'generateName', 'namespace', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'labels', 'annotations', 'ownerReferences', 'finalizers'];
 const HISTORY = 20_000;
 
-export const nowTimestamp = (): string => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+export const nowTimestamp = (at = Date.now()): string => new Date(at).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** Resource name for messages: the registry's plural, or a guess for kinds it doesn't serve. */
 export function describeKind(apiVersion: string, kind: string): { resource: string; group: string; namespaced?: boolean } {
@@ -80,6 +104,16 @@ export class Store implements ClusterState {
   private readonly pending: StoreEvent[] = [];
   private draining = false;
   private rvCounter = 1000;
+  /** uid → where the live object is: the garbage collector's view of who still exists. */
+  private readonly byUid = new Map<string, { typeKey: string; key: string }>();
+  /** owner uid → dependents' uids. */
+  private readonly dependents = new Map<string, Set<string>>();
+  /** Owners the collector must look at: gone (Background), or held by orphan/foregroundDeletion. */
+  private readonly gcQueue = new Set<string>();
+  private gcScheduled = false;
+  /** The end of a pod's grace period, when the kubelet would have killed it. */
+  private readonly graceTimers = new Map<string, NodeJS.Timeout>();
+  private closed = false;
 
   get resourceVersion(): number {
     return this.rvCounter;
@@ -104,9 +138,18 @@ export class Store implements ClusterState {
     return materialize(this.update(obj));
   }
 
-  /** Removes the object; a no-op when it is already gone (the REST layer uses delete()). */
+  /**
+   * Removes the object at once, as the kubelet's final delete or a controller's would (finalizers
+   * still hold it); a no-op when it is already gone. The REST layer uses requestDelete().
+   */
   remove(apiVersion: string, kind: string, namespace: string | undefined, name: string): void {
-    if (this.entry(`${apiVersion}/${kind}`, namespace ?? '', name)) this.delete(apiVersion, kind, namespace, name);
+    const e = this.entry(`${apiVersion}/${kind}`, namespace ?? '', name);
+    if (!e) return;
+    if (e.deleting?.finalizers.length || (!e.deleting && materialize(e).metadata.finalizers?.length)) {
+      this.requestDelete(apiVersion, kind, namespace, name, { gracePeriodSeconds: 0 });
+      return;
+    }
+    this.delete(apiVersion, kind, namespace, name);
   }
 
   watch(listener: (event: WatchEvent) => void): () => void {
@@ -146,6 +189,7 @@ export class Store implements ClusterState {
     const meta = obj.metadata ?? (obj.metadata = { name: '' });
     if (!meta.name && typeof meta.generateName === 'string') meta.name = meta.generateName + suffix();
     if (!meta.name) throw failure(422, 'Invalid', `${obj.kind} "" is invalid: metadata.name: Required value: name or generateName is required`);
+    validateObject(obj, group);
     if (namespaced === false) delete meta.namespace;
     else if (namespaced && !meta.namespace) meta.namespace = 'default';
     if (this.entry(`${obj.apiVersion}/${obj.kind}`, meta.namespace ?? '', meta.name)) throw alreadyExists(resource, group, meta.name);
@@ -153,6 +197,7 @@ export class Store implements ClusterState {
     meta.creationTimestamp = nowTimestamp();
     if (obj.spec !== undefined) meta.generation = 1;
     delete meta.deletionTimestamp;
+    delete meta.deletionGracePeriodSeconds;
     return this.commit(obj, 'ADDED', undefined, dryRun);
   }
 
@@ -169,6 +214,20 @@ export class Store implements ClusterState {
     obj.metadata.uid = old.metadata.uid;
     obj.metadata.creationTimestamp = old.metadata.creationTimestamp;
     if (!prev.namespace) delete obj.metadata.namespace;
+    validateObject(obj, group);
+    // System fields: deletion is started only by DELETE, and a deleting object takes no new finalizers.
+    for (const k of ['deletionTimestamp', 'deletionGracePeriodSeconds'] as const) {
+      if (old.metadata[k] === undefined) delete obj.metadata[k];
+      else Object.assign(obj.metadata, { [k]: old.metadata[k] });
+    }
+    const finalizers = obj.metadata.finalizers ?? [];
+    if (prev.deleting) {
+      const added = finalizers.filter((f) => !old.metadata.finalizers?.includes(f));
+      if (added.length)
+        throw forbiddenField(obj.kind, group, obj.metadata.name, 'metadata.finalizers', `no new finalizers can be added if the object is being deleted, found new finalizers []string{${added.map((f) => JSON.stringify(f)).join(', ')}}`);
+      // The last finalizer gone and no grace left: the update is the deletion.
+      if (!finalizers.length && prev.deleting.gracePeriodSeconds === 0 && !dryRun) return this.delete(obj.apiVersion, obj.kind, prev.namespace || undefined, prev.name, this.commit(obj, 'MODIFIED', prev, true));
+    }
     const gen = old.metadata.generation;
     if (gen !== undefined || obj.spec !== undefined) {
       const changed = JSON.stringify(old.spec) !== JSON.stringify(obj.spec);
@@ -177,7 +236,62 @@ export class Store implements ClusterState {
     return this.commit(obj, 'MODIFIED', prev, dryRun);
   }
 
-  delete(apiVersion: string, kind: string, namespace: string | undefined, name: string): Entry {
+  /**
+   * A DELETE as the apiserver handles it: preconditions, then either the object goes now or it
+   * starts terminating (deletionTimestamp set) — a scheduled pod for its grace period, any object
+   * for as long as finalizers (including the garbage collector's orphan/foregroundDeletion) hold it.
+   */
+  requestDelete(apiVersion: string, kind: string, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Entry {
+    const typeKey = `${apiVersion}/${kind}`;
+    const { resource, group } = describeKind(apiVersion, kind);
+    const prev = this.entry(typeKey, namespace ?? '', name);
+    if (!prev) throw notFound(resource, group, name);
+    const obj = materialize(prev);
+    const pre = opts.preconditions;
+    if (pre?.uid !== undefined && pre.uid !== prev.uid) throw preconditionFailed(resource, group, name, prev, 'UID', pre.uid, prev.uid);
+    if (pre?.resourceVersion !== undefined && pre.resourceVersion !== String(prev.rv))
+      throw preconditionFailed(resource, group, name, prev, 'ResourceVersion', pre.resourceVersion, String(prev.rv));
+    const isPod = apiVersion === 'v1' && kind === 'Pod';
+    const finalizers = [...(obj.metadata.finalizers ?? [])];
+    if (prev.deleting) {
+      // Already terminating: only a shorter grace period for a pod changes anything.
+      const grace = opts.gracePeriodSeconds;
+      if (!isPod || grace === undefined || grace >= prev.deleting.gracePeriodSeconds || opts.dryRun) return prev;
+      if (grace === 0 && !finalizers.length) return this.delete(apiVersion, kind, namespace, name);
+      return this.startDeleting(obj, prev, grace, finalizers);
+    }
+    const policy = opts.propagationPolicy ?? defaultPropagation(apiVersion, kind);
+    if (policy === 'Orphan' && !finalizers.includes(ORPHAN_FINALIZER)) finalizers.push(ORPHAN_FINALIZER);
+    if (policy === 'Foreground' && !finalizers.includes(FOREGROUND_FINALIZER)) finalizers.push(FOREGROUND_FINALIZER);
+    const grace = isPod ? podGracePeriod(obj, opts.gracePeriodSeconds) : 0;
+    if (opts.dryRun) return prev;
+    if (grace === 0 && !finalizers.length) return this.delete(apiVersion, kind, namespace, name);
+    return this.startDeleting(obj, prev, grace, finalizers);
+  }
+
+  private startDeleting(obj: KubeObject, prev: Entry, grace: number, finalizers: string[]): Entry {
+    obj.metadata.deletionTimestamp = nowTimestamp(Date.now() + grace * 1000);
+    obj.metadata.deletionGracePeriodSeconds = grace;
+    if (finalizers.length) obj.metadata.finalizers = finalizers;
+    const entry = this.commit(obj, 'MODIFIED', prev);
+    const timerKey = `${entry.typeKey}\n${entry.key}`;
+    clearTimeout(this.graceTimers.get(timerKey));
+    if (grace > 0 && !this.closed) {
+      // The kubelet kills what is still running when the grace period ends (the world's kubelet is quicker).
+      const timer = setTimeout(() => {
+        this.graceTimers.delete(timerKey);
+        const cur = this.entry(entry.typeKey, entry.namespace, entry.name);
+        if (cur?.uid === entry.uid && cur.deleting) this.requestDelete(obj.apiVersion, obj.kind, cur.namespace || undefined, cur.name, { gracePeriodSeconds: 0 });
+      }, grace * 1000);
+      timer.unref();
+      this.graceTimers.set(timerKey, timer);
+    }
+    if (finalizers.includes(ORPHAN_FINALIZER) || finalizers.includes(FOREGROUND_FINALIZER)) this.collectSoon(entry.uid);
+    return entry;
+  }
+
+  /** Removes the object now (no grace, no finalizers): the final step of a deletion. */
+  delete(apiVersion: string, kind: string, namespace: string | undefined, name: string, finalState?: Entry): Entry {
     const typeKey = `${apiVersion}/${kind}`;
     const prev = this.entry(typeKey, namespace ?? '', name);
     if (!prev) {
@@ -193,12 +307,92 @@ export class Store implements ClusterState {
     b.sortedAll = undefined;
     const rv = ++this.rvCounter;
     // A deleted object is reported with the resourceVersion of its deletion, like the real watch.
-    const obj = materialize(prev);
+    const obj = materialize(finalState ?? prev);
     obj.metadata.resourceVersion = String(rv);
     const entry = { ...prev, rv, ...ordered(obj) };
+    this.unindex(prev);
+    const timerKey = `${typeKey}\n${prev.key}`;
+    clearTimeout(this.graceTimers.get(timerKey));
+    this.graceTimers.delete(timerKey);
     this.emit({ type: 'DELETED', rv, entry, prev });
     if (kind === 'Namespace' && apiVersion === 'v1') this.deleteNamespaceContents(name);
+    // Its dependents are now orphans of a gone owner: the collector deletes them (Background).
+    if (this.dependents.get(prev.uid)?.size) this.collectSoon(prev.uid);
     return entry;
+  }
+
+  /** Stops the grace-period timers (the emulator is closing). */
+  close(): void {
+    this.closed = true;
+    for (const t of this.graceTimers.values()) clearTimeout(t);
+    this.graceTimers.clear();
+  }
+
+  // --- garbage collector ----------------------------------------------------------------------
+
+  private collectSoon(uid: string): void {
+    this.gcQueue.add(uid);
+    if (this.gcScheduled || this.closed) return;
+    this.gcScheduled = true;
+    // Asynchronous, like the real collector: the DELETE answers first.
+    setImmediate(() => {
+      this.gcScheduled = false;
+      const uids = [...this.gcQueue];
+      this.gcQueue.clear();
+      for (const u of uids) this.collect(u);
+    });
+  }
+
+  private byUidEntry(uid: string): Entry | undefined {
+    const at = this.byUid.get(uid);
+    return at && this.buckets.get(at.typeKey)?.all.get(at.key);
+  }
+
+  /** One owner: orphan its dependents, delete them (foreground, or owner gone), and release its GC finalizers. */
+  private collect(ownerUid: string): void {
+    const owner = this.byUidEntry(ownerUid);
+    const finalizers = owner?.deleting?.finalizers ?? [];
+    const dependents = [...(this.dependents.get(ownerUid) ?? [])].map((u) => this.byUidEntry(u)).filter((e): e is Entry => !!e);
+    for (const dep of dependents) {
+      const [apiVersion, kind] = splitTypeKey(dep.typeKey);
+      if (owner && finalizers.includes(ORPHAN_FINALIZER)) {
+        const o = materialize(dep);
+        o.metadata.ownerReferences = o.metadata.ownerReferences?.filter((r) => r.uid !== ownerUid);
+        if (!o.metadata.ownerReferences?.length) delete o.metadata.ownerReferences;
+        delete o.metadata.resourceVersion;
+        this.update(o, dep);
+      } else if (!dep.deleting && (owner ? finalizers.includes(FOREGROUND_FINALIZER) : dep.owners.every((u) => !this.byUid.has(u)))) {
+        this.requestDelete(apiVersion, kind, dep.namespace || undefined, dep.name, { propagationPolicy: 'Background' });
+      }
+    }
+    if (!owner) return;
+    const release = finalizers.includes(ORPHAN_FINALIZER) ? ORPHAN_FINALIZER : finalizers.includes(FOREGROUND_FINALIZER) && !this.dependents.get(ownerUid)?.size ? FOREGROUND_FINALIZER : undefined;
+    if (!release) return;
+    const o = materialize(owner);
+    o.metadata.finalizers = (o.metadata.finalizers ?? []).filter((f) => f !== release);
+    delete o.metadata.resourceVersion;
+    this.update(o, owner);
+  }
+
+  private index(e: Entry): void {
+    this.byUid.set(e.uid, { typeKey: e.typeKey, key: e.key });
+    for (const o of e.owners) {
+      let set = this.dependents.get(o);
+      if (!set) this.dependents.set(o, (set = new Set()));
+      set.add(e.uid);
+    }
+  }
+
+  private unindex(e: Entry): void {
+    this.byUid.delete(e.uid);
+    for (const o of e.owners) {
+      const set = this.dependents.get(o);
+      set?.delete(e.uid);
+      if (set?.size === 0) this.dependents.delete(o);
+      // A foreground owner waits for its last dependent.
+      const owner = this.byUidEntry(o);
+      if (owner?.deleting?.finalizers.includes(FOREGROUND_FINALIZER) && !set?.size) this.collectSoon(o);
+    }
   }
 
   /** Events after resourceVersion `since`, or undefined when history no longer reaches back that far. */
@@ -241,7 +435,13 @@ export class Store implements ClusterState {
       if (v !== undefined) fields[f] = v;
     }
     const typeKey = `${obj.apiVersion}/${obj.kind}`;
-    const entry: Entry = { typeKey, key, namespace, name, rv, labels: { ...obj.metadata.labels }, fields, ...ordered(obj) };
+    const uid = obj.metadata.uid ?? '';
+    const owners = (obj.metadata.ownerReferences ?? []).map((r) => r.uid);
+    const deleting = obj.metadata.deletionTimestamp
+      ? { gracePeriodSeconds: Number(obj.metadata.deletionGracePeriodSeconds ?? 0), finalizers: [...(obj.metadata.finalizers ?? [])] }
+      : undefined;
+    const entry: Entry = { typeKey, key, namespace, name, rv, labels: { ...obj.metadata.labels }, fields, ...ordered(obj), uid, owners, ...(deleting ? { deleting } : {}) };
+    if (entry.head.length + entry.body.length > MAX_STORED_BYTES) throw tooLarge();
     if (dryRun) return entry;
     let b = this.buckets.get(typeKey);
     if (!b) this.buckets.set(typeKey, (b = { all: new Map(), byNs: new Map(), sortedNs: new Map() }));
@@ -254,7 +454,9 @@ export class Store implements ClusterState {
         b.sortedNs.delete(namespace);
       }
     }
+    if (prev) this.unindex(prev);
     b.all.set(key, entry);
+    this.index(entry);
     this.emit({ type, rv, entry, ...(prev ? { prev } : {}) });
     return entry;
   }
@@ -284,6 +486,19 @@ export class Store implements ClusterState {
     this.pending.length = 0;
     this.draining = false;
   }
+}
+
+/** The apiserver's default when DeleteOptions name no policy: batch/v1 Jobs orphan their pods (kept for compatibility). */
+function defaultPropagation(apiVersion: string, kind: string): PropagationPolicy {
+  return apiVersion === 'batch/v1' && kind === 'Job' ? 'Orphan' : 'Background';
+}
+
+/** A pod's grace: the request's, else its spec's; none when it never reached a node or already finished. */
+function podGracePeriod(pod: KubeObject, requested: number | undefined): number {
+  const spec = (pod.spec ?? {}) as { nodeName?: string; terminationGracePeriodSeconds?: number };
+  const phase = (pod.status as { phase?: string } | undefined)?.phase;
+  if (!spec.nodeName || phase === 'Succeeded' || phase === 'Failed') return 0;
+  return Math.max(0, requested ?? spec.terminationGracePeriodSeconds ?? DEFAULT_POD_GRACE_SECONDS);
 }
 
 export function splitTypeKey(typeKey: string): [string, string] {

@@ -18,12 +18,20 @@ export interface JobControllerOptions {
 }
 
 interface Job extends KubeObject {
-  spec: { suspend?: boolean; selector?: { matchLabels?: Record<string, string> }; template: { metadata?: { labels?: Record<string, string> }; spec: PodSpec } };
+  spec: { suspend?: boolean; activeDeadlineSeconds?: number; selector?: { matchLabels?: Record<string, string> }; template: { metadata?: { labels?: Record<string, string> }; spec: PodSpec } };
   status?: Record<string, unknown>;
 }
 
 const JOB_API = 'batch/v1';
 const JOB_LABEL = 'batch.kubernetes.io/job-name';
+
+const condition = (type: string, reason: string, message: string): Record<string, string> => {
+  const now = timestamp();
+  return { type, status: 'True', reason, message, lastProbeTime: now, lastTransitionTime: now };
+};
+const failedConditions = (reason: string, message: string): Array<Record<string, string>> => [condition('FailureTarget', reason, message), condition('Failed', reason, message)];
+const isFinished = (job: Job): boolean =>
+  ((job.status?.conditions ?? []) as Array<{ type?: string; status?: string }>).some((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
 
 export function startJobController(state: ClusterState, opts: JobControllerOptions = {}): Controller {
   const runMs = opts.runMs ?? 300;
@@ -46,6 +54,8 @@ export function startJobController(state: ClusterState, opts: JobControllerOptio
     // The API server's defaulting: a Job selects its pods by controller-uid (what `kubectl logs job/…` follows).
     const spec = { ...job.spec, selector: job.spec.selector ?? { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } } };
     state.replace({ ...job, spec, status: { startTime: now, active: 1, ready: 'node' in placed ? 1 : 0, terminating: 0, uncountedTerminatedPods: {} } });
+    const deadline = job.spec.activeDeadlineSeconds;
+    if (deadline !== undefined) loop.later(`deadline:${job.metadata.namespace}/${job.metadata.name}`, deadline * 1000, () => deadlineExceeded(job));
     if (!('node' in placed)) return;
     const key = `finish:${pod.metadata.namespace}/${name}`;
     const running = opts.run?.(job, pod);
@@ -56,28 +66,34 @@ export function startJobController(state: ClusterState, opts: JobControllerOptio
   function finish(job: Job, started: Pod, exitCode?: number): void {
     const pod = state.get('v1', 'Pod', started.metadata.namespace, started.metadata.name) as Pod | undefined;
     const current = state.get(JOB_API, 'Job', job.metadata.namespace, job.metadata.name) as Job | undefined;
-    if (!pod || !current) return;
+    if (!pod || !current || isFinished(current)) return;
     const code = exitCode ?? (opts.fail?.(current) ? 1 : 0);
     const failed = code !== 0;
-    const now = timestamp();
     state.replace({ ...pod, status: podStatus(pod, failed ? { kind: 'failed', exitCode: code } : { kind: 'succeeded' }, placementOf(pod)) });
-    const cond = (type: string, reason: string, message: string) => ({ type, status: 'True', reason, message, lastProbeTime: now, lastTransitionTime: now });
     const status = failed
-      ? { failed: 1, conditions: [cond('FailureTarget', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit'), cond('Failed', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit')] }
-      : { succeeded: 1, completionTime: now, conditions: [cond('SuccessCriteriaMet', 'CompletionsReached', 'Reached expected number of succeeded pods'), cond('Complete', 'CompletionsReached', 'Reached expected number of succeeded pods')] };
+      ? { failed: 1, conditions: failedConditions('BackoffLimitExceeded', 'Job has reached the specified backoff limit') }
+      : { succeeded: 1, completionTime: timestamp(), conditions: [condition('SuccessCriteriaMet', 'CompletionsReached', 'Reached expected number of succeeded pods'), condition('Complete', 'CompletionsReached', 'Reached expected number of succeeded pods')] };
     state.replace({ ...current, status: { ...current.status, active: 0, ready: 0, terminating: 0, uncountedTerminatedPods: {}, ...status } });
   }
 
-  function collect(job: KubeObject): void {
-    for (const pod of state.list('v1', 'Pod', job.metadata.namespace) as Pod[])
-      if (pod.metadata.ownerReferences?.some((o) => o.uid === job.metadata.uid)) state.remove('v1', 'Pod', pod.metadata.namespace, pod.metadata.name);
+  /** spec.activeDeadlineSeconds passed while the Job still ran: its pods are killed and it fails with DeadlineExceeded. */
+  function deadlineExceeded(started: Job): void {
+    const job = state.get(JOB_API, 'Job', started.metadata.namespace, started.metadata.name) as Job | undefined;
+    if (!job || job.metadata.uid !== started.metadata.uid || isFinished(job)) return;
+    let killed = 0;
+    for (const pod of state.list('v1', 'Pod', job.metadata.namespace) as Pod[]) {
+      if (!pod.metadata.ownerReferences?.some((o) => o.uid === job.metadata.uid) || pod.status.phase === 'Succeeded' || pod.status.phase === 'Failed') continue;
+      state.remove('v1', 'Pod', pod.metadata.namespace, pod.metadata.name);
+      killed++;
+    }
+    const failed = Number(job.status?.failed ?? 0) + killed;
+    state.replace({ ...job, status: { ...job.status, active: 0, ready: 0, terminating: 0, failed, uncountedTerminatedPods: {}, conditions: failedConditions('DeadlineExceeded', 'Job was active longer than specified deadline') } });
   }
 
   const loop = startLoop(state, {
     onEvent: ({ type, object }) => {
+      // A deleted Job's pods are the garbage collector's (the store's), per the DELETE's propagationPolicy.
       if (object.apiVersion !== JOB_API || object.kind !== 'Job') return false;
-      // The garbage collector: a deleted Job's pods go with it (propagationPolicy Background).
-      if (type === 'DELETED') loop.later(`gc:${object.metadata.namespace}/${object.metadata.name}`, 0, () => collect(object));
       return type !== 'DELETED';
     },
     pass() {

@@ -1,7 +1,7 @@
 // A small KubeRay operator for the world: worker pods follow workerGroupSpecs[].replicas
 // (clamped to [minReplicas, maxReplicas]), land on GPU nodes with free `nvidia.com/gpu` or
 // stay Pending with the scheduler's message, turn Ready after a delay, and the RayCluster
-// status follows. Deleting a RayCluster deletes its pods and services (owner GC).
+// status follows. Deleting a RayCluster deletes its pods and services (the store's garbage collector).
 import type { ClusterState } from '../contract.js';
 import type { Node, Pod } from './objects.js';
 import { GpuLedger } from './scheduler.js';
@@ -49,17 +49,10 @@ export function startKubeRayController(state: ClusterState, opts: KubeRayControl
     state.replace({ ...pod, status: podStatus(pod, { kind: 'running' }, placementOf(pod)) });
   }
 
-  function deleteOwned(ns: string, cluster: string): void {
-    for (const kind of ['Pod', 'Service'])
-      for (const o of state.list('v1', kind, ns)) if (o.metadata.labels?.[CLUSTER_LABEL] === cluster) state.remove('v1', kind, ns, o.metadata.name);
-  }
-
   const loop = startLoop(state, {
     onEvent({ type, object }) {
-      if (object.apiVersion === RAY_API && object.kind === 'RayCluster') {
-        if (type === 'DELETED') deleteOwned(object.metadata.namespace ?? '', object.metadata.name);
-        return type !== 'DELETED';
-      }
+      // A deleted RayCluster's pods and services go with it: the garbage collector follows their ownerReferences.
+      if (object.apiVersion === RAY_API && object.kind === 'RayCluster') return type !== 'DELETED';
       if (isPod(object)) {
         ledger?.observe(object, type === 'DELETED');
         // Ray pods change status; any GPU pod coming or going changes what fits.

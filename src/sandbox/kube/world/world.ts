@@ -9,6 +9,7 @@ import { jobRuns, withJobLogs } from './job-runs.js';
 import { type K6RunOptions, k6Runner, seedLoadtestScript } from './k6-run.js';
 import { type ModelFilesOptions, startModelFiles } from './model-files.js';
 import { startKubeRayController } from './kuberay-controller.js';
+import { startKubelet } from './kubelet.js';
 import { vlindersLogs } from './logs.js';
 import { type VlindersMetricsOptions, vlindersMetrics } from './metrics.js';
 import { type SeedOptions, type SeededCluster, seedVlindersCluster } from './seed.js';
@@ -19,6 +20,8 @@ export interface WorldOptions extends SeedOptions {
   readyDelayMs?: number;
   /** Job pods run this long (default 300 ms). */
   jobRunMs?: number;
+  /** A Terminating pod's containers stop, and the kubelet deletes it, after this long (default 200 ms). */
+  terminationMs?: number;
   /** A rolled-out Deployment's new pods turn Ready after this long (default 300 ms). */
   rolloutReadyDelayMs?: number;
   /** New pods of these Deployments (by name) crash in CrashLoopBackOff: their rollout never completes. */
@@ -49,6 +52,7 @@ export function startVlindersWorld(state: ClusterState & { setHooks?(hooks: Worl
   const jobs = jobRuns(state, { ...models.runners, loadtest: k6Runner(opts.k6) });
   const controllers = [startKubeRayController(state, { readyDelayMs: opts.readyDelayMs }), startJobController(state, { runMs: opts.jobRunMs, run: jobs.run }),
     startDeploymentController(state, { readyDelayMs: opts.rolloutReadyDelayMs, crash: (d) => opts.crashingRollouts?.includes(d.metadata.name) ?? false }),
+    startKubelet(state, { terminationMs: opts.terminationMs }),
   ];
   if (opts.postgres) {
     seedPostgresSecret(state, opts.postgres.server);
