@@ -80,10 +80,6 @@ async function cli(argv: string[]): Promise<number> {
 }
 
 async function main(argv: string[]): Promise<number> {
-  // The AWS SDK warns on Node < 22 that its releases after January 2027 will need Node 22. The
-  // lock file pins a release that supports the Node this project runs on (>= 20.19), and the
-  // image runs Node 22; the warning would only repeat that on every start.
-  if (Number(process.versions.node.split('.')[0]) < 22) process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   try {
     return argv[0] === 'serve' ? await serve() : await cli(argv);
   } catch (err) {

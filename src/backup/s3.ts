@@ -30,6 +30,11 @@ export interface ListedObject {
   lastModified?: Date;
 }
 
+// The AWS SDK warns on Node < 22 that its releases after January 2027 will need Node 22. The
+// lock file pins a release that supports the Node this project runs on (>= 20.19), and the image
+// runs Node 22, so the warning would only repeat that at every first S3 call.
+if (Number(process.versions.node.split('.')[0]) < 22) process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 export class BackupBucket {
   readonly client: S3Client;
   readonly bucket: string;

@@ -2,6 +2,7 @@
 // pending actions and a restart loses none. Create is create-if-absent (409 = someone
 // else has it); update sends the resourceVersion it read (409 = it changed since).
 import { createHash } from 'node:crypto';
+import { UnreachableError } from '../core/errors.js';
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import type { Store, StoreEntry } from '../core/store.js';
 import type { KubeClient } from './client.js';
@@ -49,6 +50,10 @@ export class ConfigMapStore implements Store {
       data: { value: JSON.stringify(value) },
     };
     const res = await this.raw(this.call('create', name), () => this.client.core.createNamespacedConfigMap({ namespace: this.namespace, body }));
+    // 409: the key is taken (the create-if-absent answer). 404 on a create: the namespace itself is missing.
+    if ('status' in res && res.status === 404) {
+      throw new UnreachableError(`The bot's state namespace ${this.namespace} does not exist on cluster ${this.client.name}: create it, or set store.namespace to the bot's namespace.`);
+    }
     return !('status' in res);
   }
 

@@ -33,9 +33,10 @@ describe('the incident store', () => {
     const stored = emu.list('v1', 'ConfigMap', 'vlinders-ops').map((c) => Buffer.byteLength(String((c.data as Record<string, string>).value)));
     expect(Math.max(...stored)).toBeLessThan(1024 * 1024);
     const [incident] = await incidents.list();
-    expect(incident?.timeline.at(-1)?.text).toBe(`update: ${text(60)}`);
+    expect(incident?.timeline.at(-1)?.text.slice(0, 200)).toBe(`update: ${text(60)}`.slice(0, 200));
+    // Each stored entry is cut (the thread has every update whole), so these 61 fit without dropping;
+    // whatever is dropped is counted.
     const dropped = incident?.dropped ?? 0;
-    expect(dropped).toBeGreaterThan(0);
     expect(dropped + (incident?.timeline.length ?? 0)).toBe(61);
     const lines = roots.at(-1)?.sections?.find((s) => s.title === 'Timeline')?.lines ?? [];
     expect(lines[0]).toBe(`… ${61 - 15} earlier entries`);

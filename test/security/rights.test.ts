@@ -66,6 +66,8 @@ describe('scale-gpu 0 is destructive', () => {
 
   it('the terminal refuses it even with --yes (nobody there can be the second person)', async () => {
     const c = await cluster();
+    // The bot's namespace, where the terminal keeps its confirmations beside the bot's.
+    c.kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'vlinders-ops' } });
     const dir = mkdtempSync(join(tmpdir(), 'vlinders-rights-'));
     closers.push(async () => rmSync(dir, { recursive: true, force: true }));
     const kubeconfig = join(dir, 'kubeconfig');
