@@ -142,9 +142,13 @@ async function serveConsole(hint: string): Promise<number> {
     process.stderr.write(`No Slack app is configured, and the local console ${DEV_ONLY_MISSING}\n${hint}\n`);
     return 2;
   }
-  const { startConsole } = consoleModule;
-  const local = await startConsole({ port: Number(process.env.PORT ?? 3000), log, config });
-  const cluster = local.sandbox ? 'the sandbox cluster' : 'the cluster of your kubeconfig (changes are real)';
+  const { startConsole, hasKubeconfig } = consoleModule;
+  // A real cluster only when asked: the page acts there as its demo admin.
+  const realCluster = process.argv.includes('--real-cluster');
+  const local = await startConsole({ port: Number(process.env.PORT ?? 3000), log, config, kubeconfig: realCluster });
+  const cluster = local.sandbox
+    ? `the sandbox cluster${hasKubeconfig(config) ? ' (a kubeconfig is here: `npm start -- --real-cluster` uses it, behind a one-time token)' : ''}`
+    : 'the cluster of your kubeconfig (changes are real; only this link, with its one-time token, can use it)';
   process.stdout.write(
     `vlinders-ops console: ${local.url}\n` +
       `  The real bot, against the Slack workspace emulator and ${cluster}. Ctrl-C stops it.\n` +

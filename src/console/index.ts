@@ -1,6 +1,7 @@
 // The local console: `npm start` without Slack credentials. The real bot (Bolt, HTTP mode)
 // runs against the Slack workspace emulator, on the sandbox cluster unless there is a real
 // one, and a small web page plays a few demo people in that workspace.
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
@@ -14,7 +15,7 @@ import { SANDBOX_WORLD, startSandboxPlatform } from '../sandbox/platform.js';
 import { SlackWorkspaceEmulator } from '../sandbox/slack/index.js';
 import { createSlackBot } from '../slack/app.js';
 import { buildEngine } from '../wiring.js';
-import { demoChannels, demoConfig, demoUsers, hasKubeconfig } from './demo.js';
+import { demoChannels, demoConfig, demoUsers } from './demo.js';
 import { createConsoleServer, type Banner } from './server.js';
 
 export { DEMO_CHANNELS, DEMO_USERS, demoConfig, hasKubeconfig } from './demo.js';
@@ -25,8 +26,8 @@ export interface ConsoleOptions {
   /** Default 127.0.0.1: the page can run commands as anyone, so keep it on this machine. */
   host?: string;
   /**
-   * true: the clusters of `config` (or the current kubeconfig context); false: the sandbox.
-   * Default: a real cluster when $KUBECONFIG, ~/.kube/config or config clusters exist.
+   * true (`serve --real-cluster`): the clusters of `config`, or the current kubeconfig context,
+   * behind a one-time token; default false: the sandbox, whatever kubeconfig this machine has.
    */
   kubeconfig?: boolean;
   /** The config file, when there is one: clusters, namespaces, limits. Its RBAC is replaced by the demo people's. */
@@ -37,7 +38,10 @@ export interface ConsoleOptions {
 }
 
 export interface Console {
+  /** The page; on a real cluster it carries the one-time token in its fragment (#token=…). */
   url: string;
+  /** On a real cluster: what every /api request must carry (X-Console-Token). */
+  token?: string;
   /** Whether the bot runs against the sandbox cluster. */
   sandbox: boolean;
   /** The workspace the page shows (tests read and post to it). */
@@ -87,7 +91,9 @@ function realCluster(config: Config | undefined): Cluster {
 
 export async function startConsole(opts: ConsoleOptions): Promise<Console> {
   const { log } = opts;
-  const useReal = opts.kubeconfig ?? hasKubeconfig(opts.config);
+  // The page acts as its demo admin: on a real cluster only whoever holds the printed token may.
+  const useReal = opts.kubeconfig ?? false;
+  const token = useReal ? randomBytes(24).toString('base64url') : undefined;
   const closers: Array<() => Promise<void>> = [];
   const closeAll = async () => {
     for (const close of closers.splice(0).reverse()) {
@@ -139,6 +145,7 @@ export async function startConsole(opts: ConsoleOptions): Promise<Console> {
       channels: demoChannels,
       banner: cluster.banner,
       log,
+      token,
     });
     const host = opts.host ?? '127.0.0.1';
     const wanted = opts.port ?? 3000;
@@ -162,7 +169,7 @@ export async function startConsole(opts: ConsoleOptions): Promise<Console> {
     const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
     const url = `http://${shown}:${port}`;
     log.info({ url, sandbox: !useReal }, `vlinders-ops console at ${url}`);
-    return { url, sandbox: !useReal, slack, close: closeAll };
+    return { url: token ? `${url}/#token=${token}` : url, token, sandbox: !useReal, slack, close: closeAll };
   } catch (err) {
     await closeAll();
     throw err;

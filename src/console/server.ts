@@ -1,6 +1,7 @@
 // The console's HTTP server: the page, and a small JSON API through which the page plays the
 // demo people against the real bot (slash commands and button clicks go through the Slack
 // workspace emulator, signed as Slack signs them) and reads back what the workspace shows.
+import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -26,6 +27,11 @@ export interface ConsoleServerOptions {
   channels: readonly DemoChannel[];
   banner: Banner;
   log: Logger;
+  /**
+   * Required in the X-Console-Token header of every /api request when set: the console on a
+   * real cluster acts there as its demo admin, so only whoever started it may use it.
+   */
+  token?: string;
 }
 
 const MAX_BODY = 64 * 1024;
@@ -123,10 +129,18 @@ export function createConsoleServer(opts: ConsoleServerOptions): Server {
     if (!userIds.has(user)) throw new HttpError(400, `unknown demo user ${user}`);
   }
 
+  function checkToken(req: IncomingMessage, path: string): void {
+    if (!opts.token || !path.startsWith('/api/')) return;
+    const given = Buffer.from(String(req.headers['x-console-token'] ?? ''));
+    const wanted = Buffer.from(opts.token);
+    if (given.length !== wanted.length || !timingSafeEqual(given, wanted)) throw new HttpError(401, 'this console needs the token it printed when it started');
+  }
+
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     checkHost(req);
     const url = new URL(req.url ?? '/', 'http://console.invalid');
     const path = url.pathname;
+    checkToken(req, path);
     if (req.method === 'GET') {
       const asset = assets.get(path);
       if (asset) return send(res, 200, asset.type, asset.body);

@@ -22,8 +22,14 @@ const view = {
   historyAt: 0,
 };
 
+// On a real cluster the console printed a link with #token=…: every API request carries it.
+// The fragment never reaches a server log; the tab keeps it when the page rewrites the fragment.
+const TOKEN = new URLSearchParams(location.hash.slice(1)).get('token') || sessionStorage.getItem('vlinders-console-token') || '';
+if (TOKEN) sessionStorage.setItem('vlinders-console-token', TOKEN);
+
 async function api(path, body) {
-  const init = body === undefined ? {} : { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) };
+  const headers = { ...(TOKEN ? { 'X-Console-Token': TOKEN } : {}), ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) };
+  const init = body === undefined ? { headers } : { method: 'POST', headers, body: JSON.stringify(body) };
   const res = await fetch(path, init);
   const data = await res.json().catch(() => ({}));
   if (!res.ok) throw new Error(data.error || `HTTP ${res.status}`);
@@ -140,7 +146,7 @@ async function toggleFile(id) {
   view.files.set(id, undefined);
   render();
   try {
-    const res = await fetch(`/api/uploads/${id}`);
+    const res = await fetch(`/api/uploads/${id}`, { headers: TOKEN ? { 'X-Console-Token': TOKEN } : {} });
     if (view.files.has(id)) view.files.set(id, res.ok ? await res.text() : `Could not load the file (HTTP ${res.status}).`);
   } catch (err) {
     if (view.files.has(id)) view.files.set(id, `Could not load the file: ${err.message}`);
