@@ -4,7 +4,7 @@
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { backupName, manifestKey, WRITTEN_BY } from '../../src/backup/catalog.js';
+import { backupName, encodeMetadata, manifestKey, WRITTEN_BY } from '../../src/backup/catalog.js';
 import { signedManifest } from '../../src/backup/signing.js';
 import { BackupBucket } from '../../src/backup/s3.js';
 import { newestBackup } from '../../src/backup/index.js';
@@ -15,6 +15,9 @@ import { startS3, useS3rverCredentials, type TestS3 } from '../tools/s3.js';
 let s3: TestS3;
 let bucket: BackupBucket;
 const HOUR = 3_600_000;
+/** Incomplete dumps the listing test puts and the prune test expects (named once: a second may pass between). */
+const fiftySixHours = backupName(new Date(Date.now() - 56 * HOUR));
+const oneHour = backupName(new Date(Date.now() - 1 * HOUR));
 
 function config() {
   const c = testConfig();
@@ -62,11 +65,11 @@ describe('backups', () => {
   it('lists newest first, and warns when the newest is older than maxAgeHours; an incomplete dump is no backup', async () => {
     await put(backupName(new Date(Date.now() - 30 * HOUR)));
     // More than 24 h from the 30 h one: each on its own UTC day at any time of day (prune keeps one a day).
-    await put(backupName(new Date(Date.now() - 56 * HOUR)), 'incomplete');
+    await put(fiftySixHours, 'incomplete');
     await put('backup-20240105.sql', 'foreign');
     await put('notes.txt', 'foreign');
     // The newest dump never got its manifest: it is not the newest backup.
-    await put(backupName(new Date(Date.now() - 1 * HOUR)), 'incomplete');
+    await put(oneHour, 'incomplete');
     const { engine } = testEngine({ config: config() });
     const out = await engine.invoke(slackCaller(USERS.viewer, CHANNELS.general), 'backups', noIO());
     if (out.kind !== 'report') throw new Error(JSON.stringify(out));
@@ -99,6 +102,11 @@ describe('backup prune', () => {
     // A dump someone put there by hand, in the bot's name form but without its metadata.
     const handMade = backupName(new Date(Date.now() - 100 * day));
     await put(handMade, 'foreign');
+    // The bot's from before manifests: whole (checksum metadata on the object), unsigned, the bot's: under the retention policy.
+    const legacy = backupName(new Date(Date.now() - 25 * day));
+    const legacyBody = Buffer.from('not really gzip, from before manifests');
+    const legacyMeta = encodeMetadata({ sha256: 'b'.repeat(64), bytes: legacyBody.length, sqlBytes: 100, counts: { users: 5 }, database: 'vlinders', transport: 'exec', startedAt: '', finishedAt: '', reason: 'manual' });
+    await bucket.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: `postgres/${legacy}`, Body: legacyBody, Metadata: legacyMeta }));
     const c = config();
     // 4 calendar days always hold the 2 h and 30 h ones; one ISO week never reaches 10 days back.
     c.backup.retention = { daily: 4, weekly: 1 };
@@ -107,14 +115,12 @@ describe('backup prune', () => {
     const asked = await engine.invoke(operator, 'backup prune', noIO());
     if (asked.kind !== 'confirm') throw new Error(JSON.stringify(asked));
     const section = (title: RegExp) => (asked.plan.sections?.find((s) => title.test(s.title ?? ''))?.lines ?? []).map((l) => /`([^`]+)`/.exec(l)?.[1] ?? '').sort();
-    const fiftySixHours = backupName(new Date(Date.now() - 56 * HOUR));
-    const oneHour = backupName(new Date(Date.now() - 1 * HOUR));
-    expect(section(/^Deleted$/)).toEqual([...old].sort());
+    expect(section(/^Deleted$/)).toEqual([...old, legacy].sort());
     // The 56 h one is past the grace period (timeoutMinutes 240 + 60); the 1 h one may still be being written.
     expect(section(/^Deleted: incomplete/)).toEqual([completing, fiftySixHours].sort());
     expect(section(/^Left: incomplete but younger than 5h00m/)).toEqual([oneHour]);
     expect(section(/^Left alone: not written by this bot/)).toEqual([handMade, 'backup-20240105.sql'].sort());
-    expect(asked.plan.summary).toMatch(/^Deletes 5 of 7 backups .* Also deletes 2 incomplete dumps \(no manifest\), unless the manifest appears by the run\./);
+    expect(asked.plan.summary).toMatch(/^Deletes 6 of 8 backups .* Also deletes 2 incomplete dumps \(no manifest\), unless the manifest appears by the run\./);
     const before = await keys();
     // A new object appearing after the plan is not deleted: only what was shown.
     const late = backupName(new Date(Date.now() - 400 * day));
@@ -122,10 +128,13 @@ describe('backup prune', () => {
     await completeIt(completing);
     const decided = await engine.decide(asked.action.id, slackCaller(USERS.approver, CHANNELS.ops), 'approve');
     if (decided.kind !== 'approved') throw new Error(JSON.stringify(decided));
+    const listed = await engine.invoke(slackCaller(USERS.viewer, CHANNELS.general), 'backups', noIO());
+    expect(listed.kind === 'report' && listed.report.sections?.[0]?.rows?.find((r) => r[0] === legacy)?.[3]).toBe('— (unsigned: from before manifests)');
+    expect(listed.kind === 'report' && listed.report.sections?.[0]?.rows?.find((r) => r[0] === handMade)?.[3]).toBe('— (no manifest: not written by this bot)');
     const report = await engine.execute(decided.action, decided.command, noIO(), 'slack');
     expect(report.status, report.summary).toBe('ok');
     expect(report.summary).toContain(`Kept 1 that got its manifest since the plan: \`postgres/${completing}\``);
-    const gone = [...old.flatMap((n) => [`postgres/${n}`, manifestKey(`postgres/${n}`)]), `postgres/${fiftySixHours}`];
+    const gone = [...old.flatMap((n) => [`postgres/${n}`, manifestKey(`postgres/${n}`)]), `postgres/${fiftySixHours}`, `postgres/${legacy}`];
     const after = await keys();
     expect(after).toEqual([...before.filter((k) => !gone.includes(k)), `postgres/${late}`, manifestKey(`postgres/${late}`), manifestKey(`postgres/${completing}`)].sort());
     expect(after).toContain(`postgres/${oneHour}`);
