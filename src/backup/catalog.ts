@@ -198,8 +198,9 @@ export async function listBackups(config: Config['backup'], opts: ListOptions = 
     if (entry.form === 'plain') entry.state = 'foreign';
     else if (manifests.has(manifestKey(entry.key))) {
       entry.state = 'complete';
-      const manifest = details-- > 0 ? await readManifestText(bucket, entry.key, opts.signal) : '';
-      const read = manifest ? parseManifest(entry.name, manifest) : undefined;
+      // null: not read (past `detail`); undefined: gone since the listing.
+      const manifest = details-- > 0 ? await readManifestText(bucket, entry.key, opts.signal) : null;
+      const read = typeof manifest === 'string' ? parseManifest(entry.name, manifest) : undefined;
       if (read?.ok) Object.assign(entry, { meta: read.meta, verified: read.meta.bytes === entry.size });
       else if (read) entry.manifestProblem = read.why;
       if (manifest === undefined) entry.state = undefined; // deleted since the listing: read again below

@@ -225,6 +225,17 @@ describe('the dump streams straight to its final key; the manifest, last, comple
     expect(w.s3.requests.some((r) => r.includes('.incoming'))).toBe(false);
   });
 
+  it('a manifest that is not one (empty, here) is no ✅ either, and says why', async () => {
+    const name = await copyOf('backup-20250111-000000Z.sql.gz', () => '');
+    try {
+      const listed = await engine().invoke(slackCaller(USERS.viewer, CHANNELS.general), 'backups', io());
+      if (listed.kind !== 'report') throw new Error(JSON.stringify(listed));
+      expect(listed.report.sections?.[0]?.rows?.find((r) => r[0] === name)?.[3]).toBe('❌ (its manifest is not JSON)');
+    } finally {
+      await Promise.all([bucket.delete(`postgres/${name}`), bucket.delete(manifestKey(`postgres/${name}`))]);
+    }
+  });
+
   it('a dump without its manifest is never restorable: `backups` marks it incomplete, not ✅, and prune removes it', async () => {
     const name = await copyOf('backup-20250110-000000Z.sql.gz');
     try {
