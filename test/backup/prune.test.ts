@@ -8,6 +8,7 @@ import { backupName, encodeMetadata, manifestKey, WRITTEN_BY } from '../../src/b
 import { signedManifest } from '../../src/backup/signing.js';
 import { BackupBucket } from '../../src/backup/s3.js';
 import { newestBackup } from '../../src/backup/index.js';
+import { s3BackupListing } from '../../src/digest/backup-listing.js';
 import { CHANNELS, USERS, testConfig } from '../fixtures/world.js';
 import { noIO, slackCaller, testEngine } from '../fixtures/engine.js';
 import { startS3, useS3rverCredentials, type TestS3 } from '../tools/s3.js';
@@ -63,7 +64,8 @@ describe('backups', () => {
   });
 
   it('lists newest first, and warns when the newest is older than maxAgeHours; an incomplete dump is no backup', async () => {
-    await put(backupName(new Date(Date.now() - 30 * HOUR)));
+    const thirtyHours = backupName(new Date(Date.now() - 30 * HOUR));
+    await put(thirtyHours);
     // More than 24 h from the 30 h one: each on its own UTC day at any time of day (prune keeps one a day).
     await put(fiftySixHours, 'incomplete');
     await put('backup-20240105.sql', 'foreign');
@@ -84,6 +86,8 @@ describe('backups', () => {
     ]);
     expect(rows[1]?.[4]).toBe('users 5');
     expect((await newestBackup(config().backup))?.verified).toBe(true);
+    // The digests' newest backup is the same one, not the newer incomplete dump.
+    expect((await s3BackupListing(config().backup).list({ limit: 1 })).map((e) => e.name)).toEqual([thirtyHours]);
 
     await put(backupName(new Date(Date.now() - 2 * HOUR)));
     const fresh = await engine.invoke(slackCaller(USERS.viewer, CHANNELS.general), 'backups', noIO());
