@@ -1,9 +1,9 @@
-// Where a bot backup's time goes (dump+upload, copy, head, cleanup): wraps BackupBucket's calls
+// Where a bot backup's time goes (dump+upload, head, manifest put, cleanup): wraps BackupBucket's calls
 // with timers. Args as bench/backup-bot.ts. Diagnostic; not run by `npm run bench`.
 import { BackupBucket } from '../src/backup/s3.js';
 
 const times: Record<string, number> = {};
-for (const name of ['upload', 'copy', 'head', 'delete'] as const) {
+for (const name of ['upload', 'head', 'put', 'delete'] as const) {
   const original = BackupBucket.prototype[name] as (...a: unknown[]) => Promise<unknown>;
   (BackupBucket.prototype as unknown as Record<string, unknown>)[name] = async function (this: BackupBucket, ...args: unknown[]) {
     const t = performance.now();

@@ -26,7 +26,7 @@ export default defineCommand({
           fields: [
             { label: 'Transport', value: b.transport },
             { label: 'Row counts of', value: b.countTables.join(', ') },
-            { label: 'Verified by', value: 'dump trailer, sha256 and size (HeadObject)' },
+            { label: 'Verified by', value: 'dump trailer and size (HeadObject); sha256 and row counts in the signed manifest, uploaded last' },
           ],
         },
       ],

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { listBackups } from '../src/backup/index.js';
+import { restorable, type BackupEntry } from '../src/backup/catalog.js';
 import { BackupBucket } from '../src/backup/s3.js';
 import { formatBytes, formatDuration } from '../src/backup/progress.js';
 import { defineCommand } from '../src/core/command.js';
@@ -17,16 +18,18 @@ export default defineCommand({
     const bucket = new BackupBucket(config);
     const entries = await listBackups(config, { signal: ctx.signal }, bucket);
     const now = Date.now();
-    const newest = entries[0];
+    // An incomplete dump is no backup: the age warning is about the newest one that can be restored.
+    const newest = entries.find(restorable);
     const ageMs = newest ? now - newest.takenAt.getTime() : undefined;
     const stale = ageMs === undefined || ageMs > config.maxAgeHours * 3_600_000;
     const where = bucket.url(bucket.prefix);
+    const incomplete = entries.filter((e) => !restorable(e)).length;
     return {
       title: 'backups',
       status: stale ? 'warn' : 'ok',
       summary: !newest
-        ? `⚠️ No backups in ${where}. Run \`backup\`.`
-        : `${entries.length} backup${entries.length === 1 ? '' : 's'} in ${where}; the newest is ${formatDuration(ageMs ?? 0)} old${stale ? ` ⚠️ older than ${config.maxAgeHours} h: run \`backup\`` : ''}.`,
+        ? `⚠️ No backups in ${where}${incomplete ? ` (${incomplete} incomplete: no manifest)` : ''}. Run \`backup\`.`
+        : `${count(entries.filter(restorable).length)} in ${where}${incomplete ? ` (and ${incomplete} incomplete: no manifest)` : ''}; the newest is ${formatDuration(ageMs ?? 0)} old${stale ? ` ⚠️ older than ${config.maxAgeHours} h: run \`backup\`` : ''}.`,
       sections: entries.length
         ? [
             {
@@ -35,7 +38,7 @@ export default defineCommand({
                 e.name,
                 formatDuration(now - e.takenAt.getTime()),
                 formatBytes(e.size),
-                e.verified ? '✅' : e.form === 'plain' ? '— (old runbook dump)' : '❌',
+                verifiedColumn(e),
                 e.meta ? Object.entries(e.meta.counts).map(([t, n]) => `${t} ${n}`).join(', ') : '',
               ]),
             },
@@ -44,3 +47,22 @@ export default defineCommand({
     };
   },
 });
+
+const count = (n: number) => `${n} backup${n === 1 ? '' : 's'}`;
+
+/** ✅ only for a backup whose manifest is there and agrees with the object; the others say what they are. */
+function verifiedColumn(e: BackupEntry): string {
+  if (e.verified) return '✅';
+  switch (e.state) {
+    case 'incomplete':
+      return '❌ incomplete (no manifest: failed or still finishing; `backup prune` removes it)';
+    case 'unsigned':
+      return '— (unsigned: from before manifests)';
+    case 'foreign':
+      return e.form === 'plain' ? '— (old runbook dump)' : '— (no manifest: not written by this bot)';
+    case 'complete':
+      return e.manifestProblem ? `❌ (${e.manifestProblem})` : e.meta ? "❌ (its manifest's size is not the object's)" : '(manifest not read)';
+    default:
+      return '?';
+  }
+}

@@ -1,18 +1,17 @@
 // One backup: pg_dump → row counter/trailer check → gzip → sha256/bytes → S3 multipart upload,
 // all streamed (memory bounded by the upload's parts in flight, nothing on disk).
 //
-// The object appears under its final key only when it is whole and verified: the upload goes
-// to a staging key (.incoming/, which is not a backup's name), and only after pg_dump exited 0
-// and the trailer was seen does a server-side copy put it at the final key WITH its metadata
-// (S3 metadata can't be added after an upload, and sha/counts are known only at the end).
-// Any failure before that aborts the multipart upload (lib-storage sends
-// AbortMultipartUpload when its body errors) and deletes whatever was staged. The signed
-// manifest (./signing.ts) is uploaded last: a backup without it is not this bot's.
-import { randomBytes } from 'node:crypto';
+// The dump streams straight to its final key (no staging copy: that took seconds per GB and
+// stops at 5 GB). S3 shows the object only when CompleteMultipartUpload is sent, and the body
+// ends only after pg_dump exited 0 and the trailer was seen; any failure before that aborts
+// the multipart upload (lib-storage sends AbortMultipartUpload when its body errors). What
+// makes the backup complete is its signed manifest (./signing.ts), uploaded last, as WAL-G's
+// stop sentinel: a dump without it is incomplete, never restorable, and pruned. A failure
+// after the upload deletes the dump.
 import { pipeline } from 'node:stream';
 import { UserFacingError, errorMessage } from '../core/errors.js';
 import type { Postgres } from '../postgres/index.js';
-import { backupName, encodeMetadata, type BackupMetadata } from './catalog.js';
+import { backupName, WRITTEN_BY, type BackupMetadata } from './catalog.js';
 import { formatBytes, ProgressTicker } from './progress.js';
 import type { BackupBucket } from './s3.js';
 import { gzipCodec, type GzipCodec } from './gzip.js';
@@ -47,8 +46,7 @@ export interface BackupResult {
 export async function takeBackup(deps: BackupDeps): Promise<BackupResult> {
   const now = deps.now ?? Date.now;
   const started = now();
-  let key = `${deps.bucket.prefix}${backupName(new Date(started))}`;
-  const staging = `${deps.bucket.prefix}.incoming/${randomBytes(6).toString('hex')}-${backupName(new Date(started))}`;
+  const key = await freeKey(deps.bucket, started);
   const ticker = new ProgressTicker(deps.progress, `Backing up ${deps.pg.settings.database} to ${deps.bucket.url(key)}`, deps.progressIntervalMs, now);
 
   const scanner = new DumpScanner(deps.tables);
@@ -79,7 +77,7 @@ export async function takeBackup(deps: BackupDeps): Promise<BackupResult> {
     },
   );
   let uploadError: Error | undefined;
-  const uploaded = deps.bucket.upload(staging, body).catch((err: unknown) => {
+  const uploaded = deps.bucket.upload(key, body, { metadata: { ...WRITTEN_BY, 'started-at': new Date(started).toISOString(), reason: deps.reason } }).catch((err: unknown) => {
     uploadError = err instanceof Error ? err : new Error(String(err));
     stop.abort();
   });
@@ -87,7 +85,7 @@ export async function takeBackup(deps: BackupDeps): Promise<BackupResult> {
   deps.signal.removeEventListener('abort', onAbort);
 
   if (dumpError || uploadError || deps.signal.aborted) {
-    await deps.bucket.delete(staging).catch(() => undefined); // a single-part PUT may have landed
+    await deps.bucket.delete(key).catch(() => undefined); // a single-part PUT may have landed
     throw new BackupFailedError(failureText(deps, { dumpError, uploadError, gzipError, gzip: gzip.name }));
   }
 
@@ -104,22 +102,15 @@ export async function takeBackup(deps: BackupDeps): Promise<BackupResult> {
     reason: deps.reason,
   };
   const missing = deps.tables.filter((t) => scanner.counts[t] === undefined);
-  let copied = false;
   try {
     if (missing.length) throw new BackupFailedError(`the dump has no table ${missing.join(', ')} (config backup.countTables)`);
-    key = await freeKey(deps.bucket, started);
-    await deps.bucket.copy(staging, key, encodeMetadata(meta));
-    copied = true;
     const head = await deps.bucket.head(key);
-    if (head.size !== meta.bytes || head.metadata.sha256 !== meta.sha256) {
-      throw new BackupFailedError(`verification failed: S3 holds ${head.size} bytes with sha256 ${head.metadata.sha256 ?? 'none'}, the bot sent ${meta.bytes} bytes with sha256 ${meta.sha256}`);
-    }
+    if (head.size !== meta.bytes) throw new BackupFailedError(`verification failed: S3 holds ${head.size} bytes, the bot sent ${meta.bytes}`);
     await deps.bucket.put(manifestKey(key), signedManifest(deps.signingKey, key.slice(deps.bucket.prefix.length), meta));
   } catch (err) {
-    if (copied) await Promise.all([deps.bucket.delete(key), deps.bucket.delete(manifestKey(key))]).catch(() => undefined);
+    // The manifest may have landed although its answer was lost: both go.
+    await Promise.all([deps.bucket.delete(manifestKey(key)), deps.bucket.delete(key)]).catch(() => undefined);
     throw new BackupFailedError(`Backup of ${meta.database} failed after the upload: ${errorMessage(err).replace(/\.$/, '')}. No backup was left behind.`);
-  } finally {
-    await deps.bucket.delete(staging).catch(() => undefined);
   }
   return { key, meta, durationMs: now() - started };
 }

@@ -6,7 +6,7 @@ import { PassThrough, Readable, pipeline } from 'node:stream';
 import { NotFoundError, UserFacingError, errorMessage } from '../core/errors.js';
 import { quoteTable, type Postgres } from '../postgres/index.js';
 import { BackupFailedError } from './backup.js';
-import { entryFromHead, type BackupEntry } from './catalog.js';
+import { entryFromHead, readManifestText, type BackupEntry } from './catalog.js';
 import { gzipCodec, type GzipCodec } from './gzip.js';
 import { formatBytes, ProgressTicker } from './progress.js';
 import type { BackupBucket } from './s3.js';
@@ -41,12 +41,10 @@ export async function loadBackup(bucket: BackupBucket, key: string, opts: { sign
 
 async function signatureOf(bucket: BackupBucket, entry: BackupEntry, key: Buffer, signal?: AbortSignal): Promise<ManifestCheck> {
   if (entry.form === 'plain') return { ok: false, why: "it is an old runbook dump (plain SQL), which has no manifest" };
-  let text: string;
-  try {
-    text = await bucket.getText(manifestKey(entry.key), { signal });
-  } catch (err) {
-    if (err instanceof NotFoundError) return { ok: false, why: `it has no manifest ${manifestKey(entry.name)} (taken before backups were signed, or not by this bot)` };
-    throw err;
+  const text = await readManifestText(bucket, entry.key, signal);
+  if (text === undefined) {
+    const whose = entry.state === 'incomplete' ? 'this dump never got it: the backup did not finish' : 'taken before backups were signed, or not by this bot';
+    return { ok: false, why: `it has no manifest ${manifestKey(entry.name)} (${whose})` };
   }
   return checkManifest(key, entry.name, text);
 }

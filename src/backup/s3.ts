@@ -2,7 +2,6 @@
 // the AWS SDK's default provider chain (env, IRSA web identity) and are never logged.
 import { Readable } from 'node:stream';
 import {
-  CopyObjectCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -122,35 +121,20 @@ export class BackupBucket {
     await this.send('delete', this.url(key), () => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })));
   }
 
-  /** Server-side copy with new metadata (the object appears at `to` whole, with its metadata). */
-  async copy(from: string, to: string, metadata: Record<string, string>): Promise<void> {
-    await this.send('copy', this.url(to), () =>
-      this.client.send(
-        new CopyObjectCommand({
-          Bucket: this.bucket,
-          Key: to,
-          CopySource: `${this.bucket}/${from.split('/').map(encodeURIComponent).join('/')}`,
-          Metadata: metadata,
-          MetadataDirective: 'REPLACE',
-          ContentType: 'application/gzip',
-        }),
-      ),
-    );
-  }
-
   /**
    * A multipart upload of `body` (lib-storage: parts of partSize, partsInFlight at once). A failure of
-   * the body or of S3 aborts the multipart upload, so no partial object is ever visible.
+   * the body or of S3 aborts the multipart upload, so no partial object is ever visible. `metadata`
+   * is sent with CreateMultipartUpload: S3 fixes it then, so only what is known at the start.
    */
-  async upload(key: string, body: Readable, onProgress?: (uploaded: number) => void): Promise<void> {
+  async upload(key: string, body: Readable, opts: { metadata?: Record<string, string>; onProgress?: (uploaded: number) => void } = {}): Promise<void> {
     const upload = new Upload({
       client: this.client,
-      params: { Bucket: this.bucket, Key: key, Body: body, ContentType: 'application/gzip' },
+      params: { Bucket: this.bucket, Key: key, Body: body, ContentType: 'application/gzip', ...(opts.metadata ? { Metadata: opts.metadata } : {}) },
       partSize: this.partSize,
       queueSize: this.partsInFlight,
       leavePartsOnError: false,
     });
-    if (onProgress) upload.on('httpUploadProgress', (p) => onProgress(p.loaded ?? 0));
+    if (opts.onProgress) upload.on('httpUploadProgress', (p) => opts.onProgress?.(p.loaded ?? 0));
     await this.send('upload', this.url(key), () => upload.done());
   }
 

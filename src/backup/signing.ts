@@ -8,11 +8,9 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Config } from '../config/schema.js';
 import { UnreachableError } from '../core/errors.js';
 import type { Services } from '../core/services.js';
-import { decodeMetadata, encodeMetadata, type BackupMetadata } from './catalog.js';
+import { encodeMetadata, parseManifest, type BackupMetadata } from './catalog.js';
 
-export const MANIFEST_SUFFIX = '.manifest.json';
-
-export const manifestKey = (backupKey: string) => `${backupKey}${MANIFEST_SUFFIX}`;
+export { MANIFEST_SUFFIX, manifestKey } from './catalog.js';
 
 /** Below this the key is guessable; `openssl rand -hex 32` gives 64 characters. */
 const MIN_KEY_BYTES = 32;
@@ -46,17 +44,9 @@ export type ManifestCheck = { ok: true; meta: BackupMetadata } | { ok: false; wh
 
 /** Checks a manifest's text for the backup `name`; says why when it is not this bot's signature. */
 export function checkManifest(key: Buffer, name: string, text: string): ManifestCheck {
-  let parsed: { version?: unknown; backup?: unknown; metadata?: unknown; signature?: unknown };
-  try {
-    parsed = JSON.parse(text) as typeof parsed;
-  } catch {
-    return { ok: false, why: 'its manifest is not JSON' };
-  }
-  if (parsed === null || typeof parsed !== 'object' || parsed.version !== 1) return { ok: false, why: 'its manifest is not a version 1 manifest' };
-  if (parsed.backup !== name) return { ok: false, why: 'its manifest belongs to another backup' };
-  const fields = parsed.metadata;
-  const meta = fields && typeof fields === 'object' && Object.values(fields).every((v) => typeof v === 'string') ? decodeMetadata(fields as Record<string, string>) : undefined;
-  if (!meta) return { ok: false, why: 'its manifest has no complete metadata' };
+  const parsed = parseManifest(name, text);
+  if (!parsed.ok) return parsed;
+  const { meta } = parsed;
   const signature = typeof parsed.signature === 'string' && /^[0-9a-f]{64}$/.test(parsed.signature) ? Buffer.from(parsed.signature, 'hex') : undefined;
   if (!signature) return { ok: false, why: 'its manifest carries no signature' };
   if (!timingSafeEqual(signature, Buffer.from(hmac(key, name, meta), 'hex'))) {

@@ -8,8 +8,7 @@ import { takeBackup } from '../../src/backup/backup.js';
 import { gzipCodec, type GzipCodec } from '../../src/backup/gzip.js';
 import { CLEAN_SLATE, withCleanSlate } from '../../src/backup/restore.js';
 import { BackupBucket } from '../../src/backup/s3.js';
-import { decodeMetadata } from '../../src/backup/catalog.js';
-import { manifestKey, signedManifest } from '../../src/backup/signing.js';
+import { checkManifest, manifestKey, signedManifest } from '../../src/backup/signing.js';
 import { postgresFor } from '../../src/postgres/index.js';
 import { listBackups } from '../../src/backup/index.js';
 import { CHANNELS, USERS } from '../fixtures/world.js';
@@ -38,7 +37,7 @@ const openUploadsSince = (mark: { created: number; completed: number; aborted: n
   multipartUploadsCreated() - mark.created - (multipartUploadsCompleted() - mark.completed) - (w.s3.aborted.length - mark.aborted);
 const uploadMark = () => ({ created: multipartUploadsCreated(), completed: multipartUploadsCompleted(), aborted: w.s3.aborted.length });
 
-/** Every key in the bucket, staging area included. */
+/** Every key in the bucket, manifests included. */
 async function allKeys(): Promise<string[]> {
   const out = await bucket.client.send(new ListObjectsV2Command({ Bucket: bucket.bucket }));
   return (out.Contents ?? []).map((o) => o.Key ?? '').sort();
@@ -65,7 +64,7 @@ afterAll(async () => w?.close());
 beforeEach(() => {
   for (const k of Object.keys(w.pgFaults)) delete w.pgFaults[k as keyof typeof w.pgFaults];
   delete w.s3.faults.failPart;
-  delete w.s3.faults.failCopy;
+  delete w.s3.faults.failManifest;
 });
 
 describe('a failed backup leaves no object and an unchanged database', () => {
@@ -73,7 +72,7 @@ describe('a failed backup leaves no object and an unchanged database', () => {
     ['pg_dump killed midway', () => (w.pgFaults.killDumpAfterBytes = 12_000_000), /pg_dump failed.*exit 137/],
     ['the exec stream cut', () => (w.pgFaults.cutStreamAfterBytes = 12_000_000), /pg_dump failed.*closed before it reported an exit status/],
     ['S3 answering 500 on one part', () => (w.s3.faults.failPart = 2), /upload to S3 failed.*InternalError.*500/],
-    ['S3 failing the final copy', () => (w.s3.faults.failCopy = true), /failed after the upload.*InternalError/],
+    ['S3 failing the manifest upload (the dump whole at its final key)', () => (w.s3.faults.failManifest = true), /failed after the upload.*InternalError/],
   ];
   it.each(cases)('%s', async (_name, inject, message) => {
     const keys = await allKeys();
@@ -87,8 +86,8 @@ describe('a failed backup leaves no object and an unchanged database', () => {
     expect(await allKeys()).toEqual(keys);
     expect(await w.fingerprint()).toBe(before);
     // Every multipart upload this backup started was aborted (when the failure came before the
-    // first part was full, none was started); the failed copy's upload had completed.
-    if (!w.s3.faults.failCopy) expect(w.s3.aborted.length - abortsBefore, 'AbortMultipartUpload per upload started').toBe(multipartUploadsCreated() - createdBefore);
+    // first part was full, none was started); with the manifest failing, the dump's upload had completed.
+    if (!w.s3.faults.failManifest) expect(w.s3.aborted.length - abortsBefore, 'AbortMultipartUpload per upload started').toBe(multipartUploadsCreated() - createdBefore);
     if (w.s3.faults.failPart) expect(w.s3.aborted.length).toBeGreaterThan(abortsBefore);
   });
 
@@ -103,7 +102,7 @@ describe('a failed backup leaves no object and an unchanged database', () => {
     const report = await running;
     expect(report.status).toBe('fail');
     expect(report.summary).toMatch(/shutting down/);
-    // Aborted mid-dump, or (a small dump already whole) completed to the staging key and deleted.
+    // Aborted mid-dump, or (a small dump already whole) completed and deleted.
     expect(openUploadsSince(mark)).toBe(0);
     expect(await allKeys()).toEqual(keys);
     expect(await w.fingerprint()).toBe(before);
@@ -141,7 +140,7 @@ describe('the compressor failing midway', () => {
 });
 
 describe('a shutdown while the multipart upload is being created', () => {
-  it('leaves no upload open: the SDK waits for its id, then aborts or completes and the staging object goes', async () => {
+  it('leaves no upload open: the SDK waits for its id, then aborts or completes and the object goes', async () => {
     const keys = await allKeys();
     const mark = uploadMark();
     w.s3.faults.createDelayMs = 800;
@@ -214,11 +213,11 @@ describe('restore faults leave the database exactly as it was', () => {
   it('counts that do not match the recorded ones roll the restore back (checked inside the transaction)', async () => {
     const key = `postgres/${firstBackup}`;
     const name = 'backup-20261001-000000Z.sql.gz';
-    const original = await readObject(key);
-    await bucket.client.send(new CopyObjectCommand({ Bucket: bucket.bucket, Key: `postgres/${name}`, CopySource: `${bucket.bucket}/${key}`, MetadataDirective: 'REPLACE', Metadata: { ...original.metadata, counts: '{"users":999999}' } }));
+    await bucket.client.send(new CopyObjectCommand({ Bucket: bucket.bucket, Key: `postgres/${name}`, CopySource: `${bucket.bucket}/${key}` }));
     // Signed by the bot (its key), so only the counts check stands between it and the database.
-    const meta = decodeMetadata({ ...original.metadata, counts: '{"users":999999}' });
-    if (!meta) throw new Error('the first backup has no metadata');
+    const recorded = (await listBackups(w.config().backup)).find((e) => e.name === firstBackup)?.meta;
+    if (!recorded) throw new Error('the first backup has no metadata');
+    const meta = { ...recorded, counts: { users: 999_999 } };
     await bucket.put(manifestKey(`postgres/${name}`), signedManifest(await w.signingKey(), name, meta));
     try {
       const report = await approveAndRun(engineFor('direct'), admin, `restore ${name}`);
@@ -372,8 +371,9 @@ describe('names', () => {
     const first = await takeBackup(deps);
     const second = await takeBackup(deps);
     expect([first.key, second.key]).toEqual(['postgres/backup-20261120-030405Z.sql.gz', 'postgres/backup-20261120-030406Z.sql.gz']);
-    expect((await bucket.head(first.key)).metadata.sha256).toBe(first.meta.sha256);
-    await bucket.delete(first.key);
-    await bucket.delete(second.key);
+    const signedMeta = async (r: typeof first) => checkManifest(deps.signingKey, r.key.slice('postgres/'.length), await bucket.getText(manifestKey(r.key)));
+    expect(await signedMeta(first)).toEqual({ ok: true, meta: first.meta });
+    expect(await signedMeta(second)).toEqual({ ok: true, meta: second.meta });
+    for (const k of [first.key, second.key]) await Promise.all([bucket.delete(k), bucket.delete(manifestKey(k))]);
   });
 });

@@ -2,6 +2,7 @@
 // against the real PostgreSQL) and s3rver: backup, backups, a two-person restore, restore-drill.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RecordedMessage } from '../../src/sandbox/slack/index.js';
+import { listBackups } from '../../src/backup/catalog.js';
 import { CHANNELS, USERS } from '../fixtures/world.js';
 import { startBackupWorld, type BackupWorld } from '../backup/world.js';
 import { blocksText, startBot, type BotHarness } from './harness.js';
@@ -104,14 +105,18 @@ describe('a scheduled backup through Slack', () => {
 
   it('a failed one ends ❌ and calls the on-call group: nobody asked for it, so nobody is waiting for it', async () => {
     const oncallBot = await startBot({ config: { ...w.config({ transport: 'exec' }), oncall: { group: 'S0ONCALL1' } }, services: w.cluster.services });
-    w.s3.faults.failCopy = true;
+    const listed = await listBackups(w.config().backup);
+    // The dump is whole; the manifest that would complete it fails: no backup may be left.
+    w.s3.faults.failManifest = true;
     try {
       const report = await oncallBot.bot.runScheduled(CHANNELS.ops, { name: 'nightly-backup', command: 'backup' }, new Date('2026-06-03T02:00:00Z'));
       expect(report.status).toBe('fail');
+      expect(report.summary).toMatch(/failed after the upload.*InternalError.*No backup was left behind/);
+      expect(await listBackups(w.config().backup)).toEqual(listed);
       const root = oncallBot.emu.messages.find((m) => m.channel === CHANNELS.ops && m.text.includes('Scheduled run nightly-backup'));
       expect(root?.updates.at(-1)?.text).toMatch(/^❌ Scheduled run nightly-backup \(`backup`, 2026-06-03T02:00:00\.000Z\): failed · [\d.]+ s · <!subteam\^S0ONCALL1>$/);
     } finally {
-      delete w.s3.faults.failCopy;
+      delete w.s3.faults.failManifest;
       await oncallBot.close();
     }
   }, 60_000);

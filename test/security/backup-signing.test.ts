@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { CopyObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeMetadata, listBackups, type BackupMetadata } from '../../src/backup/catalog.js';
+import { listBackups, type BackupMetadata } from '../../src/backup/catalog.js';
 import { BackupBucket } from '../../src/backup/s3.js';
 import { checkManifest, manifestKey, signedManifest } from '../../src/backup/signing.js';
 import { CHANNELS, USERS } from '../fixtures/world.js';
@@ -17,6 +17,8 @@ let w: BackupWorld;
 let bucket: BackupBucket;
 let signed: { key: string; name: string; meta: BackupMetadata };
 let before: string;
+/** The backup's writes to S3 (PUT and POST, without their query). */
+let writes: string[];
 
 const admin = slackCaller(USERS.admin, CHANNELS.ops);
 const operator = slackCaller(USERS.operator, CHANNELS.ops);
@@ -33,8 +35,8 @@ beforeAll(async () => {
   if (!entry?.meta) throw new Error('no backup');
   signed = { key: entry.key, name: entry.name, meta: entry.meta };
   // The manifest is the backup's last write: a backup whose manifest is missing is not whole.
-  const writes = w.s3.requests.slice(requests).filter((r) => /^(PUT|POST)/.test(r));
-  expect(writes.at(-1)?.split('?')[0]).toBe(`PUT /${w.s3.bucket}/${manifestKey(entry.key)}`);
+  writes = w.s3.requests.slice(requests).filter((r) => /^(PUT|POST)/.test(r)).map((r) => r.split('?')[0] ?? '');
+  expect(writes.at(-1)).toBe(`PUT /${w.s3.bucket}/${manifestKey(entry.key)}`);
   before = await w.fingerprint();
 }, 60_000);
 afterAll(async () => w?.close());
@@ -69,11 +71,11 @@ describe('the manifest', () => {
 });
 
 describe('restore refuses what the bot did not sign, naming why', () => {
-  it('no manifest (metadata alone, however consistent)', async () => {
+  it('no manifest: the dump alone, as a backup that died before its manifest leaves it', async () => {
     const name = await copyOf('backup-20250101-000000Z.sql.gz');
-    expect((await listBackups(w.config().backup)).find((e) => e.name === name)?.verified).toBe(true);
+    expect((await listBackups(w.config().backup)).find((e) => e.name === name)).toMatchObject({ state: 'incomplete', verified: false, meta: undefined });
     const text = await refusal(`restore ${name}`);
-    expect(text).toMatch(/^fail: Refused: backup-20250101-000000Z\.sql\.gz is not signed by this bot: it has no manifest .*Nothing was done\. If you trust where it came from, `restore backup-20250101-000000Z\.sql\.gz --unsigned`/);
+    expect(text).toMatch(/^fail: Refused: backup-20250101-000000Z\.sql\.gz is not signed by this bot: it has no manifest backup-20250101-000000Z\.sql\.gz\.manifest\.json \(this dump never got it: the backup did not finish\)\. Nothing was done\. If you trust where it came from, `restore backup-20250101-000000Z\.sql\.gz --unsigned`/);
   });
 
   it('a manifest whose counts were changed after signing', async () => {
@@ -132,7 +134,9 @@ describe('restore refuses what the bot did not sign, naming why', () => {
     const self = await t.engine.decide(asked.action.id, admin, 'approve');
     expect(self.kind).toBe('refused');
     const restored = await approveAndRun(t.engine, admin, `restore ${name} --unsigned`);
-    expect(restored.status, restored.summary).toBe('ok');
+    // Restored, but nothing vouches for a checksum or counts without the manifest.
+    expect(restored.status, restored.summary).toBe('warn');
+    expect(restored.summary).toMatch(/^Restored vlinders from backup-20250106-000000Z\.sql\.gz in \d+s \(unverified backup: no checksum or counts to check\)/);
     expect(await w.fingerprint()).toBe(before);
   });
 });
@@ -206,8 +210,46 @@ describe('the signing key', () => {
     expect(await listBackups(config.backup)).toHaveLength(count);
   });
 
-  it('signs the recorded metadata: the manifest and the S3 metadata agree', async () => {
+  it('signs the recorded metadata; the object itself carries only what was known at its start', async () => {
     const head = await bucket.head(signed.key);
-    expect(decodeMetadata(head.metadata)).toEqual(signed.meta);
+    expect(head.metadata).toEqual({ 'written-by': 'vlinders-ops', 'started-at': signed.meta.startedAt, reason: 'manual' });
+    expect(head.size).toBe(signed.meta.bytes);
+  });
+});
+
+describe('the dump streams straight to its final key; the manifest, last, completes it', () => {
+  it('writes nothing but the dump (one multipart upload, or one PUT) at its final key, then the manifest: no staging key, no server-side copy', async () => {
+    const dumpWrites = writes.slice(0, -1);
+    expect(dumpWrites.length).toBeGreaterThan(0);
+    expect(new Set(dumpWrites.map((r) => r.replace(/^(PUT|POST) /, '')))).toEqual(new Set([`/${w.s3.bucket}/${signed.key}`]));
+    expect(w.s3.requests.some((r) => r.includes('.incoming'))).toBe(false);
+  });
+
+  it('a manifest that is not one (empty, here) is no ✅ either, and says why', async () => {
+    const name = await copyOf('backup-20250111-000000Z.sql.gz', () => '');
+    try {
+      const listed = await engine().invoke(slackCaller(USERS.viewer, CHANNELS.general), 'backups', io());
+      if (listed.kind !== 'report') throw new Error(JSON.stringify(listed));
+      expect(listed.report.sections?.[0]?.rows?.find((r) => r[0] === name)?.[3]).toBe('❌ (its manifest is not JSON)');
+    } finally {
+      await Promise.all([bucket.delete(`postgres/${name}`), bucket.delete(manifestKey(`postgres/${name}`))]);
+    }
+  });
+
+  it('a dump without its manifest is never restorable: `backups` marks it incomplete, not ✅, and prune removes it', async () => {
+    const name = await copyOf('backup-20250110-000000Z.sql.gz');
+    try {
+      const listed = await engine().invoke(slackCaller(USERS.viewer, CHANNELS.general), 'backups', io());
+      if (listed.kind !== 'report') throw new Error(JSON.stringify(listed));
+      const row = listed.report.sections?.[0]?.rows?.find((r) => r[0] === name);
+      expect(row?.[3]).toMatch(/^❌ incomplete \(no manifest: failed or still finishing; `backup prune` removes it\)$/);
+      expect(listed.report.sections?.[0]?.rows?.find((r) => r[0] === signed.name)?.[3]).toBe('✅');
+      const prune = await engine().invoke(operator, 'backup prune', io());
+      if (prune.kind !== 'confirm') throw new Error(JSON.stringify(prune));
+      expect(prune.plan.sections?.find((s) => s.title?.startsWith('Deleted: incomplete'))?.lines).toContainEqual(expect.stringContaining(`\`${name}\``));
+      expect(JSON.stringify(prune.plan.sections?.find((s) => s.title === 'Kept'))).toContain(signed.name);
+    } finally {
+      await bucket.delete(`postgres/${name}`);
+    }
   });
 });

@@ -1,7 +1,7 @@
 // S3 for tests: s3rver (a real S3 REST implementation in Node) in a temp dir, behind a small
 // HTTP peer that (1) answers AbortMultipartUpload, which s3rver refuses with 405, recording
 // it and dropping the upload so CompleteMultipartUpload can't resurrect it, and (2) injects
-// faults a test switches on: a 500 on one part number, or on every CopyObject.
+// faults a test switches on: a 500 on one part number, or on every manifest upload.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -12,8 +12,8 @@ import S3rver from 's3rver';
 export interface S3Faults {
   /** UploadPart with this part number answers 500 (every attempt, so SDK retries don't hide it). */
   failPart?: number;
-  /** CopyObject answers 500. */
-  failCopy?: boolean;
+  /** A PutObject of a backup's manifest (`….manifest.json`) answers 500: the dump is whole, its completion fails. */
+  failManifest?: boolean;
   /** CreateMultipartUpload is answered this late (a failure can then land before the client knows the upload's id). */
   createDelayMs?: number;
   /** Each UploadPart is answered this late (so parts the client sends at once are seen at once). */
@@ -71,7 +71,7 @@ export async function startS3(bucket = 'vlinders-backups'): Promise<TestS3> {
       drain();
       return answer(res, 500, ERROR_500);
     }
-    if (req.method === 'PUT' && faults.failCopy && req.headers['x-amz-copy-source']) {
+    if (req.method === 'PUT' && faults.failManifest && !uploadId && url.pathname.endsWith('.manifest.json')) {
       drain();
       return answer(res, 500, ERROR_500);
     }
