@@ -42,7 +42,8 @@ describe('the console and a real cluster', () => {
     expect(c.token).toMatch(/^[A-Za-z0-9_-]{32}$/);
     expect(c.url).toBe(`${base(c)}/#token=${c.token}`);
     const slashesBefore = c.slack.calls.length;
-    for (const headers of [{}, { 'X-Console-Token': 'x'.repeat(32) }, { 'X-Console-Token': `${c.token}x` }]) {
+    const attempts: Array<Record<string, string>> = [{}, { 'X-Console-Token': 'x'.repeat(32) }, { 'X-Console-Token': `${c.token}x` }];
+    for (const headers of attempts) {
       expect((await fetch(`${base(c)}/api/meta`, { headers })).status).toBe(401);
       expect((await fetch(`${base(c)}/api/state?user=${DEMO_USERS.admin.id}`, { headers })).status).toBe(401);
       const refused = await command(c, headers);
