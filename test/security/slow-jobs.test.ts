@@ -1,0 +1,123 @@
+// Issue 13, item 10: four slow jobs blocked everyone. Reads, Approve and Cancel shared one queue
+// of 4 slots with no bound, and an admin's `whoami` waited behind four slow reads. Now what runs
+// after Approve has its own queue and bound, a read still running after a moment gives its slot
+// to the next request, and a full queue answers "busy" through the response_url and runs nothing.
+// Through the real Bolt app (HTTP mode) against the Slack workspace emulator; test-hold and
+// test-hold-change stand for a slow read and a long change: they run until the test opens their gate.
+import { afterEach, describe, expect, it } from 'vitest';
+import { CHANGES_QUEUE, READS_QUEUE } from '../../src/slack/app.js';
+import { CHANNELS, USERS } from '../fixtures/world.js';
+import { blocksText, startBot, type BotHarness, type BotHarnessOptions } from '../e2e/harness.js';
+
+let h: BotHarness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+/** How long `whoami` may take behind slow reads and running changes: at most the 250 ms hand-off and a post, with room for a shared CPU (it was 4 s and more). */
+const WHOAMI_BOUND_MS = 1000;
+
+async function start(queues?: BotHarnessOptions['queues']) {
+  h = await startBot({ queues });
+  return h;
+}
+
+const runsOf = (bot: BotHarness, command: string) => bot.runLog.runs.filter((r) => r.command === command);
+const startedGates = (bot: BotHarness, command: string) => runsOf(bot, command).map((r) => (r.args as { gate: string }).gate);
+
+/** Asks for test-hold-change <gate> in #ops and approves it; resolves once it runs (and holds). */
+async function runningChange(bot: BotHarness, gate: string) {
+  await bot.slash(USERS.operator, CHANNELS.ops, `test-hold-change ${gate}`);
+  const card = await bot.emu.waitFor(() => bot.emu.messages.find((m) => m.channel === CHANNELS.ops && blocksText(m.blocks).includes(`test-hold-change ${gate}`)));
+  await bot.click(USERS.operator, CHANNELS.ops, card.ts, 'vlinders_approve');
+  await bot.emu.waitFor(() => startedGates(bot, 'test-hold-change').includes(gate));
+  return card;
+}
+
+/** Types test-hold <gate> (a slow read) and waits until it runs. */
+async function runningRead(bot: BotHarness, user: string, gate: string) {
+  await bot.slash(user, CHANNELS.ops, `test-hold ${gate}`);
+  await bot.emu.waitFor(() => startedGates(bot, 'test-hold').includes(gate));
+}
+
+const busyReplies = (bot: BotHarness, user: string) => bot.emu.responses.filter((r) => r.user === user && r.text.includes('I am busy'));
+
+describe('slow jobs do not block everyone', () => {
+  it('four slow reads and two running changes: an admin’s whoami is answered within a small bound', async () => {
+    const bot = await start();
+    const cards = [await runningChange(bot, 'change-1'), await runningChange(bot, 'change-2')];
+    for (const [i, user] of [USERS.viewer, USERS.operator, USERS.approver, USERS.groupMember].entries()) await runningRead(bot, user, `read-${i + 1}`);
+
+    const asked = performance.now();
+    await bot.slash(USERS.admin, CHANNELS.incidents, 'whoami');
+    const answer = await bot.emu.waitFor(() => bot.emu.messages.find((m) => m.channel === CHANNELS.incidents && blocksText(m.blocks).includes('/vlinders whoami')), 10_000);
+    const waitedMs = performance.now() - asked;
+    expect(blocksText(answer.blocks)).toContain('Role here');
+    expect(waitedMs).toBeLessThan(WHOAMI_BOUND_MS);
+    // Nothing was refused or lost on the way: every slow job is still running, and finishes.
+    expect(bot.emu.responses.filter((r) => r.text.includes('I am busy'))).toEqual([]);
+    bot.gates.openAll();
+    for (const card of cards) await bot.emu.waitFor(() => card.text.includes('Done'), 10_000);
+    await bot.bot.idle();
+    const posted = bot.emu.messages.map((m) => blocksText(m.blocks)).join('\n');
+    for (let i = 1; i <= 4; i++) expect(posted).toContain(`gate read-${i} opened`);
+  });
+
+  it('reads fill their queue: the next read is told it is busy and never runs, while an Approve still runs', async () => {
+    const bot = await start({ reads: { slots: 2, maxRunning: 2, maxWaiting: 1, handOffMs: 100 }, changes: CHANGES_QUEUE });
+    await bot.slash(USERS.operator, CHANNELS.ops, 'test-change 7');
+    const { message: card } = await bot.card(CHANNELS.ops);
+    await runningRead(bot, USERS.viewer, 'read-1');
+    await runningRead(bot, USERS.operator, 'read-2');
+    // The third waits for a running slot; its place in line is the queue's last.
+    await bot.slash(USERS.approver, CHANNELS.ops, 'test-hold read-3');
+
+    // One more: refused at once, with the typed text escaped and redacted in the reply.
+    await bot.slash(USERS.admin, CHANNELS.ops, 'test-hold late <!channel> xoxb-1234567890-secretsecret');
+    const [busy] = await bot.emu.waitFor(() => (busyReplies(bot, USERS.admin).length > 0 ? busyReplies(bot, USERS.admin) : undefined));
+    expect(busy?.response_type).toBe('ephemeral');
+    expect(busy?.text).toContain('did not run. Try again in a minute.');
+    expect(busy?.text).toContain('&lt;!channel&gt;');
+    expect(busy?.text).not.toContain('<!channel>');
+    expect(busy?.text).not.toContain('secretsecret');
+
+    // Changes have their own queue: the Approve runs while the reads are full.
+    await bot.click(USERS.operator, CHANNELS.ops, card.ts, 'vlinders_approve');
+    await bot.emu.waitFor(() => card.text.includes('Done'));
+    expect(runsOf(bot, 'test-change')).toEqual([{ command: 'test-change', args: { n: 7 }, requester: USERS.operator }]);
+
+    // read-3 has not started yet: its gate is opened ahead of it.
+    for (const gate of ['read-1', 'read-2', 'read-3']) bot.gates.open(gate);
+    await bot.emu.waitFor(() => startedGates(bot, 'test-hold').includes('read-3'));
+    await bot.bot.idle();
+    expect(startedGates(bot, 'test-hold')).toEqual(['read-1', 'read-2', 'read-3']);
+    // The refused read never reached the engine: no audit line, no post.
+    expect(bot.log.audit().filter((l) => l.user === USERS.admin)).toEqual([]);
+    expect(bot.emu.messages.some((m) => blocksText(m.blocks).includes('gate late'))).toBe(false);
+  });
+
+  it('changes at their bound: an Approve is told it is busy, nothing runs and the card stays; approved later, it runs once', async () => {
+    const bot = await start({ reads: READS_QUEUE, changes: { slots: 1, maxRunning: 1, maxWaiting: 0 } });
+    const long = await runningChange(bot, 'backup');
+    await bot.slash(USERS.operator, CHANNELS.ops, 'test-change 2');
+    const { message: card } = await bot.card(CHANNELS.ops);
+
+    await bot.click(USERS.operator, CHANNELS.ops, card.ts, 'vlinders_approve');
+    const [busy] = await bot.emu.waitFor(() => (busyReplies(bot, USERS.operator).length > 0 ? busyReplies(bot, USERS.operator) : undefined));
+    expect(busy?.text).toBe('⏳ I am busy. I am already running 1 change, as many as I run at once. This one was not approved and nothing ran: click Approve again when one has finished.');
+    // Reads still run while the changes are full.
+    await runningRead(bot, USERS.viewer, 'read-1');
+    expect(card.updates).toEqual([]);
+    expect(blocksText(card.blocks)).toContain('vlinders_approve');
+    expect(runsOf(bot, 'test-change')).toEqual([]);
+    expect(bot.log.audit().filter((l) => l.command === 'test-change').map((l) => l.event)).toEqual(['invoke', 'confirm_requested']);
+
+    bot.gates.open('backup');
+    await bot.emu.waitFor(() => long.text.includes('Done'));
+    await bot.click(USERS.operator, CHANNELS.ops, card.ts, 'vlinders_approve');
+    await bot.emu.waitFor(() => card.text.includes('Done'));
+    expect(runsOf(bot, 'test-change')).toEqual([{ command: 'test-change', args: { n: 2 }, requester: USERS.operator }]);
+    expect(busyReplies(bot, USERS.operator)).toHaveLength(1);
+  });
+});
