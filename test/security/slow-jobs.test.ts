@@ -5,7 +5,8 @@
 // Through the real Bolt app (HTTP mode) against the Slack workspace emulator; test-hold and
 // test-hold-change stand for a slow read and a long change: they run until the test opens their gate.
 import { afterEach, describe, expect, it } from 'vitest';
-import { CHANGES_QUEUE, READS_QUEUE } from '../../src/slack/app.js';
+import type { RecordedMessage } from '../../src/sandbox/slack/index.js';
+import { CHANGES_QUEUE } from '../../src/slack/app.js';
 import { CHANNELS, USERS } from '../fixtures/world.js';
 import { blocksText, startBot, type BotHarness, type BotHarnessOptions } from '../e2e/harness.js';
 
@@ -26,11 +27,15 @@ async function start(queues?: BotHarnessOptions['queues']) {
 const runsOf = (bot: BotHarness, command: string) => bot.runLog.runs.filter((r) => r.command === command);
 const startedGates = (bot: BotHarness, command: string) => runsOf(bot, command).map((r) => (r.args as { gate: string }).gate);
 
-/** Asks for test-hold-change <gate> in #ops and approves it; resolves once it runs (and holds). */
-async function runningChange(bot: BotHarness, gate: string) {
-  await bot.slash(USERS.operator, CHANNELS.ops, `test-hold-change ${gate}`);
-  const card = await bot.emu.waitFor(() => bot.emu.messages.find((m) => m.channel === CHANNELS.ops && blocksText(m.blocks).includes(`test-hold-change ${gate}`)));
-  await bot.click(USERS.operator, CHANNELS.ops, card.ts, 'vlinders_approve');
+/**
+ * Asks for test-hold-change <gate> and approves it; resolves once it runs (and holds). Odd and even
+ * runs go to two channels, so that Slack's posting limit of about one a second per channel paces fewer cards.
+ */
+async function runningChange(bot: BotHarness, gate: string, nth: number) {
+  const [user, channel] = nth % 2 === 1 ? [USERS.operator, CHANNELS.ops] : [USERS.admin, CHANNELS.incidents];
+  await bot.slash(user, channel, `test-hold-change ${gate}`);
+  const card = await bot.emu.waitFor(() => bot.emu.messages.find((m) => m.channel === channel && blocksText(m.blocks).includes(`test-hold-change ${gate}`)));
+  await bot.click(user, channel, card.ts, 'vlinders_approve');
   await bot.emu.waitFor(() => startedGates(bot, 'test-hold-change').includes(gate));
   return card;
 }
@@ -46,7 +51,7 @@ const busyReplies = (bot: BotHarness, user: string) => bot.emu.responses.filter(
 describe('slow jobs do not block everyone', () => {
   it('four slow reads and two running changes: an admin’s whoami is answered within a small bound', async () => {
     const bot = await start();
-    const cards = [await runningChange(bot, 'change-1'), await runningChange(bot, 'change-2')];
+    const cards = [await runningChange(bot, 'change-1', 1), await runningChange(bot, 'change-2', 2)];
     for (const [i, user] of [USERS.viewer, USERS.operator, USERS.approver, USERS.groupMember].entries()) await runningRead(bot, user, `read-${i + 1}`);
 
     const asked = performance.now();
@@ -64,13 +69,17 @@ describe('slow jobs do not block everyone', () => {
     for (let i = 1; i <= 4; i++) expect(posted).toContain(`gate read-${i} opened`);
   });
 
-  it('reads fill their queue: the next read is told it is busy and never runs, while an Approve still runs', async () => {
-    const bot = await start({ reads: { slots: 2, maxRunning: 2, maxWaiting: 1, handOffMs: 100 }, changes: CHANGES_QUEUE });
+  it('reads fill their queue: the next read and a Cancel are told it is busy and do nothing, while an Approve still runs', async () => {
+    // Small bounds, and a hand-off at once: the two slow reads give up their slots, and only the
+    // bound on running reads keeps a third from starting.
+    const bot = await start({ reads: { slots: 2, maxRunning: 2, maxWaiting: 1, handOffMs: 1 }, changes: CHANGES_QUEUE });
     await bot.slash(USERS.operator, CHANNELS.ops, 'test-change 7');
     const { message: card } = await bot.card(CHANNELS.ops);
+    await bot.slash(USERS.admin, CHANNELS.incidents, 'test-change 8');
+    const { message: toCancel } = await bot.card(CHANNELS.incidents);
     await runningRead(bot, USERS.viewer, 'read-1');
     await runningRead(bot, USERS.operator, 'read-2');
-    // The third waits for a running slot; its place in line is the queue's last.
+    // The third waits for one of them to finish; it takes the one place in line.
     await bot.slash(USERS.approver, CHANNELS.ops, 'test-hold read-3');
 
     // One more: refused at once, with the typed text escaped and redacted in the reply.
@@ -82,6 +91,12 @@ describe('slow jobs do not block everyone', () => {
     expect(busy?.text).not.toContain('<!channel>');
     expect(busy?.text).not.toContain('secretsecret');
 
+    // Cancel is served by the reads' queue: refused too, and the card keeps its buttons.
+    await bot.click(USERS.admin, CHANNELS.incidents, toCancel.ts, 'vlinders_cancel');
+    const cancelBusy = await bot.emu.waitFor(() => busyReplies(bot, USERS.admin).find((r) => r.text.includes('Nothing was cancelled')));
+    expect(cancelBusy.text).toBe('⏳ I am busy. Nothing was cancelled. Click Cancel again in a minute.');
+    expect(toCancel.updates).toEqual([]);
+
     // Changes have their own queue: the Approve runs while the reads are full.
     await bot.click(USERS.operator, CHANNELS.ops, card.ts, 'vlinders_approve');
     await bot.emu.waitFor(() => card.text.includes('Done'));
@@ -92,20 +107,25 @@ describe('slow jobs do not block everyone', () => {
     await bot.emu.waitFor(() => startedGates(bot, 'test-hold').includes('read-3'));
     await bot.bot.idle();
     expect(startedGates(bot, 'test-hold')).toEqual(['read-1', 'read-2', 'read-3']);
-    // The refused read never reached the engine: no audit line, no post.
-    expect(bot.log.audit().filter((l) => l.user === USERS.admin)).toEqual([]);
+    // The refused read and Cancel never reached the engine: no audit line, no post.
+    expect(bot.log.audit().filter((l) => l.user === USERS.admin).map((l) => l.event)).toEqual(['invoke', 'confirm_requested']);
     expect(bot.emu.messages.some((m) => blocksText(m.blocks).includes('gate late'))).toBe(false);
+    // With room again, the same Cancel works.
+    await bot.click(USERS.admin, CHANNELS.incidents, toCancel.ts, 'vlinders_cancel');
+    await bot.emu.waitFor(() => toCancel.text.includes('Cancelled'));
   });
 
   it('changes at their bound: an Approve is told it is busy, nothing runs and the card stays; approved later, it runs once', async () => {
-    const bot = await start({ reads: READS_QUEUE, changes: { slots: 1, maxRunning: 1, maxWaiting: 0 } });
-    const long = await runningChange(bot, 'backup');
+    const bot = await start();
+    // As many long changes as the bot runs at once (its own bound), as backups running for hours.
+    const long: RecordedMessage[] = [];
+    for (let i = 1; i <= CHANGES_QUEUE.maxRunning; i++) long.push(await runningChange(bot, `backup-${i}`, i));
     await bot.slash(USERS.operator, CHANNELS.ops, 'test-change 2');
     const { message: card } = await bot.card(CHANNELS.ops);
 
     await bot.click(USERS.operator, CHANNELS.ops, card.ts, 'vlinders_approve');
     const [busy] = await bot.emu.waitFor(() => (busyReplies(bot, USERS.operator).length > 0 ? busyReplies(bot, USERS.operator) : undefined));
-    expect(busy?.text).toBe('⏳ I am busy. I am already running 1 change, as many as I run at once. This one was not approved and nothing ran: click Approve again when one has finished.');
+    expect(busy?.text).toBe(`⏳ I am busy. I am already running ${CHANGES_QUEUE.maxRunning} changes, as many as I run at once. This one was not approved and nothing ran: click Approve again when one has finished.`);
     // Reads still run while the changes are full.
     await runningRead(bot, USERS.viewer, 'read-1');
     expect(card.updates).toEqual([]);
@@ -113,8 +133,8 @@ describe('slow jobs do not block everyone', () => {
     expect(runsOf(bot, 'test-change')).toEqual([]);
     expect(bot.log.audit().filter((l) => l.command === 'test-change').map((l) => l.event)).toEqual(['invoke', 'confirm_requested']);
 
-    bot.gates.open('backup');
-    await bot.emu.waitFor(() => long.text.includes('Done'));
+    bot.gates.open('backup-1');
+    await bot.emu.waitFor(() => long[0]?.text.includes('Done'));
     await bot.click(USERS.operator, CHANNELS.ops, card.ts, 'vlinders_approve');
     await bot.emu.waitFor(() => card.text.includes('Done'));
     expect(runsOf(bot, 'test-change')).toEqual([{ command: 'test-change', args: { n: 2 }, requester: USERS.operator }]);
