@@ -69,7 +69,7 @@ describe('slow jobs do not block everyone', () => {
     for (let i = 1; i <= 4; i++) expect(posted).toContain(`gate read-${i} opened`);
   });
 
-  it('reads fill their queue: the next read and a Cancel are told it is busy and do nothing, while an Approve still runs', async () => {
+  it('reads fill their queue: the next read, a Cancel and a suggestion click are told it is busy and do nothing, while an Approve still runs', async () => {
     // Small bounds, and a hand-off at once: the two slow reads give up their slots, and only the
     // bound on running reads keeps a third from starting.
     const bot = await start({ reads: { slots: 2, maxRunning: 2, maxWaiting: 1, handOffMs: 1 }, changes: CHANGES_QUEUE });
@@ -77,6 +77,9 @@ describe('slow jobs do not block everyone', () => {
     const { message: card } = await bot.card(CHANNELS.ops);
     await bot.slash(USERS.admin, CHANNELS.incidents, 'test-change 8');
     const { message: toCancel } = await bot.card(CHANNELS.incidents);
+    // A runbook remedy offered as a button, as a digest or an alert thread offers one.
+    await bot.bot.publish({ channel: CHANNELS.incidents }, { title: 'remedy', status: 'warn', offers: [{ intro: 'Try', words: ['test-change', '9'] }] });
+    const offer = await bot.emu.waitFor(() => bot.emu.messages.find((m) => m.channel === CHANNELS.incidents && blocksText(m.blocks).includes('vlinders_suggest')));
     await runningRead(bot, USERS.viewer, 'read-1');
     await runningRead(bot, USERS.operator, 'read-2');
     // The third waits for one of them to finish; it takes the one place in line.
@@ -97,6 +100,11 @@ describe('slow jobs do not block everyone', () => {
     expect(cancelBusy.text).toBe('⏳ I am busy. Nothing was cancelled. Click Cancel again in a minute.');
     expect(toCancel.updates).toEqual([]);
 
+    // A suggestion click too: it runs nothing, and no card is posted.
+    await bot.click(USERS.admin, CHANNELS.incidents, offer.ts, 'vlinders_suggest');
+    const offerBusy = await bot.emu.waitFor(() => busyReplies(bot, USERS.admin).find((r) => r.text.includes('Click the button again')));
+    expect(offerBusy.text).toBe('⏳ I am busy. Nothing ran. Click the button again in a minute.');
+
     // Changes have their own queue: the Approve runs while the reads are full.
     await bot.click(USERS.operator, CHANNELS.ops, card.ts, 'vlinders_approve');
     await bot.emu.waitFor(() => card.text.includes('Done'));
@@ -110,9 +118,13 @@ describe('slow jobs do not block everyone', () => {
     // The refused read and Cancel never reached the engine: no audit line, no post.
     expect(bot.log.audit().filter((l) => l.user === USERS.admin).map((l) => l.event)).toEqual(['invoke', 'confirm_requested']);
     expect(bot.emu.messages.some((m) => blocksText(m.blocks).includes('gate late'))).toBe(false);
-    // With room again, the same Cancel works.
+    const suggestedCard = (m: RecordedMessage) => blocksText(m.blocks).includes('vlinders_approve') && blocksText(m.blocks).includes('test-change 9');
+    expect(bot.emu.messages.some(suggestedCard)).toBe(false);
+    // With room again, the same Cancel and the same suggestion work.
     await bot.click(USERS.admin, CHANNELS.incidents, toCancel.ts, 'vlinders_cancel');
     await bot.emu.waitFor(() => toCancel.text.includes('Cancelled'));
+    await bot.click(USERS.admin, CHANNELS.incidents, offer.ts, 'vlinders_suggest');
+    await bot.emu.waitFor(() => bot.emu.messages.find(suggestedCard), 10_000);
   });
 
   it('changes at their bound: an Approve is told it is busy, nothing runs and the card stays; approved later, it runs once', async () => {
