@@ -13,12 +13,13 @@ import { errorMessage, UserFacingError } from '../core/errors.js';
 import { redactText } from '../core/redact.js';
 import { STATUS_EMOJI, type Report } from '../core/report.js';
 import type { Config } from '../config/schema.js';
+import { plural } from '../digest/format.js';
 import type { Block } from './blocks.js';
 import { APPROVE_ACTION, CANCEL_ACTION, SUGGEST_ACTION, confirmationCard, decidedCard, outcomeLine, suggestionMessage } from './cards.js';
 import { boltLogger } from './log.js';
 import { SlackPoster, ThreadProgress } from './poster.js';
 import { INVITE_LINE, INVITE_ME, ResponseUrlReply, isClosedConversation, reportReplyMessages, type ReplyMessage } from './reply.js';
-import { WorkQueue } from './work-queue.js';
+import { WorkQueue, type QueueBounds } from './work-queue.js';
 
 export interface SlackCredentials {
   botToken: string;
@@ -45,8 +46,8 @@ export interface SlackBotOptions {
   port?: number;
   /** HTTP mode: the address to listen on. Default every interface, as Slack must reach a pod. */
   host?: string;
-  /** How many acked requests are worked on at once. */
-  concurrency?: number;
+  /** The bounds of the two work queues (READS_QUEUE and CHANGES_QUEUE unless given). */
+  queues?: { reads?: QueueBounds; changes?: QueueBounds };
   /** Wraps the Web API fetch of every WebClient Bolt makes (failed calls → metrics). */
   slackFetch?: FetchFunction;
   /** How the Web API client retries one call; SLACK_RETRY unless given (tests shorten it). */
@@ -60,6 +61,19 @@ export interface SlackBotOptions {
  * the alert path's own retry (a pending root, see incidents/alert-threads.ts) takes over.
  */
 export const SLACK_RETRY: RetryOptions = { retries: 4, factor: 2, minTimeout: 1000, maxTimeout: 8000 };
+
+/**
+ * Commands, suggestion clicks and Cancel: mostly quick, some slow reads (diagnose, logs). A
+ * read still running after 250 ms gives its slot to the next request, up to 32 at once; a
+ * burst waits, 256 deep, and beyond that is told the bot is busy.
+ */
+export const READS_QUEUE: QueueBounds = { slots: 4, maxRunning: 32, maxWaiting: 256, handOffMs: 250 };
+
+/**
+ * What runs after Approve: scale-gpu waits up to 600 s for workers, a backup for hours. Four at
+ * once, none waiting: a fifth Approve is told to click again later, and its action stays pending.
+ */
+export const CHANGES_QUEUE: QueueBounds = { slots: 4, maxRunning: 4, maxWaiting: 0 };
 
 export interface SlackBot {
   app: App;
@@ -113,7 +127,10 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
   // `incident open|update|resolve` post into the incidents channel through this poster.
   if (config.alerts.channel) engine.useIncidents(poster, config.alerts.channel);
   const shutdown = new AbortController();
-  const work = new WorkQueue(opts.concurrency ?? 4);
+  // Reads and clicks never wait behind a change: changes have their own queue and bound.
+  const reads = new WorkQueue(opts.queues?.reads ?? READS_QUEUE);
+  const changes = new WorkQueue(opts.queues?.changes ?? CHANGES_QUEUE);
+  const idle = async () => void (await Promise.all([reads.idle(), changes.idle()]));
   let server: Server | undefined;
 
   /**
@@ -204,13 +221,15 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
     const caller: Caller = { userId: command.user_id, channelId: command.channel_id, surface: 'slack' };
     const where = { channel: command.channel_id };
     const reply = new ResponseUrlReply(respond);
-    void work.push(async () => {
+    const typed = `${config.slack.command} ${command.text}`.trim();
+    const queued = reads.push(async () => {
       try {
-        await answer(caller, where, `${config.slack.command} ${command.text}`.trim(), await engine.invoke(caller, command.text, quietIO()), reply);
+        await answer(caller, where, typed, await engine.invoke(caller, command.text, quietIO()), reply);
       } catch (err) {
         await replyTrouble(reply, err);
       }
     });
+    if (!queued) await replyBusy(reply, 'reads', `\`${redactText(typed)}\` did not run. Try again in a minute.`);
   });
 
   // A runbook remedy offered on an incident thread: the clicker runs it, through the usual checks.
@@ -220,7 +239,7 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
     if (!channel) return;
     const clicker: Caller = { userId: body.user.id, channelId: channel, surface: 'slack' };
     const reply = new ResponseUrlReply(respond);
-    void work.push(async () => {
+    const queued = reads.push(async () => {
       try {
         const outcome = await engine.invokeSuggestion(action.value ?? '', clicker, quietIO());
         const where: { channel: string; threadTs?: string } = outcome.where ?? { channel };
@@ -229,6 +248,7 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
         await replyTrouble(reply, err);
       }
     });
+    if (!queued) await replyBusy(reply, 'reads', 'Nothing ran. Click the button again in a minute.');
   });
 
   app.action<BlockAction<ButtonAction>>({ action_id: new RegExp(`^(${APPROVE_ACTION}|${CANCEL_ACTION})$`) }, async ({ ack, body, action, respond }) => {
@@ -239,12 +259,14 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
     const clicker: Caller = { userId: body.user.id, channelId: channel, surface: 'slack' };
     const cardTs = body.message?.ts ?? body.container?.message_ts;
     const cardBlocks = (body.message?.blocks ?? []) as Block[];
-    void work.push(async () => {
+    // An Approve takes a change slot before it decides: when none is free, nothing is approved.
+    const approving = action.action_id === APPROVE_ACTION;
+    const queued = (approving ? changes : reads).push(async () => {
         // Once the card says ⏳, whatever happens it must not be left saying so.
         let settle: ((report: Report | undefined) => Promise<void>) | undefined;
         let outcome: Report | undefined;
         try {
-          const decision = await engine.decide(action.value ?? '', clicker, action.action_id === APPROVE_ACTION ? 'approve' : 'cancel');
+          const decision = await engine.decide(action.value ?? '', clicker, approving ? 'approve' : 'cancel');
           if (decision.kind === 'refused') {
             await reply.ephemeral(decision.message);
             return;
@@ -274,6 +296,9 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
           await replyTrouble(reply, err);
         }
     });
+    if (queued) return;
+    if (approving) await replyBusy(reply, 'changes', `I am already running ${plural(changes.active, 'change')}, as many as I run at once. This one was not approved and nothing ran: click Approve again when one has finished.`);
+    else await replyBusy(reply, 'reads', 'Nothing was cancelled. Click Cancel again in a minute.');
   });
 
   app.error(async (err) => {
@@ -287,6 +312,12 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
     await reply.ephemeral(`❌ ${text}`).catch((e: unknown) => log.warn({ err: e }, 'could not tell the user'));
   }
 
+  /** A request its queue refused: it did not run, and the person hears so at once. */
+  async function replyBusy(reply: ResponseUrlReply, queue: 'reads' | 'changes', what: string): Promise<void> {
+    log.warn({ queue }, 'queue full: a request was refused');
+    await reply.ephemeral(`⏳ I am busy. ${what}`).catch((e: unknown) => log.warn({ err: e }, 'could not tell the user'));
+  }
+
   return {
     app,
     mode,
@@ -295,7 +326,7 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
     publish,
     runScheduled,
     signal: shutdown.signal,
-    idle: () => work.idle(),
+    idle,
     socketClient,
     async start() {
       const port = opts.port ?? config.slack.port;
@@ -308,7 +339,7 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
     },
     async stop() {
       shutdown.abort();
-      await Promise.race([work.idle(), new Promise((r) => setTimeout(r, 10_000).unref())]);
+      await Promise.race([idle(), new Promise((r) => setTimeout(r, 10_000).unref())]);
       await app.stop();
     },
   };

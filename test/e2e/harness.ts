@@ -8,9 +8,9 @@ import type { ServiceDirectory } from '../../src/core/services.js';
 import type { Store } from '../../src/core/store.js';
 import { fixedClusters } from '../../src/kube/directory.js';
 import { SlackWorkspaceEmulator, type SignOpts } from '../../src/sandbox/slack/index.js';
-import { createSlackBot } from '../../src/slack/app.js';
+import { createSlackBot, type SlackBotOptions } from '../../src/slack/app.js';
 import { buildEngine } from '../../src/wiring.js';
-import { testCommands, type RunLog } from '../fixtures/commands.js';
+import { Gates, testCommands, type RunLog } from '../fixtures/commands.js';
 import { captureLog } from '../fixtures/engine.js';
 import { MANIFEST_SCOPES, SRE_GROUP, USERS, seedConversations, testConfig } from '../fixtures/world.js';
 
@@ -26,6 +26,8 @@ export interface BotHarnessOptions {
   emu?: SlackWorkspaceEmulator;
   /** The Web API client's retries of one call (default: the bot's own, SLACK_RETRY). */
   slackRetry?: RetryOptions;
+  /** The bounds of the bot's work queues (default: the bot's own). */
+  queues?: SlackBotOptions['queues'];
 }
 
 export async function startBot(opts: BotHarnessOptions = {}) {
@@ -38,11 +40,13 @@ export async function startBot(opts: BotHarnessOptions = {}) {
   const log = createLogger('info', stream);
   const config = opts.config ?? testConfig();
   const runLog: RunLog = { runs: [] };
+  const gates = new Gates();
   const bot = createSlackBot({
     config,
     log,
     port: 0,
     retry: opts.slackRetry,
+    queues: opts.queues,
     credentials: {
       botToken: emu.botToken,
       apiUrl: emu.apiUrl,
@@ -51,7 +55,7 @@ export async function startBot(opts: BotHarnessOptions = {}) {
     makeEngine: (hooks) =>
       buildEngine({
         config,
-        commands: [...commands, ...testCommands(runLog)],
+        commands: [...commands, ...testCommands(runLog, gates)],
         log,
         now: opts.now,
         services: opts.services ?? fixedClusters([]),
@@ -69,6 +73,8 @@ export async function startBot(opts: BotHarnessOptions = {}) {
     bot,
     url,
     runLog,
+    /** Where test-hold and test-hold-change wait until opened. */
+    gates,
     log: captured,
     /** Types `/vlinders <text>` as `user` in `channel`; resolves when Slack got its ack. */
     async slash(user: string, channel: string, text: string, sign?: SignOpts) {
@@ -96,6 +102,7 @@ export async function startBot(opts: BotHarnessOptions = {}) {
       return { message, id: approve?.value ?? '' };
     },
     async close() {
+      gates.openAll();
       await bot.stop();
       // The socket client would reconnect to a vanishing emulator and retry for minutes.
       if (mode === 'socket') await emu.waitFor(() => emu.socketConnections === 0);
