@@ -3,13 +3,16 @@
 import { fork, execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { promisify } from 'node:util';
-import { cpus } from 'node:os';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { SlackWorkspaceEmulator } from '../src/sandbox/slack/index.js';
 
 const run = promisify(execFile);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 2000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+// At least 5: the report is the median and the worst round, never the best alone.
+const ROUNDS = Math.max(5, Number(process.env.BENCH_ROUNDS ?? 5));
 const USER = 'U0BENCH01';
 const CHANNEL = 'C0BENCH01';
 const tsx = ['--import', 'tsx'];
@@ -23,10 +26,14 @@ async function measure(mode: 'bare' | 'vlinders', emu: SlackWorkspaceEmulator) {
   });
   const [ready] = (await once(server, 'message')) as [{ port: number }];
   const url = `http://127.0.0.1:${ready.port}/slack/events`;
-  const load = (count: number) =>
-    run(process.execPath, [...tsx, new URL('./ack-load.ts', import.meta.url).pathname, url, emu.signingSecret, String(count), String(CONCURRENCY), USER, CHANNEL], {
+  const load = (count: number) => {
+    // Response URLs issued by the emulator, as Slack sends one with each command.
+    const urls = join(mkdtempSync(join(tmpdir(), 'ack-load-')), 'urls');
+    writeFileSync(urls, Array.from({ length: count }, () => emu.responseUrlFor({ channel: CHANNEL, user: USER })).join('\n'));
+    return run(process.execPath, [...tsx, new URL('./ack-load.ts', import.meta.url).pathname, url, emu.signingSecret, String(count), String(CONCURRENCY), USER, CHANNEL, urls], {
       maxBuffer: 64 * 1024 * 1024,
     });
+  };
   await load(200); // warm-up: JIT, keep-alive sockets
   const { stdout } = await load(REQUESTS);
   const { latencies, wallMs } = JSON.parse(stdout) as { latencies: number[]; wallMs: number };
@@ -42,6 +49,8 @@ async function measure(mode: 'bare' | 'vlinders', emu: SlackWorkspaceEmulator) {
 
 export async function ackLatency(): Promise<void> {
   const emu = await SlackWorkspaceEmulator.start();
+  emu.addUser(USER, { name: 'bench' });
+  emu.addChannel(CHANNEL, 'bench', { bot: true });
   const results: Array<{ round: number } & Awaited<ReturnType<typeof measure>>> = [];
   try {
     for (let round = 0; round < ROUNDS; round++) {
@@ -57,9 +66,12 @@ export async function ackLatency(): Promise<void> {
       `${String(r.round).padEnd(6)} ${r.mode.padEnd(10)} ${r.p50.toFixed(1).padStart(6)} ${r.p99.toFixed(1).padStart(8)} ${r.max.toFixed(1).padStart(8)} ${r.rps.toFixed(0).padStart(7)} ${r.rssMB.toFixed(0).padStart(8)} ${r.heapMB.toFixed(1).padStart(8)} ${r.loopMaxMs.toFixed(1).padStart(16)}`,
     );
   }
-  const best = (mode: string) => Math.min(...results.filter((r) => r.mode === mode).map((r) => r.p99));
-  const ratio = best('vlinders') / best('bare');
-  console.log(`best p99: vlinders ${best('vlinders').toFixed(1)} ms vs bare ${best('bare').toFixed(1)} ms → ${ratio.toFixed(2)}x (goal ≤ 1.10x; Slack's limit 3000 ms)`);
+  // Per mode: the median and the worst round's p99; the goal is judged on the worst rounds.
+  const p99s = (mode: string) => results.filter((r) => r.mode === mode).map((r) => r.p99).sort((a, b) => a - b);
+  const median = (xs: number[]) => xs[Math.floor((xs.length - 1) / 2)] ?? NaN;
+  const [bare, ours] = [p99s('bare'), p99s('vlinders')];
+  console.log(`p99 over ${ROUNDS} rounds: vlinders median ${median(ours).toFixed(1)} ms, worst ${(ours.at(-1) ?? NaN).toFixed(1)} ms; bare Bolt median ${median(bare).toFixed(1)} ms, worst ${(bare.at(-1) ?? NaN).toFixed(1)} ms`);
+  console.log(`worst vs worst: ${((ours.at(-1) ?? NaN) / (bare.at(-1) ?? NaN)).toFixed(2)}x; median vs median: ${(median(ours) / median(bare)).toFixed(2)}x (goal ≤ 1.10x in the worst round; Slack's limit 3000 ms)`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await ackLatency();

@@ -1,10 +1,13 @@
 // The load generator, a separate process from the app it measures: N signed slash
-// commands, C at a time, each timed from send to the HTTP response (Slack's ack).
-// Prints one JSON line with the latencies in milliseconds.
+// commands, C at a time, each timed from send to the HTTP response (Slack's ack). Each
+// carries a response_url the workspace emulator issued (one a line in `urls`), so what the
+// bot does after the ack is what it does in Slack. Prints one JSON line with the latencies in ms.
+import { readFileSync } from 'node:fs';
 import { request, Agent } from 'node:http';
 import { sign } from '../src/sandbox/slack/index.js';
 
-const [url, secret, total, concurrency, user, channel] = process.argv.slice(2) as [string, string, string, string, string, string];
+const [url, secret, total, concurrency, user, channel, urls] = process.argv.slice(2) as [string, string, string, string, string, string, string];
+const responseUrls = readFileSync(urls, 'utf8').split('\n').filter(Boolean);
 const n = Number(total);
 const c = Number(concurrency);
 const agent = new Agent({ keepAlive: true, maxSockets: c });
@@ -22,7 +25,7 @@ function body(i: number): string {
     text: 'help',
     api_app_id: 'A0EMULATOR',
     is_enterprise_install: 'false',
-    response_url: 'http://127.0.0.1:9/unused',
+    response_url: responseUrls[i] ?? '',
     trigger_id: `bench.${i}`,
   }).toString();
 }

@@ -228,6 +228,14 @@ export class SlackWorkspaceEmulator extends SlackWorkspace {
   }
 
   /** Whether the click would land on a button the clicker can see now. */
+  /**
+   * A response_url as Slack hands one out with a command typed by `user` in `channel`, for a
+   * load generator that signs its own requests (bench/ack-load.ts).
+   */
+  responseUrlFor(cmd: { channel: string; user: string }): string {
+    return newResponseUrl(this, this.baseUrl, 'commands', cmd);
+  }
+
   holdsButton(click: ButtonClickInput): boolean {
     try {
       heldButton(this, click);
