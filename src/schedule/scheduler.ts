@@ -167,9 +167,14 @@ export class Scheduler {
     const mine = (c: TickClaim) => c.holder === this.identity && c.attempt === claim.attempt;
     const edit = (change: (c: TickClaim) => TickClaim) => editEntry<TickClaim>(this.opts.store, TICK_KIND, key, (c) => (mine(c) ? change(c) : c));
     // A replica that no longer leads stops renewing, so the new leader can take the tick over.
+    let renewing = false;
     const renew = setInterval(() => {
-      if (!this.opts.isLeader()) return;
-      edit((c) => ({ ...c, leaseUntil: new Date(this.now() + this.claimLeaseMs).toISOString() })).catch((err: unknown) => this.opts.log?.warn({ err }, 'scheduler: could not renew a tick claim'));
+      if (renewing || !this.opts.isLeader()) return;
+      renewing = true;
+      const leaseUntil = new Date(this.now() + this.claimLeaseMs).toISOString();
+      edit((c) => ({ ...c, leaseUntil }))
+        .catch((err: unknown) => this.opts.log?.warn({ err }, 'scheduler: could not renew a tick claim'))
+        .finally(() => (renewing = false));
     }, this.opts.renewMs ?? this.claimLeaseMs / 3);
     renew.unref();
     const attempt: TickAttempt = { number: claim.attempt ?? 1, root: claim.root, markRoot: async (ts) => void (await edit((c) => ({ ...c, root: ts }))) };

@@ -31,7 +31,7 @@ afterEach(async () => {
 const LEASE_SECONDS = 15;
 const CLAIM_LEASE_MS = 30_000;
 const at = (iso: string) => Date.parse(iso);
-// The replicas share one store: each test uses ticks of its own.
+// The replicas share one store: each test uses ticks of its own, later than the test before.
 /** What a SIGKILLed job looks like from inside: it never returns. */
 const never = () => new Promise<never>(() => undefined);
 
@@ -57,8 +57,9 @@ async function handOver(from: Replica, to: Replica, clock: { t: number }) {
   expect(await to.elector.tryOnce()).toBe(true);
 }
 
+/** A replica's scheduler, renewing its running claims every 50 real milliseconds (the clock is by hand). */
 function scheduler(r: Replica, clock: { t: number }, run: (tick: Date, attempt: TickAttempt) => Promise<void>) {
-  return new Scheduler({ store: r.store, isLeader: r.isLeader, identity: r.name, claimLeaseMs: CLAIM_LEASE_MS, timezone: 'UTC', graceMinutes: 120, now: () => clock.t, jobs: [{ name: 'daily', cron: '0 8 * * *', run }] });
+  return new Scheduler({ store: r.store, isLeader: r.isLeader, identity: r.name, claimLeaseMs: CLAIM_LEASE_MS, renewMs: 50, timezone: 'UTC', graceMinutes: 120, now: () => clock.t, jobs: [{ name: 'daily', cron: '0 8 * * *', run }] });
 }
 
 describe('the leader dies right after claiming a tick', () => {
@@ -101,8 +102,34 @@ describe('the leader dies right after claiming a tick', () => {
     expect(finished).toHaveLength(1);
   });
 
-  it('an attempt interrupted twice is not run a third time (retried once)', async () => {
+  it('a live leader renews its claim while a long job runs, so nobody takes the tick over', async () => {
     const clock = { t: at('2026-11-26T08:00:02Z') };
+    const [a, b] = ['renew-a', 'renew-b'].map((n) => replica(n, clock, 'ticks-renew')) as [Replica, Replica];
+    const started: string[] = [];
+    let release = () => undefined as void;
+    const long = (r: Replica) => async () => {
+      started.push(r.name);
+      await new Promise<void>((resolve) => (release = resolve));
+    };
+    expect(await a.elector.tryOnce()).toBe(true);
+    const running = scheduler(a, clock, long(a)).poll();
+    await expect.poll(() => started).toEqual(['renew-a']);
+    // Hours of scheduled time pass while A still leads (it keeps its Lease) and keeps running.
+    const key = tickKey('daily', new Date('2026-11-26T08:00:00Z'));
+    clock.t += 2 * CLAIM_LEASE_MS;
+    expect(await a.elector.tryOnce()).toBe(true);
+    await expect.poll(async () => Date.parse((await b.store.get<{ leaseUntil: string }>(TICK_KIND, key))?.value.leaseUntil ?? '') > clock.t).toBe(true);
+    // B, believing it leads (a handover race), sees a live claim and leaves it.
+    b.elector.isLeader = () => true;
+    await scheduler(b, clock, long(b)).poll();
+    expect(started).toEqual(['renew-a']);
+    release();
+    await running;
+    expect((await b.store.get<{ state: string }>(TICK_KIND, key))?.value.state).toBe('done');
+  });
+
+  it('an attempt interrupted twice is not run a third time (retried once)', async () => {
+    const clock = { t: at('2026-11-27T08:00:02Z') };
     const [a, b, c] = ['twice-a', 'twice-b', 'twice-c'].map((n) => replica(n, clock, 'ticks-twice')) as [Replica, Replica, Replica];
     const started: Array<{ by: string; attempt: number }> = [];
     const hang = (r: Replica) => async (_tick: Date, attempt: TickAttempt) => {
@@ -121,7 +148,7 @@ describe('the leader dies right after claiming a tick', () => {
       { by: 'twice-a', attempt: 1 },
       { by: 'twice-b', attempt: 2 },
     ]);
-    const claim = await c.store.get<{ state: string }>(TICK_KIND, tickKey('daily', new Date('2026-11-26T08:00:00Z')));
+    const claim = await c.store.get<{ state: string }>(TICK_KIND, tickKey('daily', new Date('2026-11-27T08:00:00Z')));
     expect(claim?.value.state).toBe('abandoned');
   });
 });
