@@ -102,7 +102,7 @@ describe('the leader dies right after claiming a tick', () => {
     expect(finished).toHaveLength(1);
   });
 
-  it('a live leader renews its claim while a long job runs, so nobody takes the tick over', async () => {
+  it('a live leader renews its claim while a long job runs, so nobody takes the tick over; once done, nobody runs it again', async () => {
     const clock = { t: at('2026-11-26T08:00:02Z') };
     const [a, b] = ['renew-a', 'renew-b'].map((n) => replica(n, clock, 'ticks-renew')) as [Replica, Replica];
     const started: string[] = [];
@@ -126,6 +126,11 @@ describe('the leader dies right after claiming a tick', () => {
     release();
     await running;
     expect((await b.store.get<{ state: string }>(TICK_KIND, key))?.value.state).toBe('done');
+    // A finished its first attempt, then dies: the tick is done, so the new leader leaves it.
+    b.elector.isLeader = LeaderElector.prototype.isLeader.bind(b.elector);
+    await handOver(a, b, clock);
+    await scheduler(b, clock, async () => void started.push('renew-b')).poll();
+    expect(started).toEqual(['renew-a']);
   });
 
   it('an attempt interrupted twice is not run a third time (retried once)', async () => {
