@@ -10,6 +10,7 @@
 import { hostname } from 'node:os';
 import { Cron } from 'croner';
 import type { Logger } from 'pino';
+import { LOCK_LEASE_MS } from '../core/operation-lock.js';
 import { editEntry, type Store } from '../core/store.js';
 
 /** Said in a re-run tick's thread. */
@@ -46,7 +47,7 @@ export interface SchedulerOptions {
   log?: Logger;
   /** Who holds a claim (the pod name); default the host name. */
   identity?: string;
-  /** How long a claim holds without its holder renewing it; default 60 s. */
+  /** How long a claim holds without its holder renewing it; default CLAIM_LEASE_MS. */
   claimLeaseMs?: number;
   /** How often a running job's claim is renewed; default a third of the lease. */
   renewMs?: number;
@@ -54,6 +55,13 @@ export interface SchedulerOptions {
 
 export const TICK_KIND = 'schedule-tick';
 const LAST_KIND = 'schedule-last';
+
+/**
+ * A claim's default lease. A dead holder's operation locks (a backup's on its database) free up
+ * one LOCK_LEASE_MS after their last renewal, and its claim was renewed up to a third of this
+ * lease before that: 1.5× the lock lease lets the retry find the lock free, not "busy".
+ */
+export const CLAIM_LEASE_MS = 1.5 * LOCK_LEASE_MS;
 
 /** Attempts per tick: the first, and one retry after an interruption. */
 const MAX_ATTEMPTS = 2;
@@ -87,7 +95,7 @@ export class Scheduler {
   constructor(private opts: SchedulerOptions) {
     this.now = opts.now ?? Date.now;
     this.identity = opts.identity ?? hostname();
-    this.claimLeaseMs = opts.claimLeaseMs ?? 60_000;
+    this.claimLeaseMs = opts.claimLeaseMs ?? CLAIM_LEASE_MS;
     this.crons = opts.jobs.map((job) => ({ job, cron: new Cron(job.cron, { timezone: opts.timezone, paused: true }) }));
   }
 

@@ -6,6 +6,8 @@
 // already posted is continued rather than posted again, and the thread says it was a retry.
 // (In-process replicas, not separate processes: the store and Lease traffic is the real one.)
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { BusyError, withOperationLock } from '../../src/core/operation-lock.js';
+import { MemoryStore } from '../../src/core/store.js';
 import { LeaderElector } from '../../src/kube/leader.js';
 import { ConfigMapStore } from '../../src/kube/store.js';
 import { KubeApiEmulator } from '../../src/sandbox/kube/index.js';
@@ -155,6 +157,49 @@ describe('the leader dies right after claiming a tick', () => {
     ]);
     const claim = await c.store.get<{ state: string }>(TICK_KIND, tickKey('daily', new Date('2026-11-27T08:00:00Z')));
     expect(claim?.value.state).toBe('abandoned');
+  });
+});
+
+describe('the retry of an interrupted backup', () => {
+  it('comes after the dead attempt\'s operation lock has run out, so it is not refused as busy', async () => {
+    // Default claim lease, as in production; the job holds the database lock a backup takes.
+    const store = new MemoryStore();
+    const clock = { t: at('2026-11-25T02:00:02Z') };
+    const outcomes: string[] = [];
+    let alive = 'lock-a';
+    const backup = (name: string, hang: boolean) =>
+      new Scheduler({
+        store,
+        isLeader: () => alive === name,
+        identity: name,
+        timezone: 'UTC',
+        graceMinutes: 120,
+        now: () => clock.t,
+        jobs: [
+          {
+            name: 'run-nightly-backup',
+            cron: '0 2 * * *',
+            run: async () => {
+              try {
+                await withOperationLock(store, { kind: 'db-lock', key: 'vlinders' }, { operation: 'backup', subject: 'database vlinders', by: 'schedule' }, async () => (hang ? never() : undefined), { now: () => clock.t });
+                outcomes.push(`${name}: backed up`);
+              } catch (err) {
+                outcomes.push(`${name}: ${err instanceof BusyError ? 'busy' : String(err)}`);
+              }
+            },
+          },
+        ],
+      });
+    void backup('lock-a', true).poll();
+    await expect.poll(async () => (await store.list('db-lock')).length).toBe(1);
+    alive = 'lock-b';
+    const b = backup('lock-b', false);
+    // B polls every 15 s after A's death until it has re-run the tick.
+    for (let i = 0; i < 40 && outcomes.length === 0; i++) {
+      clock.t += 15_000;
+      await b.poll();
+    }
+    expect(outcomes).toEqual(['lock-b: backed up']);
   });
 });
 
