@@ -4,7 +4,10 @@
 // never finishes and it renews nothing (neither its Lease nor its tick claim). The new leader
 // re-runs the tick once the claim's lease has run out; the tick's work happens once, a root
 // already posted is continued rather than posted again, and the thread says it was a retry.
-// (In-process replicas, not separate processes: the store and Lease traffic is the real one.)
+// The first describe also kills a replica that is a real process (tick-replica.ts) with SIGKILL;
+// the Slack cases run their replicas in this process, the store and Lease traffic the real one.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BusyError, withOperationLock } from '../../src/core/operation-lock.js';
 import { MemoryStore } from '../../src/core/store.js';
@@ -158,6 +161,43 @@ describe('the leader dies right after claiming a tick', () => {
     const claim = await c.store.get<{ state: string }>(TICK_KIND, tickKey('daily', new Date('2026-11-27T08:00:00Z')));
     expect(claim?.value.state).toBe('abandoned');
   });
+});
+
+describe('a replica process killed with SIGKILL', () => {
+  /** Starts tick-replica.ts as the leader; resolves once it stopped at `step`, then kills it. */
+  async function killAt(step: 'claimed' | 'root', identity: string, leaseName: string, nowMs: number) {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/security/tick-replica.ts'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += String(d)));
+    child.stderr.on('data', (d: Buffer) => (err += String(d)));
+    child.stdin.end(JSON.stringify({ kubeconfig: emu.kubeconfig(), identity, leaseName, leaseSeconds: LEASE_SECONDS, claimLeaseMs: CLAIM_LEASE_MS, nowMs, step }));
+    await expect.poll(() => out + err, { timeout: 20_000 }).toContain(`${step}\n`);
+    const exited = once(child, 'exit');
+    child.kill('SIGKILL');
+    const [code, signal] = (await exited) as [number | null, string | null];
+    expect({ code, signal }).toEqual({ code: null, signal: 'SIGKILL' });
+  }
+
+  for (const step of ['claimed', 'root'] as const) {
+    it(`killed ${step === 'claimed' ? 'right after its claim' : 'after posting its root and marker'}: the new leader runs the tick once${step === 'root' ? ', in that root' : ''}`, async () => {
+      const day = step === 'claimed' ? '2026-11-28' : '2026-11-29';
+      const clock = { t: at(`${day}T08:00:02Z`) };
+      await killAt(step, `proc-${step}-a`, `ticks-proc-${step}`, clock.t);
+      const b = replica(`proc-${step}-b`, clock, `ticks-proc-${step}`);
+      const runs: Array<{ attempt: number; root?: string }> = [];
+      const sb = scheduler(b, clock, async (_tick, attempt) => void runs.push({ attempt: attempt.number, root: attempt.root }));
+      // Within the Lease, B is a follower; after it (and the claim's lease), B re-runs the tick once.
+      expect(await b.elector.tryOnce()).toBe(false);
+      await sb.poll();
+      expect(runs).toEqual([]);
+      clock.t += Math.max(LEASE_SECONDS * 1000, CLAIM_LEASE_MS) + 1000;
+      expect(await b.elector.tryOnce()).toBe(true);
+      await sb.poll();
+      await sb.poll();
+      expect(runs).toEqual([step === 'root' ? { attempt: 2, root: `root-of-proc-${step}-a` } : { attempt: 2 }]);
+    }, 40_000);
+  }
 });
 
 describe('the retry of an interrupted backup', () => {
