@@ -87,17 +87,18 @@ export async function serve(): Promise<number> {
   else log.info({ reason: alerts.reason }, 'Alertmanager webhook is off');
 
   await bot.start();
+  const identity = env.POD_NAME ?? `${hostname()}-${process.pid}`;
   const leader =
     config.clusters.length > 0
-      ? new LeaderElector(services.forCluster(undefined).kube(), { namespace: config.store.namespace, name: 'vlinders-ops-leader', identity: env.POD_NAME ?? `${hostname()}-${process.pid}`, log })
+      ? new LeaderElector(services.forCluster(undefined).kube(), { namespace: config.store.namespace, name: 'vlinders-ops-leader', identity, log })
       : undefined;
   leader?.start();
   // Digests on the leader only; each tick is claimed in the store, so it posts once. They
   // report on the default (first) cluster, with its overrides.
   const digestConfig = configForCluster(config, undefined);
   const scheduler = leader
-    ? digestScheduler({ config: digestConfig, store, kube: () => services.forCluster(undefined).kube(), isLeader: () => leader.isLeader(), post: (channel, report) => bot.publish({ channel }, report), signal: bot.signal, log,
-        runCommand: (channel, run, tick) => bot.runScheduled(channel, run, tick),
+    ? digestScheduler({ config: digestConfig, store, kube: () => services.forCluster(undefined).kube(), isLeader: () => leader.isLeader(), post: (where, report, onRoot) => bot.publish(where, report, undefined, onRoot), signal: bot.signal, log, identity,
+        runCommand: (channel, run, tick, attempt) => bot.runScheduled(channel, run, tick, attempt),
         sources: { database: postgresHealthSource(postgresFor({ config: digestConfig, services: services.forCluster(undefined), signal: bot.signal })), backups: s3BackupListing(digestConfig.backup) } })
     : { reason: 'no cluster configured' };
   if ('poll' in scheduler) scheduler.start();

@@ -9,22 +9,25 @@ import type { Store } from '../core/store.js';
 import { DIGEST_KINDS, buildDigest, storeRecords } from '../digest/index.js';
 import type { DigestSources } from '../digest/sources.js';
 import type { KubeClient } from '../kube/client.js';
-import { Scheduler, type ScheduledJob } from './scheduler.js';
+import { RETRY_NOTE, Scheduler, type ScheduledJob, type TickAttempt } from './scheduler.js';
 
 export interface DigestSchedulerDeps {
   config: Config;
   store: Store;
   kube: () => KubeClient;
   isLeader: () => boolean;
-  /** Posts a Report, its thread and its offers to a channel (SlackBot.publish). */
-  post: (channel: string, report: Report) => Promise<unknown>;
+  /** Posts a Report, its thread and its offers (SlackBot.publish); `onRoot` hears of its first message. */
+  post: (where: { channel: string; threadTs?: string }, report: Report, onRoot?: (ts: string) => Promise<void>) => Promise<unknown>;
   /** Runs a scheduled command and posts its outcome (SlackBot.runScheduled); needed when schedule.runs has any. */
-  runCommand?: (channel: string, run: { name: string; command: string }, tick: Date) => Promise<unknown>;
+  runCommand?: (channel: string, run: { name: string; command: string }, tick: Date, attempt: TickAttempt) => Promise<unknown>;
   signal: AbortSignal;
   sources?: DigestSources;
   log?: Logger;
   now?: () => number;
   pollMs?: number;
+  /** Who holds a tick's claim (the pod name, as for the leader Lease). */
+  identity?: string;
+  claimLeaseMs?: number;
 }
 
 /** The digest scheduler, or why there is none. */
@@ -36,11 +39,19 @@ export function digestScheduler(deps: DigestSchedulerDeps): Scheduler | { reason
   const jobs: ScheduledJob[] = DIGEST_KINDS.map((kind) => ({
     name: kind,
     cron: config.schedule[kind],
-    run: async (tick: Date) => {
+    run: async (tick: Date, attempt: TickAttempt) => {
       const report = await buildDigest(kind, { kube: deps.kube(), config, signal: deps.signal, now: deps.now, sources: deps.sources, records: storeRecords(deps.store) });
       report.summary = `${report.summary ?? ''} · scheduled ${tick.toISOString()}`;
       // No engine between a scheduled report and Slack: redact here, as the engine does for commands.
-      await deps.post(channel, redactReport(report));
+      const redacted = redactReport(report);
+      const retry: Report = { title: report.title, status: 'info', summary: `🔁 ${RETRY_NOTE}.` };
+      if (attempt.root) {
+        // The root is out already: the rest goes in its thread, after the note.
+        await deps.post({ channel, threadTs: attempt.root }, { ...retry, thread: redacted.thread, offers: redacted.offers });
+        return;
+      }
+      if (attempt.number > 1) redacted.thread = [retry, ...(redacted.thread ?? [])];
+      await deps.post({ channel }, redacted, attempt.markRoot);
     },
   }));
   for (const r of config.schedule.runs) {
@@ -49,8 +60,8 @@ export function digestScheduler(deps: DigestSchedulerDeps): Scheduler | { reason
     jobs.push({
       name: `run-${r.name}`,
       cron: r.cron,
-      run: async (tick: Date) => void (await runCommand(channel, r, tick)),
+      run: async (tick: Date, attempt: TickAttempt) => void (await runCommand(channel, r, tick, attempt)),
     });
   }
-  return new Scheduler({ store: deps.store, isLeader: deps.isLeader, timezone: config.schedule.timezone, graceMinutes: config.schedule.graceMinutes, jobs, now: deps.now, pollMs: deps.pollMs, log: deps.log });
+  return new Scheduler({ store: deps.store, isLeader: deps.isLeader, timezone: config.schedule.timezone, graceMinutes: config.schedule.graceMinutes, jobs, now: deps.now, pollMs: deps.pollMs, log: deps.log, identity: deps.identity, claimLeaseMs: deps.claimLeaseMs });
 }

@@ -15,6 +15,7 @@ import { STATUS_EMOJI, type Report } from '../core/report.js';
 import type { Config } from '../config/schema.js';
 import { plural } from '../digest/format.js';
 import type { Block } from './blocks.js';
+import { RETRY_NOTE, type TickAttempt } from '../schedule/scheduler.js';
 import { APPROVE_ACTION, CANCEL_ACTION, SUGGEST_ACTION, confirmationCard, decidedCard, outcomeLine, suggestionMessage } from './cards.js';
 import { boltLogger } from './log.js';
 import { SlackPoster, ThreadProgress } from './poster.js';
@@ -81,12 +82,13 @@ export interface SlackBot {
   engine: CommandEngine;
   poster: SlackPoster;
   /** Posts a Report with its thread of details and its offered commands as buttons (scheduled digests). */
-  publish(where: { channel: string; threadTs?: string }, report: Report, footer?: string): Promise<string | undefined>;
+  publish(where: { channel: string; threadTs?: string }, report: Report, footer?: string, onRoot?: (ts: string) => Promise<void>): Promise<string | undefined>;
   /**
    * A scheduled run (schedule.runs) in `channel`: a root line, progress and the report in its
-   * thread, and the root line updated with the outcome.
+   * thread, and the root line updated with the outcome. A re-run of an interrupted tick
+   * continues in the root the first attempt posted (`attempt.root`) and says so there.
    */
-  runScheduled(channel: string, run: { name: string; command: string }, tick: Date): Promise<Report>;
+  runScheduled(channel: string, run: { name: string; command: string }, tick: Date, attempt?: TickAttempt): Promise<Report>;
   /** Aborted when the bot stops. */
   signal: AbortSignal;
   /** Resolves when no acked work (a command, a click) is running or waiting. */
@@ -137,8 +139,8 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
    * A Report, its details in its thread, and each offered command as a button there. The
    * button carries a suggestion id; a click runs the command as the clicker (flow 2).
    */
-  async function publish(where: { channel: string; threadTs?: string }, report: Report, footer?: string): Promise<string | undefined> {
-    const ts = await poster.report(where, report, footer);
+  async function publish(where: { channel: string; threadTs?: string }, report: Report, footer?: string, onRoot?: (ts: string) => Promise<void>): Promise<string | undefined> {
+    const ts = await poster.report(where, report, footer, onRoot);
     const offerWhere = { channel: where.channel, threadTs: where.threadTs ?? ts };
     for (const offer of report.offers ?? []) {
       const message = await offerMessage(offer, offerWhere);
@@ -163,10 +165,17 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
     await reply.messages(messages, responseType);
   }
 
-  async function runScheduled(channel: string, run: { name: string; command: string }, tick: Date): Promise<Report> {
+  async function runScheduled(channel: string, run: { name: string; command: string }, tick: Date, attempt?: TickAttempt): Promise<Report> {
     const what = `Scheduled run ${run.name} (\`${redactText(run.command)}\`, ${tick.toISOString()})`;
-    const ts = await poster.post({ channel }, `⏳ ${what}: running…`);
+    const running = `⏳ ${what}: running…`;
+    let ts = attempt?.root;
+    if (ts) await poster.update(channel, ts, running);
+    else {
+      ts = await poster.post({ channel }, running);
+      if (ts) await attempt?.markRoot(ts);
+    }
     const thread = { channel, threadTs: ts };
+    if (attempt && attempt.number > 1) await poster.post(thread, `🔁 ${RETRY_NOTE}.`);
     const progress = new ThreadProgress(poster, thread);
     const started = Date.now();
     const report = await engine.runScheduled(run.command, { progress: progress.update, signal: shutdown.signal }, channel);

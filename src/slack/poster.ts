@@ -23,7 +23,8 @@ export class SlackPoster {
   constructor(private client: WebClient) {}
 
   /** Posts a Report, then its thread of details under its first message; returns the ts of its first message. */
-  async report(where: Where, report: Report, footer?: string): Promise<string | undefined> {
+  /** `onRoot` hears of the first message as soon as it is posted (a scheduled tick records it). */
+  async report(where: Where, report: Report, footer?: string, onRoot?: (ts: string) => Promise<void>): Promise<string | undefined> {
     const rendered = renderReport(redactReport({ ...report, thread: undefined }), { footer: footer === undefined ? undefined : redactText(footer) });
     let firstTs: string | undefined;
     for (const message of rendered.messages) {
@@ -34,7 +35,10 @@ export class SlackPoster {
         blocks: message.blocks,
         unfurl_links: false,
       });
-      firstTs ??= res.ts;
+      if (firstTs === undefined && res.ts) {
+        firstTs = res.ts;
+        await onRoot?.(firstTs);
+      }
     }
     for (const file of rendered.files) {
       // Files belong with the report: in its thread, or in the thread of its first message.

@@ -131,7 +131,7 @@ describe('digest through Slack', () => {
       store: new MemoryStore(),
       kube: () => cluster.client,
       isLeader: () => true,
-      post: (channel, report) => bot.bot.publish({ channel }, report),
+      post: (where, report, onRoot) => bot.bot.publish(where, report, undefined, onRoot),
       signal: new AbortController().signal,
       now: () => now,
     });

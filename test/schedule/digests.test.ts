@@ -30,7 +30,7 @@ describe('scheduled digests on two replicas', () => {
         store: new ConfigMapStore(clientFor(c.kube, name), 'vlinders-ops'),
         kube: () => clientFor(c.kube, name),
         isLeader: () => true,
-        post: async (channel, report) => void posts.push({ by: name, channel, report }),
+        post: async (where, report) => void posts.push({ by: name, channel: where.channel, report }),
         signal: new AbortController().signal,
         now: () => now,
       });
