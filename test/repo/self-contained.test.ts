@@ -32,11 +32,13 @@ export function outsideReferences(file: string, text: string, root = ROOT): stri
 
 describe('the repository stands on its own', () => {
   it('finds a reach outside in the forms it looks for (so the scan itself can fail)', () => {
-    // Built from parts, so this file's own text holds no such path.
+    // Built from parts, so this file's own text names no outside path.
     const up = (n: number) => '../'.repeat(n);
-    expect(outsideReferences('src/sandbox/kube/world/fixtures.ts', `new URL('${up(5)}shared/fixtures/', import.meta.url)`)).toHaveLength(1);
-    expect(outsideReferences('README.md', `See [notes](${up(1)}shared/ARCHITECTURE.md).`)).toHaveLength(1);
-    expect(outsideReferences('test/x.ts', `// captures in ${'/wo'}rk/shared/fixtures/slack`)).toHaveLength(1);
+    const sibling = ['elsewhere', 'data'].join('/');
+    const absolute = ['', 'work', 'elsewhere', 'data'].join('/');
+    expect(outsideReferences('src/sandbox/kube/world/fixtures.ts', `new URL('${up(5)}${sibling}/', import.meta.url)`)).toHaveLength(1);
+    expect(outsideReferences('README.md', `See [notes](${up(1)}${sibling}/NOTES.md).`)).toHaveLength(1);
+    expect(outsideReferences('test/x.ts', `// captures in ${absolute}/slack`)).toHaveLength(1);
     expect(outsideReferences('test/fixtures/captured.ts', "new URL('./captured/', import.meta.url)")).toEqual([]);
     expect(outsideReferences('test/e2e/x.ts', "import { y } from '../fixtures/captured.js'")).toEqual([]);
   });
