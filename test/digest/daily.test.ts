@@ -73,6 +73,25 @@ describe('daily digest, healthy cluster', () => {
   }, 60_000);
 });
 
+describe('daily digest, nothing to name but a GPU that fails', () => {
+  let c: Cluster;
+  beforeAll(async () => {
+    // One worker's nvidia-smi can't reach its driver: no finding, but a ❌ line among the GPUs.
+    c = await seeded({ exec: { rules: [{ pod: /worker/, error: 'no-driver' }] } });
+  });
+  afterAll(() => c.close());
+
+  it('does not say all healthy above a ❌ line: its headline counts the marked lines', async () => {
+    const digest = await buildDailyDigest({ kube: c.client, config: clusterConfig(), signal: new AbortController().signal, now: () => NOW });
+    expect(digest.findings).toEqual([]);
+    const gpus = digest.report.thread?.[0]?.sections?.find((s) => s.title === 'GPUs')?.lines ?? [];
+    const failed = gpus.filter((l) => l.startsWith('❌')).length;
+    expect(failed).toBeGreaterThan(0);
+    expect(digest.report.summary).not.toContain('all healthy');
+    expect(digest.report.summary).toMatch(new RegExp(`^${failed} ❌`));
+  }, 60_000);
+});
+
 describe('daily digest, broken cluster', () => {
   let c: Cluster;
   beforeAll(async () => {

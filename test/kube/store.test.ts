@@ -15,6 +15,11 @@ afterAll(async () => {
 });
 
 describe('ConfigMapStore', () => {
+  it("a create in a namespace that doesn't exist says so, instead of reading as a taken key", async () => {
+    const store = new ConfigMapStore(clientFor(emu), 'no-such-namespace');
+    await expect(store.create('pending', 'abc', { x: 1 })).rejects.toThrow("The bot's state namespace no-such-namespace does not exist on cluster test");
+  });
+
   it('create is create-if-absent, update compares versions, list and delete work', async () => {
     const store = new ConfigMapStore(clientFor(emu), 'vlinders-ops');
     expect(await store.create('lock', 'db/vlinders', { holder: 'a' })).toBe(true);
