@@ -7,6 +7,7 @@ import { latencyFindings, type LatencyFacts } from '../../commands/diagnose-late
 import type { Config } from '../../src/config/schema.js';
 import { fixedClusters } from '../../src/kube/directory.js';
 import { PrometheusStub } from '../../src/sandbox/prometheus/server.js';
+import { vlindersExec } from '../../src/sandbox/kube/world/index.js';
 import { RayDashboardStub } from '../../src/sandbox/ray/dashboard-stub.js';
 import { CHANNELS, USERS } from '../fixtures/world.js';
 import { clientFor } from '../kube/kube-client.js';
@@ -84,6 +85,17 @@ describe('diagnose latency', () => {
     expect(text).toContain('210 ms (target 500 ms)');
     await new Promise((r) => setTimeout(r, 300));
     expect(offers(bot, CHANNELS.general, root.ts)).toHaveLength(0);
+  }, 60_000);
+
+  it('within target, but a GPU worker whose nvidia-smi fails: the report is ❌ and its headline counts the line', async () => {
+    const { cluster, bot } = await setup({ p95Seconds: 0.21, waiting: 0, running: 3 });
+    cluster.kube.setHooks({ ...cluster.world.hooks, exec: vlindersExec({ state: cluster.kube, rules: [{ pod: /worker/, error: 'no-driver' }] }) });
+    await bot.slash(USERS.viewer, CHANNELS.general, 'diagnose latency');
+    const root = await diagnosis(bot, CHANNELS.general);
+    const text = blocksText(root.blocks);
+    expect(text).toMatch(/No latency finding, but the details mark \d+ ❌/);
+    expect(text).not.toContain('Serve is RUNNING, P95 is within target');
+    expect(text).toContain('❌ diagnose latency');
   }, 60_000);
 
   it('an unhealthy Serve application comes first, and adding GPUs is not offered for it', async () => {
