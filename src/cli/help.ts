@@ -1,6 +1,6 @@
 // The terminal's help: what the binary takes and every command, read off the command
 // definitions. It needs no config, so `--help` works on a fresh clone.
-import type { Command } from '../core/command.js';
+import { resolveCommand, type Command } from '../core/command.js';
 
 const EFFECT = { read: 'reads', change: 'changes (approve)', destructive: 'destructive (two people: Slack only)' } as const;
 
@@ -19,11 +19,9 @@ Options:
 Without --sandbox the config is ./vlinders-ops.yaml (or $VLINDERS_OPS_CONFIG), and the terminal
 holds the role in its cli.role.`;
 
-/** The command the words name (the longest name they start with: "backup prune" over "backup"). */
+/** The command the words name ("backup prune" over "backup"), as the engine reads them. */
 export function findCommand(commands: readonly Command[], words: readonly string[]): Command | undefined {
-  return [...commands]
-    .sort((a, b) => b.name.split(' ').length - a.name.split(' ').length)
-    .find((c) => c.name.split(' ').every((part, i) => words[i] === part));
+  return resolveCommand(new Map(commands.map((c) => [c.name, c])), words)?.command;
 }
 
 export function commandHelp(command: Command): string {

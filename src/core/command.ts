@@ -113,3 +113,11 @@ export function defineCommand<S extends AnyArgs>(def: CommandDefinition<S>): Com
   }
   return def as unknown as Command;
 }
+
+/** The command the words name, two-word names first ("backup prune" over "backup"), and the words after it. */
+export function resolveCommand(byName: ReadonlyMap<string, Command>, words: readonly string[]): { command: Command; rest: string[] } | undefined {
+  const byTwo = words.length >= 2 ? byName.get(words.slice(0, 2).join(' ')) : undefined;
+  if (byTwo) return { command: byTwo, rest: words.slice(2) };
+  const byOne = words[0] === undefined ? undefined : byName.get(words[0]);
+  return byOne ? { command: byOne, rest: words.slice(1) } : undefined;
+}

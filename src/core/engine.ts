@@ -9,7 +9,7 @@ import type { BackupMetrics } from '../http/metrics.js';
 import type { Config } from '../config/schema.js';
 import { parseArgs, tokenize } from './args.js';
 import type { Audit } from './audit.js';
-import type { Caller, Catalog, Command, CommandContext, Risk } from './command.js';
+import { resolveCommand, type Caller, type Catalog, type Command, type CommandContext, type Risk } from './command.js';
 import { ConfirmationError, NothingToDoError, NotFoundError, UsageError, UserFacingError, errorMessage } from './errors.js';
 import type { PendingAction, PendingActions } from './pending.js';
 import type { Decision, Rbac } from './rbac.js';
@@ -118,11 +118,7 @@ export class CommandEngine {
 
   /** The command named by the first one or two words, and the words after it. */
   resolve(words: string[]): { command: Command; rest: string[] } | undefined {
-    const two = words.slice(0, 2).join(' ');
-    const byTwo = words.length >= 2 ? this.byName.get(two) : undefined;
-    if (byTwo) return { command: byTwo, rest: words.slice(2) };
-    const byOne = words[0] === undefined ? undefined : this.byName.get(words[0]);
-    return byOne ? { command: byOne, rest: words.slice(1) } : undefined;
+    return resolveCommand(this.byName, words);
   }
 
   private nearestName(words: string[]): string {
