@@ -4,10 +4,6 @@
 // Redis and Qdrant that answer their protocols, and the platform API — all on 127.0.0.1.
 // A peer the sandbox can't run says so in one line instead of failing as a broken install.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Config } from '../config/schema.js';
 import type { ServiceDirectory } from '../core/services.js';
@@ -23,6 +19,7 @@ import { postgresInstalled, startPostgres, type TestPostgres } from './postgres/
 import { startQdrantStub } from './qdrant/server.js';
 import { RayDashboardStub } from './ray/dashboard-stub.js';
 import { startRedisStub } from './redis/server.js';
+import { S3RVER_ENV, startS3rver } from './s3/server.js';
 
 export const SANDBOX_CLUSTER = 'sandbox';
 /** The console's and the CLI's world: sized so `scale-gpu 4` fits, and workers take long enough to turn Ready that progress shows. */
@@ -31,8 +28,6 @@ export const SANDBOX_COLLECTION = 'vlinders';
 /** What the sandbox says instead of pg_dump/psql when PostgreSQL is not installed. */
 export const POSTGRES_MISSING = 'install postgresql to try backups here (Debian: apt-get install postgresql)';
 
-/** s3rver's documented key pair: the SDK's default chain reads it from the environment. */
-const S3RVER_KEY = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'eu-west-1' } as const;
 
 export interface SandboxOptions {
   /** The seeded world's shape (GPU nodes, workers, breakage switches). */
@@ -86,22 +81,6 @@ function postgresOnDemand(state: KubeApiEmulator, server: (() => Promise<TestPos
   };
 }
 
-async function startS3(bucket: string, keepIn?: string) {
-  // s3rver is a development dependency: the sandbox never ships in the image.
-  const { default: S3rver } = await import('s3rver');
-  if (keepIn) mkdirSync(keepIn, { recursive: true });
-  const dir = keepIn ?? mkdtempSync(join(tmpdir(), 'vlinders-sandbox-s3-'));
-  const server = new S3rver({ port: 0, address: '127.0.0.1', directory: dir, silent: true, configureBuckets: [{ name: bucket, configs: [] }] });
-  const { port } = (await server.run()) as AddressInfo;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    async close() {
-      await server.close();
-      if (!keepIn) rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
 export async function startSandboxPlatform(opts: SandboxOptions = {}): Promise<SandboxPlatform> {
   const closers: Array<() => Promise<unknown>> = [];
   let pg: Promise<TestPostgres> | undefined;
@@ -112,7 +91,7 @@ export async function startSandboxPlatform(opts: SandboxOptions = {}): Promise<S
   };
   try {
     const bucket = 'vlinders-backups';
-    const [s3, redis, qdrant, api] = await Promise.all([startS3(bucket, opts.s3Dir), startRedisStub(), startQdrantStub({ [SANDBOX_COLLECTION]: { points: 1200 } }), startPlatformApi()]);
+    const [s3, redis, qdrant, api] = await Promise.all([startS3rver(bucket, opts.s3Dir), startRedisStub(), startQdrantStub({ [SANDBOX_COLLECTION]: { points: 1200 } }), startPlatformApi()]);
     closers.push(() => s3.close(), () => redis.close(), () => qdrant.close(), () => api.close());
 
     // TLS with a bearer token, as a real API server: the product's client runs unchanged.
@@ -142,7 +121,7 @@ export async function startSandboxPlatform(opts: SandboxOptions = {}): Promise<S
 
     const kc = new KubeConfig();
     kc.loadFromString(kube.kubeconfig({ context: SANDBOX_CLUSTER }));
-    for (const [k, v] of Object.entries(S3RVER_KEY)) process.env[k] ??= v;
+    for (const [k, v] of Object.entries(S3RVER_ENV)) process.env[k] ??= v;
 
     return {
       services: fixedClusters([new KubeClient(SANDBOX_CLUSTER, kc, 10_000)]),
@@ -155,7 +134,7 @@ export async function startSandboxPlatform(opts: SandboxOptions = {}): Promise<S
       },
       configure(config) {
         Object.assign(config.ray, { dashboardUrl: ray.url, serveUrl: ray.url });
-        Object.assign(config.backup, { endpoint: s3.endpoint, forcePathStyle: true, bucket, region: S3RVER_KEY.AWS_REGION });
+        Object.assign(config.backup, { endpoint: s3.endpoint, forcePathStyle: true, bucket, region: S3RVER_ENV.AWS_REGION });
         Object.assign(config.platform, { domain: PLATFORM_DOMAIN, redis: redis.address, qdrantUrl: qdrant.url, qdrantCollection: SANDBOX_COLLECTION, apiUrl: api.url });
         return config;
       },

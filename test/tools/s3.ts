@@ -2,12 +2,9 @@
 // HTTP peer that (1) answers AbortMultipartUpload, which s3rver refuses with 405, recording
 // it and dropping the upload so CompleteMultipartUpload can't resurrect it, and (2) injects
 // faults a test switches on: a 500 on one part number, or on every manifest upload.
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import S3rver from 's3rver';
+import { S3RVER_ENV, startS3rver } from '../../src/sandbox/s3/server.js';
 
 export interface S3Faults {
   /** UploadPart with this part number answers 500 (every attempt, so SDK retries don't hide it). */
@@ -38,9 +35,7 @@ export interface TestS3 {
 const ERROR_500 = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>';
 
 export async function startS3(bucket = 'vlinders-backups'): Promise<TestS3> {
-  const dir = mkdtempSync(join(tmpdir(), 'vlinders-s3-'));
-  const s3rver = new S3rver({ port: 0, address: '127.0.0.1', directory: dir, silent: true, configureBuckets: [{ name: bucket, configs: [] }] });
-  const inner = (await s3rver.run()) as AddressInfo;
+  const inner = await startS3rver(bucket);
   const faults: S3Faults = {};
   const aborted: string[] = [];
   const requests: string[] = [];
@@ -98,7 +93,7 @@ export async function startS3(bucket = 'vlinders-backups'): Promise<TestS3> {
   const port = (server.address() as AddressInfo).port;
   return {
     endpoint: `http://127.0.0.1:${port}`,
-    s3rverEndpoint: `http://127.0.0.1:${inner.port}`,
+    s3rverEndpoint: inner.endpoint,
     bucket,
     faults,
     aborted,
@@ -107,15 +102,12 @@ export async function startS3(bucket = 'vlinders-backups'): Promise<TestS3> {
     async stop() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await s3rver.close();
-      rmSync(dir, { recursive: true, force: true });
+      await inner.close();
     },
   };
 }
 
 /** The SDK's default credential chain reads these; s3rver accepts its documented pair. */
 export function useS3rverCredentials(): void {
-  process.env.AWS_ACCESS_KEY_ID = 'S3RVER';
-  process.env.AWS_SECRET_ACCESS_KEY = 'S3RVER';
-  process.env.AWS_REGION = 'eu-west-1';
+  Object.assign(process.env, S3RVER_ENV);
 }
