@@ -40,10 +40,12 @@ export function missingCredentials(env: NodeJS.ProcessEnv): string | undefined {
   ].join('\n');
 }
 
+// Listeners stay on after the first signal: a second one (a process manager repeating it, a
+// second Ctrl-C) must not kill the process halfway through closing what it started.
 const untilSignal = () =>
   new Promise<void>((resolve) => {
-    process.once('SIGTERM', () => resolve());
-    process.once('SIGINT', () => resolve());
+    process.on('SIGTERM', () => resolve());
+    process.on('SIGINT', () => resolve());
   });
 
 export async function serve(): Promise<number> {

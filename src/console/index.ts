@@ -62,8 +62,6 @@ interface Cluster {
 
 async function sandboxCluster(world: WorldOptions): Promise<Cluster> {
   const platform = await startSandboxPlatform({ world: { ...SANDBOX_WORLD, ...world } });
-  // The console stays up: have the database ready before the first backup is asked for.
-  platform.warmUp();
   return {
     services: platform.services,
     clusters: platform.clusters,

@@ -44,8 +44,6 @@ export interface SandboxPlatform {
   kube: KubeApiEmulator;
   /** Whether postgres-0 runs the real PostgreSQL (started on first use). */
   postgres: boolean;
-  /** Starts PostgreSQL now, in the background, so the first backup doesn't wait for initdb. */
-  warmUp(): void;
   /** Points a config's peers (Ray, S3, Redis, Qdrant, platform API) at the sandbox's. */
   configure(config: Config): Config;
   close(): Promise<void>;
@@ -128,10 +126,6 @@ export async function startSandboxPlatform(opts: SandboxOptions = {}): Promise<S
       clusters: [{ name: SANDBOX_CLUSTER }],
       kube,
       postgres: withPostgres,
-      warmUp() {
-        // A failed start is reported by the command that needs the database.
-        startServer?.().catch(() => undefined);
-      },
       configure(config) {
         Object.assign(config.ray, { dashboardUrl: ray.url, serveUrl: ray.url });
         Object.assign(config.backup, { endpoint: s3.endpoint, forcePathStyle: true, bucket, region: S3RVER_ENV.AWS_REGION });
