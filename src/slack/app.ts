@@ -18,6 +18,7 @@ import type { Block } from './blocks.js';
 import { RETRY_NOTE, type TickAttempt } from '../schedule/scheduler.js';
 import { APPROVE_ACTION, CANCEL_ACTION, SUGGEST_ACTION, confirmationCard, decidedCard, outcomeLine, suggestionMessage } from './cards.js';
 import { boltLogger } from './log.js';
+import { messageText } from './mrkdwn.js';
 import { SlackPoster, ThreadProgress } from './poster.js';
 import { INVITE_LINE, INVITE_ME, ResponseUrlReply, isClosedConversation, reportReplyMessages, type ReplyMessage } from './reply.js';
 import { WorkQueue, type QueueBounds } from './work-queue.js';
@@ -226,11 +227,12 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
   const quietIO = (): RunIO => ({ progress: async () => undefined, signal: shutdown.signal });
 
   app.command(config.slack.command, async ({ ack, command, respond }) => {
-    await ack();
     const caller: Caller = { userId: command.user_id, channelId: command.channel_id, surface: 'slack' };
     const where = { channel: command.channel_id };
     const reply = new ResponseUrlReply(respond);
     const typed = `${config.slack.command} ${command.text}`.trim();
+    // Queued before the ack (a synchronous push; the job starts on a later turn), so a refusal
+    // rides in the ack itself: an overloaded bot makes no extra request to say it is busy.
     const queued = reads.push(async () => {
       try {
         await answer(caller, where, typed, await engine.invoke(caller, command.text, quietIO()), reply);
@@ -238,7 +240,9 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
         await replyTrouble(reply, err);
       }
     });
-    if (!queued) await replyBusy(reply, 'reads', `\`${redactText(typed)}\` did not run. Try again in a minute.`);
+    if (queued) return ack();
+    log.warn({ queue: 'reads' }, 'queue full: a request was refused');
+    await ack({ response_type: 'ephemeral', text: messageText(`⏳ I am busy. \`${redactText(typed)}\` did not run. Try again in a minute.`) });
   });
 
   // A runbook remedy offered on an incident thread: the clicker runs it, through the usual checks.
