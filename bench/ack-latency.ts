@@ -7,6 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SlackWorkspaceEmulator } from '../src/sandbox/slack/index.js';
+import { benchJs, ensureBenchCompiled } from './bot-process.js';
 
 const run = promisify(execFile);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 2000);
@@ -15,14 +16,15 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
 const ROUNDS = Math.max(5, Number(process.env.BENCH_ROUNDS ?? 5));
 const USER = 'U0BENCH01';
 const CHANNEL = 'C0BENCH01';
-const tsx = ['--import', 'tsx'];
 
 const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 
 async function measure(mode: 'bare' | 'vlinders', emu: SlackWorkspaceEmulator) {
-  const server = fork(new URL('./ack-server.ts', import.meta.url).pathname, [mode, emu.apiUrl, emu.botToken, emu.signingSecret, USER], {
-    execArgv: [...tsx, '--expose-gc', ...(process.env.BENCH_PROF && mode === 'vlinders' ? ['--cpu-prof', '--cpu-prof-dir=/tmp/ackprof'] : [])],
+  // Both apps and the load generator run compiled, as the image runs the bot. BENCH_PROF=DIR
+  // writes the vlinders app's CPU profile there.
+  const server = fork(benchJs('ack-server'), [mode, emu.apiUrl, emu.botToken, emu.signingSecret, USER], {
+    execArgv: ['--expose-gc', ...(process.env.BENCH_PROF && mode === 'vlinders' ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF] : [])],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const [ready] = (await once(server, 'message')) as [{ port: number }];
@@ -31,7 +33,7 @@ async function measure(mode: 'bare' | 'vlinders', emu: SlackWorkspaceEmulator) {
     // Response URLs issued by the emulator, as Slack sends one with each command.
     const urls = join(mkdtempSync(join(tmpdir(), 'ack-load-')), 'urls');
     writeFileSync(urls, Array.from({ length: count }, () => emu.responseUrlFor({ channel: CHANNEL, user: USER })).join('\n'));
-    return run(process.execPath, [...tsx, new URL('./ack-load.ts', import.meta.url).pathname, url, emu.signingSecret, String(count), String(CONCURRENCY), USER, CHANNEL, urls], {
+    return run(process.execPath, [benchJs('ack-load'), url, emu.signingSecret, String(count), String(CONCURRENCY), USER, CHANNEL, urls], {
       maxBuffer: 64 * 1024 * 1024,
     });
   };
@@ -55,6 +57,7 @@ async function measure(mode: 'bare' | 'vlinders', emu: SlackWorkspaceEmulator) {
 }
 
 export async function ackLatency(): Promise<void> {
+  await ensureBenchCompiled();
   const emu = await SlackWorkspaceEmulator.start();
   emu.addUser(USER, { name: 'bench' });
   emu.addChannel(CHANNEL, 'bench', { bot: true });
