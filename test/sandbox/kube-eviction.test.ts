@@ -153,6 +153,17 @@ describe('the Eviction API through client-node', () => {
     expect(listed.items.find((p) => p.metadata?.name === 'web')?.status?.disruptionsAllowed).toBe(0);
   });
 
+  it('an unready pod is evicted without spending the budget when the healthy pods already meet it', async () => {
+    const unready = readyPod('web-4', 'gpu-3', { app: 'web' });
+    (unready.status as Record<string, unknown>).conditions = [{ type: 'Ready', status: 'False' }];
+    emu.create(unready);
+    await until('the budget seeing it', () => pdbStatus('web')?.currentHealthy === 2 && pdbStatus('web')?.disruptionsAllowed === 0);
+    await core.createNamespacedPodEviction({ name: 'web-4', namespace: NS, body: evictionOf('web-4') });
+    expect(emu.get('v1', 'Pod', NS, 'web-4')?.metadata.deletionTimestamp).toBeDefined();
+    expect(Object.keys(pdbStatus('web')?.disruptedPods ?? {})).not.toContain('web-4');
+    expect(pdbStatus('web')?.disruptionsAllowed).toBe(0);
+  });
+
   it('a budget the controller has not processed yet: 429 naming it, with Retry-After', async () => {
     controllers.forEach((c) => c.stop());
     controllers.length = 0;
