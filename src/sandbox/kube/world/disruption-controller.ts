@@ -3,8 +3,10 @@
 // expectedPods: the matched pods for an integer minAvailable, else the scale of their controllers
 // (Deployment through its ReplicaSet, ReplicaSet, StatefulSet); a pod of any other controller (a
 // RayCluster has no scale subresource) makes the sync fail, and a failed budget allows nothing,
-// as the real controller's fail-safe does. currentHealthy: Ready pods not terminating and not
-// recently evicted (status.disruptedPods, which the apiserver fills and this prunes).
+// as the real controller's fail-safe does. currentHealthy: Ready pods not terminating.
+// status.disruptedPods, which the apiserver fills on each eviction, is pruned once the pod is
+// terminating or gone (here that is at once: the apiserver deletes right after it records it,
+// so unlike a real controller's lagging view, no recorded pod is ever seen still healthy).
 import type { ClusterState, KubeObject } from '../contract.js';
 import { disruptionAllowedCondition, type Pdb, type PdbStatus } from '../eviction.js';
 import { labelSelectorMatcher } from '../selectors.js';
@@ -56,7 +58,7 @@ export function startDisruptionController(state: ClusterState): Controller {
       const pod = pods.find((p) => p.metadata.name === name);
       if (pod && !pod.metadata.deletionTimestamp && Date.parse(at) + DELETION_TIMEOUT_MS > now) disrupted[name] = at;
     }
-    const healthy = pods.filter((p) => isReady(p.status.conditions) && !p.metadata.deletionTimestamp && !disrupted[p.metadata.name]).length;
+    const healthy = pods.filter((p) => isReady(p.status.conditions) && !p.metadata.deletionTimestamp).length;
     let desired = 0;
     if (maxUnavailable !== undefined) desired = Math.max(0, expected - scaled(maxUnavailable, expected));
     else if (minAvailable !== undefined) desired = scaled(minAvailable, expected);
