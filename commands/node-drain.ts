@@ -77,6 +77,11 @@ export default defineCommand({
     });
     const more = targets.evict.length - rows.length;
     const warnings = [...held.keys()].map((ref) => `⚠️ PodDisruptionBudget ${ref} allows no disruption now: the drain waits for it, at most ${timeout ?? DEFAULT_TIMEOUT}, and then stops with the node cordoned.`);
+    // What kubectl drain refuses without --force and --delete-emptydir-data: said here, before the second person approves.
+    const unmanaged = targets.evict.filter((p) => ownerOf(p) === 'none');
+    const emptyDir = targets.evict.filter((p) => p.spec?.volumes?.some((v) => v.emptyDir));
+    if (unmanaged.length) warnings.push(`⚠️ No controller recreates ${unmanaged.map(podRef).join(', ')}: once evicted ${unmanaged.length === 1 ? 'it is' : 'they are'} gone.`);
+    if (emptyDir.length) warnings.push(`⚠️ The emptyDir data of ${emptyDir.map(podRef).join(', ')} is deleted with ${emptyDir.length === 1 ? 'the pod' : 'the pods'}.`);
     return {
       title: `node drain ${node}`,
       status: warnings.length ? 'warn' : 'info',
@@ -124,10 +129,11 @@ export default defineCommand({
           } else if (err instanceof KubeTooManyRequestsError) {
             if (!wait) budgets = await listBudgets(kube);
             const pdb = budgetFor(pod, budgets);
-            const cause = err.budgetCauses.join('; ') || errorMessage(err);
+            // A 429 without a budget's cause is the API shedding load (priority and fairness): retried alike.
+            const why = err.budgetCauses.length ? `waiting on PodDisruptionBudget ${pdb ? budgetRef(pdb) : '(not listed)'}: ${err.budgetCauses.join('; ')}` : `waiting: ${errorMessage(err)}`;
             const delay = Math.min(MAX_RETRY_MS, wait ? wait.delay * 2 : FIRST_RETRY_MS);
             const retryIn = Math.max(delay, Math.min((err.retryAfterSeconds ?? 0) * 1000, 2 * MAX_RETRY_MS));
-            waiting.set(key, { why: `waiting on PodDisruptionBudget ${pdb ? budgetRef(pdb) : '(not found)'}: ${cause}`, retryAt: Date.now() + retryIn, delay });
+            waiting.set(key, { why, retryAt: Date.now() + retryIn, delay });
           } else {
             return {
               title,
@@ -154,7 +160,7 @@ export default defineCommand({
         return {
           title,
           status: 'warn',
-          summary: `The drain of ${node} stopped after ${timeout ?? DEFAULT_TIMEOUT}: ${evicted}/${total} pods evicted, ${left.length} left. ${node} stays cordoned (\`node uncordon ${node}\` to undo, or \`node drain ${node}\` again).`,
+          summary: `The drain of ${node} stopped ${ctx.signal.aborted ? '(the bot is shutting down)' : `after ${timeout ?? DEFAULT_TIMEOUT}`}: ${evicted}/${total} pods evicted, ${left.length} left. ${node} stays cordoned (\`node uncordon ${node}\` to undo, or \`node drain ${node}\` again).`,
           sections: [
             {
               title: 'Left on the node',

@@ -211,8 +211,19 @@ describe('node drain', () => {
     expect(cluster.kube.calls(mark).filter((c) => !READS.test(c) && !BOT_STATE.test(c))).toEqual([]);
 
     const other = ['vlinders-gpu-1', 'vlinders-gpu-2', 'vlinders-gpu-3'].find((n) => n !== node) as string;
+    // A bare pod with scratch space there: nothing recreates it, and its emptyDir goes with it.
+    cluster.kube.create({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'debug-shell', namespace: I },
+      spec: { nodeName: other, containers: [{ name: 'sh', image: 'busybox:1.36' }], volumes: [{ name: 'scratch', emptyDir: {} }] },
+      status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] },
+    });
     await bot.slash(USERS.admin, CHANNELS.ops, `node drain ${other}`);
     const card = await bot.card(CHANNELS.ops);
-    expect(blocksText(card.message.blocks)).toContain(`node drain ${other}`);
+    const plan = blocksText(card.message.blocks);
+    expect(plan).toContain(`node drain ${other}`);
+    expect(plan).toContain(`No controller recreates ${I}/debug-shell: once evicted it is gone.`);
+    expect(plan).toContain(`The emptyDir data of ${I}/debug-shell is deleted with the pod.`);
   }, 30_000);
 });
