@@ -117,6 +117,14 @@ describe('the Eviction API through client-node', () => {
     await until('the kubelet removing it', () => !emu.get('v1', 'Pod', NS, 'solo'));
   });
 
+  it('the Eviction’s deleteOptions reach the deletion: grace 0 removes at once; dryRun changes nothing', async () => {
+    emu.create(readyPod('quick', 'gpu-3', { app: 'quick' }));
+    await core.createNamespacedPodEviction({ name: 'quick', namespace: NS, body: evictionOf('quick'), dryRun: 'All' });
+    expect(emu.get('v1', 'Pod', NS, 'quick')?.metadata.deletionTimestamp).toBeUndefined();
+    await core.createNamespacedPodEviction({ name: 'quick', namespace: NS, body: evictionOf('quick', { deleteOptions: { gracePeriodSeconds: 0 } }) });
+    expect(emu.get('v1', 'Pod', NS, 'quick')).toBeUndefined();
+  });
+
   it('a budget with no disruption left: 429 TooManyRequests with the real Status body and its cause', async () => {
     emu.create(readyPod('db-0', 'gpu-3', { app: 'db' }));
     emu.create(pdb('db', { maxUnavailable: 0, selector: { matchLabels: { app: 'db' } } }));
