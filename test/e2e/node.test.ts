@@ -197,6 +197,23 @@ describe('node drain', () => {
     for (const w of workers) expect(cluster.kube.get('v1', 'Pod', I, w)).toBeUndefined();
   }, 40_000);
 
+  it('is refused at run time too, when the other Ready worker went away after the plan was approved', async () => {
+    // Replacements take a minute to turn Ready: a worker lost now is not back before the run.
+    const { cluster, bot } = await startClusterWithBot(closers, { gpuNodes: 3, workers: 2, readyDelayMs: 60_000 });
+    const [onFirst] = workersOn(cluster, 'vlinders-gpu-1');
+    expect(onFirst).toBeDefined();
+    await bot.slash(USERS.admin, CHANNELS.ops, 'node drain vlinders-gpu-2');
+    const card = await bot.card(CHANNELS.ops);
+    cluster.kube.remove('v1', 'Pod', I, onFirst as string);
+    const mark = cluster.kube.mark();
+    await bot.click(USERS.approver, CHANNELS.ops, card.message.ts, 'vlinders_approve');
+    const done = await bot.emu.waitFor(() => (finished(card.message) ? card.message : undefined), 10_000);
+    expect(done.text).toMatch(/^❌/);
+    expect(threadText(bot, card.message.ts)).toContain('Refused: Draining vlinders-gpu-2 would take the last Ready GPU worker of vlinders-ray-cluster');
+    expect(isCordoned(cluster, 'vlinders-gpu-2')).toBe(false);
+    expect(cluster.kube.calls(mark).filter((c) => !READS.test(c) && !BOT_STATE.test(c))).toEqual([]);
+  }, 30_000);
+
   it('is refused at plan time when it would take the last Ready GPU worker, naming why; another node is offered', async () => {
     const config = clusterConfig();
     const { cluster, bot } = await startClusterWithBot(closers, { gpuNodes: 3, workers: 1, minWorkers: 1 }, config);
