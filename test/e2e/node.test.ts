@@ -104,6 +104,21 @@ describe('node cordon and uncordon, and what is refused', () => {
     expect(await ephemeral(bot, USERS.admin)).toContain('--timeout "soon" is not a duration');
   });
 
+  it('a drain of a cordoned node with only DaemonSet pods left has nothing to do', async () => {
+    const { cluster, bot } = setup;
+    const node = cluster.kube.get('v1', 'Node', undefined, 'vlinders-gpu-3');
+    if (!node) throw new Error('no vlinders-gpu-3');
+    expect(workersOn(cluster, 'vlinders-gpu-3')).toEqual([]);
+    cluster.kube.replace({ ...node, spec: { ...node.spec, unschedulable: true } });
+    try {
+      await bot.slash(USERS.admin, CHANNELS.ops, 'node drain vlinders-gpu-3');
+      expect(await ephemeral(bot, USERS.admin)).toContain('Node vlinders-gpu-3 is cordoned and has no pods to evict; nothing to change.');
+    } finally {
+      const now = cluster.kube.get('v1', 'Node', undefined, 'vlinders-gpu-3');
+      if (now) cluster.kube.replace({ ...now, spec: { ...now.spec, unschedulable: false } });
+    }
+  });
+
   it('an unreachable API is reported, naming the call, and nothing is changed', async () => {
     const { cluster, bot } = setup;
     cluster.kube.failNext({ method: 'GET', path: /^\/api\/v1\/nodes\/vlinders-gpu-3$/ }, 'reset');
