@@ -5,17 +5,17 @@ import { defineCommand } from '../src/core/command.js';
 import { UserFacingError } from '../src/core/errors.js';
 import { groupIdArg, pinOf, silencesOf, SILENCE_LENGTHS, type SilencePin } from '../src/incidents/silences.js';
 
-const USAGE = 'silence add <group> <1h|4h|until-resolved>';
+const USAGE = 'silence add <group> <length>';
 
 export default defineCommand({
   name: 'silence add',
-  summary: "Silence an alert group in Alertmanager on its labels (its thread's buttons); wider matchers need two people",
+  summary: "Silence an alert group in Alertmanager on its labels for 1h, 4h or until-resolved (the alert thread's buttons); matchers reaching other alerts need two people",
   usage: USAGE,
   args: z.object({ group: groupIdArg, length: z.enum(SILENCE_LENGTHS) }),
   positional: ['group', 'length'],
   role: 'operator',
   risk: 'change',
-  examples: ['silence add 3f2a…(group id) 1h'],
+  examples: ['silence add 8f89eb6e073d7d25e0c97087f248ffa470bcebc9 1h', 'silence add 8f89eb6e073d7d25e0c97087f248ffa470bcebc9 until-resolved'],
   plan: async (ctx, { group, length }) => {
     const silences = silencesOf(ctx);
     const plan = await silences.plan(group, length, ctx.signal);

@@ -13,7 +13,7 @@ export default defineCommand({
   positional: ['group'],
   role: 'operator',
   risk: 'change',
-  examples: ['silence expire 3f2a…(group id)'],
+  examples: ['silence expire 8f89eb6e073d7d25e0c97087f248ffa470bcebc9'],
   plan: async (ctx, { group }) => {
     const current = await silencesOf(ctx).current(group);
     if (!current) throw new NothingToDoError('This alert group has no silence of the bot in force: nothing to expire.');
