@@ -15,7 +15,7 @@ export default defineCommand({
   risk: 'change',
   examples: ['silence expire 8f89eb6e073d7d25e0c97087f248ffa470bcebc9'],
   plan: async (ctx, { group }) => {
-    const current = await silencesOf(ctx).current(group);
+    const current = await silencesOf(ctx).inForce(group, ctx.signal);
     if (!current) throw new NothingToDoError('This alert group has no silence of the bot in force: nothing to expire.');
     return {
       title: `expire silence ${current.silenceId}`,

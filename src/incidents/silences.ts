@@ -120,7 +120,7 @@ export class AlertSilences {
   /** What silencing the group would do: its matchers, and what they match in Alertmanager now. */
   async plan(groupId: string, length: SilenceLength, signal?: AbortSignal): Promise<SilencePlan> {
     const group = await this.group(groupId);
-    const current = await this.current(groupId);
+    const current = await this.inForce(groupId, signal);
     if (current) throw new NothingToDoError(`${name(group)} is already silenced by ${current.createdBy} until ${clock(current.endsAt)}. Expire that silence first to set another.`);
     if (group.status === 'resolved') throw new NothingToDoError(`${name(group)} has resolved: there is nothing to silence.`);
     const matchers = matchersOf(group);
@@ -185,6 +185,19 @@ export class AlertSilences {
   async current(groupId: string): Promise<SilenceRecord | undefined> {
     const record = (await this.deps.store.get<SilenceRecord>(KIND, groupId))?.value;
     return record && !record.ended && record.endsAt > this.now() ? record : undefined;
+  }
+
+  /**
+   * The group's silence if Alertmanager still has it active: one expired there (amtool, its UI)
+   * is recorded as ended, so the thread's line and the buttons tell the truth.
+   */
+  async inForce(groupId: string, signal?: AbortSignal): Promise<SilenceRecord | undefined> {
+    const record = await this.current(groupId);
+    if (!record) return undefined;
+    const live = await this.deps.alertmanager.silence(record.silenceId, { signal });
+    if (live?.status.state === 'active') return record;
+    await this.ended(record, 'expired in Alertmanager');
+    return undefined;
   }
 
   /** Expires the group's silence in Alertmanager and says so in the thread. */

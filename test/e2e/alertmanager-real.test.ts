@@ -3,6 +3,7 @@
 // and the alert thread's silences, created and expired in that Alertmanager.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/schema.js';
+import { AlertmanagerClient } from '../../src/prometheus/alertmanager-api.js';
 import { startAlertmanager, type RunningAlertmanager } from '../../src/sandbox/alertmanager/server.js';
 import { freePort, type RecordedMessage } from '../../src/sandbox/slack/index.js';
 import { CHANNELS, USERS, testConfig } from '../fixtures/world.js';
@@ -245,6 +246,13 @@ describe('silences from the alert thread', () => {
     const silence = await waitUntil(() => activeSilenceOn('PvcAlmostFull'));
     expect(silence.createdBy).toBe(OPERATOR_NAME);
     expect(Date.parse(silence.endsAt) - Date.now()).toBeGreaterThan(4 * 3_600_000 - 60_000);
+
+    // Expired outside the bot (amtool, Alertmanager's UI): the thread's line says so at the next click, which may silence anew.
+    const status = await buttonMessage(root, 'Expire silence');
+    expect((await fetch(`${am.url}/api/v2/silence/${silence.id}`, { method: 'DELETE' })).status).toBe(200);
+    const anew = await clickForCard(USERS.operator, root, 'Silence 1 h');
+    expect(blocksText(anew.message.blocks)).toContain('silence PvcAlmostFull for 1 h');
+    expect(status.text).toContain('expired in Alertmanager');
   }, 40_000);
 
   it('Silence until resolved: bounded to a day, kept while the group fires, expired by the bot once the group resolved unnotified; meanwhile a viewer, a stale button and a second silence are refused', async () => {
@@ -292,6 +300,19 @@ describe('silences from the alert thread', () => {
     await bot.emu.waitFor(() => thread(root).some((m) => m.text.includes('resolved while it was silenced')), 10_000);
     expect(await alerts.expireResolvedSilences()).toBe(0);
   }, 30_000);
+});
+
+describe('the Alertmanager client against the real API', () => {
+  it('filters on label values holding quotes, backslashes and newlines exactly', async () => {
+    const hostile = 'a"b\\c\nd';
+    await push({ labels: { alertname: 'OddLabels', namespace: 'x', pod: hostile } }, { labels: { alertname: 'OddLabels', namespace: 'x', pod: 'a"b' } });
+    const client = new AlertmanagerClient(am.url);
+    const found = await waitUntil(async () => {
+      const list = await client.alerts({ filter: [{ name: 'alertname', value: 'OddLabels' }, { name: 'pod', value: hostile }] });
+      return list.length > 0 ? list : undefined;
+    });
+    expect(found.map((a) => a.labels.pod)).toEqual([hostile]);
+  });
 });
 
 describe('silences without a reachable Alertmanager', () => {
