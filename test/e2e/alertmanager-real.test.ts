@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/schema.js';
 import { AlertmanagerClient } from '../../src/prometheus/alertmanager-api.js';
 import { startAlertmanager, type RunningAlertmanager } from '../../src/sandbox/alertmanager/server.js';
-import { freePort, type RecordedMessage } from '../../src/sandbox/slack/index.js';
-import { CHANNELS, USERS, testConfig } from '../fixtures/world.js';
+import { SlackWorkspaceEmulator, freePort, type RecordedMessage } from '../../src/sandbox/slack/index.js';
+import { CHANNELS, MANIFEST_SCOPES, USERS, seedConversations, testConfig } from '../fixtures/world.js';
 import { ALERT_TOKEN, alertBody, postAlert, serveAlerts } from './alert-server.js';
 import { blocksText, startBot, type BotHarness } from './harness.js';
 
@@ -16,6 +16,7 @@ const REPEAT_MS = 1000;
 
 let am: RunningAlertmanager;
 let bot: BotHarness;
+let emu: SlackWorkspaceEmulator;
 let alerts: Awaited<ReturnType<typeof serveAlerts>>;
 /** The engine's clock is ours: a test moves it to make buttons stale. */
 let clockOffsetMs = 0;
@@ -29,7 +30,11 @@ beforeAll(async () => {
   config.prometheus = { ...config.prometheus, alertmanagerUrl: `http://127.0.0.1:${amPort}`, timeoutSeconds: 5 };
   // The operator may change things in the incidents channel too (the world's operator is bound to #ops only).
   config.rbac.roles.operator = { ...config.rbac.roles.operator!, channels: [CHANNELS.ops, CHANNELS.incidents] };
-  bot = await startBot({ config, now: () => Date.now() + clockOffsetMs });
+  // Dozens of posts to one channel: these tests are about Alertmanager and the threads, not Slack's pace
+  // (test/slack/busy-channel.test.ts holds the bot to that), so the post limit is lifted, as in bounded-growth.
+  emu = await SlackWorkspaceEmulator.start({ scopes: MANIFEST_SCOPES, limits: { postMessagesPerSecond: 1000, postMessageBurst: 1000 } });
+  seedConversations(emu);
+  bot = await startBot({ config, emu, now: () => Date.now() + clockOffsetMs });
   bot.emu.addUser(USERS.operator, { name: OPERATOR_NAME });
   alerts = await serveAlerts(bot, config);
   am = await startAlertmanager({
@@ -49,6 +54,7 @@ afterAll(async () => {
   await am?.stop();
   await alerts?.close();
   await bot?.close();
+  await emu?.close();
 });
 
 interface PushedAlert {
