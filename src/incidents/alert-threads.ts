@@ -178,7 +178,7 @@ export async function recordedAlertThread(store: Store, id: string): Promise<Thr
   return /^[0-9a-f]{40}$/.test(id) ? (await store.get<ThreadState>(KIND, id))?.value : undefined;
 }
 
-/** The short, stable id of a group (its key in the store), which commands name it by. */
+/** The stable id of a group (its key in the store, 40 hex digits), which commands name it by. */
 export const alertGroupId = (groupKey: string): string => keyOf(groupKey);
 
 /** Every alert group the bot has recorded, posted or pending, as kept in the store. */
