@@ -3,7 +3,11 @@
 // and the alert thread's silences, created and expired in that Alertmanager.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/schema.js';
+import { MemoryStore } from '../../src/core/store.js';
+import { AlertThreads, alertGroupId } from '../../src/incidents/alert-threads.js';
+import { AlertSilences, pinOf } from '../../src/incidents/silences.js';
 import { AlertmanagerClient } from '../../src/prometheus/alertmanager-api.js';
+import { parseWebhook } from '../../src/prometheus/alertmanager.js';
 import { startAlertmanager, type RunningAlertmanager } from '../../src/sandbox/alertmanager/server.js';
 import { SlackWorkspaceEmulator, freePort, type RecordedMessage } from '../../src/sandbox/slack/index.js';
 import { CHANNELS, MANIFEST_SCOPES, USERS, seedConversations, testConfig } from '../fixtures/world.js';
@@ -306,6 +310,45 @@ describe('silences from the alert thread', () => {
     await bot.emu.waitFor(() => thread(root).some((m) => m.text.includes('resolved while it was silenced')), 10_000);
     expect(await alerts.expireResolvedSilences()).toBe(0);
   }, 30_000);
+});
+
+describe('a timed silence reaching its end', () => {
+  it('loses its Expire button at the bot\'s next check, and no longer counts as in force', async () => {
+    let now = Date.now();
+    const store = new MemoryStore();
+    const said: Array<{ ts: string; text: string; blocks?: unknown[] }> = [];
+    const poster = {
+      report: async () => String(said.push({ ts: `root.${said.length}`, text: 'root' }) - 1),
+      updateReport: async () => undefined,
+      post: async (_where: unknown, text: string, blocks?: unknown[]) => `m.${said.push({ ts: `m.${said.length}`, text, blocks }) - 1}`,
+      update: async (_channel: string, ts: string, text: string, blocks?: unknown[]) => void Object.assign(said.find((m) => m.ts === ts) ?? {}, { text, blocks }),
+    };
+    const threads = new AlertThreads(store, poster, CHANNELS.incidents, () => now);
+    const silences = new AlertSilences({ store, alertmanager: new AlertmanagerClient(am.url), poster, offer: async (words) => words.join(' '), now: () => now });
+    const labels = { alertname: 'ModelLoadSlow', namespace: NS, severity: 'warning', model: 'llama' };
+    await push({ labels });
+    const parsed = parseWebhook(alertBody(labels, '{}:{alertname="ModelLoadSlow"}'));
+    if (!parsed.ok) throw new Error(parsed.problems.join('; '));
+    await threads.handle({ ...parsed.payload, receiver: 'vlinders-ops' });
+    const id = alertGroupId('{}:{alertname="ModelLoadSlow"}');
+
+    const plan = await waitUntil(async () => {
+      const p = await silences.plan(id, '1h');
+      return p.inGroup.length > 0 ? p : undefined;
+    });
+    expect(plan.outside).toEqual([]);
+    const record = await silences.create(id, '1h', pinOf(plan, 'nina.night-shift'), { userId: USERS.operator, name: 'nina.night-shift' });
+    const status = said.find((m) => m.ts === record.statusTs);
+    expect(JSON.stringify(status?.blocks)).toContain('Expire silence');
+    expect(await silences.sweep()).toBe(0);
+
+    now += 3_600_000 + 1000;
+    expect(await silences.sweep()).toBe(1);
+    expect(status?.text).toContain('it reached its end');
+    expect(JSON.stringify(status?.blocks)).not.toContain('Expire silence');
+    expect(await silences.sweep()).toBe(0);
+    expect(await silences.current(id)).toBeUndefined();
+  });
 });
 
 describe('the Alertmanager client against the real API', () => {
