@@ -110,9 +110,11 @@ export async function serve(): Promise<number> {
     if ('prune' in alerts && alerts.prune) alerts.prune().catch((err: unknown) => log.warn({ err }, 'could not sweep old alert groups'));
   }, 10 * 60_000);
   sweeper.unref();
-  // A root Slack refused (an outage on its first delivery) is posted here if no later delivery did it.
+  // A root Slack refused (an outage on its first delivery) is posted here if no later delivery did it;
+  // an "until resolved" silence of a group that resolved is expired here.
   const alertSweeper = setInterval(() => {
     if ('sweep' in alerts && alerts.sweep) alerts.sweep().catch((err: unknown) => log.warn({ err }, 'could not post pending alert threads'));
+    if ('expireResolvedSilences' in alerts && alerts.expireResolvedSilences) alerts.expireResolvedSilences().catch((err: unknown) => log.warn({ err }, 'could not check the silences of alert groups'));
   }, 60_000);
   alertSweeper.unref();
   log.info({ mode: bot.mode, slackPort: bot.port(), opsPort: ops.port() }, 'vlinders-ops is running');

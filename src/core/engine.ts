@@ -19,6 +19,7 @@ import type { ServiceDirectory } from './services.js';
 import { deleteWhere, retryingStoreWrite } from './store.js';
 import type { ThreadPoster } from '../incidents/alert-threads.js';
 import { Incidents } from '../incidents/incidents.js';
+import type { AlertSilences } from '../incidents/silences.js';
 
 const NO_CLUSTERS: ServiceDirectory = {
   clusterNames: () => [],
@@ -103,6 +104,8 @@ export class CommandEngine {
   private now: () => number;
   /** Declared incidents; set by the Slack bot (useIncidents) when alerts.channel is configured. */
   private incidents?: Incidents;
+  /** Alertmanager silences of alert groups; set by the alert route (useAlertSilences). */
+  private silences?: AlertSilences;
 
   constructor(private deps: EngineDeps) {
     for (const command of deps.commands) {
@@ -159,6 +162,7 @@ export class CommandEngine {
       signal: io.signal,
       store: this.deps.pending.store,
       incidents: this.incidents,
+      silences: this.silences,
       metrics: this.deps.metrics,
     };
   }
@@ -170,6 +174,11 @@ export class CommandEngine {
   useIncidents(poster: ThreadPoster, channel: string): Incidents {
     this.incidents = new Incidents(this.deps.pending.store, poster, channel, this.now);
     return this.incidents;
+  }
+
+  /** Turns on `silence …` commands: the alert route calls this when Alertmanager's URL is configured. */
+  useAlertSilences(silences: AlertSilences): void {
+    this.silences = silences;
   }
 
   /** Flow 1: parse, authorize, then run a read command or plan a change. */

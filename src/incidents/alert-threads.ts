@@ -49,6 +49,23 @@ export interface ThreadState {
   timeline: AlertTimelineEntry[];
   /** Changes dropped from the front of the timeline to keep the entry small. */
   timelineDropped?: number;
+  /** What identifies the group in Alertmanager (a silence matches on it); absent when too large to keep. */
+  group?: AlertGroupIdentity;
+}
+
+/** The group as Alertmanager's webhook names it: its receiver and its labels, exact. */
+export interface AlertGroupIdentity {
+  receiver: string;
+  groupLabels: Record<string, string>;
+  commonLabels: Record<string, string>;
+}
+
+/** Larger label sets are not kept: exact values or none, since a clipped value would match nothing. */
+const MAX_IDENTITY_CHARS = 4096;
+
+function identityOf(payload: AlertmanagerWebhook): AlertGroupIdentity | undefined {
+  const identity = { receiver: payload.receiver, groupLabels: payload.groupLabels, commonLabels: payload.commonLabels };
+  return JSON.stringify(identity).length <= MAX_IDENTITY_CHARS ? identity : undefined;
 }
 
 /** `repeated`: the same alerts again (repeat_interval, a retry): the root's count moves, nothing is posted. */
@@ -156,6 +173,14 @@ export function rootOf(recorded: ThreadState): Report {
   };
 }
 
+/** The group recorded under `id` (its key in the store, as alertGroupId gives it). */
+export async function recordedAlertThread(store: Store, id: string): Promise<ThreadState | undefined> {
+  return /^[0-9a-f]{40}$/.test(id) ? (await store.get<ThreadState>(KIND, id))?.value : undefined;
+}
+
+/** The stable id of a group (its key in the store, 40 hex digits), which commands name it by. */
+export const alertGroupId = (groupKey: string): string => keyOf(groupKey);
+
 /** Every alert group the bot has recorded, posted or pending, as kept in the store. */
 export async function recordedAlertThreads(store: Store): Promise<ThreadState[]> {
   return (await store.list<ThreadState>(KIND)).map((e) => e.entry.value);
@@ -216,6 +241,7 @@ export class AlertThreads {
           ...(payload.status === 'resolved' ? { resolvedAt: at } : {}),
           root: alertReport(payload),
           timeline: [{ at, text: changeText(payload) }],
+          group: identityOf(payload),
         };
         // Create-if-absent: of two deliveries racing, one records the group, the other updates it.
         if (!(await this.store.create(KIND, key, fresh))) continue;
@@ -237,6 +263,7 @@ export class AlertThreads {
         resolvedAt: payload.status === 'resolved' ? (state.resolvedAt ?? at) : undefined,
         root: alertReport(payload, { notifications }),
         ...(same ? {} : trimmedTimeline(state, { at, text: changeText(payload) })),
+        group: identityOf(payload),
       };
       // Compare-and-swap: a lost race re-reads, and a retry racing its original then sees "repeated".
       if (!(await this.store.update(KIND, key, next, entry.version))) continue;

@@ -227,7 +227,7 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
   const quietIO = (): RunIO => ({ progress: async () => undefined, signal: shutdown.signal });
 
   app.command(config.slack.command, async ({ ack, command, respond }) => {
-    const caller: Caller = { userId: command.user_id, channelId: command.channel_id, surface: 'slack' };
+    const caller: Caller = { userId: command.user_id, channelId: command.channel_id, surface: 'slack', userName: command.user_name };
     const where = { channel: command.channel_id };
     const reply = new ResponseUrlReply(respond);
     const typed = `${config.slack.command} ${command.text}`.trim();
@@ -250,7 +250,7 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
     await ack();
     const channel = body.channel?.id ?? body.container?.channel_id;
     if (!channel) return;
-    const clicker: Caller = { userId: body.user.id, channelId: channel, surface: 'slack' };
+    const clicker: Caller = { userId: body.user.id, channelId: channel, surface: 'slack', userName: body.user.username ?? body.user.name };
     const reply = new ResponseUrlReply(respond);
     const queued = reads.push(async () => {
       try {
