@@ -15,6 +15,8 @@ export function alertRoute(bot: SlackBot, config: Config, store: Store, token: s
   if (!config.alerts.channel) return { reason: 'alerts.channel is not set' } as const;
   if (!token) return { reason: 'ALERTMANAGER_TOKEN is not set' } as const;
   const threads = new AlertThreads(store, bot.poster, config.alerts.channel, Date.now, { rootsPerMinute: config.alerts.rootsPerMinute });
+  // Incidents declared from an alert's thread hear of its changes.
+  threads.onChange = async (change) => void (await bot.engine.incidentLog?.alertChanged(change));
   const onAlert = alertFollowUp({ engine: bot.engine, poster: bot.poster, publish: bot.publish, threads, config, signal: bot.signal });
   return { handler: alertmanagerWebhook({ token, threads, log, onAlert }), sweep: () => threads.sweep(), prune: () => threads.prune() } as const;
 }

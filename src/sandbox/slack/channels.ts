@@ -97,6 +97,18 @@ export function channelMethods(ws: SlackWorkspace): Record<string, (args: Args) 
       return { ok: true, messages: found.slice(0, limit).map((m) => ws.messageJson(m)), has_more: found.length > limit };
     },
 
+    // No scope needed: the bot may link any message it can see (a public channel, or one it is in).
+    'chat.getPermalink': (args) => {
+      const channel = str(args, 'channel');
+      const c = channel ? ws.conversations.get(channel) : undefined;
+      if (!c || (c.type !== 'public_channel' && !c.bot)) return fail('channel_not_found');
+      const ts = str(args, 'message_ts') ?? '';
+      const message = ws.findMessage(c.id, ts);
+      if (!message) return fail('message_not_found');
+      const reply = message.thread_ts && message.thread_ts !== ts ? `?thread_ts=${message.thread_ts}&cid=${c.id}` : '';
+      return { ok: true, channel: c.id, permalink: `https://${ws.teamDomain}.slack.com/archives/${c.id}/p${ts.replace('.', '')}${reply}` };
+    },
+
     // pins:write is checked with the other fixed scopes (SCOPE_OF_METHOD).
     'pins.add': (args) => {
       const target = botChannel(str(args, 'channel'));
