@@ -177,6 +177,10 @@ describe('incident channels', () => {
     // Outside any incident's channel, the open ones are listed with their channels.
     const listed = await typed(USERS.admin, CHANNELS.ops, 'incident resolve');
     expect(listed.text).toContain(`#3 in <#${room.id}>`);
+    // Someone already in the channel (on call) can take a role: Slack's already_in_channel is no failure.
+    const handover = await typed(USERS.admin, room.id, `incident role commander <@${USERS.groupMember}>`);
+    expect(handover.text).toContain(`commander is now <@${USERS.groupMember}>`);
+    await b.emu.waitFor(() => shown(summary).includes(`*Commander*\\n<@${USERS.groupMember}>`));
   });
 
   it('the same title on the same day: n moves on, past names Slack already has', { timeout: 30_000 }, async () => {
