@@ -5,6 +5,9 @@ import type { IncidentRooms } from '../incidents/rooms.js';
 
 type WebClient = webApi.WebClient;
 
+/** The bot scopes incident channels need (manifest.json asks for them; the console's workspace grants them). */
+export const INCIDENT_ROOM_SCOPES = ['channels:manage', 'channels:history', 'pins:write', 'reactions:read'] as const;
+
 const slackError = (err: unknown): unknown => (err as { data?: { error?: unknown } } | undefined)?.data?.error;
 
 export class SlackRooms implements IncidentRooms {
