@@ -16,6 +16,7 @@ import { mentionChannel, mentionUser } from '../core/mention.js';
 import type { Report } from '../core/report.js';
 import { editEntry, type Store } from '../core/store.js';
 import { truncate } from '../slack/mrkdwn.js';
+import { slackErrorCode } from '../slack/reply.js';
 import { recordedAlertThreads, type ThreadPoster, type ThreadState } from './alert-threads.js';
 import { postmortemMarkdown, roomName, type IncidentRooms } from './rooms.js';
 
@@ -440,8 +441,7 @@ export class Incidents {
 
 /** Slack's error code of a failed call, or the error's message. */
 function slackErrorText(err: unknown): string {
-  const code = (err as { data?: { error?: unknown } } | undefined)?.data?.error;
-  return typeof code === 'string' ? code : err instanceof Error ? err.message : String(err);
+  return slackErrorCode(err) ?? (err instanceof Error ? err.message : String(err));
 }
 
 /** The incidents of a command's context, or a clear error where there are none (the CLI). */

@@ -2,13 +2,12 @@
 // chat.getPermalink (scopes channels:manage, channels:history, pins:write).
 import type { webApi } from '@slack/bolt';
 import type { IncidentRooms } from '../incidents/rooms.js';
+import { slackErrorCode } from './reply.js';
 
 type WebClient = webApi.WebClient;
 
 /** The bot scopes incident channels need (manifest.json asks for them; the console's workspace grants them). */
 export const INCIDENT_ROOM_SCOPES = ['channels:manage', 'channels:history', 'pins:write', 'reactions:read'] as const;
-
-const slackError = (err: unknown): unknown => (err as { data?: { error?: unknown } } | undefined)?.data?.error;
 
 export class SlackRooms implements IncidentRooms {
   constructor(
@@ -24,7 +23,7 @@ export class SlackRooms implements IncidentRooms {
       if (!res.channel?.id) throw new Error('Slack answered conversations.create without a channel id');
       return { id: res.channel.id };
     } catch (err) {
-      if (slackError(err) === 'name_taken') return 'name_taken';
+      if (slackErrorCode(err) === 'name_taken') return 'name_taken';
       throw err;
     }
   }
@@ -35,7 +34,7 @@ export class SlackRooms implements IncidentRooms {
       try {
         await this.client.conversations.invite({ channel, users: user });
       } catch (err) {
-        if (slackError(err) !== 'already_in_channel') throw err;
+        if (slackErrorCode(err) !== 'already_in_channel') throw err;
       }
     }
   }
@@ -48,7 +47,7 @@ export class SlackRooms implements IncidentRooms {
     try {
       await this.client.pins.add({ channel, timestamp: ts });
     } catch (err) {
-      if (slackError(err) !== 'already_pinned') throw err;
+      if (slackErrorCode(err) !== 'already_pinned') throw err;
     }
   }
 
