@@ -195,4 +195,21 @@ describe('incident channels', () => {
     await roomNamed(`inc-${today()}-${n + 2}-gpu-node-down`);
     expect(b.emu.calls.filter((c) => c.method === 'conversations.create' && c.error === 'name_taken').length).toBeGreaterThanOrEqual(1);
   });
+
+  it('over Socket Mode too: the 📌 arrives as an events_api envelope and is acked', { timeout: 30_000 }, async () => {
+    const config = testConfig();
+    config.alerts = { ...config.alerts, channel: CHANNELS.incidents };
+    const socket = await startBot({ config, mode: 'socket' });
+    try {
+      await socket.slash(USERS.admin, CHANNELS.ops, 'incident open Queue backs up');
+      const room = await socket.emu.waitFor(() => [...socket.emu.conversations.values()].find((c) => c.name.startsWith('inc-') && c.pins?.size));
+      const said = socket.emu.userPosts(room.id, USERS.admin, 'queue drained');
+      const ack = await socket.react(USERS.admin, room.id, said.ts, 'pushpin');
+      expect(ack).toMatchObject({ envelope_id: expect.any(String) });
+      const summary = await socket.emu.waitFor(() => socket.emu.messages.find((m) => room.pins?.has(m.ts)));
+      await socket.emu.waitFor(() => shown(summary).includes('📌 marked “queue drained”'));
+    } finally {
+      await socket.close();
+    }
+  });
 });
