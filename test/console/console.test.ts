@@ -1,7 +1,7 @@
 // The local console in real Chromium (Debian's package, driven by playwright-core): the page
 // plays demo people against the real Bolt app, through the Slack workspace emulator, on the
 // sandbox cluster.
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -232,7 +232,9 @@ describe('the console in Chromium', () => {
     const save = page.locator('#messages .file button', { hasText: 'Download' });
     const [download] = await Promise.all([page.waitForEvent('download'), save.click()]);
     expect(download.suggestedFilename()).toMatch(/^postmortem-incident-\d+\.md$/);
-    const draft = readFileSync(await download.path(), 'utf8');
+    const chunks: Buffer[] = [];
+    for await (const chunk of await download.createReadStream()) chunks.push(chunk as Buffer);
+    const draft = Buffer.concat(chunks).toString('utf8');
     expect(draft).toMatch(/^# Postmortem draft: incident #\d+, RayServeLatencyHigh/);
     expect(draft).toContain('Alert RayServeLatencyHigh fired from 2018-03-07T11:33:21Z');
     expect(draft).toContain('## Causes');
