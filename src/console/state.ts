@@ -50,8 +50,10 @@ export function consoleState(ws: SlackWorkspaceEmulator, user: string, known: re
   const channels = [...known];
   const seen = new Set(channels.map((c) => c.id));
   const remember = (id: string) => {
-    // The bot may post elsewhere (an audit channel): show those channels too.
-    if (seen.has(id) || id === '') return;
+    // The bot may post elsewhere (an audit channel, an incident's channel): show those channels
+    // too, the ones with a member list (channels the bot created) only to their members.
+    const members = ws.conversations.get(id)?.members;
+    if (seen.has(id) || id === '' || (members && !members.has(user))) return;
     seen.add(id);
     channels.push({ id, name: ws.channelName(id) });
   };

@@ -18,7 +18,8 @@ import { redactReport, type Report } from './report.js';
 import type { ServiceDirectory } from './services.js';
 import { deleteWhere, retryingStoreWrite } from './store.js';
 import type { ThreadPoster } from '../incidents/alert-threads.js';
-import { Incidents } from '../incidents/incidents.js';
+import { Incidents, type TimelineKind } from '../incidents/incidents.js';
+import type { IncidentRooms } from '../incidents/rooms.js';
 import type { AlertSilences } from '../incidents/silences.js';
 
 const NO_CLUSTERS: ServiceDirectory = {
@@ -171,8 +172,13 @@ export class CommandEngine {
    * Turns on `incident …` commands: incidents live in the same store as pending actions and
    * are posted through `poster` into `channel`. The Slack bot calls this; the CLI doesn't.
    */
-  useIncidents(poster: ThreadPoster, channel: string): Incidents {
-    this.incidents = new Incidents(this.deps.pending.store, poster, channel, this.now);
+  useIncidents(poster: ThreadPoster, channel: string, rooms?: IncidentRooms): Incidents {
+    this.incidents = new Incidents(this.deps.pending.store, poster, channel, this.now, rooms);
+    return this.incidents;
+  }
+
+  /** The incidents, once useIncidents turned them on (alert threads and 📌 marks feed their timelines). */
+  get incidentLog(): Incidents | undefined {
     return this.incidents;
   }
 
@@ -186,14 +192,17 @@ export class CommandEngine {
     const outcome = await this.invokeOnce(caller, input, io, opts);
     // A person's command run for an incident (in its channel or thread) goes in its timeline.
     // `incident …` commands write their own entries; the bot's own runs (opts.system) don't count.
-    if (this.incidents && !opts.system && outcome.kind !== 'error' && !outcome.command.name.startsWith('incident ')) {
+    if (!opts.system && outcome.kind !== 'error' && !outcome.command.name.startsWith('incident ')) {
       const typed = redactText((typeof input === 'string' ? input : input.join(' ')).trim());
       const what = outcome.kind === 'confirm' ? 'asked to run' : 'ran';
-      await this.incidents
-        .note(caller, `${what} \`${typed}\`${outcome.kind === 'report' ? ` (${outcome.report.status})` : ''}`)
-        .catch((err: unknown) => this.deps.log.warn({ err }, 'could not record the command in the incident timeline'));
+      await this.noteForIncident(caller, `${what} \`${typed}\`${outcome.kind === 'report' ? ` (${outcome.report.status})` : ''}`, 'command');
     }
     return outcome;
+  }
+
+  /** A timeline entry for the incident whose channel (or thread) this happened in; the timeline is a side record, so it never fails the caller. */
+  private async noteForIncident(caller: Caller, text: string, kind: TimelineKind): Promise<void> {
+    await this.incidents?.note(caller, text, kind).catch((err: unknown) => this.deps.log.warn({ err }, 'could not record in the incident timeline'));
   }
 
   /**
@@ -379,6 +388,11 @@ export class CommandEngine {
       args: redactText(action.words.join(' ')),
       requester: action.requester,
     });
+    await this.noteForIncident(
+      { userId: clicker.userId, channelId: action.channel, threadTs: action.threadTs, surface: clicker.surface },
+      `${decision === 'approve' ? 'approved' : 'cancelled'} \`${redactText([command.name, ...action.words].join(' '))}\``,
+      'approval',
+    );
     return decision === 'approve'
       ? { kind: 'approved', action: claim.action, command }
       : { kind: 'cancelled', action: claim.action, command };
@@ -409,6 +423,7 @@ export class CommandEngine {
       detail: report.status === 'fail' ? report.summary : undefined,
       durationMs: this.now() - started,
     });
+    await this.noteForIncident(caller, `outcome of \`${redactText([command.name, ...action.words].join(' '))}\`: ${report.status}${report.summary ? ` (${redactText(report.summary).slice(0, 200)})` : ''}`, 'outcome');
     try {
       await retryingStoreWrite(() => this.deps.pending.finish(action.id, report.status === 'fail' ? 'failed' : 'succeeded'));
     } catch (err) {

@@ -7,7 +7,7 @@ import type { Report } from '../core/report.js';
 import type { AlertmanagerWebhook } from '../prometheus/alertmanager.js';
 import type { SlackPoster } from '../slack/poster.js';
 import { suggestionMessage } from '../slack/cards.js';
-import type { AlertThreads } from './alert-threads.js';
+import { declareIncidentWords, type AlertOutcome, type AlertThreads } from './alert-threads.js';
 
 /** The bot's identity in audit lines for what it runs on an alert. */
 export const ALERT_CALLER = 'alertmanager';
@@ -38,11 +38,18 @@ export function alertFollowUp(deps: {
   config: Config;
   signal: AbortSignal;
 }) {
-  return async (payload: AlertmanagerWebhook): Promise<void> => {
+  return async (payload: AlertmanagerWebhook, outcome?: AlertOutcome): Promise<void> => {
     const thread = await deps.threads.threadOf(payload.groupKey);
     const alertname = payload.commonLabels.alertname ?? payload.groupLabels.alertname;
-    if (!thread || !alertname) return;
+    if (!thread) return;
     const where = { channel: thread.channel, threadTs: thread.ts };
+    // A new thread offers to declare an incident from it (an operator's click, through RBAC).
+    if (outcome === 'opened') {
+      const id = await deps.engine.offer(declareIncidentWords({ name: alertname, severity: payload.commonLabels.severity }), where);
+      const message = suggestionMessage('Is this an incident? Declaring one opens its own channel, invites on-call, and links this thread.', [{ id, label: 'Declare incident' }]);
+      await deps.poster.post(where, message.text, message.blocks);
+    }
+    if (!alertname) return;
     const labels = { ...payload.commonLabels, ...payload.alerts[0]?.labels };
     const diagnosis = deps.config.alerts.diagnoses[alertname];
     const words = diagnosis ? fillTemplate(diagnosis, labels) : undefined;

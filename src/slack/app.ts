@@ -20,6 +20,7 @@ import { APPROVE_ACTION, CANCEL_ACTION, SUGGEST_ACTION, confirmationCard, decide
 import { boltLogger } from './log.js';
 import { messageText } from './mrkdwn.js';
 import { SlackPoster, ThreadProgress } from './poster.js';
+import { SlackRooms } from './rooms.js';
 import { INVITE_LINE, INVITE_ME, ResponseUrlReply, isClosedConversation, reportReplyMessages, type ReplyMessage } from './reply.js';
 import { WorkQueue, type QueueBounds } from './work-queue.js';
 
@@ -123,12 +124,13 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
   const app = new App({ token: credentials.botToken, receiver, logger, logLevel: LogLevel.WARN, clientOptions: opts.slackFetch ? { ...clientOptions, fetch: opts.slackFetch } : clientOptions });
   const poster = new SlackPoster(app.client);
   const auditChannel = config.audit.channel;
+  const groupMembers = async (usergroup: string) => (await app.client.usergroups.users.list({ usergroup })).users ?? [];
   const engine = opts.makeEngine({
-    groupMembers: async (usergroup) => (await app.client.usergroups.users.list({ usergroup })).users ?? [],
+    groupMembers,
     auditMirror: auditChannel ? async (record) => void (await poster.post({ channel: auditChannel }, describeAudit(record))) : undefined,
   });
-  // `incident open|update|resolve` post into the incidents channel through this poster.
-  if (config.alerts.channel) engine.useIncidents(poster, config.alerts.channel);
+  // `incident …` commands open a channel per incident and keep the incidents channel's lines.
+  if (config.alerts.channel) engine.useIncidents(poster, config.alerts.channel, new SlackRooms(app.client, groupMembers, config.oncall?.group));
   const shutdown = new AbortController();
   // Reads and clicks never wait behind a change: changes have their own queue and bound.
   const reads = new WorkQueue(opts.queues?.reads ?? READS_QUEUE);
@@ -312,6 +314,12 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
     if (queued) return;
     if (approving) await replyBusy(reply, 'changes', `I am already running ${plural(changes.active, 'change')}, as many as I run at once. This one was not approved and nothing ran: click Approve again when one has finished.`);
     else await replyBusy(reply, 'reads', 'Nothing was cancelled. Click Cancel again in a minute.');
+  });
+
+  // 📌 on a message in an incident's channel puts it in the incident's timeline.
+  app.event('reaction_added', async ({ event }) => {
+    if (event.reaction !== 'pushpin' || event.item.type !== 'message') return;
+    await engine.incidentLog?.pinned(event.user, event.item.channel, event.item.ts).catch((err: unknown) => log.warn({ err }, 'could not record a 📌 in the incident timeline'));
   });
 
   app.error(async (err) => {

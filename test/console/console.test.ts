@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commands } from '../../commands/index.js';
 import { DEMO_CHANNELS, DEMO_USERS, startConsole, type Console } from '../../src/console/index.js';
 import { createLogger } from '../../src/core/log.js';
+import { readCaptured } from '../fixtures/captured.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -208,15 +209,40 @@ describe('the console in Chromium', () => {
     expect(pageErrors(page)).toEqual([]);
   });
 
-  it('incident open posts the incident thread in #incidents', async () => {
-    const page = await open(DEMO_USERS.viewer.id, DEMO_CHANNELS.general.id);
-    await type(page, '/vlinders incident open test --sev 2');
-    await page.locator('#channels .channel', { hasText: 'incidents' }).click();
-    const root = page.locator('#messages > .msg', { has: page.locator('.b-header', { hasText: /Incident #\d+: test$/ }) });
-    await root.waitFor();
-    expect(await root.innerText()).toContain('SEV2');
-    expect(await page.locator('#messages').innerText()).not.toContain('Incidents live in Slack');
-    await shot(page, '8-incident');
+  it('declares an incident from an alert thread, resolves it in its channel, and downloads the postmortem draft', async () => {
+    // An alert, as Alertmanager posts it to the bot's webhook.
+    const captured = JSON.parse(readCaptured('alertmanager/alertmanager_webhook_v4_firing_prometheus-msteams.json')) as Record<string, unknown> & { alerts: Array<Record<string, unknown>> };
+    const labels = { alertname: 'RayServeLatencyHigh', severity: 'critical' };
+    const body = { ...captured, groupKey: '{}:{alertname="RayServeLatencyHigh"}', groupLabels: { alertname: labels.alertname }, commonLabels: labels, alerts: captured.alerts.map((a) => ({ ...a, labels })) };
+    const posted = await fetch(app.alertmanager.url, { method: 'POST', headers: { authorization: `Bearer ${app.alertmanager.token}` }, body: JSON.stringify(body) });
+    expect(posted.status).toBe(200);
+
+    const page = await open(DEMO_USERS.admin.id, DEMO_CHANNELS.incidents.id);
+    const declare = page.locator('#messages button', { hasText: 'Declare incident' });
+    await declare.click();
+    // The incident's channel appears in the sidebar of its commander.
+    const room = page.locator('#channels .channel', { hasText: /# inc-\d{8}-\d+-rayservelatencyhigh/ });
+    await room.click();
+    const summary = page.locator('#messages > .msg', { has: page.locator('.b-header', { hasText: /Incident #\d+: RayServeLatencyHigh$/ }) });
+    await summary.waitFor();
+    expect(await summary.innerText()).toContain('SEV2');
+    await shot(page, '8-incident-channel');
+
+    await type(page, '/vlinders incident resolve latency back under target');
+    const save = page.locator('#messages .file button', { hasText: 'Download' });
+    const [download] = await Promise.all([page.waitForEvent('download'), save.click()]);
+    expect(download.suggestedFilename()).toMatch(/^postmortem-incident-\d+\.md$/);
+    const chunks: Buffer[] = [];
+    for await (const chunk of await download.createReadStream()) chunks.push(chunk as Buffer);
+    const draft = Buffer.concat(chunks).toString('utf8');
+    expect(draft).toMatch(/^# Postmortem draft: incident #\d+, RayServeLatencyHigh/);
+    expect(draft).toContain('Alert RayServeLatencyHigh fired from 2018-03-07T11:33:21Z');
+    expect(draft).toContain('## Causes');
+    await shot(page, '9-postmortem');
+    // A person not in the incident's channel doesn't see it.
+    const other = await open(DEMO_USERS.viewer.id, DEMO_CHANNELS.general.id);
+    await other.locator('#channels .channel', { hasText: 'incidents' }).waitFor();
+    expect(await other.locator('#channels').innerText()).not.toMatch(/inc-\d{8}/);
     expect(pageErrors(page)).toEqual([]);
   });
 

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
-import { CHANNELS, USERS } from '../fixtures/world.js';
+import { CHANNELS, SRE_GROUP, USERS, testConfig } from '../fixtures/world.js';
 import { startBot } from '../e2e/harness.js';
 import { readCaptured } from '../fixtures/captured.js';
 
@@ -25,6 +25,11 @@ const SCOPE_OF_METHOD: Record<string, string | null> = {
   'files.getUploadURLExternal': 'files:write',
   'files.completeUploadExternal': 'files:write',
   'usergroups.users.list': 'usergroups:read',
+  'conversations.create': 'channels:manage',
+  'conversations.invite': 'channels:manage',
+  'conversations.history': 'channels:history',
+  'pins.add': 'pins:write',
+  'chat.getPermalink': null,
 };
 
 describe('manifest.json', () => {
@@ -50,8 +55,16 @@ describe('manifest.json', () => {
   });
 
   it('asks for exactly the bot scopes the code uses', async () => {
-    const h = await startBot();
+    const config = testConfig();
+    config.alerts = { ...config.alerts, channel: CHANNELS.incidents };
+    config.oncall = { group: SRE_GROUP };
+    const h = await startBot({ config });
     try {
+      // An incident channel, and a 📌 in it (the reaction_added event needs reactions:read).
+      await h.slash(USERS.admin, CHANNELS.ops, 'incident open Disk full');
+      const room = await h.emu.waitFor(() => [...h.emu.conversations.values()].find((c) => c.name.startsWith('inc-') && c.pins?.size));
+      await h.react(USERS.groupMember, room.id, h.emu.userPosts(room.id, USERS.groupMember, 'disk at 99%').ts, 'pushpin');
+      await h.emu.waitFor(() => h.emu.calls.some((c) => c.method === 'conversations.history' && c.ok));
       await h.slash(USERS.groupMember, CHANNELS.general, 'whoami');
       await h.slash(USERS.viewer, CHANNELS.ops, 'test-lines 50000');
       await h.slash(USERS.operator, CHANNELS.ops, 'test-change 1');
@@ -63,6 +76,7 @@ describe('manifest.json', () => {
       for (const method of methods) expect(Object.hasOwn(SCOPE_OF_METHOD, method), `${method}: add its scope to the table and the manifest`).toBe(true);
       const needed = new Set([...methods].map((m) => SCOPE_OF_METHOD[m]).filter((s): s is string => !!s));
       needed.add('commands'); // the slash command itself
+      needed.add('reactions:read'); // the reaction_added event above
       // A post in a public channel the bot never joined needs chat:write.public (#general here).
       const publicUnjoined = h.emu.calls.filter((c) => c.method === 'chat.postMessage' && c.ok && !h.emu.conversations.get(String(c.args.channel))?.bot);
       expect(publicUnjoined.length).toBeGreaterThan(0);

@@ -138,6 +138,20 @@ async function click(at, button) {
   }
 }
 
+/** Saves an upload under its name; fetched with the token header (a plain link can't carry it). */
+async function downloadFile(f) {
+  const res = await fetch(`/api/uploads/${f.id}`, { headers: TOKEN ? { 'X-Console-Token': TOKEN } : {} });
+  if (!res.ok) return void ($('composer-status').textContent = `Could not download ${f.filename} (HTTP ${res.status}).`);
+  const url = URL.createObjectURL(await res.blob());
+  const a = el('a');
+  a.href = url;
+  a.download = f.filename;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
 async function toggleFile(id) {
   if (view.files.has(id)) {
     view.files.delete(id);
@@ -232,7 +246,10 @@ function renderFile(f) {
   b.type = 'button';
   b.setAttribute('aria-expanded', String(open));
   b.addEventListener('click', () => toggleFile(f.id));
-  box.append(b, el('span', 'muted', ` ${f.filename} · ${formatBytes(f.bytes)}`));
+  const save = el('button', 'file-name', '⬇ Download');
+  save.type = 'button';
+  save.addEventListener('click', () => downloadFile(f));
+  box.append(b, el('span', 'muted', ` ${f.filename} · ${formatBytes(f.bytes)} `), save);
   if (f.comment) box.append(el('div', 'file-comment', f.comment));
   if (open) box.append(el('pre', 'file-content', view.files.get(f.id) ?? 'Loading…'));
   return box;

@@ -16,6 +16,7 @@ export type {
   RecordedMessage,
   RecordedResponse,
   RecordedUpload,
+  ReactionInput,
   SignOpts,
   SlashCommandInput,
   SocketAck,

@@ -5,12 +5,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { parseArgs, readBody, tokenOf, type Args } from './args.js';
 import { SocketHub } from './socket.js';
-import { blockActionsPayload, heldButton, newResponseUrl, postSigned, slashCommandFields } from './user.js';
+import { blockActionsPayload, heldButton, newResponseUrl, postSigned, reactionEvent, slashCommandFields } from './user.js';
 import { readBlocks, webApiMethods } from './web-api.js';
 import { SlackWorkspace, type ApiBody } from './workspace.js';
 import type {
   ButtonClickInput,
   EmulatorOptions,
+  ReactionInput,
   HttpResult,
   SignOpts,
   SlashCommandInput,
@@ -261,6 +262,17 @@ export class SlackWorkspaceEmulator extends SlackWorkspace {
     });
   }
 
+  /**
+   * A person adds an emoji reaction to a message; Slack sends the app a reaction_added event
+   * (signed JSON) when it subscribes to it and is in the conversation. Returns the app's answer,
+   * or why no event was sent.
+   */
+  async addReaction(url: string, reaction: ReactionInput, opts?: SignOpts): Promise<HttpResult | { notSent: string }> {
+    const event = reactionEvent(this, reaction);
+    if (typeof event === 'string') return { notSent: event };
+    return postSigned(url, JSON.stringify(event), this.signingSecret, opts, 'application/json');
+  }
+
   // ---- Playing the user over Socket Mode: envelopes on the app's WebSocket. ----
 
   /** Resolves once a Socket Mode client has connected and been sent `hello`. */
@@ -281,6 +293,13 @@ export class SlackWorkspaceEmulator extends SlackWorkspace {
   async clickButtonSocket(click: ButtonClickInput, timeoutMs = 3000): Promise<SocketAck> {
     const payload = blockActionsPayload(this, click, this.clickResponseUrl(click));
     return this.hub.send('interactive', payload, false, timeoutMs);
+  }
+
+  /** addReaction over Socket Mode: the event_callback as the payload of an `events_api` envelope. */
+  async addReactionSocket(reaction: ReactionInput, timeoutMs = 3000): Promise<SocketAck | { notSent: string }> {
+    const event = reactionEvent(this, reaction);
+    if (typeof event === 'string') return { notSent: event };
+    return this.hub.send('events_api', event, false, timeoutMs);
   }
 
   /** Drops sockets and connections and stops listening. Stop the Bolt app first, or it will try to reconnect. */

@@ -3,6 +3,7 @@
 
 import { jsonArg, str, type Args } from './args.js';
 import { validateBlocks } from './block-kit.js';
+import { channelMethods } from './channels.js';
 import type { ApiBody, PendingFile, SlackWorkspace } from './workspace.js';
 import type { RecordedMessage } from './types.js';
 
@@ -56,6 +57,7 @@ export function webApiMethods(ws: SlackWorkspace, urls: EmulatorUrls): Record<st
   };
 
   return {
+    ...channelMethods(ws),
     'auth.test': () => ({
       ok: true,
       url: `https://${ws.teamDomain}.slack.com/`,

@@ -59,6 +59,8 @@ const SCOPE_OF_METHOD: Record<string, string> = {
   'files.getUploadURLExternal': 'files:write',
   'files.completeUploadExternal': 'files:write',
   'usergroups.users.list': 'usergroups:read',
+  // conversations.create/invite/history check theirs per channel type (channels.ts).
+  'pins.add': 'pins:write',
 };
 
 export type ConversationType = 'public_channel' | 'private_channel' | 'im' | 'mpim';
@@ -72,6 +74,11 @@ export interface Conversation {
   members?: Set<string>;
   /** The bot's own membership, kept apart so an open public channel can still lack the bot. */
   bot: boolean;
+  /** conversations.create: when (unix seconds) and by whom. */
+  created?: number;
+  creator?: string;
+  /** Timestamps of the messages pinned here (pins.add). */
+  pins?: Set<string>;
 }
 
 export interface PendingFile {
@@ -102,6 +109,7 @@ export class SlackWorkspace {
   readonly users = new Map<string, UserProfile>();
   readonly conversations = new Map<string, Conversation>();
   readonly scopes: ReadonlySet<string>;
+  readonly botEvents: ReadonlySet<string>;
   readonly limits: SlackLimits;
   readonly now: () => number;
   /** chat.postMessage tokens per channel: a bucket that refills postMessagesPerSecond up to the burst. */
@@ -120,6 +128,7 @@ export class SlackWorkspace {
     this.teamId = opts.teamId ?? 'T0EMULATOR';
     if (opts.enterprise) this.enterprise = opts.enterprise;
     this.scopes = new Set(opts.scopes ?? DEFAULT_SCOPES);
+    this.botEvents = new Set(opts.botEvents ?? []);
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.now = opts.now ?? Date.now;
   }
@@ -164,6 +173,43 @@ export class SlackWorkspace {
   private addConversation(c: Conversation): Conversation {
     this.conversations.set(c.id, c);
     return c;
+  }
+
+  /** Whether the workspace has this person: added with addUser or in a user group (conversations.invite checks). */
+  knowsUser(id: string): boolean {
+    return this.users.has(id) || [...this.userGroups.values()].some((members) => members.includes(id));
+  }
+
+  /** A channel as conversations.create and conversations.invite answer with it. */
+  channelJson(c: Conversation): Record<string, unknown> {
+    return {
+      id: c.id,
+      name: c.name,
+      is_channel: c.type === 'public_channel',
+      is_group: c.type === 'private_channel',
+      is_im: false,
+      is_mpim: false,
+      is_private: c.type === 'private_channel',
+      created: c.created ?? 0,
+      creator: c.creator ?? '',
+      is_archived: false,
+      is_general: false,
+      name_normalized: c.name,
+      is_member: c.bot,
+      topic: { value: '', creator: '', last_set: 0 },
+      purpose: { value: '', creator: '', last_set: 0 },
+      previous_names: [],
+    };
+  }
+
+  /** A person writes a message in a conversation they are in (to react to, or to read back). */
+  userPosts(channel: string, user: string, text: string): RecordedMessage {
+    const c = this.conversations.get(channel);
+    if (!c) throw new Error(`no conversation ${channel}`);
+    if (!this.isMember(c, user)) throw new Error(`${user} is not in ${channel}, so can't write there`);
+    const message: RecordedMessage = { channel, ts: this.nextTs(), text, user, updates: [] };
+    this.messages.push(message);
+    return message;
   }
 
   /** /invite @bot: the bot joins. */
@@ -260,8 +306,8 @@ export class SlackWorkspace {
     return {
       type: 'message',
       user: m.user,
-      bot_id: this.botId,
-      app_id: this.appId,
+      // Only the bot's own messages carry its bot and app ids.
+      ...(m.user === this.botUserId ? { bot_id: this.botId, app_id: this.appId } : {}),
       team: this.teamId,
       text: m.text,
       ts: m.ts,
