@@ -29,7 +29,7 @@ export function alertRoute(bot: SlackBot, config: Config, store: Store, token: s
   const onAlert = async (payload: AlertmanagerWebhook, outcome: AlertOutcome) => {
     const thread = outcome === 'opened' && silences ? await threads.threadOf(payload.groupKey) : undefined;
     if (thread) await silences?.offerButtons(alertGroupId(payload.groupKey), { channel: thread.channel, threadTs: thread.ts }).catch((err: unknown) => log.warn({ err }, 'could not offer the silence buttons'));
-    await followUp(payload);
+    await followUp(payload, outcome);
   };
   return {
     handler: alertmanagerWebhook({ token, threads, log, onAlert }),
