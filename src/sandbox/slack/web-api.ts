@@ -5,6 +5,7 @@ import { jsonArg, str, type Args } from './args.js';
 import { validateBlocks } from './block-kit.js';
 import type { ApiBody, PendingFile, SlackWorkspace } from './workspace.js';
 import type { RecordedMessage } from './types.js';
+import { viewMethods } from './views.js';
 
 /** Slack rejects longer message text outright on chat.postMessage. */
 export const MAX_TEXT = 40_000;
@@ -56,6 +57,8 @@ export function webApiMethods(ws: SlackWorkspace, urls: EmulatorUrls): Record<st
   };
 
   return {
+    ...viewMethods(ws),
+
     'auth.test': () => ({
       ok: true,
       url: `https://${ws.teamDomain}.slack.com/`,
