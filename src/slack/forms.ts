@@ -12,8 +12,6 @@ import { truncate } from './mrkdwn.js';
 
 /** The callback_id of every command form; private_metadata says which command and where. */
 export const FORM_CALLBACK = 'vlinders_form';
-/** The action_id of an external select's type-ahead (block_suggestion). */
-export const PICK_ACTION = 'pick';
 
 /** Slack's limits on a modal: title, submit and close 24 characters, 100 options in a static select. */
 export const MODAL_LIMITS = { title: 24, button: 24, options: 100, optionText: 75, optionValue: 150, privateMetadata: 3000 } as const;
@@ -49,12 +47,16 @@ export interface FormLookup {
   user: string;
 }
 
-/** A choice: a static select while the options fit in one (100), else an external select with type-ahead. */
+/**
+ * A choice: a static select while the options fit in one (100), else an external select with
+ * type-ahead. Every input's action_id is its block_id.
+ */
 function choice(blockId: string, label: string, options: Option[], initial?: string): ViewBlock {
+  const initialOption = options.find((o) => o.value === initial);
   const element =
     options.length <= MODAL_LIMITS.options
-      ? { type: 'static_select', action_id: PICK_ACTION, options, ...(options.find((o) => o.value === initial) ? { initial_option: options.find((o) => o.value === initial) } : {}) }
-      : { type: 'external_select', action_id: PICK_ACTION, min_query_length: 1, placeholder: plain(`Type to search ${options.length} names`, 150) };
+      ? { type: 'static_select', action_id: blockId, options, ...(initialOption ? { initial_option: initialOption } : {}) }
+      : { type: 'external_select', action_id: blockId, min_query_length: 1, placeholder: plain(`Type to search ${options.length} names`, 150) };
   return { type: 'input', block_id: blockId, label: plain(label, 2000), element };
 }
 
@@ -66,7 +68,7 @@ const textInput = (blockId: string, label: string, opts: { max: number; optional
   ...(opts.hint ? { hint: plain(opts.hint, 2000) } : {}),
   element: {
     type: 'plain_text_input',
-    action_id: 'text',
+    action_id: blockId,
     max_length: opts.max,
     ...(opts.initial ? { initial_value: truncate(opts.initial, opts.max) } : {}),
     ...(opts.placeholder ? { placeholder: plain(opts.placeholder, 150) } : {}),
@@ -82,7 +84,7 @@ function channelInput(initial: string | undefined): ViewBlock {
     type: 'input',
     block_id: CHANNEL_BLOCK,
     label: plain('Run it in (the plan and its thread go there)', 2000),
-    element: { type: 'conversations_select', action_id: 'conversation', filter: { include: ['public', 'private'], exclude_bot_users: true }, ...(initial ? { initial_conversation: initial } : {}) },
+    element: { type: 'conversations_select', action_id: CHANNEL_BLOCK, filter: { include: ['public', 'private'], exclude_bot_users: true }, ...(initial ? { initial_conversation: initial } : {}) },
   };
 }
 

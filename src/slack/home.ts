@@ -64,7 +64,7 @@ export function homeView(data: HomeData): { type: 'home'; blocks: Block[] } {
   if (data.commands.length === 0) return { type: 'home', blocks: [header('Vlinders operations'), context('You hold no vlinders-ops role: ask an admin for one.')] };
   const blocks: Block[] = [
     header('Vlinders operations'),
-    context(`For ${mentionUser(data.user)} · updated ${new Date(data.now).toISOString().slice(0, 16).replace('T', ' ')} UTC`),
+    context(escapeMrkdwn(`For ${mentionUser(data.user)} · updated ${new Date(data.now).toISOString().slice(0, 16).replace('T', ' ')} UTC`)),
     header('Clusters'),
     ...listed(data.clusters, (c) => `*${escapeMrkdwn(c.name)}*: ${escapeMrkdwn(c.line)}`, 'No Kubernetes cluster is configured.'),
     section(`*GPU fleet*: ${escapeMrkdwn(data.gpu)}`),
@@ -73,13 +73,13 @@ export function homeView(data: HomeData): { type: 'home'; blocks: Block[] } {
     header(`Open incidents (${data.incidents.length})`),
     ...listed(
       data.incidents,
-      ({ incident, link: url }) => `${link(url, escapeMrkdwn(`#${incident.number} SEV${incident.sev} ${incident.title}`))} · commander ${mentionUser(incident.commander)} · open ${minutes(data.now - incident.openedAt)}`,
+      ({ incident, link: url }) => `${link(url, escapeMrkdwn(`#${incident.number} SEV${incident.sev} ${incident.title}`))}${escapeMrkdwn(` · commander ${mentionUser(incident.commander)} · open ${minutes(data.now - incident.openedAt)}`)}`,
       'No open incidents.',
     ),
     header(`Running now (${data.running.length})`),
     ...listed(
       data.running,
-      (op) => `${link(op.link, escapeMrkdwn(op.command))} · by ${mentionUser(op.requester)} · ${minutes(data.now - op.startedAt)}${op.progress ? `\n${escapeMrkdwn(truncate(op.progress, 500))}` : ''}`,
+      (op) => `${link(op.link, escapeMrkdwn(op.command))}${escapeMrkdwn(` · by ${mentionUser(op.requester)} · ${minutes(data.now - op.startedAt)}${op.progress ? `\n${truncate(op.progress, 500)}` : ''}`)}`,
       'Nothing is running.',
     ),
     { type: 'divider' },

@@ -78,8 +78,29 @@ export function registerSurfaces(deps: SurfaceDeps): Surfaces {
   /** Each person's conversation with the app (from app_home_opened): their reads run there. */
   const homeChannels = new Map<string, string>();
 
+  /**
+   * Where a person's Home tab reads as them: their conversation with the app, or else the first
+   * channel where they hold a role (an operator bound to #ops only holds none in a DM).
+   */
+  async function homeCaller(user: string): Promise<Caller> {
+    const candidates = [homeChannels.get(user) ?? 'home', ...bindingChannels()];
+    for (const channelId of candidates) {
+      const caller: Caller = { userId: user, channelId, surface: 'slack' };
+      if (await engine.lookup(caller, undefined, async () => true).catch(() => false)) return caller;
+    }
+    return { userId: user, channelId: candidates[0] as string, surface: 'slack' };
+  }
+
+  /** The channels roles and changes are bound to. */
+  function bindingChannels(): string[] {
+    const channels = new Set<string>(config.rbac.changeChannels ?? []);
+    for (const binding of Object.values(config.rbac.roles)) for (const c of binding?.channels ?? []) channels.add(c);
+    if (config.alerts.channel) channels.add(config.alerts.channel);
+    return [...channels];
+  }
+
   async function refreshHome(user: string): Promise<void> {
-    const caller: Caller = { userId: user, channelId: homeChannels.get(user) ?? 'home', surface: 'slack' };
+    const caller = await homeCaller(user);
     const now = Date.now();
     const clusterNames = engine.clusterNames();
     const lookup = lookupFor(caller);
@@ -108,10 +129,8 @@ export function registerSurfaces(deps: SurfaceDeps): Surfaces {
    * or anywhere when the bindings name no channel.
    */
   async function mayRun(user: string): Promise<string[]> {
-    const channels = new Set<string>(config.rbac.changeChannels ?? []);
-    for (const binding of Object.values(config.rbac.roles)) for (const c of binding?.channels ?? []) channels.add(c);
-    if (config.alerts.channel) channels.add(config.alerts.channel);
-    const where = channels.size > 0 ? [...channels] : ['home'];
+    const channels = bindingChannels();
+    const where = channels.length > 0 ? channels : ['home'];
     const names: string[] = [];
     for (const command of engine.commands) {
       for (const channelId of where) {
@@ -149,7 +168,11 @@ export function registerSurfaces(deps: SurfaceDeps): Surfaces {
     const inputIds = view.blocks.filter((b) => b.type === 'input').map((b) => b.block_id ?? '');
     if (!meta) return ack();
     const { words, channel, reason } = submission(meta, values);
-    const fieldError = (message: string) => ack({ response_action: 'errors', errors: { [blameField(meta, message, inputIds)]: redactText(message).slice(0, 300) } });
+    const fieldError = (message: string) => {
+      // The usage line is for typed commands; the form's fields already say what goes where.
+      const said = redactText(message.split('\nUsage:')[0] ?? message).slice(0, 300);
+      return ack({ response_action: 'errors', errors: { [blameField(meta, said, inputIds)]: said } });
+    };
     if (!channel) return fieldError('Choose where to run it.');
     const caller: Caller = { userId: body.user.id, channelId: channel, ...(meta.threadTs ? { threadTs: meta.threadTs } : {}), surface: 'slack' };
     const where = { channel, ...(meta.threadTs ? { threadTs: meta.threadTs } : {}) };
