@@ -13,6 +13,7 @@ import { configuredClusters } from '../kube/directory.js';
 import type { WorldOptions } from '../sandbox/kube/world/index.js';
 import { SANDBOX_WORLD, startSandboxPlatform } from '../sandbox/platform.js';
 import { SlackWorkspaceEmulator } from '../sandbox/slack/index.js';
+import { SHORTCUT_LIST } from '../slack/surfaces.js';
 import { createSlackBot } from '../slack/app.js';
 import { buildEngine } from '../wiring.js';
 import { demoChannels, demoConfig, demoUsers } from './demo.js';
@@ -99,7 +100,8 @@ export async function startConsole(opts: ConsoleOptions): Promise<Console> {
     }
   };
   try {
-    const slack = await SlackWorkspaceEmulator.start();
+    // Slack offers the shortcuts the app declares (manifest.json's, as SHORTCUT_LIST); the page shows their names.
+    const slack = await SlackWorkspaceEmulator.start({ shortcuts: [...SHORTCUT_LIST] });
     closers.push(() => slack.close());
     for (const u of demoUsers) slack.addUser(u.id, { name: u.name, real_name: u.title.split(' · ')[0] });
     // The demo workspace has the bot invited to its channels, as a team running it would.

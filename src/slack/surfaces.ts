@@ -13,8 +13,15 @@ import { FORM_CALLBACK, blameField, commandModal, hasOwnForm, readMeta, submissi
 import { HOME_FORM_ACTION, backupLine, clusterLine, gpuLine, homeView, type RunningOperation } from './home.js';
 import { ResponseUrlReply } from './reply.js';
 
-/** Message shortcuts (manifest features.shortcuts). */
+/** Shortcuts (manifest features.shortcuts). */
 export const SHORTCUTS = { incidentFromMessage: 'vlinders_incident_from_message', diagnosePod: 'vlinders_diagnose_pod', declareIncident: 'vlinders_declare_incident' } as const;
+
+/** The shortcuts as the manifest declares them (name at most 24 characters). */
+export const SHORTCUT_LIST: ReadonlyArray<{ callback_id: string; type: 'global' | 'message'; name: string }> = [
+  { callback_id: SHORTCUTS.incidentFromMessage, type: 'message', name: 'Open incident' },
+  { callback_id: SHORTCUTS.diagnosePod, type: 'message', name: 'Diagnose this pod' },
+  { callback_id: SHORTCUTS.declareIncident, type: 'global', name: 'Declare incident' },
+];
 
 /** How long a submission may take to decide before the modal is closed anyway (Slack waits 3 s for the ack). */
 const SUBMIT_DECIDE_MS = 2000;

@@ -6,11 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { CHANNELS, USERS } from '../fixtures/world.js';
 import { startBot } from '../e2e/harness.js';
 import { readCaptured } from '../fixtures/captured.js';
-import { SHORTCUTS } from '../../src/slack/surfaces.js';
+import { SHORTCUTS, SHORTCUT_LIST } from '../../src/slack/surfaces.js';
 
 const read = (url: URL) => JSON.parse(readFileSync(url, 'utf8')) as Record<string, unknown>;
 const manifest = read(new URL('../../manifest.json', import.meta.url)) as {
-  features: { slash_commands: Array<{ command: string }>; shortcuts: Array<{ callback_id: string; type: string }>; app_home: { home_tab_enabled: boolean } };
+  features: { slash_commands: Array<{ command: string }>; shortcuts: Array<{ callback_id: string; type: string; name: string }>; app_home: { home_tab_enabled: boolean } };
   oauth_config: { scopes: { bot: string[] } };
   settings: { interactivity: { is_enabled: boolean; message_menu_options_url?: string }; socket_mode_enabled: boolean; event_subscriptions: { bot_events: string[] } };
 };
@@ -60,6 +60,7 @@ describe('manifest.json', () => {
     expect(manifest.settings.event_subscriptions.bot_events).toEqual(['app_home_opened']);
     expect(manifest.settings.interactivity.message_menu_options_url).toMatch(/\/slack\/events$/);
     expect(manifest.features.shortcuts.map((s) => s.callback_id).sort()).toEqual(Object.values(SHORTCUTS).sort());
+    expect(manifest.features.shortcuts.map(({ callback_id, type, name }) => ({ callback_id, type, name }))).toEqual(SHORTCUT_LIST);
   });
 
   it('asks for exactly the bot scopes the code uses', async () => {
