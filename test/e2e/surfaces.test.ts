@@ -2,7 +2,7 @@
 // person (opening Home, filling and submitting modals, typing into a select, running shortcuts)
 // against the real Bolt app, on a seeded Kubernetes world.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { validateView, type HeldView } from '../../src/sandbox/slack/index.js';
+import { SOCKET, validateView, type HeldView } from '../../src/sandbox/slack/index.js';
 import { CHANNELS, USERS } from '../fixtures/world.js';
 import { clusterConfig, startCluster } from './cluster.js';
 import { blocksText, startBot, type BotHarness } from './harness.js';
@@ -211,5 +211,28 @@ describe('"Diagnose this pod"', () => {
     const told = await emu().waitFor(() => emu().ephemerals.find((e) => e.user === USERS.viewer && e.text.includes('names no pod')), 8000);
     expect(told.channel).toBe(CHANNELS.ops);
     expect(emu().threadOf(CHANNELS.ops, message.ts)).toEqual([]);
+  });
+});
+
+describe('over Socket Mode', () => {
+  it('Home is published on app_home_opened, and a form submission is acked on the socket', async () => {
+    const socketBot = await startBot({ mode: 'socket' });
+    try {
+      const { emu: ws } = socketBot;
+      await ws.openHome(SOCKET, USERS.viewer);
+      const home = await ws.waitFor(() => ws.homeOf(USERS.viewer));
+      expect(blocksText(home.view.blocks)).toContain('No Kubernetes cluster is configured.');
+      await ws.clickInView(SOCKET, USERS.viewer, 'home', 'whoami');
+      await ws.waitFor(() => ws.topModal(USERS.viewer));
+      expect(await ws.submitModal(SOCKET, USERS.viewer, { channel: CHANNELS.ops })).toEqual({ result: 'closed' });
+      await ws.waitFor(() => ws.messages.find((m) => m.channel === CHANNELS.ops && blocksText(m.blocks).includes('whoami')));
+      // Without an incidents channel, incident open refuses: the refusal is the socket ack's field error.
+      const before = ws.topModal(USERS.viewer);
+      await socketBot.slash(USERS.viewer, CHANNELS.general, 'incident open');
+      await ws.waitFor(() => ws.topModal(USERS.viewer) !== before && ws.topModal(USERS.viewer));
+      expect(await ws.submitModal(SOCKET, USERS.viewer, { title: 'Gateway down' })).toMatchObject({ result: 'errors', errors: { title: expect.any(String) } });
+    } finally {
+      await socketBot.close();
+    }
   });
 });
