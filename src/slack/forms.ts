@@ -139,6 +139,22 @@ export function valueOf(values: Values, blockId: string): string | undefined {
   return v === null || v === undefined || v.trim() === '' ? undefined : v.trim();
 }
 
+/** A form that picks one deployment or pod of the Vlinders namespaces (type-ahead beyond 100). */
+function workloadForm(kind: 'deployments' | 'pods', title: string, submit: string, label: string, words: (namespace: string, name: string) => string[]): FormSpec {
+  const names = (lookup: FormLookup) => lookup.read(({ services, config }) => workloadNames(services, config, kind));
+  return {
+    title,
+    submit,
+    blocks: async (lookup) => [choice('target', label, (await names(lookup)).map((n) => option(n, n)))],
+    names,
+    words: (values) => {
+      const [namespace = '', name = ''] = (valueOf(values, 'target') ?? '/').split('/');
+      return words(namespace, name);
+    },
+    blame: [['target', /.*/]],
+  };
+}
+
 const SEVERITIES = [1, 2, 3, 4].map((n) => option(`SEV${n}${n === 1 ? ' (worst)' : ''}`, String(n)));
 
 const FORMS: Record<string, FormSpec> = {
@@ -213,31 +229,8 @@ const FORMS: Record<string, FormSpec> = {
     },
     blame: [['sev', /sev/i], ['commander', /commander/i], ['title', /.*/]],
   },
-  restart: {
-    title: 'Restart a deployment',
-    submit: 'Show plan',
-    async blocks(lookup) {
-      const names = await lookup.read(({ services, config }) => workloadNames(services, config, 'deployments'));
-      return [choice('target', 'Deployment', names.map((n) => option(n, n)))];
-    },
-    names: (lookup) => lookup.read(({ services, config }) => workloadNames(services, config, 'deployments')),
-    words: (values) => {
-      const [namespace, name] = (valueOf(values, 'target') ?? '/').split('/');
-      return [name ?? '', '--namespace', namespace ?? ''];
-    },
-    blame: [['target', /.*/]],
-  },
-  'diagnose pod': {
-    title: 'Diagnose a pod',
-    submit: 'Diagnose',
-    async blocks(lookup) {
-      const names = await lookup.read(({ services, config }) => workloadNames(services, config, 'pods'));
-      return [choice('target', 'Pod', names.map((n) => option(n, n)))];
-    },
-    names: (lookup) => lookup.read(({ services, config }) => workloadNames(services, config, 'pods')),
-    words: (values) => [(valueOf(values, 'target') ?? '').split('/')[1] ?? ''],
-    blame: [['target', /.*/]],
-  },
+  restart: workloadForm('deployments', 'Restart a deployment', 'Show plan', 'Deployment', (namespace, name) => [name, '--namespace', namespace]),
+  'diagnose pod': workloadForm('pods', 'Diagnose a pod', 'Diagnose', 'Pod', (_namespace, name) => [name]),
 };
 
 /** Any other command: its arguments as typed, with its usage as the hint. */
