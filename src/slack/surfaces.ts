@@ -161,8 +161,8 @@ export function registerSurfaces(deps: SurfaceDeps): Surfaces {
   // A Home tab button: the command's form, asking where to run it.
   app.action<BlockAction<ButtonAction>>({ action_id: new RegExp(`^${HOME_FORM_ACTION}_\\d+$`) }, async ({ ack, body, action }) => {
     await ack();
-    const caller: Caller = { userId: body.user.id, channelId: 'home', surface: 'slack' };
     try {
+      const caller = await homeCaller(body.user.id);
       await open(body.trigger_id, await formFor(action.value ?? '', caller, { command: action.value ?? '' }));
     } catch (err) {
       log.warn({ err }, 'could not open a form from the Home tab');
@@ -204,8 +204,9 @@ export function registerSurfaces(deps: SurfaceDeps): Surfaces {
   app.options<'block_suggestion'>({ type: 'block_suggestion' }, async ({ ack, body }) => {
     const meta = readMeta(body.view?.private_metadata);
     if (!meta) return ack({ options: [] });
-    const caller: Caller = { userId: body.user.id, channelId: meta.channel ?? 'home', surface: 'slack' };
     try {
+      // A form opened from Home reads where its person holds a role, as Home does.
+      const caller: Caller = meta.channel ? { userId: body.user.id, channelId: meta.channel, surface: 'slack' } : await homeCaller(body.user.id);
       await ack({ options: await suggestions(meta, lookupFor(caller), body.value) });
     } catch (err) {
       log.warn({ err }, 'could not list options');
@@ -215,8 +216,7 @@ export function registerSurfaces(deps: SurfaceDeps): Surfaces {
 
   app.shortcut(SHORTCUTS.declareIncident, async ({ ack, shortcut }) => {
     await ack();
-    const caller: Caller = { userId: shortcut.user.id, channelId: 'home', surface: 'slack' };
-    await open(shortcut.trigger_id, await formFor('incident open', caller, { command: 'incident open' }));
+    await open(shortcut.trigger_id, await formFor('incident open', await homeCaller(shortcut.user.id), { command: 'incident open' }));
   });
 
   app.shortcut(SHORTCUTS.incidentFromMessage, async ({ ack, shortcut, respond }) => {

@@ -81,6 +81,14 @@ describe('App Home', () => {
     const report = await emu().waitFor(() => emu().messages.find((m) => m.channel === CHANNELS.ops && blocksText(m.blocks).includes('nodes Ready')), 8000);
     expect(blocksText(report.blocks)).toContain(`<@${USERS.operator}> ran`);
   });
+
+  it("a form from Home reads where the person holds a role (an operator's in #ops, not the DM)", async () => {
+    await homeOf(USERS.operator);
+    await emu().clickInView(bot.url, USERS.operator, 'home', 'restart');
+    const modal = await emu().waitFor(() => emu().topModal(USERS.operator), 8000);
+    expect(blocksText(modal.view.blocks)).toContain('vlinders-platform/vlinders-api');
+    await emu().closeModal(bot.url, USERS.operator);
+  });
 });
 
 describe('the scale-gpu form', () => {
