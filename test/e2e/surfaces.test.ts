@@ -154,6 +154,16 @@ describe('the scale-gpu form', () => {
   });
 });
 
+describe('the model update form', () => {
+  it('asks for the model, a revision and a reason; a malformed id comes back on the model field', async () => {
+    const modal = await modalFrom(USERS.admin, CHANNELS.ops, 'model update');
+    expect(validateView(modal.view)).toEqual([]);
+    const outcome = await emu().submitModal(bot.url, USERS.admin, { model: 'not a model id', reason: 'newer weights' });
+    expect(outcome).toMatchObject({ result: 'errors', errors: { model: expect.any(String) } });
+    await emu().closeModal(bot.url, USERS.admin);
+  });
+});
+
 describe('selects of deployments and pods', () => {
   it('restart offers the deployments in a static select', async () => {
     const modal = await modalFrom(USERS.operator, CHANNELS.ops, 'restart');
