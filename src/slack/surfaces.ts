@@ -186,7 +186,16 @@ export function registerSurfaces(deps: SurfaceDeps): Surfaces {
     const typed = `${config.slack.command} ${words.join(' ')}${reason ? ` · reason: ${reason}` : ''}`;
     // The plan decides within the ack when it can, so a wrong value comes back on its field.
     const invoking = engine.invoke(caller, words, deps.io());
-    const early = await Promise.race([invoking, new Promise<undefined>((resolve) => setTimeout(resolve, SUBMIT_DECIDE_MS))]);
+    let timer: ReturnType<typeof globalThis.setTimeout> | number | undefined;
+    let early: InvokeOutcome | undefined;
+    try {
+      early = await Promise.race([invoking, new Promise<undefined>((resolve) => (timer = globalThis.setTimeout(resolve, SUBMIT_DECIDE_MS)))]);
+    } catch (err) {
+      log.error({ err }, 'a form submission failed');
+      return fieldError('Something went wrong on the bot side; the details are in its log.');
+    } finally {
+      clearTimeout(timer);
+    }
     if (early?.kind === 'error') return fieldError(early.message);
     await ack();
     const reply = new ResponseUrlReply(ephemeralTo(channel, body.user.id));
