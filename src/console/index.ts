@@ -18,6 +18,7 @@ import { alertRoute } from '../incidents/index.js';
 import { DEFAULT_SCOPES } from '../sandbox/slack/workspace.js';
 import { createSlackBot, type SlackBot } from '../slack/app.js';
 import { INCIDENT_ROOM_SCOPES } from '../slack/rooms.js';
+import { SHORTCUT_LIST } from '../slack/surfaces.js';
 import { buildEngine } from '../wiring.js';
 import { demoChannels, demoConfig, demoUsers } from './demo.js';
 import { createConsoleServer, type Banner } from './server.js';
@@ -128,8 +129,9 @@ export async function startConsole(opts: ConsoleOptions): Promise<Console> {
     }
   };
   try {
-    // The scopes and the event the incident channels need, besides a fresh install's.
-    const slack = await SlackWorkspaceEmulator.start({ scopes: [...DEFAULT_SCOPES, ...INCIDENT_ROOM_SCOPES], botEvents: ['reaction_added'] });
+    // The scopes and the event the incident channels need, besides a fresh install's; Slack
+    // offers the shortcuts the app declares (manifest.json's, as SHORTCUT_LIST).
+    const slack = await SlackWorkspaceEmulator.start({ scopes: [...DEFAULT_SCOPES, ...INCIDENT_ROOM_SCOPES], botEvents: ['reaction_added', 'app_home_opened'], shortcuts: [...SHORTCUT_LIST] });
     closers.push(() => slack.close());
     for (const u of demoUsers) slack.addUser(u.id, { name: u.name, real_name: u.title.split(' · ')[0] });
     // The demo workspace has the bot invited to its channels, as a team running it would.

@@ -15,7 +15,7 @@ import type { PendingAction, PendingActions } from './pending.js';
 import type { Decision, Rbac } from './rbac.js';
 import { redactText } from './redact.js';
 import { redactReport, type Report } from './report.js';
-import type { ServiceDirectory } from './services.js';
+import type { ServiceDirectory, Services } from './services.js';
 import { deleteWhere, retryingStoreWrite } from './store.js';
 import type { ThreadPoster } from '../incidents/alert-threads.js';
 import { Incidents, type TimelineKind } from '../incidents/incidents.js';
@@ -118,6 +118,32 @@ export class CommandEngine {
 
   get commands(): readonly Command[] {
     return this.deps.commands;
+  }
+
+  /** The configured clusters, by name (none when the bot runs without Kubernetes). */
+  clusterNames(): string[] {
+    return (this.deps.services ?? NO_CLUSTERS).clusterNames();
+  }
+
+  /** Where pending actions and incidents live (the Home tab lists what is running and open). */
+  get store(): PendingActions['store'] {
+    return this.deps.pending.store;
+  }
+
+  /** May `caller` run `name` where they are, on `cluster`? For offering buttons and forms; the run checks again. */
+  async allows(caller: Caller, name: string, cluster?: string): Promise<boolean> {
+    const command = this.byName.get(name);
+    return command !== undefined && (await this.deps.rbac.authorize(caller.userId, caller.channelId, command, this.clusterName(cluster))).allowed;
+  }
+
+  /**
+   * A read for a form's choices or the Home tab, as `caller`, who must hold a role where they
+   * are: the cluster's services and its settings. It changes nothing, so it is not audited.
+   */
+  async lookup<T>(caller: Caller, cluster: string | undefined, read: (on: { services: Services; config: Config }) => Promise<T>): Promise<T> {
+    if (!(await this.deps.rbac.roleOf(caller.userId, caller.channelId, this.clusterName(cluster)))) throw new UserFacingError('you hold no vlinders-ops role here.');
+    const services = (this.deps.services ?? NO_CLUSTERS).forCluster(cluster);
+    return read({ services, config: configForCluster(this.deps.config, services.clusterName) });
   }
 
   /** The command named by the first one or two words, and the words after it. */

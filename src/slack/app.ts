@@ -23,6 +23,8 @@ import { SlackPoster, ThreadProgress } from './poster.js';
 import { SlackRooms } from './rooms.js';
 import { INVITE_LINE, INVITE_ME, ResponseUrlReply, isClosedConversation, reportReplyMessages, type ReplyMessage } from './reply.js';
 import { WorkQueue, type QueueBounds } from './work-queue.js';
+import { registerSurfaces } from './surfaces.js';
+import type { BackupListing } from '../digest/sources.js';
 
 export interface SlackCredentials {
   botToken: string;
@@ -55,6 +57,8 @@ export interface SlackBotOptions {
   slackFetch?: FetchFunction;
   /** How the Web API client retries one call; SLACK_RETRY unless given (tests shorten it). */
   retry?: RetryOptions;
+  /** Where the Home tab reads the newest backup; absent: "backups not configured". */
+  backups?: BackupListing;
 }
 
 /**
@@ -227,6 +231,8 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
   }
 
   const quietIO = (): RunIO => ({ progress: async () => undefined, signal: shutdown.signal });
+  // The Home tab, command forms and shortcuts (surfaces.ts).
+  const surfaces = registerSurfaces({ app, engine, config, log, answer, queue: (work) => reads.push(work), io: quietIO, ...(opts.backups ? { backups: opts.backups } : {}) });
 
   app.command(config.slack.command, async ({ ack, command, respond }) => {
     const caller: Caller = { userId: command.user_id, channelId: command.channel_id, surface: 'slack', userName: command.user_name };
@@ -237,6 +243,9 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
     // rides in the ack itself: an overloaded bot makes no extra request to say it is busy.
     const queued = reads.push(async () => {
       try {
+        // A command that has a form, typed with no argument, opens it.
+        const named = engine.resolve(command.text.trim().split(/\s+/));
+        if (named?.rest.length === 0 && (await surfaces.openForm(named.command.name, command.trigger_id, caller, reply))) return;
         await answer(caller, where, typed, await engine.invoke(caller, command.text, quietIO()), reply);
       } catch (err) {
         await replyTrouble(reply, err);
@@ -302,7 +311,15 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
               : setCard(`❌ Stopped · approved by ${mentionUser(clicker.userId)}: something went wrong on the bot side; the details are in its log.`, '❌');
           const thread = { channel: card?.channel ?? channel, threadTs: card?.ts };
           const progress = new ThreadProgress(poster, thread);
-          outcome = await engine.execute(decision.action, decision.command, { progress: progress.update, signal: shutdown.signal }, 'slack');
+          // The requester's Home tab lists it while it runs, with its newest progress line.
+          const { id, requester } = decision.action;
+          const running = { command: `${decision.command.name} ${redactText(decision.action.words.join(' '))}`.trim(), requester, startedAt: started };
+          surfaces.operation(id, requester, running);
+          const tracked = async (text: string) => {
+            Object.assign(running, { progress: text });
+            await progress.update(text);
+          };
+          outcome = await engine.execute(decision.action, decision.command, { progress: tracked, signal: shutdown.signal }, 'slack').finally(() => surfaces.operation(id, requester, undefined));
           await progress.finish(outcome.status);
           await poster.report(thread, outcome);
           await settle(outcome);

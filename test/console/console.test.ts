@@ -290,6 +290,61 @@ describe('the console in Chromium', () => {
     await shot(page, '6-escaping');
     expect(pageErrors(page)).toEqual([]);
   });
+
+  it('App Home: the operator opens it and sees the cluster, the GPU fleet and their commands as buttons', async () => {
+    const page = await open(DEMO_USERS.operator.id, DEMO_CHANNELS.ops.id);
+    await page.locator('#home-tab').click();
+    const home = page.locator('#messages');
+    await home.locator('.b-header', { hasText: 'Your commands' }).waitFor();
+    const text = await home.innerText();
+    expect(text).toContain('Vlinders operations');
+    expect(text).toMatch(/GPU fleet: \d+ GPU nodes/);
+    expect(text).toMatch(/nodes Ready/);
+    expect(await home.locator('.b-actions .btn', { hasText: 'scale-gpu' }).count()).toBe(1);
+    await shot(page, '9-home');
+    // A viewer's Home has no scale-gpu button.
+    await page.locator('#user').selectOption(DEMO_USERS.viewer.id);
+    await home.locator('.b-context', { hasText: '@vera' }).waitFor();
+    expect(await home.locator('.b-actions .btn', { hasText: 'status' }).count()).toBe(1);
+    expect(await home.locator('.b-actions .btn', { hasText: 'scale-gpu' }).count()).toBe(0);
+    expect(pageErrors(page)).toEqual([]);
+  });
+
+  it('scale-gpu with no argument opens a modal: a wrong count is shown on its field; the plan submitted is approved and runs', async () => {
+    const page = await open(DEMO_USERS.operator.id, DEMO_CHANNELS.ops.id);
+    await type(page, '/vlinders scale-gpu');
+    const modal = page.locator('#modal-layer .modal', { hasText: 'Scale GPU workers' });
+    await modal.waitFor();
+    expect(await modal.innerText()).toMatch(/gpu-workers: current \d+, minimum \d+, maximum \d+/);
+    await modal.locator('select[aria-label="group"]').selectOption('gpu-workers');
+    await modal.locator('input[aria-label="replicas"]').fill('9');
+    await modal.locator('input[aria-label="reason"]').fill('console demo');
+    await modal.locator('button[type="submit"]').click();
+    await modal.locator('.modal-error', { hasText: 'outside gpu-workers' }).waitFor();
+    // What was typed stays; only the count changes.
+    expect(await modal.locator('input[aria-label="reason"]').inputValue()).toBe('console demo');
+    await modal.locator('input[aria-label="replicas"]').fill('2');
+    await shot(page, '10-modal');
+    await modal.locator('button[type="submit"]').click();
+    await modal.waitFor({ state: 'detached' });
+    const confirm = page.locator('#messages > .msg', { has: page.locator('.b-header', { hasText: /Confirm: scale-gpu gpu-workers: \d+ → 2/ }) });
+    await confirm.waitFor();
+    expect(await confirm.innerText()).toContain('reason: console demo');
+    const card = page.locator(`#messages > .msg[data-ts="${await confirm.getAttribute('data-ts')}"]`);
+    await card.locator('.btn-primary', { hasText: 'Approve' }).click();
+    await card.locator(':scope > .msg-body > .msg-content .b-context', { hasText: '✅ Done · approved by @otto' }).waitFor({ timeout: 20_000 });
+    expect(pageErrors(page)).toEqual([]);
+  }, 40_000);
+
+  it('"Diagnose this pod" from a message\'s menu diagnoses the pod it names, in its thread', async () => {
+    const message = app.slack.postAsUser(DEMO_CHANNELS.general.id, DEMO_USERS.viewer.id, 'postgres-0 restarted again?');
+    const page = await open(DEMO_USERS.viewer.id, DEMO_CHANNELS.general.id);
+    const shown = page.locator(`#messages > .msg[data-ts="${message.ts}"]`);
+    await shown.locator(':scope > .msg-body > .msg-meta .msg-menu summary').click();
+    await shown.locator('.menu-item', { hasText: 'Diagnose this pod' }).click();
+    await shown.locator('.thread .b-header', { hasText: 'postgres-0' }).waitFor();
+    expect(pageErrors(page)).toEqual([]);
+  });
 });
 
 describe('the console API', () => {

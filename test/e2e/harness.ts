@@ -12,7 +12,7 @@ import { createSlackBot, type SlackBotOptions } from '../../src/slack/app.js';
 import { buildEngine } from '../../src/wiring.js';
 import { Gates, testCommands, type RunLog } from '../fixtures/commands.js';
 import { captureLog } from '../fixtures/engine.js';
-import { MANIFEST_BOT_EVENTS, MANIFEST_SCOPES, SRE_GROUP, USERS, seedConversations, testConfig } from '../fixtures/world.js';
+import { MANIFEST_BOT_EVENTS, MANIFEST_SCOPES, MANIFEST_SHORTCUTS, SRE_GROUP, USERS, seedConversations, testConfig } from '../fixtures/world.js';
 
 export interface BotHarnessOptions {
   mode?: 'http' | 'socket';
@@ -33,7 +33,7 @@ export interface BotHarnessOptions {
 export async function startBot(opts: BotHarnessOptions = {}) {
   const mode = opts.mode ?? 'http';
   const ownEmu = !opts.emu;
-  const emu = opts.emu ?? (await SlackWorkspaceEmulator.start({ scopes: MANIFEST_SCOPES, botEvents: MANIFEST_BOT_EVENTS }));
+  const emu = opts.emu ?? (await SlackWorkspaceEmulator.start({ scopes: MANIFEST_SCOPES, botEvents: MANIFEST_BOT_EVENTS, shortcuts: MANIFEST_SHORTCUTS }));
   if (ownEmu) seedConversations(emu);
   emu.addUserGroup(SRE_GROUP, [USERS.groupMember]);
   const { stream, captured } = captureLog();

@@ -6,12 +6,13 @@ import { describe, expect, it } from 'vitest';
 import { CHANNELS, SRE_GROUP, USERS, testConfig } from '../fixtures/world.js';
 import { startBot } from '../e2e/harness.js';
 import { readCaptured } from '../fixtures/captured.js';
+import { SHORTCUTS, SHORTCUT_LIST } from '../../src/slack/surfaces.js';
 
 const read = (url: URL) => JSON.parse(readFileSync(url, 'utf8')) as Record<string, unknown>;
 const manifest = read(new URL('../../manifest.json', import.meta.url)) as {
-  features: { slash_commands: Array<{ command: string }> };
+  features: { slash_commands: Array<{ command: string }>; shortcuts: Array<{ callback_id: string; type: string; name: string }>; app_home: { home_tab_enabled: boolean } };
   oauth_config: { scopes: { bot: string[] } };
-  settings: { interactivity: { is_enabled: boolean }; socket_mode_enabled: boolean };
+  settings: { interactivity: { is_enabled: boolean; message_menu_options_url?: string }; socket_mode_enabled: boolean; event_subscriptions: { bot_events: string[] } };
 };
 const schemaV1 = JSON.parse(readCaptured('slack/slackapi-manifest-schema_schemas_manifest.schema.1.0.0.json')) as Record<string, unknown>;
 
@@ -30,6 +31,11 @@ const SCOPE_OF_METHOD: Record<string, string | null> = {
   'conversations.history': 'channels:history',
   'pins.add': 'pins:write',
   'chat.getPermalink': null,
+  // Views need no scope of their own: a trigger_id or the app's own Home tab is the permission.
+  'views.open': null,
+  'views.push': null,
+  'views.update': null,
+  'views.publish': null,
 };
 
 describe('manifest.json', () => {
@@ -52,6 +58,14 @@ describe('manifest.json', () => {
     expect(manifest.features.slash_commands.map((c) => c.command)).toEqual(['/vlinders']);
     expect(manifest.settings.interactivity.is_enabled).toBe(true);
     expect(manifest.settings.socket_mode_enabled).toBe(true);
+  });
+
+  it('declares the Home tab, its event, the options URL and exactly the shortcuts the bot handles', () => {
+    expect(manifest.features.app_home.home_tab_enabled).toBe(true);
+    expect(manifest.settings.event_subscriptions.bot_events).toContain('app_home_opened');
+    expect(manifest.settings.interactivity.message_menu_options_url).toMatch(/\/slack\/events$/);
+    expect(manifest.features.shortcuts.map((s) => s.callback_id).sort()).toEqual(Object.values(SHORTCUTS).sort());
+    expect(manifest.features.shortcuts.map(({ callback_id, type, name }) => ({ callback_id, type, name }))).toEqual(SHORTCUT_LIST);
   });
 
   it('asks for exactly the bot scopes the code uses', async () => {

@@ -69,6 +69,8 @@ export interface SlackLimits {
   responseUrlTtlMs: number;
   /** files.getUploadURLExternal: Slack takes files up to 1 GB. */
   maxUploadBytes: number;
+  /** A trigger_id opens a view within 3 s of its interaction, once. */
+  triggerTtlMs: number;
 }
 
 export interface EmulatorOptions {
@@ -89,6 +91,8 @@ export interface EmulatorOptions {
   teamId?: string;
   /** Makes the workspace part of an Enterprise Grid org: bodies then carry enterprise_id/enterprise_name. */
   enterprise?: { id: string; name: string };
+  /** The app's shortcuts (manifest features.shortcuts); when given, only these can be run. */
+  shortcuts?: Array<{ callback_id: string; type: 'global' | 'message' }>;
 }
 
 export interface SlashCommandInput {

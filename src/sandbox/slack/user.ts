@@ -11,8 +11,11 @@ export const VERIFICATION_TOKEN = 'emulator-verification-token';
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function triggerId(): string {
-  return `${Date.now()}.${Math.floor(Math.random() * 1e10)}.${randomBytes(16).toString('hex')}`;
+/** A trigger_id for an interaction of `user`: it opens one view, within limits.triggerTtlMs. */
+export function issueTrigger(ws: SlackWorkspace, user: string): string {
+  const id = `${Date.now()}.${Math.floor(Math.random() * 1e10)}.${randomBytes(16).toString('hex')}`;
+  ws.triggers.set(id, { user, issuedAt: ws.now(), used: false });
+  return id;
 }
 
 /**
@@ -34,7 +37,7 @@ export function slashCommandFields(ws: SlackWorkspace, cmd: SlashCommandInput, r
     api_app_id: ws.appId,
     is_enterprise_install: 'false',
     response_url: responseUrl,
-    trigger_id: triggerId(),
+    trigger_id: issueTrigger(ws, cmd.user),
   };
 }
 
@@ -115,7 +118,7 @@ export function blockActionsPayload(ws: SlackWorkspace, click: ButtonClickInput,
       is_ephemeral: ephemeral !== undefined,
       ...(threadTs ? { thread_ts: threadTs } : {}),
     },
-    trigger_id: triggerId(),
+    trigger_id: issueTrigger(ws, click.user),
     team: {
       id: ws.teamId,
       domain: ws.teamDomain,
@@ -191,7 +194,10 @@ export function sign(secret: string, timestamp: number, body: string): string {
   return `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
 }
 
-/** POSTs a body to the app's request URL the way Slack does: signed, form-encoded (events: JSON), optionally a redelivery. */
+/**
+ * POSTs a body to the app's request URL the way Slack does: signed, form-encoded (Events API
+ * bodies: JSON), optionally a redelivery.
+ */
 export async function postSigned(url: string, body: string, secret: string, opts: SignOpts = {}, contentType = 'application/x-www-form-urlencoded'): Promise<HttpResult> {
   const timestamp = Math.floor(Date.now() / 1000) + (opts.timestampSkewSeconds ?? 0);
   const headers: Record<string, string> = {

@@ -3,6 +3,7 @@
 
 import { randomBytes } from 'node:crypto';
 import type { Args } from './args.js';
+import type { HeldView } from './views.js';
 import type {
   ApiCall,
   EmulatorOptions,
@@ -45,6 +46,7 @@ export const DEFAULT_LIMITS: SlackLimits = {
   responseUrlUses: 5,
   responseUrlTtlMs: 30 * 60_000,
   maxUploadBytes: 1024 ** 3,
+  triggerTtlMs: 3000,
 };
 
 /** What a fresh install of an app with chat:write and no chat:write.public holds. */
@@ -116,6 +118,16 @@ export class SlackWorkspace {
   private readonly postBuckets = new Map<string, { tokens: number; at: number }>();
   readonly files = new Map<string, PendingFile>();
   readonly responseTargets = new Map<string, ResponseTarget>();
+  /** trigger_ids handed out with interactions: whose, when, and whether a view was opened with it. */
+  readonly triggers = new Map<string, { user: string; issuedAt: number; used: boolean }>();
+  /** Every view the app opened or published, by id. */
+  readonly views = new Map<string, HeldView>();
+  /** Each person's open modals, root first: what they see on top is the last. */
+  readonly modalStacks = new Map<string, string[]>();
+  /** Each person's Home tab view. */
+  readonly homes = new Map<string, string>();
+  /** The shortcuts the app declares (its manifest): Slack offers only those. Undefined: any. */
+  readonly shortcuts?: ReadonlyArray<{ callback_id: string; type: 'global' | 'message' }>;
   private readonly faults = new Map<string, Fault[]>();
   private lastTsMicros = 0;
   private readonly delays = new Map<string, number[]>();
@@ -131,6 +143,28 @@ export class SlackWorkspace {
     this.botEvents = new Set(opts.botEvents ?? []);
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.now = opts.now ?? Date.now;
+    if (opts.shortcuts) this.shortcuts = opts.shortcuts;
+  }
+
+  /** A view a person sees now: their Home tab, or a modal in their open stack. */
+  isShown(held: HeldView): boolean {
+    return held.type === 'home' ? this.homes.get(held.user) === held.id : (this.modalStacks.get(held.user) ?? []).includes(held.id);
+  }
+
+  /** The modal on top of a person's stack, if one is open. */
+  topModal(user: string): HeldView | undefined {
+    const stack = this.modalStacks.get(user) ?? [];
+    const id = stack[stack.length - 1];
+    return id ? this.views.get(id) : undefined;
+  }
+
+  /** A message a person wrote (the app's Web API calls only post as the bot). */
+  postAsUser(channel: string, user: string, text: string, threadTs?: string): RecordedMessage {
+    const c = this.conversations.get(channel);
+    if (!c || !this.isMember(c, user)) throw new Error(`${user} can't post in ${channel}`);
+    const message: RecordedMessage = { channel, ts: this.nextTs(), ...(threadTs ? { thread_ts: threadTs } : {}), text, user, updates: [] };
+    this.messages.push(message);
+    return message;
   }
 
   addUserGroup(id: string, userIds: string[]): void {
@@ -381,6 +415,8 @@ export class SlackWorkspace {
     if (!handler) return reply({ ok: false, error: 'unknown_method' });
     // Socket Mode's apps.connections.open is the one method that takes the app-level token.
     const expected = method === 'apps.connections.open' ? this.appToken : this.botToken;
+    // No token at all is not_authed; a wrong one invalid_auth (docs: both on every method).
+    if (token === undefined || token === '') return reply({ ok: false, error: 'not_authed' });
     if (token !== expected) return reply({ ok: false, error: 'invalid_auth' });
 
     const scope = SCOPE_OF_METHOD[method];
