@@ -188,9 +188,10 @@ describe('selects of deployments and pods', () => {
 
 describe('incidents from forms and shortcuts', () => {
   it('incident open with no argument opens a form; its submission opens the incident', async () => {
-    const modal = await modalFrom(USERS.viewer, CHANNELS.incidents, 'incident open');
+    // Declaring opens a channel and invites people: an operator's right (an admin here, in #incidents).
+    const modal = await modalFrom(USERS.admin, CHANNELS.incidents, 'incident open');
     expect(blocksText(modal.view.blocks)).toContain('You will be the commander.');
-    expect(await emu().submitModal(bot.url, USERS.viewer, { title: 'Latency over 2 s', sev: '2' })).toEqual({ result: 'closed' });
+    expect(await emu().submitModal(bot.url, USERS.admin, { title: 'Latency over 2 s', sev: '2' })).toEqual({ result: 'closed' });
     await emu().waitFor(() => emu().messages.find((m) => m.channel === CHANNELS.incidents && m.text.includes('Latency over 2 s') && blocksText(m.blocks).includes('SEV2')), 8000);
   });
 
@@ -204,9 +205,9 @@ describe('incidents from forms and shortcuts', () => {
   });
 
   it('the global "Declare incident" shortcut asks where, then opens it', async () => {
-    await emu().runShortcut(bot.url, USERS.viewer, 'vlinders_declare_incident');
-    await emu().waitFor(() => emu().topModal(USERS.viewer));
-    expect(await emu().submitModal(bot.url, USERS.viewer, { title: 'Grafana down', channel: CHANNELS.incidents })).toEqual({ result: 'closed' });
+    await emu().runShortcut(bot.url, USERS.admin, 'vlinders_declare_incident');
+    await emu().waitFor(() => emu().topModal(USERS.admin));
+    expect(await emu().submitModal(bot.url, USERS.admin, { title: 'Grafana down', channel: CHANNELS.incidents })).toEqual({ result: 'closed' });
     await emu().waitFor(() => emu().messages.find((m) => m.channel === CHANNELS.incidents && m.text.includes('Grafana down')), 8000);
   });
 
