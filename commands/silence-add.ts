@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { defineCommand } from '../src/core/command.js';
 import { UserFacingError } from '../src/core/errors.js';
-import { groupIdArg, pinOf, silencesOf, SILENCE_LENGTHS, type SilencePin } from '../src/incidents/silences.js';
+import { groupIdArg, SANDBOX_DEMO_GROUP, pinOf, silencesOf, SILENCE_LENGTHS, type SilencePin } from '../src/incidents/silences.js';
 
 const USAGE = 'silence add <group> <length>';
 
@@ -15,7 +15,8 @@ export default defineCommand({
   positional: ['group', 'length'],
   role: 'operator',
   risk: 'change',
-  examples: ['silence add 8f89eb6e073d7d25e0c97087f248ffa470bcebc9 1h', 'silence add 8f89eb6e073d7d25e0c97087f248ffa470bcebc9 until-resolved'],
+  // The console's demo alert group: the README's examples run against its thread.
+  examples: [`silence add ${SANDBOX_DEMO_GROUP} 1h`, `silence add ${SANDBOX_DEMO_GROUP} until-resolved`],
   plan: async (ctx, { group, length }) => {
     const silences = silencesOf(ctx);
     const plan = await silences.plan(group, length, ctx.signal);

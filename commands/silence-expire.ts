@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { defineCommand } from '../src/core/command.js';
 import { NothingToDoError } from '../src/core/errors.js';
 import { mentionUser } from '../src/core/mention.js';
-import { groupIdArg, silencesOf } from '../src/incidents/silences.js';
+import { groupIdArg, SANDBOX_DEMO_GROUP, silencesOf } from '../src/incidents/silences.js';
 
 export default defineCommand({
   name: 'silence expire',
@@ -13,7 +13,8 @@ export default defineCommand({
   positional: ['group'],
   role: 'operator',
   risk: 'change',
-  examples: ['silence expire 8f89eb6e073d7d25e0c97087f248ffa470bcebc9'],
+  // The console's demo alert group: the README's examples run against its thread.
+  examples: [`silence expire ${SANDBOX_DEMO_GROUP}`],
   plan: async (ctx, { group }) => {
     const current = await silencesOf(ctx).inForce(group, ctx.signal);
     if (!current) throw new NothingToDoError('This alert group has no silence of the bot in force: nothing to expire.');

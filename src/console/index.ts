@@ -12,7 +12,8 @@ import type { ServiceDirectory } from '../core/services.js';
 import { MemoryStore } from '../core/store.js';
 import { configuredClusters } from '../kube/directory.js';
 import type { WorldOptions } from '../sandbox/kube/world/index.js';
-import { SANDBOX_WORLD, startSandboxPlatform } from '../sandbox/platform.js';
+import { ALERTMANAGER_MISSING } from '../sandbox/alertmanager/demo.js';
+import { SANDBOX_WORLD, startSandboxPlatform, type SandboxAlertmanager } from '../sandbox/platform.js';
 import { SlackWorkspaceEmulator } from '../sandbox/slack/index.js';
 import { alertRoute } from '../incidents/index.js';
 import { DEFAULT_SCOPES } from '../sandbox/slack/workspace.js';
@@ -40,6 +41,8 @@ export interface ConsoleOptions {
   log: Logger;
   /** The sandbox world's shape (GPU nodes, workers, breakage switches). */
   sandbox?: WorldOptions;
+  /** false: the sandbox without Alertmanager even when it is installed (tests of that path). */
+  alertmanager?: boolean;
 }
 
 export interface Console {
@@ -64,16 +67,19 @@ interface Cluster {
   banner: Banner;
   /** Points the config's peers at the sandbox's (Ray, S3, Redis, Qdrant, platform API). */
   configure?(config: Config): Config;
+  /** The sandbox's Alertmanager: undefined when it is not installed (or on a real cluster). */
+  alertmanager?: SandboxAlertmanager;
   close(): Promise<void>;
 }
 
-async function sandboxCluster(world: WorldOptions): Promise<Cluster> {
-  const platform = await startSandboxPlatform({ world: { ...SANDBOX_WORLD, ...world } });
+async function sandboxCluster(world: WorldOptions, alertmanager: boolean | undefined): Promise<Cluster> {
+  const platform = await startSandboxPlatform({ world: { ...SANDBOX_WORLD, ...world }, alertmanager });
   return {
     services: platform.services,
     clusters: platform.clusters,
     banner: { sandbox: true, cluster: `the sandbox cluster${platform.postgres ? '' : ' (without PostgreSQL: install postgresql to try backups)'}` },
     configure: (config) => platform.configure(config),
+    alertmanager: platform.alertmanager,
     close: () => platform.close(),
   };
 }
@@ -137,10 +143,11 @@ export async function startConsole(opts: ConsoleOptions): Promise<Console> {
     // The demo workspace has the bot invited to its channels, as a team running it would.
     for (const c of demoChannels) slack.addChannel(c.id, c.name, { bot: true });
 
-    const cluster = useReal ? realCluster(opts.config) : await sandboxCluster(opts.sandbox ?? {});
+    const cluster = useReal ? realCluster(opts.config) : await sandboxCluster(opts.sandbox ?? {}, opts.alertmanager);
     closers.push(() => cluster.close());
     const config = demoConfig(opts.config, cluster.clusters);
     cluster.configure?.(config);
+    if (cluster.alertmanager) config.prometheus.alertmanagerUrl = cluster.alertmanager.url;
 
     const store = new MemoryStore();
     const bot = createSlackBot({
@@ -170,6 +177,9 @@ export async function startConsole(opts: ConsoleOptions): Promise<Console> {
 
     const alertmanager = await serveAlertmanager(bot, config, store, log);
     closers.push(() => alertmanager.close());
+    // The sandbox's Alertmanager delivers to that route: the demo group's thread opens in #incidents.
+    if (cluster.alertmanager) await cluster.alertmanager.start(alertmanager);
+    else if (!useReal) bot.engine.alertSilencesOff(ALERTMANAGER_MISSING);
 
     const server = createConsoleServer({
       slack,

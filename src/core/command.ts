@@ -55,6 +55,8 @@ export interface CommandContext {
   incidents?: Incidents;
   /** Alertmanager silences of alert groups; set only when the alert route runs with prometheus.alertmanagerUrl. */
   silences?: AlertSilences;
+  /** Why there are none, when the deployment knows better than the config (the sandbox without Alertmanager). */
+  silencesOff?: string;
   /** The ops server's metrics a backup reports to (/metrics); absent in the terminal. */
   metrics?: BackupMetrics;
 }

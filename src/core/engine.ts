@@ -107,6 +107,8 @@ export class CommandEngine {
   private incidents?: Incidents;
   /** Alertmanager silences of alert groups; set by the alert route (useAlertSilences). */
   private silences?: AlertSilences;
+  /** Why there are no silences, when someone knows better than the config (alertSilencesOff). */
+  private silencesOff?: string;
 
   constructor(private deps: EngineDeps) {
     for (const command of deps.commands) {
@@ -190,6 +192,7 @@ export class CommandEngine {
       store: this.deps.pending.store,
       incidents: this.incidents,
       silences: this.silences,
+      silencesOff: this.silencesOff,
       metrics: this.deps.metrics,
     };
   }
@@ -211,6 +214,11 @@ export class CommandEngine {
   /** Turns on `silence …` commands: the alert route calls this when Alertmanager's URL is configured. */
   useAlertSilences(silences: AlertSilences): void {
     this.silences = silences;
+  }
+
+  /** What `silence …` commands answer while there are none (the sandbox: Alertmanager is not installed). */
+  alertSilencesOff(reason: string): void {
+    this.silencesOff = reason;
   }
 
   /** Flow 1: parse, authorize, then run a read command or plan a change. */

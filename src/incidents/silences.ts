@@ -91,9 +91,16 @@ export interface AlertSilencesDeps {
 
 /** The alert route's silences, or why there are none. */
 export function silencesOf(ctx: CommandContext): AlertSilences {
-  if (!ctx.silences) throw new UserFacingError('Silences need the alert route: alerts.channel, ALERTMANAGER_TOKEN and prometheus.alertmanagerUrl must be set.');
+  if (!ctx.silences) throw new UserFacingError(ctx.silencesOff ?? 'Silences need the alert route: alerts.channel, ALERTMANAGER_TOKEN and prometheus.alertmanagerUrl must be set.');
   return ctx.silences;
 }
+
+/**
+ * The console's demo alert group (src/sandbox/alertmanager/demo.ts, DEMO_GROUP_KEY), which the
+ * `silence …` examples name so the README's examples run against a live thread; a literal, as
+ * production code doesn't load the sandbox (test/sandbox/alertmanager-demo.test.ts keeps them equal).
+ */
+export const SANDBOX_DEMO_GROUP = '174ffa86c41835384a24f10ec51e8386772313f4';
 
 /** A group as commands name it: alertGroupId's 40 hex digits, which the thread's buttons carry. */
 export const groupIdArg = z.string().regex(/^[0-9a-f]{40}$/, 'expected the alert group id its thread shows (40 hex digits)');

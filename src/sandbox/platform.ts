@@ -1,13 +1,17 @@
 // The whole sandbox platform, for the console and the CLI's --sandbox: the kube-apiserver
 // emulator with the seeded Vlinders cluster, and every peer the runbook's commands reach —
 // the Ray dashboard, an S3 (s3rver), the real PostgreSQL when Debian's package is installed,
-// Redis and Qdrant that answer their protocols, and the platform API — all on 127.0.0.1.
+// Redis and Qdrant that answer their protocols, the platform API, and the real Alertmanager
+// when Debian's package is installed (started by the console, behind its alert route) — all
+// on 127.0.0.1.
 // A peer the sandbox can't run says so in one line instead of failing as a broken install.
 import { randomBytes } from 'node:crypto';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Config } from '../config/schema.js';
 import type { ServiceDirectory } from '../core/services.js';
 import { KubeClient } from '../kube/client.js';
+import { startSandboxAlertmanager } from './alertmanager/demo.js';
+import { findAlertmanager } from './alertmanager/server.js';
 import { fixedClusters } from '../kube/directory.js';
 import type { ExecHandler } from './kube/contract.js';
 import { KubeApiEmulator } from './kube/index.js';
@@ -20,6 +24,7 @@ import { startQdrantStub } from './qdrant/server.js';
 import { RayDashboardStub } from './ray/dashboard-stub.js';
 import { startRedisStub } from './redis/server.js';
 import { S3RVER_ENV, startS3rver } from './s3/server.js';
+import { freePort } from './slack/index.js';
 
 export const SANDBOX_CLUSTER = 'sandbox';
 /** The console's and the CLI's world: sized so `scale-gpu 4` fits, and workers take long enough to turn Ready that progress shows. */
@@ -36,6 +41,15 @@ export interface SandboxOptions {
   postgres?: boolean;
   /** Keep the S3 bucket's objects in this directory across runs (the CLI: one command per run). */
   s3Dir?: string;
+  /** false: no Alertmanager even when it is installed (tests of that path). */
+  alertmanager?: boolean;
+}
+
+/** The sandbox's Alertmanager, when installed: its API's URL now, the process once the bot's webhook is up. */
+export interface SandboxAlertmanager {
+  url: string;
+  /** Starts it delivering to the bot's webhook, with the demo alert group firing (stopped by close). */
+  start(webhook: { url: string; token: string }): Promise<void>;
 }
 
 export interface SandboxPlatform {
@@ -44,6 +58,8 @@ export interface SandboxPlatform {
   kube: KubeApiEmulator;
   /** Whether postgres-0 runs the real PostgreSQL (started on first use). */
   postgres: boolean;
+  /** The real Alertmanager (undefined: not installed, or turned off), for the console's alert route. */
+  alertmanager?: SandboxAlertmanager;
   /** Points a config's peers (Ray, S3, Redis, Qdrant, platform API) at the sandbox's. */
   configure(config: Config): Config;
   close(): Promise<void>;
@@ -117,6 +133,19 @@ export async function startSandboxPlatform(opts: SandboxOptions = {}): Promise<S
     const ray = await RayDashboardStub.start({ model });
     closers.push(() => ray.close());
 
+    // Its port is known now, so the bot is configured before its webhook (and so Alertmanager) is up.
+    const amPort = opts.alertmanager !== false && findAlertmanager() ? await freePort() : undefined;
+    const alertmanager: SandboxAlertmanager | undefined =
+      amPort === undefined
+        ? undefined
+        : {
+            url: `http://127.0.0.1:${amPort}`,
+            start: async (webhook) => {
+              const am = await startSandboxAlertmanager(amPort, webhook);
+              closers.push(() => am.stop());
+            },
+          };
+
     const kc = new KubeConfig();
     kc.loadFromString(kube.kubeconfig({ context: SANDBOX_CLUSTER }));
     for (const [k, v] of Object.entries(S3RVER_ENV)) process.env[k] ??= v;
@@ -126,6 +155,7 @@ export async function startSandboxPlatform(opts: SandboxOptions = {}): Promise<S
       clusters: [{ name: SANDBOX_CLUSTER }],
       kube,
       postgres: withPostgres,
+      alertmanager,
       configure(config) {
         Object.assign(config.ray, { dashboardUrl: ray.url, serveUrl: ray.url });
         Object.assign(config.backup, { endpoint: s3.endpoint, forcePathStyle: true, bucket, region: S3RVER_ENV.AWS_REGION });

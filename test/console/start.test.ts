@@ -2,11 +2,12 @@
 // bot and the sandbox listen on loopback only, and SIGTERM or SIGINT to npm stops every
 // process it started (npm → sh → node), leaving no socket open.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { findAlertmanager } from '../../src/sandbox/alertmanager/server.js';
 import { eventually } from '../http/helpers.js';
 import { descendantsOf, isAlive, isLoopback, listenersOf, listeningInodes } from '../tools/processes.js';
 
@@ -68,6 +69,9 @@ describe('npm start (the console)', () => {
       const { npm, url, output } = await npmStart();
       const npmPid = npm.pid as number;
       const children = descendantsOf(npmPid);
+      // The sandbox's real Alertmanager, where installed, is one of them (and so must stop too).
+      const commandOf = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] ?? '';
+      expect(children.filter((pid) => commandOf(pid).endsWith('alertmanager'))).toHaveLength(findAlertmanager() ? 1 : 0);
       const listeners = listenersOf([npmPid, ...children]);
       // The page, the bot's HTTP receiver, the Slack workspace emulator, the sandbox's apiserver and Ray dashboard at least.
       expect(listeners.map((l) => l.port)).toContain(Number(url.port));
