@@ -5,6 +5,7 @@ import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { redisPing } from '../../src/redis/ping.js';
 import { POSTGRES_MISSING, startSandboxPlatform, type SandboxPlatform } from '../../src/sandbox/platform.js';
+import { findAlertmanager } from '../../src/sandbox/alertmanager/server.js';
 import { startRedisStub } from '../../src/sandbox/redis/server.js';
 
 const closers: Array<() => Promise<void>> = [];
@@ -43,6 +44,16 @@ describe('the sandbox platform', () => {
     expect(config.platform.redis).toMatch(/^127\.0\.0\.1:\d+$/);
     expect((await redisPing(config.platform.redis, { timeoutMs: 2000 })).reply).toBe('+PONG');
     expect((await fetch(`${config.platform.qdrantUrl}/collections/${config.platform.qdrantCollection}`)).status).toBe(200);
+  }, 60_000);
+
+  it('has Alertmanager where it is installed, on loopback, unless turned off', async () => {
+    const off = await startSandboxPlatform({ postgres: false, alertmanager: false });
+    closers.push(() => off.close());
+    expect(off.alertmanager).toBeUndefined();
+    const on = await startSandboxPlatform({ postgres: false });
+    closers.push(() => on.close());
+    if (findAlertmanager()) expect(on.alertmanager?.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    else expect(on.alertmanager).toBeUndefined();
   }, 60_000);
 });
 
