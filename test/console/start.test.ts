@@ -70,7 +70,13 @@ describe('npm start (the console)', () => {
       const npmPid = npm.pid as number;
       const children = descendantsOf(npmPid);
       // The sandbox's real Alertmanager, where installed, is one of them (and so must stop too).
-      const commandOf = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] ?? '';
+      const commandOf = (pid: number) => {
+        try {
+          return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] ?? '';
+        } catch {
+          return ''; // a short-lived child, gone already
+        }
+      };
       expect(children.filter((pid) => commandOf(pid).endsWith('alertmanager'))).toHaveLength(findAlertmanager() ? 1 : 0);
       const listeners = listenersOf([npmPid, ...children]);
       // The page, the bot's HTTP receiver, the Slack workspace emulator, the sandbox's apiserver and Ray dashboard at least.
