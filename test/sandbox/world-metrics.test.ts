@@ -57,6 +57,29 @@ describe('the world metrics exporter', () => {
     expect((await fetch(`http://${exporter.address}/metrics/nope`)).status).toBe(404);
   });
 
+  it('serves its history once, timestamped and labelled as the live scrape, then nothing', async () => {
+    const metrics = new WorldMetrics({ state, timeline: new FactsTimeline(T0, healthyFacts()) });
+    const own = await MetricsExporter.start(metrics);
+    try {
+      own.serveHistory([{ start: T0 + 3600, end: T0 + 7200, stepSeconds: 3600, jobs: ['postgres-exporter'] }]);
+      expect(own.targets.at(-1)).toEqual({ job: 'history', address: own.address, path: '/history', history: true });
+      const first = await (await fetch(`http://${own.address}/history`)).text();
+      const instance = `instance="${own.address}"`;
+      // Two samples a minute apart at each step, in seconds, oldest first.
+      expect(first.split('\n').filter((l) => l.startsWith('pg_database_size_bytes{') && l.includes('"vlinders"'))).toEqual(
+        [T0 + 3540, T0 + 3600, T0 + 7140, T0 + 7200].map((t) => `pg_database_size_bytes{job="postgres-exporter",${instance},datname="vlinders"} ${20 * 2 ** 30} ${t}`),
+      );
+      expect(first.endsWith('# EOF\n')).toBe(true);
+      expect(await (await fetch(`http://${own.address}/history`)).text()).toBe('# EOF\n');
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('the starter fails with what to install when a binary is missing', async () => {
+    await expect(requireBinary('/nonexistent/prometheus')).rejects.toThrow(/apt-get install prometheus/);
+  });
+
   it('reads the broken world: the PVC at 91 %, XID 79 on one GPU of the second GPU node, the hot GPU, the queue', () => {
     const at = exporter.metrics.collect(T0 + 600);
     const pvc = { namespace: BROKEN_PVC.namespace, persistentvolumeclaim: BROKEN_PVC.name };
