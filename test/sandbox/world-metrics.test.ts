@@ -19,7 +19,7 @@ let exporter: MetricsExporter;
 
 beforeAll(async () => {
   state = new Store();
-  cluster = seedVlindersCluster(state, { gpuNodes: 4, notReadyGpuNode: true });
+  cluster = seedVlindersCluster(state, { gpuNodes: 4, notReadyGpuNode: true, unboundPvc: true });
   exporter = await MetricsExporter.start(new WorldMetrics({ state, timeline: new FactsTimeline(T0, brokenFacts(cluster.nodes.gpu)) }));
 });
 afterAll(() => exporter.close());
@@ -87,10 +87,15 @@ describe('the world metrics exporter', () => {
     const [capacity] = value(at, 'kubelet_volume_stats_capacity_bytes', pvc) ?? [];
     expect(capacity).toBe(200 * 2 ** 30);
     expect((used ?? 0) / (capacity ?? 1)).toBeCloseTo(0.91, 6);
-    // The unbound claim of the broken world has no stats; the NotReady GPU node has no DCGM series.
+    // The unbound claim has no stats (nothing mounts it); the NotReady GPU node has no DCGM series.
+    expect(value(at, 'kubelet_volume_stats_used_bytes', { persistentvolumeclaim: 'vlinders-uploads' })).toEqual([]);
+    expect(value(at, 'kube_persistentvolumeclaim_resource_requests_storage_bytes', { persistentvolumeclaim: 'vlinders-uploads' })).toEqual([50 * 2 ** 30]);
     const xids = at.find((f) => f.name === 'DCGM_FI_DEV_XID_ERRORS')?.samples ?? [];
     expect(xids.filter((s) => s.value !== 0).map((s) => [s.labels?.Hostname, s.labels?.gpu, s.value])).toEqual([['vlinders-gpu-2', '0', 79]]);
     expect(xids.map((s) => s.labels?.Hostname)).not.toContain(cluster.broken.notReadyNode);
+    const disks = at.find((f) => f.name === 'node_filesystem_size_bytes')?.samples.map((s) => s.labels?.instance);
+    expect(disks).toHaveLength(cluster.counts.nodes - 1);
+    expect(disks).not.toContain(cluster.broken.notReadyNode);
     expect(value(at, 'DCGM_FI_DEV_GPU_TEMP', { Hostname: 'vlinders-gpu-1' })).toEqual([89]);
     expect(value(at, 'vllm:num_requests_waiting', {})).toEqual([40]);
     expect(value(at, 'vllm:kv_cache_usage_perc', {})).toEqual([0.97]);
