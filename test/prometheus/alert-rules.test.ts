@@ -89,15 +89,15 @@ describe('the runbook alert rules', () => {
     // Healthy for 20 minutes, then the broken world, its queue building up over 5 minutes.
     const broken = brokenFacts(cluster.nodes.gpu);
     const world = new WorldMetrics({ state, timeline: queueBuildingUp(new FactsTimeline(0, healthyFacts()), broken, 20 * 60, 5) });
-    // The bot's backup gauge: a backup 30 s in, then (second test, hourly) a restart at 10 h
-    // with no backup since the one at 1 h.
+    // The bot's backup gauge: a backup 30 s in; then (second test, hourly) a backup at 5 h and
+    // a restart of the bot at 20 h (the gauge starts at 0 again) with none since.
     const bot = new OpsMetrics({ defaultMetrics: false });
     bot.recordBackup({ ok: true, bytes: 1, durationMs: 1, finishedAt: 30_000 });
     const recent = await backupGauge(bot);
     const once = new OpsMetrics({ defaultMetrics: false });
     const never = await backupGauge(once);
-    once.recordBackup({ ok: true, bytes: 1, durationMs: 1, finishedAt: 3600_000 });
-    const atOneHour = await backupGauge(once);
+    once.recordBackup({ ok: true, bytes: 1, durationMs: 1, finishedAt: 5 * 3600_000 });
+    const atFiveHours = await backupGauge(once);
     const backup = (values: number[]) => ({ series: 'vlinders_ops_last_successful_backup_timestamp_seconds{job="vlinders-ops",instance="bot:8080"}', values: values.join(' ') });
 
     const xid = broken.gpus.xids[0]!;
@@ -124,11 +124,12 @@ describe('the runbook alert rules', () => {
         },
         {
           interval: '1h',
-          // 0 until the backup at 1 h; the bot restarts at 10 h and reports 0 again.
-          input_series: [backup(Array.from({ length: 31 }, (_, h) => (h >= 1 && h < 10 ? atOneHour : never)))],
+          // 0 until the backup at 5 h; the bot restarts at 20 h and reports 0 again. At 27 h the
+          // backup is 22 h old, though the gauge says 0; at 32 h it is 27 h old.
+          input_series: [backup(Array.from({ length: 34 }, (_, h) => (h >= 5 && h < 20 ? atFiveHours : never)))],
           alert_rule_test: [
-            { eval_time: '20h', ...quiet(['VlindersBackupMissing'])[0] },
-            { eval_time: '28h', ...expectFiring('VlindersBackupMissing', [{ labels: {}, value: '' }]) },
+            { eval_time: '27h', ...quiet(['VlindersBackupMissing'])[0] },
+            { eval_time: '32h', ...expectFiring('VlindersBackupMissing', [{ labels: {}, value: '' }]) },
           ],
         },
       ],
