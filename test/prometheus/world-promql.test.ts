@@ -11,6 +11,8 @@ import { buildWeeklyReport } from '../../src/digest/weekly.js';
 import { PrometheusClient } from '../../src/prometheus/client.js';
 import { FactsTimeline, brokenFacts, healthyFacts, type WorldFacts } from '../../src/sandbox/metrics/facts.js';
 import { MetricsExporter, WorldMetrics } from '../../src/sandbox/metrics/exporter.js';
+import type { KubeObject } from '../../src/sandbox/kube/index.js';
+import { pvc } from '../../src/sandbox/kube/world/workloads.js';
 import { RayDashboardStub } from '../../src/sandbox/ray/dashboard-stub.js';
 import { startPrometheus, type RealPrometheus } from '../tools/prometheus.js';
 import { clusterConfig, startCluster } from '../e2e/cluster.js';
@@ -56,6 +58,19 @@ beforeAll(async () => {
     f.nodeDisks.used['vlinders-gpu-1'] = 0.93;
   });
   const timeline = new FactsTimeline(NOW_S - 29 * DAY, month).set(NOW_S - 7 * DAY, week).set(NOW_S - DAY, broken);
+  // A ReadWriteMany claim two pods mount on two nodes: each node's kubelet reports it.
+  const P = c.world.cluster.namespaces.platform;
+  const shared = pvc('vlinders-shared', P, '100Gi', { 'app.kubernetes.io/part-of': 'vlinders' });
+  (shared.spec as { accessModes: string[] }).accessModes = ['ReadWriteMany'];
+  c.kube.create(shared);
+  for (const [i, node] of c.world.cluster.nodes.cpu.slice(0, 2).entries())
+    c.kube.create({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: `shared-reader-${i}`, namespace: P },
+      spec: { nodeName: node, containers: [{ name: 'reader', image: 'busybox:1.37' }], volumes: [{ name: 'shared', persistentVolumeClaim: { claimName: 'vlinders-shared' } }] },
+      status: { phase: 'Running' },
+    } as KubeObject);
   exporter = await MetricsExporter.start(new WorldMetrics({ state: c.kube, timeline }));
   // History only where the reports look: the GPU node count hourly over the week, the other
   // gauges at the week's two ends, the API's histogram every 6 h and the database size weekly
@@ -92,6 +107,8 @@ describe("the bot's PromQL on the real Prometheus", () => {
     const rows = detail(report, 'PVC usage')?.rows ?? [];
     expect(rows[0]).toEqual(['⚠️ vlinders-platform/data-postgres-0', '182 GiB', '200 GiB', '91%', '+22.0 GiB']);
     expect(rows.slice(1).map((r) => [r[3], r[4]])).toEqual(rows.slice(1).map(() => ['35%', '+0 B']));
+    // The claim two kubelets report is one row.
+    expect(rows.filter((r) => r[0]?.endsWith('/vlinders-shared'))).toEqual([['✅ vlinders-platform/vlinders-shared', '35.0 GiB', '100 GiB', '35%', '+0 B']]);
     const disks = detail(report, 'Disks')?.lines ?? [];
     expect(disks).toContain('❌ node vlinders-gpu-1: root disk 93% used');
     expect(disks).toContain('✅ node vlinders-cpu-1: root disk 41% used');
