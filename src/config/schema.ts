@@ -73,7 +73,8 @@ const PROMQL = {
   pvcUsedBytes: 'max by (namespace, persistentvolumeclaim) (kubelet_volume_stats_used_bytes)',
   pvcCapacityBytes: 'max by (namespace, persistentvolumeclaim) (kubelet_volume_stats_capacity_bytes)',
   nodeDiskUsedPercent: '100 * (1 - node_filesystem_avail_bytes{mountpoint="/",fstype!="tmpfs"} / node_filesystem_size_bytes{mountpoint="/",fstype!="tmpfs"})',
-  dbSizeBytes: 'sum(pg_database_size_bytes{datname="vlinders"})',
+  // max, not sum: a streaming replica's exporter reports the same database.
+  dbSizeBytes: 'max(pg_database_size_bytes{datname="vlinders"})',
   gpuNodes: 'count(kube_node_status_allocatable{resource="nvidia_com_gpu"} > 0)',
   requestsWaiting: 'sum(vllm:num_requests_waiting)',
   requestsRunning: 'sum(vllm:num_requests_running)',

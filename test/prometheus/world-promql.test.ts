@@ -71,6 +71,9 @@ beforeAll(async () => {
       spec: { nodeName: node, containers: [{ name: 'reader', image: 'busybox:1.37' }], volumes: [{ name: 'shared', persistentVolumeClaim: { claimName: 'vlinders-shared' } }] },
       status: { phase: 'Running' },
     } as KubeObject);
+  // A streaming replica of the database: its exporter reports the same sizes.
+  const primary = c.kube.get('v1', 'Pod', P, 'postgres-0') as KubeObject;
+  c.kube.create({ ...primary, metadata: { name: 'postgres-1', namespace: P, labels: primary.metadata.labels } });
   exporter = await MetricsExporter.start(new WorldMetrics({ state: c.kube, timeline }));
   // History only where the reports look: the GPU node count hourly over the week, the other
   // gauges at the week's two ends, the API's histogram every 6 h and the database size weekly

@@ -64,10 +64,10 @@ describe('the world metrics exporter', () => {
       own.serveHistory([{ start: T0 + 3600, end: T0 + 7200, stepSeconds: 3600, jobs: ['postgres-exporter'] }]);
       expect(own.targets.at(-1)).toEqual({ job: 'history', address: own.address, path: '/history', history: true });
       const first = await (await fetch(`http://${own.address}/history`)).text();
-      const instance = `instance="${own.address}"`;
+      const podIP = String(state.get('v1', 'Pod', 'vlinders-platform', 'postgres-0')?.status?.podIP);
       // Two samples a minute apart at each step, in seconds, oldest first.
       expect(first.split('\n').filter((l) => l.startsWith('pg_database_size_bytes{') && l.includes('"vlinders"'))).toEqual(
-        [T0 + 3540, T0 + 3600, T0 + 7140, T0 + 7200].map((t) => `pg_database_size_bytes{job="postgres-exporter",${instance},datname="vlinders"} ${20 * 2 ** 30} ${t}`),
+        [T0 + 3540, T0 + 3600, T0 + 7140, T0 + 7200].map((t) => `pg_database_size_bytes{job="postgres-exporter",instance="${podIP}:9187",pod="postgres-0",datname="vlinders"} ${20 * 2 ** 30} ${t}`),
       );
       expect(first.endsWith('# EOF\n')).toBe(true);
       expect(await (await fetch(`http://${own.address}/history`)).text()).toBe('# EOF\n');
