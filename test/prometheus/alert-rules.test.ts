@@ -40,7 +40,8 @@ let state: Store;
 let cluster: SeededCluster;
 let dir: string;
 
-beforeAll(() => {
+beforeAll(async () => {
+  await requireBinary(PROMTOOL_BIN);
   state = new Store();
   cluster = seedVlindersCluster(state, { gpuNodes: 4 });
   dir = mkdtempSync(join(tmpdir(), 'vlinders-rules-'));
@@ -79,7 +80,6 @@ const quiet = (alerts: readonly string[]) => alerts.map((alertname) => ({ alertn
 
 describe('the runbook alert rules', () => {
   it('promtool check rules accepts the file the chart ships', async () => {
-    await requireBinary(PROMTOOL_BIN);
     const { stdout } = await run(PROMTOOL_BIN, ['check', 'rules', RULES_FILE]);
     expect(stdout).toContain(`SUCCESS: ${RULES.length} rules found`);
     expect(ALERTS).toEqual(['VlindersApiLatencyHigh', 'VlindersApiErrorRateHigh', 'VlindersGpuUtilizationHigh', 'VlindersGpuXidDrain', 'VlindersKvCacheFull', 'VlindersQueueOverTarget', 'VlindersBackupMissing']);
