@@ -102,9 +102,9 @@ describe('the world metrics exporter', () => {
     expect(value(at, 'kube_node_status_allocatable', { resource: 'nvidia_com_gpu' })).toEqual([1, 1, 1, 1]);
   });
 
-  it('older vLLM: the KV cache under its old name', () => {
+  it('older vLLM: the KV cache under its pre-0.10 name', () => {
     const facts = healthyFacts();
-    const old = new WorldMetrics({ state, timeline: new FactsTimeline(T0, { ...facts, vllm: { ...facts.vllm, version: '0.8.5' } }) }).collect(T0, 'vllm');
+    const old = new WorldMetrics({ state, timeline: new FactsTimeline(T0, { ...facts, vllm: { ...facts.vllm, version: '0.9.2' } }) }).collect(T0, 'vllm');
     expect(old.map((f) => f.name)).toContain('vllm:gpu_cache_usage_perc');
     expect(old.map((f) => f.name)).not.toContain('vllm:kv_cache_usage_perc');
   });
