@@ -35,7 +35,9 @@ describe('Prometheus client', () => {
   let stub: PrometheusStub;
   let real: RealPrometheus;
   beforeAll(async () => {
-    [stub, real] = await Promise.all([PrometheusStub.start(), startPrometheus({ targets: [] })]);
+    // No scrape targets; one short history backfilled by promtool.
+    const history = '# HELP vlinders_test_backfilled A backfilled gauge.\n# TYPE vlinders_test_backfilled gauge\nvlinders_test_backfilled{job="history"} 7 1700000000\nvlinders_test_backfilled{job="history"} 8 1700000060\n# EOF\n';
+    [stub, real] = await Promise.all([PrometheusStub.start(), startPrometheus({ targets: [], history })]);
   });
   afterAll(() => Promise.all([stub.close(), real.stop()]));
 
@@ -84,6 +86,8 @@ describe('Prometheus client', () => {
     // A scalar answer is one sample without labels.
     expect(await prom.query('scalar(vector(-1) / vector(0))', { time: 1435781451 })).toEqual([{ metric: {}, at: 1435781451, value: -Infinity }]);
     expect(await prom.query('absent_metric')).toEqual([]);
+    // A short history backfilled with promtool before the start.
+    expect(await prom.query('vlinders_test_backfilled', { time: 1700000090 })).toEqual([{ metric: { __name__: 'vlinders_test_backfilled', job: 'history' }, at: 1700000090, value: 8 }]);
   });
 
   it('says what Prometheus refused, and what could not be reached', async () => {

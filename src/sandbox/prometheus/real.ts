@@ -28,6 +28,12 @@ export interface PrometheusOptions {
   ruleFiles?: readonly string[];
   /** How far back a history target's samples may lie (default 35 days). */
   historyDays?: number;
+  /**
+   * OpenMetrics text with timestamps, backfilled with the real promtool before the server
+   * starts: for a short span (promtool writes one block per 2 h it covers, seconds each; weeks
+   * go through a history target instead, see MetricsExporter.serveHistory).
+   */
+  history?: string;
   /** Alertmanagers (host:port) the server sends its alerts to. */
   alertmanagers?: readonly string[];
 }
@@ -74,6 +80,17 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<RealProm
   await requireBinary(PROMETHEUS_BIN);
   const dir = mkdtempSync(join(tmpdir(), 'vlinders-prometheus-'));
   const data = join(dir, 'data');
+  if (opts.history !== undefined) {
+    try {
+      await requireBinary(PROMTOOL_BIN);
+      const file = join(dir, 'history.om');
+      writeFileSync(file, opts.history);
+      await run(PROMTOOL_BIN, ['tsdb', 'create-blocks-from', 'openmetrics', '--quiet', file, data], { maxBuffer: 16 * 2 ** 20 });
+    } catch (err) {
+      rmSync(dir, { recursive: true, force: true });
+      throw err;
+    }
+  }
   const config = prometheusConfig(opts);
   const configFile = join(dir, 'prometheus.yml');
   writeFileSync(configFile, config);
