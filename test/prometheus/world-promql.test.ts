@@ -1,11 +1,12 @@
 // Every PromQL the bot runs, evaluated by the real Prometheus (Debian's 2.42) scraping the
 // world's metrics exporter every second, with four weeks of the world's history taken in from
 // the exporter's timestamped history. Each figure the bot shows is checked against the facts
-// the world set: the weekly report (PVC usage and its 7-day change, node disks, database size trend, GPU
-// cost from the hourly GPU node count), the monthly P95 trend, and `diagnose latency` live
-// (P95, queue and running requests) through Slack.
+// the world set: the weekly report (PVC usage and its 7-day change, node disks, database size
+// trend, GPU cost from the hourly GPU node count), the daily digest's PVC usage, the monthly
+// P95 trend, and `diagnose latency` live (P95, queue and running requests) through Slack.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../src/core/report.js';
+import { buildDailyDigest } from '../../src/digest/daily.js';
 import { buildMonthlyReport } from '../../src/digest/monthly.js';
 import { buildWeeklyReport } from '../../src/digest/weekly.js';
 import { PrometheusClient } from '../../src/prometheus/client.js';
@@ -122,6 +123,13 @@ describe("the bot's PromQL on the real Prometheus", () => {
     ]));
     // 4 GPU nodes every hour of the week: 168 × 4 node-hours at 2.50.
     expect(report.summary).toContain('GPU cost EUR 1,680.00');
+  });
+
+  it('daily digest: the PVC at 91 %, one row per claim', async () => {
+    const { report } = await buildDailyDigest({ kube: c.client, config: config(), signal: new AbortController().signal, now: () => NOW_S * 1000 });
+    const rows = report.thread?.flatMap((m) => m.sections ?? []).find((s) => s.title === 'PVC usage')?.rows ?? [];
+    expect(rows[0]).toEqual(['⚠️ vlinders-platform/data-postgres-0', '182 GiB', '200 GiB', '91%']);
+    expect(rows.filter((r) => r[0]?.endsWith('/vlinders-shared'))).toHaveLength(1);
   });
 
   it('monthly report: the P95 trend per week from the range query', async () => {
