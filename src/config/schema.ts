@@ -75,7 +75,8 @@ const PROMQL = {
   nodeDiskUsedPercent: '100 * (1 - node_filesystem_avail_bytes{mountpoint="/",fstype!="tmpfs"} / node_filesystem_size_bytes{mountpoint="/",fstype!="tmpfs"})',
   // max, not sum: a streaming replica's exporter reports the same database.
   dbSizeBytes: 'max(pg_database_size_bytes{datname="vlinders"})',
-  gpuNodes: 'count(kube_node_status_allocatable{resource="nvidia_com_gpu"} > 0)',
+  // by node: two kube-state-metrics (HA, or a rollout's old pod) report every node.
+  gpuNodes: 'count(max by (node) (kube_node_status_allocatable{resource="nvidia_com_gpu"}) > 0)',
   requestsWaiting: 'sum(vllm:num_requests_waiting)',
   requestsRunning: 'sum(vllm:num_requests_running)',
 };

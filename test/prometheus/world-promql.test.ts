@@ -85,7 +85,10 @@ beforeAll(async () => {
     { start: NOW_S - 28 * DAY, end: NOW_S, stepSeconds: 6 * HOUR, jobs: ['vlinders-api'] },
     { start: NOW_S - 28 * DAY, end: NOW_S, stepSeconds: 7 * DAY, jobs: ['postgres-exporter'] },
   ]);
-  [prometheus, dashboard] = await Promise.all([startPrometheus({ targets: exporter.targets }), RayDashboardStub.start()]);
+  // A second kube-state-metrics replica (HA, or the old pod of a rollout): the same series under another instance.
+  const ksm = exporter.targets.find((t) => t.job === 'kube-state-metrics')!;
+  const secondKsm = { ...ksm, address: ksm.address.replace('127.0.0.1', 'localhost') };
+  [prometheus, dashboard] = await Promise.all([startPrometheus({ targets: [...exporter.targets, secondKsm] }), RayDashboardStub.start()]);
   await prometheus.waitForTargets();
 }, 60_000);
 
@@ -154,6 +157,7 @@ describe("the bot's PromQL on the real Prometheus", () => {
     expect(p95).toBeCloseTo(1.4, 2);
     expect((await prom.query(q.requestsWaiting))[0]?.value).toBe(40);
     expect((await prom.query(q.requestsRunning))[0]?.value).toBe(48);
+    // Four GPU nodes, though two kube-state-metrics report each.
     expect((await prom.query(q.gpuNodes))[0]?.value).toBe(4);
   });
 

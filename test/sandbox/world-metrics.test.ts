@@ -10,7 +10,7 @@ import { seedVlindersCluster, type SeededCluster } from '../../src/sandbox/kube/
 import { BROKEN_PVC, FactsTimeline, brokenFacts, healthyFacts, queueBuildingUp } from '../../src/sandbox/metrics/facts.js';
 import { MetricsExporter, WorldMetrics } from '../../src/sandbox/metrics/exporter.js';
 import type { MetricFamily } from '../../src/sandbox/metrics/exposition.js';
-import { PROMTOOL_BIN, requireBinary } from '../../src/sandbox/prometheus/real.js';
+import { PROMTOOL_BIN, prometheusConfig, requireBinary } from '../../src/sandbox/prometheus/real.js';
 
 const T0 = 1_790_000_000;
 let state: Store;
@@ -78,6 +78,13 @@ describe('the world metrics exporter', () => {
 
   it('the starter fails with what to install when a binary is missing', async () => {
     await expect(requireBinary('/nonexistent/prometheus')).rejects.toThrow(/apt-get install prometheus/);
+  });
+
+  it('the generated prometheus.yml has one scrape config per job, and refuses a job split over two paths', () => {
+    const targets = [{ job: 'kube-state-metrics', address: 'a:1', path: '/metrics' }, { job: 'kube-state-metrics', address: 'b:1', path: '/metrics' }];
+    expect(prometheusConfig({ targets }).match(/job_name/g)).toHaveLength(1);
+    expect(prometheusConfig({ targets })).toContain('targets: ["a:1", "b:1"]');
+    expect(() => prometheusConfig({ targets: [...targets, { job: 'kube-state-metrics', address: 'c:1', path: '/other' }] })).toThrow('scrape job kube-state-metrics: its targets must share one metrics path');
   });
 
   it('reads the broken world: the PVC at 91 %, XID 79 on one GPU of the second GPU node, the hot GPU, the queue', () => {

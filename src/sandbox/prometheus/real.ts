@@ -66,7 +66,13 @@ export function prometheusConfig(opts: PrometheusOptions): string {
   lines.push('scrape_configs:');
   // honor_labels: the exporter stands in for many exporters; labels it sets (node-exporter's
   // per-node `instance`) win, as a federated or relabelled scrape would give them.
-  for (const t of opts.targets) lines.push(`  - job_name: ${JSON.stringify(t.job)}`, `    metrics_path: ${JSON.stringify(t.path)}`, '    honor_labels: true', '    static_configs:', `      - targets: [${JSON.stringify(t.address)}]`);
+  // One scrape config per job (Prometheus refuses two of a name), all its targets in it.
+  const jobs = new Map<string, ScrapeTarget[]>();
+  for (const t of opts.targets) jobs.set(t.job, [...(jobs.get(t.job) ?? []), t]);
+  for (const [job, targets] of jobs) {
+    if (new Set(targets.map((t) => t.path)).size > 1) throw new Error(`scrape job ${job}: its targets must share one metrics path`);
+    lines.push(`  - job_name: ${JSON.stringify(job)}`, `    metrics_path: ${JSON.stringify(targets[0]!.path)}`, '    honor_labels: true', '    static_configs:', `      - targets: [${targets.map((t) => JSON.stringify(t.address)).join(', ')}]`);
+  }
   return lines.join('\n') + '\n';
 }
 
