@@ -29,7 +29,7 @@ export default defineCommand({
     await ctx.progress(`Asking Prometheus for ${model ?? 'every served model'} over ${over}…`);
     const reading = await readSlo(prometheus, config, { window: over, model, signal });
     // Every query failing is Prometheus being unreachable: one clear line, not a table of errors.
-    if (reading.unread.length && reading.models.length === 0 && reading.errorRatePercent === undefined) {
+    if (reading.unread.length && reading.models.length === 0 && reading.errorRatePercent === undefined && reading.apiP95Seconds === undefined) {
       return { title: 'slo', status: 'fail', summary: `Prometheus could not be read: ${reading.unread[0]?.replace(/^\w+: /, '')}` };
     }
     const { status, sections, verdicts } = sloReport(reading, config);

@@ -80,7 +80,7 @@ const sloTargets = z
     ttftP95Ms: z.number().positive().optional(),
     tpotP95Ms: z.number().positive().default(100),
     e2eP95Ms: z.number().positive().default(30_000),
-    queueP95Ms: z.number().positive().default(250),
+    queueP95Ms: z.number().positive().default(1000),
     /** vLLM's waiting queue: anything waiting means the GPUs are saturated. */
     requestsWaiting: z.number().min(0).default(0),
     /** Over it vLLM starts preempting; the runbook adds a GPU worker. */
@@ -91,7 +91,7 @@ const sloTargets = z
     minTokensPerSecond: z.number().min(0).optional(),
   })
   .strict();
-const SLO_TARGETS = { tpotP95Ms: 100, e2eP95Ms: 30_000, queueP95Ms: 250, requestsWaiting: 0, kvCachePercent: 90, preemptionsPerMinute: 1 };
+const SLO_TARGETS = { tpotP95Ms: 100, e2eP95Ms: 30_000, queueP95Ms: 1000, requestsWaiting: 0, kvCachePercent: 90, preemptionsPerMinute: 1 };
 
 /** The digests' default PromQL, for the exporters a kube-prometheus-stack install has. */
 const PROMQL = {
@@ -190,6 +190,8 @@ export const configSchema = z
         modelLabel: promLabel.default('model_name'),
         /** Label matchers added to every vLLM series, e.g. namespace="vlinders-inference". */
         vllmMatchers: promMatchers.default(''),
+        /** The API's latency histogram (prometheus-fastapi-instrumentator's): its P95 is the runbook's. */
+        apiLatencyMetric: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, 'expected a metric name').default('http_request_duration_seconds'),
         /** The API's request counter (prometheus-fastapi-instrumentator's), the error rate's source. */
         apiRequestsMetric: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, 'expected a metric name').default('http_requests_total'),
         apiMatchers: promMatchers.default('job="vlinders-api"'),

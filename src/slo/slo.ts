@@ -60,6 +60,8 @@ export interface SloReading {
   models: ModelSlo[];
   /** Percent of the API's requests that failed over the window (all models). */
   errorRatePercent?: number;
+  /** The API's P95 latency over the window, seconds: the runbook's P95. */
+  apiP95Seconds?: number;
   /** Queries Prometheus could not answer: what, and why. */
   unread: string[];
 }
@@ -93,7 +95,7 @@ const withoutUndefined = <T extends object>(o: T) => Object.fromEntries(Object.e
 
 /** The PromQL `slo` asks, by figure; exported so tests and the benchmark see the same text. */
 export function sloQueries(config: Config, window: string, model?: string) {
-  const { modelLabel: by, vllmMatchers, apiRequestsMetric, apiMatchers, apiErrorMatchers } = config.slo;
+  const { modelLabel: by, vllmMatchers, apiLatencyMetric, apiRequestsMetric, apiMatchers, apiErrorMatchers } = config.slo;
   const only = model !== undefined ? `${by}=${quoted(model)}` : '';
   const sel = (metric: string) => selector(metric, vllmMatchers, only);
   const tagged = (expr: string, metric: string) => `label_replace(${expr}, ${quoted(SOURCE_LABEL)}, ${quoted(metric)}, "", "")`;
@@ -118,6 +120,7 @@ export function sloQueries(config: Config, window: string, model?: string) {
     generationTokens: firstOf(VLLM_METRICS.generationTokens, (m) => `sum by (${by}) (rate(${sel(m)}[${window}]))`),
     promptTokens: firstOf(VLLM_METRICS.promptTokens, (m) => `sum by (${by}) (rate(${sel(m)}[${window}]))`),
     errorRatio: `${api(apiErrorMatchers)} / ${api('')}`,
+    apiP95: `histogram_quantile(0.95, sum by (le) (rate(${selector(`${apiLatencyMetric}_bucket`, apiMatchers)}[${window}])))`,
   };
 }
 
@@ -166,11 +169,13 @@ export async function readSlo(prometheus: PrometheusClient, config: Config, opts
   each('generationTokens', (m, v) => (m.generationTokensPerSecond = v));
   each('promptTokens', (m, v) => (m.promptTokensPerSecond = v));
   const ratio = answers.errorRatio[0]?.value;
+  const apiP95 = answers.apiP95[0]?.value;
   unread.sort();
   return {
     window: opts.window,
     models: [...models.values()].sort((a, b) => a.model.localeCompare(b.model)),
     errorRatePercent: ratio !== undefined && Number.isFinite(ratio) ? ratio * 100 : undefined,
+    apiP95Seconds: apiP95 !== undefined && Number.isFinite(apiP95) ? apiP95 : undefined,
     unread,
   };
 }
@@ -201,20 +206,25 @@ export const ms = (seconds: number) => (seconds < 0.01 ? `${(seconds * 1000).toF
 const num = (n: number, digits = 1) => (Math.abs(n) >= 100 ? Math.round(n).toLocaleString('en-US') : String(Math.round(n * 10 ** digits) / 10 ** digits));
 
 /** Each model's figures judged, as report sections (one per model, API errors first). */
-export function sloReport(reading: SloReading, config: Config): { status: ReportStatus; sections: ReportSection[]; verdicts: ModelVerdict[]; errorStatus?: ReportStatus } {
+export function sloReport(reading: SloReading, config: Config): { status: ReportStatus; sections: ReportSection[]; verdicts: ModelVerdict[]; apiStatus: ReportStatus } {
   const { warnRatio } = config.slo;
   const sections: ReportSection[] = [];
   const base = targetsFor(config);
   let errorStatus: ReportStatus | undefined;
+  const apiLines: string[] = [];
+  const unreadApi = (name: SloQueryName) => (reading.unread.some((u) => u.startsWith(`${name}:`)) ? '⚠️ not read: see below' : 'ℹ️ no API requests in the window');
   if (reading.errorRatePercent !== undefined) {
     errorStatus = judge(reading.errorRatePercent, base.errorRatePercent, warnRatio);
-    sections.push({
-      title: `API errors (${reading.window}, all models)`,
-      lines: [`${STATUS_EMOJI[errorStatus]} ${num(reading.errorRatePercent, 2)}% of requests failed (target < ${base.errorRatePercent}%)`],
-    });
-  } else {
-    sections.push({ title: `API errors (${reading.window}, all models)`, lines: [reading.unread.some((u) => u.startsWith('errorRatio')) ? '⚠️ not read: see below' : 'ℹ️ no API requests in the window'] });
-  }
+    apiLines.push(`${STATUS_EMOJI[errorStatus]} ${num(reading.errorRatePercent, 2)}% of requests failed (target < ${base.errorRatePercent}%)`);
+  } else apiLines.push(`errors: ${unreadApi('errorRatio')}`);
+  let apiP95Status: ReportStatus | undefined;
+  if (reading.apiP95Seconds !== undefined) {
+    // The runbook's P95 is the API's.
+    const target = config.loadtest.thresholds.p95Ms;
+    apiP95Status = judge(reading.apiP95Seconds * 1000, target, warnRatio);
+    apiLines.push(`${STATUS_EMOJI[apiP95Status]} P95 latency ${ms(reading.apiP95Seconds)} (target < ${target} ms)`);
+  } else apiLines.push(`P95 latency: ${unreadApi('apiP95')}`);
+  sections.push({ title: `API (${reading.window}, all models)`, lines: apiLines });
   const verdicts: ModelVerdict[] = [];
   for (const m of reading.models) {
     const t = targetsFor(config, m.model);
@@ -274,6 +284,6 @@ export function sloReport(reading: SloReading, config: Config): { status: Report
   }
   if (reading.models.length === 0) sections.push({ lines: [reading.unread.length ? '⚠️ not read: no model figures (see below)' : `ℹ️ No vLLM series in Prometheus${config.slo.vllmMatchers ? ` matching ${config.slo.vllmMatchers}` : ''}: is vLLM's /metrics scraped?`] });
   if (reading.unread.length) sections.push({ title: 'Not read', lines: reading.unread.map((u) => `⚠️ not read: ${u}`) });
-  const status = worstStatus([...(reading.models.length || reading.errorRatePercent !== undefined ? (['ok'] as const) : (['warn'] as const)), ...(errorStatus ? [errorStatus] : []), ...verdicts.map((v) => v.status), ...(reading.unread.length ? (['warn'] as const) : [])]);
-  return { status, sections, verdicts, errorStatus };
+  const status = worstStatus([...(reading.models.length || reading.errorRatePercent !== undefined ? (['ok'] as const) : (['warn'] as const)), ...(errorStatus ? [errorStatus] : []), ...(apiP95Status ? [apiP95Status] : []), ...verdicts.map((v) => v.status), ...(reading.unread.length ? (['warn'] as const) : [])]);
+  return { status, sections, verdicts, apiStatus: worstStatus([errorStatus ?? 'info', apiP95Status ?? 'info']) };
 }
