@@ -141,12 +141,15 @@ export interface GpuHealthVerdict {
   offers: ReportOffer[];
   /** Nodes with a GPU that should be taken out of service. */
   drainNodes: string[];
+  /** Every finding as one line ("❌ node GPU 0 (GPU-…): XID 79 … → action"), for the digest. */
+  lines: string[];
   headline: string;
 }
 
 export function gpuHealthReport(reading: GpuHealthReading, opts: { now: number }): GpuHealthVerdict {
   const statuses: ReportStatus[] = ['ok'];
   const sections: ReportSection[] = [];
+  const lines: string[] = [];
   const drain = new Map<string, string[]>();
   const needsDrain = (node: string, why: string) => drain.set(node, [...(drain.get(node) ?? []), why]);
   const xids = [...reading.xids].sort((a, b) => ACTION_RANK[xidEntry(a.code).action] - ACTION_RANK[xidEntry(b.code).action] || a.node.localeCompare(b.node) || a.gpu.localeCompare(b.gpu, 'en', { numeric: true }));
@@ -163,6 +166,7 @@ export function gpuHealthReport(reading: GpuHealthReading, opts: { now: number }
           rows: xids.map((x) => {
             const e = xidEntry(x.code);
             const icon = DRAIN_ACTIONS.has(e.action) ? '❌' : e.action === 'watch' ? 'ℹ️' : '⚠️';
+            lines.push(`${icon} ${x.node} GPU ${gpuText(x)}: XID ${x.code} ${e.name} → ${XID_ACTION_TEXT[e.action]}`);
             return [x.node, gpuText(x), `${icon} ${x.code}`, e.name, XID_ACTION_TEXT[e.action], when(x.lastSeen, opts.now)];
           }),
         }
@@ -170,12 +174,13 @@ export function gpuHealthReport(reading: GpuHealthReading, opts: { now: number }
   );
   const ecc = reading.findings.filter((f) => DRAIN_FINDINGS.has(f.kind));
   for (const f of ecc) needsDrain(f.node, `GPU ${f.gpu}: ${f.kind}`);
+  const heat = reading.findings.filter((f) => f.kind === 'thermal' || f.kind === 'hot');
+  for (const [icon, list] of [['❌', ecc], ['⚠️', heat]] as const) for (const f of list) lines.push(`${icon} ${f.node} GPU ${gpuText(f)}: ${FINDING_TEXT[f.kind](f.value)}`);
   if (ecc.length) statuses.push('fail');
   sections.push({
     title: 'Row remapping and uncorrectable ECC',
     ...(ecc.length ? { header: ['node', 'gpu', 'finding'], rows: ecc.map((f) => [f.node, gpuText(f), `❌ ${FINDING_TEXT[f.kind](f.value)}`]) } : { lines: ['✅ none'] }),
   });
-  const heat = reading.findings.filter((f) => f.kind === 'thermal' || f.kind === 'hot');
   if (heat.length) statuses.push('warn');
   sections.push({
     title: 'Thermal throttling',
@@ -206,5 +211,20 @@ export function gpuHealthReport(reading: GpuHealthReading, opts: { now: number }
   ]
     .filter(Boolean)
     .join(' · ');
-  return { status: worstStatus(statuses), sections, offers, drainNodes, headline };
+  return { status: worstStatus(statuses), sections, offers, drainNodes, headline, lines };
+}
+
+/** The daily digest's lines: the headline, then each finding that needs a hand. */
+export async function gpuHealthDigestSection(prometheus: PrometheusClient | undefined, config: Config, opts: { signal?: AbortSignal; now: number }): Promise<{ section: ReportSection; status: ReportStatus }> {
+  const since = config.gpuHealth.since;
+  const title = `GPU health (${since})`;
+  if (!prometheus) return { section: { title, lines: ['not measured: prometheus.url is not configured'] }, status: 'info' };
+  const reading = await readGpuHealth(prometheus, config, { since, signal: opts.signal });
+  if (reading.unread.length && reading.gpusReporting === 0 && !reading.xids.length && !reading.findings.length) {
+    return { section: { title, lines: [`⚠️ not measured: ${reading.unread[0]?.replace(/^\w+: /, '')}`] }, status: 'warn' };
+  }
+  const verdict = gpuHealthReport(reading, { now: opts.now });
+  // The report's rows, one line each: node, GPU, and what to do.
+  const notes = verdict.sections.flatMap((s) => (s.rows ? [] : (s.lines ?? []).filter((l) => !l.startsWith('✅'))));
+  return { section: { title, lines: [verdict.headline, ...verdict.lines, ...notes, ...(verdict.drainNodes.length ? ['Cordon and drain from `gpu health`.'] : [])] }, status: verdict.status };
 }

@@ -287,3 +287,19 @@ export function sloReport(reading: SloReading, config: Config): { status: Report
   const status = worstStatus([...(reading.models.length || reading.errorRatePercent !== undefined ? (['ok'] as const) : (['warn'] as const)), ...(errorStatus ? [errorStatus] : []), ...(apiP95Status ? [apiP95Status] : []), ...verdicts.map((v) => v.status), ...(reading.unread.length ? (['warn'] as const) : [])]);
   return { status, sections, verdicts, apiStatus: worstStatus([errorStatus ?? 'info', apiP95Status ?? 'info']) };
 }
+
+/** The daily digest's lines: the API, then each model's verdict with what misses its SLO. */
+export async function sloDigestSection(prometheus: PrometheusClient | undefined, config: Config, opts: { signal?: AbortSignal }): Promise<{ section: ReportSection; status: ReportStatus }> {
+  const window = config.slo.window;
+  const title = `Service levels (${window})`;
+  if (!prometheus) return { section: { title, lines: ['not measured: prometheus.url is not configured'] }, status: 'info' };
+  const reading = await readSlo(prometheus, config, { window, signal: opts.signal });
+  if (reading.unread.length && !reading.models.length && reading.errorRatePercent === undefined && reading.apiP95Seconds === undefined) {
+    return { section: { title, lines: [`⚠️ not measured: ${reading.unread[0]?.replace(/^\w+: /, '')}`] }, status: 'warn' };
+  }
+  const { status, sections, verdicts } = sloReport(reading, config);
+  const api = sections[0]?.lines ?? [];
+  const models = verdicts.map((v) => `${STATUS_EMOJI[v.status]} ${v.model}: ${v.problems.length ? v.problems.join('; ') : 'within SLO'}`);
+  const unread = reading.unread.map((u) => `⚠️ not read: ${u}`);
+  return { section: { title, lines: [...api.map((l) => `API: ${l}`), ...models, ...(verdicts.length ? [] : ['ℹ️ no vLLM series in Prometheus']), ...unread, 'Details: `slo`.'] }, status };
+}

@@ -15,6 +15,10 @@ import { PrometheusClient } from '../../src/prometheus/client.js';
 import { readSlo, sloQueries } from '../../src/slo/slo.js';
 import { readGpuHealth } from '../../src/gpu/dcgm-health.js';
 import { noIO, slackCaller, testEngine } from '../fixtures/engine.js';
+import type { ServiceDirectory } from '../../src/core/services.js';
+import { buildDailyDigest } from '../../src/digest/daily.js';
+import { RayDashboardStub } from '../../src/sandbox/ray/dashboard-stub.js';
+import { clusterConfig, startCluster } from '../e2e/cluster.js';
 import { CHANNELS, USERS, testConfig } from '../fixtures/world.js';
 import { startPrometheus, type RealPrometheus } from '../tools/prometheus.js';
 
@@ -23,22 +27,25 @@ interface World {
   exporter: MetricsExporter;
   prometheus: RealPrometheus;
   config: Config;
+  services?: ServiceDirectory;
 }
 
 const worlds: World[] = [];
-async function startWorld(facts: WorldFacts): Promise<World> {
-  const state = new Store();
-  seedVlindersCluster(state, { gpuNodes: 4 });
+const closers: Array<() => Promise<void>> = [];
+/** A world on `state` (a bare seeded store by default) whose facts have held for an hour. */
+async function startWorld(facts: WorldFacts, cluster?: Awaited<ReturnType<typeof startCluster>>): Promise<World> {
+  const state = cluster?.kube ?? new Store();
+  if (!cluster) seedVlindersCluster(state, { gpuNodes: 4 });
   // The facts have held for the last hour, and Prometheus has that hour (backfilled a scrape
   // pair a minute): rate() over the window divides by the whole window, so it needs the history.
   const now = Math.floor(Date.now() / 1000);
   const exporter = await MetricsExporter.start(new WorldMetrics({ state, timeline: new FactsTimeline(now - 3700, facts) }));
   const history = exporter.history([{ start: now - 3600, end: now - 30, stepSeconds: 60, jobs: ['vllm', 'vlinders-api'] }]);
   const prometheus = await startPrometheus({ targets: exporter.targets, history });
-  const config = testConfig();
+  const config = cluster ? clusterConfig() : testConfig();
   config.prometheus.url = prometheus.url;
   config.gpuHealth.stepSeconds = 1;
-  const world = { facts, exporter, prometheus, config };
+  const world = { facts, exporter, prometheus, config, services: cluster?.services };
   worlds.push(world);
   return world;
 }
@@ -60,14 +67,22 @@ async function scraped(w: World): Promise<void> {
   throw new Error('Prometheus did not scrape the world three times');
 }
 
+let cluster: Awaited<ReturnType<typeof startCluster>>;
+let dashboard: RayDashboardStub;
+
 beforeAll(async () => {
   const b = brokenFacts(GPU_NODES);
   const h = healthyFacts();
+  // The broken world is a whole cluster (diagnose latency and the digest read Kubernetes too).
+  cluster = await startCluster({ gpuNodes: 4, workers: 2, readyDelayMs: 50 });
+  dashboard = await RayDashboardStub.start();
+  closers.push(() => cluster.close(), () => dashboard.close());
   [broken, oldVllm, currentVllm] = await Promise.all([
-    startWorld(b),
+    startWorld(b, cluster),
     startWorld({ ...h, vllm: { ...h.vllm, version: '0.8.5' } }),
     startWorld({ ...h, vllm: { ...h.vllm, version: '0.12.0' } }),
   ]);
+  broken.config.ray.dashboardUrl = dashboard.url;
   await Promise.all(worlds.map(scraped));
 }, 60_000);
 afterAll(async () => {
@@ -75,10 +90,11 @@ afterAll(async () => {
     await w.prometheus.stop();
     await w.exporter.close();
   }
+  for (const close of closers.reverse()) await close();
 });
 
 async function ask(w: World, text: string): Promise<Report> {
-  const { engine } = testEngine({ config: w.config });
+  const { engine } = testEngine({ config: w.config, services: w.services });
   const out = await engine.invoke(slackCaller(USERS.viewer, CHANNELS.general), text, noIO());
   if (out.kind !== 'report') throw new Error(`${text}: ${JSON.stringify(out)}`);
   return out.report;
@@ -202,6 +218,40 @@ describe('gpu health on the real Prometheus', () => {
     }
     throw new Error('row remap failure and DBE never showed');
   });
+});
+
+describe('diagnose latency and the daily digest read the same figures', () => {
+  it('diagnose latency: the KV cache at 97 % and 40 waiting are over their SLO: one more GPU worker', async () => {
+    const report = await ask(broken, 'diagnose latency');
+    const text = renderText(report);
+    expect(text).toContain('meta-llama/Llama-3.1-8B-Instruct: Requests waiting 40 (target ≤ 0), KV cache 97% (target < 90%)');
+    expect(text).toContain('SLO · ❌ meta-llama/Llama-3.1-8B-Instruct');
+    expect(report.offers?.map((o) => o.words.join(' '))).toContain('scale-gpu 3');
+  }, 30_000);
+
+  it("diagnose latency: a CUDA OOM in a GPU worker's log offers gpu-memory 0.85", async () => {
+    const hooks = cluster.world.hooks;
+    const oom = 'torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB. GPU 0 has a total capacity of 79.10 GiB';
+    cluster.kube.setHooks({ ...hooks, logs: (req) => (req.pod.includes('worker') ? ['INFO loading weights', oom] : (hooks.logs?.(req) ?? [])) });
+    try {
+      const report = await ask(broken, 'diagnose latency');
+      expect(renderText(report)).toContain(`CUDA out of memory in ${'vlinders-ray-cluster-gpu-workers-worker'}`);
+      expect(report.offers?.map((o) => o.words.join(' '))).toContain('gpu-memory 0.85');
+    } finally {
+      cluster.kube.setHooks(hooks);
+    }
+  }, 30_000);
+
+  it('the daily digest carries the service levels and the GPU health', async () => {
+    const digest = await buildDailyDigest({ kube: cluster.client, config: broken.config, signal: new AbortController().signal });
+    const thread = digest.report.thread?.[0]?.sections ?? [];
+    const slo = thread.find((s) => s.title === 'Service levels (1h)')?.lines ?? [];
+    expect(slo[0]).toMatch(/^API: ❌ 3(\.0\d?)?% of requests failed/);
+    expect(slo.join('\n')).toContain('❌ meta-llama/Llama-3.1-8B-Instruct: Time to first token P95 1900 ms (target < 500 ms)');
+    const gpu = thread.find((s) => s.title === 'GPU health (24h)')?.lines ?? [];
+    expect(gpu.join('\n')).toMatch(/❌ vlinders-gpu-2 GPU 0 \(GPU-\S+\): XID 79 GPU has fallen off the bus → drain, then reset the GPU or service the node/);
+    expect(digest.report.status).toBe('fail');
+  }, 30_000);
 });
 
 describe('when Prometheus is not there', () => {
