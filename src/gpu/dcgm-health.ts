@@ -3,11 +3,10 @@
 // thermal throttling. Every query returns only the GPUs with something to report, so a fleet
 // of a thousand GPUs answers with a handful of rows.
 import type { Config } from '../config/schema.js';
-import { errorMessage } from '../core/errors.js';
 import type { ReportOffer, ReportSection, ReportStatus } from '../core/report.js';
 import { worstStatus } from '../core/report.js';
 import type { PrometheusClient, Sample } from '../prometheus/client.js';
-import { selector } from '../slo/promql.js';
+import { queryAll, selector } from '../slo/promql.js';
 import { DRAIN_ACTIONS, XID_ACTION_TEXT, xidEntry, type XidAction } from './xid.js';
 
 /** DCGM's field names, as dcgm-exporter exports them. */
@@ -75,20 +74,7 @@ export interface GpuHealthReading {
 }
 
 export async function readGpuHealth(prometheus: PrometheusClient, config: Config, opts: { since: string; signal?: AbortSignal }): Promise<GpuHealthReading> {
-  const queries = gpuHealthQueries(config, opts.since);
-  const unread: string[] = [];
-  const answers = Object.fromEntries(
-    await Promise.all(
-      (Object.entries(queries) as Array<[GpuHealthQueryName, string]>).map(async ([name, promql]) => {
-        try {
-          return [name, await prometheus.query(promql, { signal: opts.signal })] as const;
-        } catch (err) {
-          unread.push(`${name}: ${errorMessage(err)}`);
-          return [name, [] as Sample[]] as const;
-        }
-      }),
-    ),
-  ) as Record<GpuHealthQueryName, Sample[]>;
+  const { answers, unread } = await queryAll(prometheus, gpuHealthQueries(config, opts.since), opts.signal);
   const { nodeLabel } = config.gpuHealth;
   const ref = (s: Sample): GpuRef => ({ node: s.metric[nodeLabel] ?? '?', gpu: s.metric.gpu ?? '?', uuid: s.metric.UUID ?? '?', model: s.metric.modelName ?? '' });
   const xids = answers.xids.map((s) => ({ ...ref(s), code: Number(s.metric.xid), lastSeen: s.value })).filter((x) => Number.isInteger(x.code) && x.code > 0);
@@ -101,7 +87,6 @@ export async function readGpuHealth(prometheus: PrometheusClient, config: Config
     ['hot', 'hot'],
   ];
   const findings = kinds.flatMap(([name, kind]) => answers[name].filter((s) => Number.isFinite(s.value)).map((s) => ({ ...ref(s), kind, value: s.value })));
-  unread.sort();
   return {
     since: opts.since,
     xids,

@@ -1,5 +1,9 @@
 // Small PromQL helpers shared by `slo` and `gpu health`: durations as Prometheus writes them,
-// and selectors built from a metric name plus label matchers from the config.
+// selectors built from a metric name plus label matchers from the config, and a set of queries
+// asked at once.
+import { setMaxListeners } from 'node:events';
+import { errorMessage } from '../core/errors.js';
+import type { PrometheusClient, Sample } from '../prometheus/client.js';
 
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
 
@@ -18,4 +22,33 @@ export function selector(metric: string, ...matchers: string[]): string {
 /** A PromQL string literal. */
 export function quoted(value: string): string {
   return JSON.stringify(value);
+}
+
+/**
+ * Every query at once, each on its own: one that fails is named in `unread` ("name: why") and
+ * answers empty, the others still count. The queries share one child of `signal`, which may
+ * hold more listeners than Node's default of 10 without a warning.
+ */
+export async function queryAll<K extends string>(prometheus: PrometheusClient, queries: Record<K, string>, signal?: AbortSignal): Promise<{ answers: Record<K, Sample[]>; unread: string[] }> {
+  const fanOut = new AbortController();
+  setMaxListeners(0, fanOut.signal);
+  const forward = () => fanOut.abort(signal?.reason);
+  if (signal?.aborted) forward();
+  else signal?.addEventListener('abort', forward, { once: true });
+  const unread: string[] = [];
+  try {
+    const entries = await Promise.all(
+      (Object.entries(queries) as Array<[K, string]>).map(async ([name, promql]) => {
+        try {
+          return [name, await prometheus.query(promql, { signal: fanOut.signal })] as const;
+        } catch (err) {
+          unread.push(`${name}: ${errorMessage(err)}`);
+          return [name, [] as Sample[]] as const;
+        }
+      }),
+    );
+    return { answers: Object.fromEntries(entries) as Record<K, Sample[]>, unread: unread.sort() };
+  } finally {
+    signal?.removeEventListener('abort', forward);
+  }
 }

@@ -8,11 +8,10 @@
 // back, per model, to the old one (`or on(model)`), so the queries follow whatever version each
 // model's vLLM runs; the answer names the metric it came from.
 import type { Config } from '../config/schema.js';
-import { errorMessage } from '../core/errors.js';
 import type { ReportSection, ReportStatus } from '../core/report.js';
 import { STATUS_EMOJI, worstStatus } from '../core/report.js';
 import type { PrometheusClient, Sample } from '../prometheus/client.js';
-import { quoted, selector } from './promql.js';
+import { queryAll, quoted, selector } from './promql.js';
 
 /** vLLM's metric names: the current one first, the one it replaced second. */
 export const VLLM_METRICS = {
@@ -128,19 +127,7 @@ export type SloQueryName = keyof ReturnType<typeof sloQueries>;
 
 /** Every figure of every served model (or of `model` only), read at once. */
 export async function readSlo(prometheus: PrometheusClient, config: Config, opts: { window: string; model?: string; signal?: AbortSignal }): Promise<SloReading> {
-  const queries = sloQueries(config, opts.window, opts.model);
-  const unread: string[] = [];
-  const entries = await Promise.all(
-    (Object.entries(queries) as Array<[SloQueryName, string]>).map(async ([name, promql]) => {
-      try {
-        return [name, await prometheus.query(promql, { signal: opts.signal })] as const;
-      } catch (err) {
-        unread.push(`${name}: ${errorMessage(err)}`);
-        return [name, [] as Sample[]] as const;
-      }
-    }),
-  );
-  const answers = Object.fromEntries(entries) as Record<SloQueryName, Sample[]>;
+  const { answers, unread } = await queryAll(prometheus, sloQueries(config, opts.window, opts.model), opts.signal);
   const by = config.slo.modelLabel;
   const models = new Map<string, ModelSlo>();
   const modelOf = (s: Sample) => {
@@ -170,7 +157,6 @@ export async function readSlo(prometheus: PrometheusClient, config: Config, opts
   each('promptTokens', (m, v) => (m.promptTokensPerSecond = v));
   const ratio = answers.errorRatio[0]?.value;
   const apiP95 = answers.apiP95[0]?.value;
-  unread.sort();
   return {
     window: opts.window,
     models: [...models.values()].sort((a, b) => a.model.localeCompare(b.model)),
