@@ -6,11 +6,13 @@
 // and time per output token is vllm:inter_token_latency_seconds from 0.11 on
 // (vllm:time_per_output_token_seconds before). Each such figure asks for the new name and falls
 // back, per model, to the old one (`or on(model)`), so the queries follow whatever version each
-// model's vLLM runs; the answer names the metric it came from.
+// model's vLLM runs; the answer names the metric it came from. Latency quantiles are taken from
+// one bucket-rate answer per histogram (histogram-quantile.ts).
 import type { Config } from '../config/schema.js';
 import type { ReportSection, ReportStatus } from '../core/report.js';
 import { STATUS_EMOJI, worstStatus } from '../core/report.js';
-import type { PrometheusClient, Sample } from '../prometheus/client.js';
+import { sampleValue, type PrometheusClient, type Sample } from '../prometheus/client.js';
+import { bucketQuantile, type CumulativeBucket } from './histogram-quantile.js';
 import { queryAll, quoted, selector } from './promql.js';
 
 /** vLLM's metric names: the current one first, the one it replaced second. */
@@ -101,13 +103,9 @@ export function sloQueries(config: Config, window: string, model?: string) {
   /** The first name that has series for a model wins; the others fill in the models it lacks. */
   const firstOf = (names: readonly string[], expr: (metric: string) => string) =>
     names.length === 1 ? tagged(expr(names[0] as string), names[0] as string) : names.map((n) => tagged(expr(n), n)).join(` or on(${by}) `);
-  const quantile = (q: number, names: readonly string[]) => firstOf(names, (m) => `histogram_quantile(${q}, sum by (${by}, le) (rate(${sel(`${m}_bucket`)}[${window}])))`);
-  const latency = Object.fromEntries(
-    LATENCY_FIGURES.flatMap(({ key }) => [
-      [`${key}P50`, quantile(0.5, VLLM_METRICS[key])],
-      [`${key}P95`, quantile(0.95, VLLM_METRICS[key])],
-    ]),
-  ) as Record<`${LatencyFigure}P${50 | 95}`, string>;
+  // Each histogram's bucket rates per model; P50 and P95 are taken from them (histogram-quantile.ts).
+  const buckets = (names: readonly string[]) => firstOf(names, (m) => `sum by (${by}, le) (rate(${sel(`${m}_bucket`)}[${window}]))`);
+  const latency = Object.fromEntries(LATENCY_FIGURES.map(({ key }) => [key, buckets(VLLM_METRICS[key])])) as Record<LatencyFigure, string>;
   const api = (extra: string) => `sum(rate(${selector(apiRequestsMetric, apiMatchers, extra)}[${window}]))`;
   return {
     ...latency,
@@ -140,11 +138,22 @@ export async function readSlo(prometheus: PrometheusClient, config: Config, opts
     for (const s of answers[name]) if (Number.isFinite(s.value)) put(modelOf(s), s.value, s);
   };
   for (const { key } of LATENCY_FIGURES) {
-    each(`${key}P50`, (m, v) => (m.p50[key] = v));
-    each(`${key}P95`, (m, v, s) => {
-      m.p95[key] = v;
-      if (key === 'tpot') m.sources.tpot = s.metric[SOURCE_LABEL];
-    });
+    const perModel = new Map<string, { model: ModelSlo; buckets: CumulativeBucket[]; source?: string }>();
+    for (const s of answers[key]) {
+      const le = s.metric.le === undefined ? NaN : sampleValue(s.metric.le);
+      if (Number.isNaN(le) || Number.isNaN(s.value)) continue;
+      const model = modelOf(s);
+      const entry = perModel.get(model.model) ?? { model, buckets: [], source: s.metric[SOURCE_LABEL] };
+      perModel.set(model.model, entry);
+      entry.buckets.push({ le, count: s.value });
+    }
+    for (const { model, buckets, source } of perModel.values()) {
+      const p50 = bucketQuantile(0.5, buckets);
+      const p95 = bucketQuantile(0.95, buckets);
+      if (Number.isFinite(p50)) model.p50[key] = p50;
+      if (Number.isFinite(p95)) model.p95[key] = p95;
+      if (key === 'tpot') model.sources.tpot = source;
+    }
   }
   each('waiting', (m, v) => (m.waiting = v));
   each('running', (m, v) => (m.running = v));

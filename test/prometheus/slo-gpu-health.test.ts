@@ -178,6 +178,26 @@ describe('slo on the real Prometheus', () => {
   });
 });
 
+describe("slo's quantiles are Prometheus's", () => {
+  it('P50 and P95 from the bucket rates equal histogram_quantile on the same data', async () => {
+    const client = new PrometheusClient(broken.prometheus.url);
+    const reading = await readSlo(client, broken.config, { window: '1h' });
+    for (const [figure, metric] of [
+      ['ttft', 'vllm:time_to_first_token_seconds'],
+      ['e2e', 'vllm:e2e_request_latency_seconds'],
+      ['queue', 'vllm:request_queue_time_seconds'],
+    ] as const) {
+      for (const [q, key] of [
+        [0.5, 'p50'],
+        [0.95, 'p95'],
+      ] as const) {
+        const [theirs] = await client.query(`histogram_quantile(${q}, sum by (model_name, le) (rate(${metric}_bucket[1h])))`);
+        expect(reading.models[0]?.[key][figure]).toBeCloseTo(theirs?.value ?? NaN, 9);
+      }
+    }
+  });
+});
+
 describe('gpu health on the real Prometheus', () => {
   it("names the XID 79 GPU with NVIDIA's action, the thermal throttling of the hot GPU, and offers cordon and drain of its node", async () => {
     const report = await ask(broken, 'gpu health --since 1h');

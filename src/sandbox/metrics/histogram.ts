@@ -4,6 +4,7 @@
 // them the shares follow a straight CDF through the points. Facts a bucket layout can't hold
 // (two quantiles in one bucket, or one too close to a bucket's lower edge) are refused rather
 // than served wrong.
+import { bucketQuantile } from '../../slo/histogram-quantile.js';
 
 export interface QuantilePoint {
   q: number;
@@ -13,12 +14,7 @@ export interface QuantilePoint {
 
 /** What histogram_quantile computes from cumulative shares at `bounds` (the +Inf bucket holding 1). */
 export function interpolatedQuantile(bounds: readonly number[], shares: readonly number[], q: number): number {
-  const k = shares.findIndex((s) => s >= q);
-  if (k === -1) return bounds[bounds.length - 1] as number;
-  const lo = k === 0 ? 0 : (bounds[k - 1] as number);
-  const below = k === 0 ? 0 : (shares[k - 1] as number);
-  const inBucket = (shares[k] as number) - below;
-  return inBucket > 0 ? lo + ((bounds[k] as number) - lo) * ((q - below) / inBucket) : lo;
+  return bucketQuantile(q, [...bounds.map((le, i) => ({ le, count: shares[i] as number })), { le: Infinity, count: 1 }]);
 }
 
 /** Cumulative shares (0..1) at each finite bucket bound, for the quantile points. */
