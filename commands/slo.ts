@@ -4,9 +4,11 @@ import { defineCommand } from '../src/core/command.js';
 import { UsageError } from '../src/core/errors.js';
 import { tallyLine, tallyProblems } from '../src/core/report.js';
 import { prometheusFrom } from '../src/prometheus/client.js';
+import { durationSeconds } from '../src/slo/promql.js';
 import { readSlo, sloReport } from '../src/slo/slo.js';
 
 const USAGE = 'slo [model] [--window 1h] [--cluster NAME]';
+const MAX_WINDOW_SECONDS = 31 * 86_400;
 
 export default defineCommand({
   name: 'slo',
@@ -26,6 +28,8 @@ export default defineCommand({
     const prometheus = prometheusFrom(config);
     if (!prometheus) throw new UsageError('prometheus.url is not configured: slo reads vLLM and the API from Prometheus.', USAGE);
     const over = window ?? config.slo.window;
+    // Prometheus keeps 15 days by default; a longer window reads everything it holds, for nothing.
+    if ((durationSeconds(over) ?? 0) > MAX_WINDOW_SECONDS) throw new UsageError(`--window ${over} is longer than 31 days.`, USAGE);
     await ctx.progress(`Asking Prometheus for ${model ?? 'every served model'} over ${over}…`);
     const reading = await readSlo(prometheus, config, { window: over, model, signal });
     // Every query failing is Prometheus being unreachable: one clear line, not a table of errors.

@@ -274,6 +274,15 @@ describe('diagnose latency and the daily digest read the same figures', () => {
   }, 30_000);
 });
 
+describe('slo --window', () => {
+  it('refuses a window longer than 31 days before asking Prometheus', async () => {
+    const { engine } = testEngine({ config: broken.config });
+    const out = await engine.invoke(slackCaller(USERS.viewer, CHANNELS.general), 'slo --window 40d', noIO());
+    expect(out.kind).toBe('error');
+    expect(out.kind === 'error' && out.message).toContain('--window 40d is longer than 31 days.');
+  });
+});
+
 describe('when Prometheus is not there', () => {
   it('slo and gpu health say so in one line', async () => {
     const config = structuredClone(broken.config);
