@@ -96,11 +96,14 @@ const SLO_TARGETS = { tpotP95Ms: 100, e2eP95Ms: 30_000, queueP95Ms: 1000, reques
 /** The digests' default PromQL, for the exporters a kube-prometheus-stack install has. */
 const PROMQL = {
   p95Latency: 'histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{job="vlinders-api"}[5m])))',
-  pvcUsedBytes: 'kubelet_volume_stats_used_bytes',
-  pvcCapacityBytes: 'kubelet_volume_stats_capacity_bytes',
+  // One series per claim: every kubelet that mounts it reports it (ReadWriteMany, or a pod that just moved).
+  pvcUsedBytes: 'max by (namespace, persistentvolumeclaim) (kubelet_volume_stats_used_bytes)',
+  pvcCapacityBytes: 'max by (namespace, persistentvolumeclaim) (kubelet_volume_stats_capacity_bytes)',
   nodeDiskUsedPercent: '100 * (1 - node_filesystem_avail_bytes{mountpoint="/",fstype!="tmpfs"} / node_filesystem_size_bytes{mountpoint="/",fstype!="tmpfs"})',
-  dbSizeBytes: 'sum(pg_database_size_bytes{datname="vlinders"})',
-  gpuNodes: 'count(kube_node_status_allocatable{resource="nvidia_com_gpu"} > 0)',
+  // max, not sum: a streaming replica's exporter reports the same database.
+  dbSizeBytes: 'max(pg_database_size_bytes{datname="vlinders"})',
+  // by node: two kube-state-metrics (HA, or a rollout's old pod) report every node.
+  gpuNodes: 'count(max by (node) (kube_node_status_allocatable{resource="nvidia_com_gpu"}) > 0)',
   requestsWaiting: 'sum(vllm:num_requests_waiting)',
   requestsRunning: 'sum(vllm:num_requests_running)',
 };

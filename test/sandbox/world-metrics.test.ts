@@ -10,7 +10,7 @@ import { seedVlindersCluster, type SeededCluster } from '../../src/sandbox/kube/
 import { BROKEN_PVC, FactsTimeline, brokenFacts, healthyFacts, queueBuildingUp } from '../../src/sandbox/metrics/facts.js';
 import { MetricsExporter, WorldMetrics } from '../../src/sandbox/metrics/exporter.js';
 import type { MetricFamily } from '../../src/sandbox/metrics/exposition.js';
-import { PROMTOOL_BIN, requireBinary } from '../../src/sandbox/prometheus/real.js';
+import { PROMTOOL_BIN, prometheusConfig, requireBinary } from '../../src/sandbox/prometheus/real.js';
 
 const T0 = 1_790_000_000;
 let state: Store;
@@ -19,7 +19,7 @@ let exporter: MetricsExporter;
 
 beforeAll(async () => {
   state = new Store();
-  cluster = seedVlindersCluster(state, { gpuNodes: 4, notReadyGpuNode: true });
+  cluster = seedVlindersCluster(state, { gpuNodes: 4, notReadyGpuNode: true, unboundPvc: true });
   exporter = await MetricsExporter.start(new WorldMetrics({ state, timeline: new FactsTimeline(T0, brokenFacts(cluster.nodes.gpu)) }));
 });
 afterAll(() => exporter.close());
@@ -57,6 +57,36 @@ describe('the world metrics exporter', () => {
     expect((await fetch(`http://${exporter.address}/metrics/nope`)).status).toBe(404);
   });
 
+  it('serves its history once, timestamped and labelled as the live scrape, then nothing', async () => {
+    const metrics = new WorldMetrics({ state, timeline: new FactsTimeline(T0, healthyFacts()) });
+    const own = await MetricsExporter.start(metrics);
+    try {
+      own.serveHistory([{ start: T0 + 3600, end: T0 + 7200, stepSeconds: 3600, jobs: ['postgres-exporter'] }]);
+      expect(own.targets.at(-1)).toEqual({ job: 'history', address: own.address, path: '/history', history: true });
+      const first = await (await fetch(`http://${own.address}/history`)).text();
+      const podIP = String(state.get('v1', 'Pod', 'vlinders-platform', 'postgres-0')?.status?.podIP);
+      // Two samples a minute apart at each step, in seconds, oldest first.
+      expect(first.split('\n').filter((l) => l.startsWith('pg_database_size_bytes{') && l.includes('"vlinders"'))).toEqual(
+        [T0 + 3540, T0 + 3600, T0 + 7140, T0 + 7200].map((t) => `pg_database_size_bytes{job="postgres-exporter",instance="${podIP}:9187",pod="postgres-0",datname="vlinders"} ${20 * 2 ** 30} ${t}`),
+      );
+      expect(first.endsWith('# EOF\n')).toBe(true);
+      expect(await (await fetch(`http://${own.address}/history`)).text()).toBe('# EOF\n');
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('the starter fails with what to install when a binary is missing', async () => {
+    await expect(requireBinary('/nonexistent/prometheus')).rejects.toThrow(/apt-get install prometheus/);
+  });
+
+  it('the generated prometheus.yml has one scrape config per job, and refuses a job split over two paths', () => {
+    const targets = [{ job: 'kube-state-metrics', address: 'a:1', path: '/metrics' }, { job: 'kube-state-metrics', address: 'b:1', path: '/metrics' }];
+    expect(prometheusConfig({ targets }).match(/job_name/g)).toHaveLength(1);
+    expect(prometheusConfig({ targets })).toContain('targets: ["a:1", "b:1"]');
+    expect(() => prometheusConfig({ targets: [...targets, { job: 'kube-state-metrics', address: 'c:1', path: '/other' }] })).toThrow('scrape job kube-state-metrics: its targets must share one metrics path');
+  });
+
   it('reads the broken world: the PVC at 91 %, XID 79 on one GPU of the second GPU node, the hot GPU, the queue', () => {
     const at = exporter.metrics.collect(T0 + 600);
     const pvc = { namespace: BROKEN_PVC.namespace, persistentvolumeclaim: BROKEN_PVC.name };
@@ -64,10 +94,15 @@ describe('the world metrics exporter', () => {
     const [capacity] = value(at, 'kubelet_volume_stats_capacity_bytes', pvc) ?? [];
     expect(capacity).toBe(200 * 2 ** 30);
     expect((used ?? 0) / (capacity ?? 1)).toBeCloseTo(0.91, 6);
-    // The unbound claim of the broken world has no stats; the NotReady GPU node has no DCGM series.
+    // The unbound claim has no stats (nothing mounts it); the NotReady GPU node has no DCGM series.
+    expect(value(at, 'kubelet_volume_stats_used_bytes', { persistentvolumeclaim: 'vlinders-uploads' })).toEqual([]);
+    expect(value(at, 'kube_persistentvolumeclaim_resource_requests_storage_bytes', { persistentvolumeclaim: 'vlinders-uploads' })).toEqual([50 * 2 ** 30]);
     const xids = at.find((f) => f.name === 'DCGM_FI_DEV_XID_ERRORS')?.samples ?? [];
     expect(xids.filter((s) => s.value !== 0).map((s) => [s.labels?.Hostname, s.labels?.gpu, s.value])).toEqual([['vlinders-gpu-2', '0', 79]]);
     expect(xids.map((s) => s.labels?.Hostname)).not.toContain(cluster.broken.notReadyNode);
+    const disks = at.find((f) => f.name === 'node_filesystem_size_bytes')?.samples.map((s) => s.labels?.instance);
+    expect(disks).toHaveLength(cluster.counts.nodes - 1);
+    expect(disks).not.toContain(cluster.broken.notReadyNode);
     expect(value(at, 'DCGM_FI_DEV_GPU_TEMP', { Hostname: 'vlinders-gpu-1' })).toEqual([89]);
     expect(value(at, 'vllm:num_requests_waiting', {})).toEqual([40]);
     expect(value(at, 'vllm:kv_cache_usage_perc', {})).toEqual([0.97]);

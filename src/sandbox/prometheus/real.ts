@@ -1,8 +1,10 @@
 // The real Prometheus (Debian's /usr/bin/prometheus) for the tests and the sandbox: a temp dir,
 // a free loopback port, a generated prometheus.yml scraping the given targets every second
-// (the world's metrics exporter, src/sandbox/metrics), rule files optional, history optional
-// (OpenMetrics backfilled with the real promtool before the server starts). The stub in
-// server.ts stays only for fault shapes the real server can't produce.
+// (the world's metrics exporter, src/sandbox/metrics), rule files optional. A history target
+// (timestamped samples weeks old) is scraped with an out-of-order window, so the past is in the
+// TSDB within a second of the start; backfilling with promtool writes one block per 2 h and
+// took tens of seconds. The stub in server.ts stays only for fault shapes the real server
+// can't produce.
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,7 +26,13 @@ export interface PrometheusOptions {
   intervalSeconds?: number;
   /** Rule files (absolute paths) Prometheus loads. */
   ruleFiles?: readonly string[];
-  /** OpenMetrics text with timestamps, backfilled into the TSDB before the server starts. */
+  /** How far back a history target's samples may lie (default 35 days). */
+  historyDays?: number;
+  /**
+   * OpenMetrics text with timestamps, backfilled with the real promtool before the server
+   * starts: for a short span (promtool writes one block per 2 h it covers, seconds each; weeks
+   * go through a history target instead, see MetricsExporter.serveHistory).
+   */
   history?: string;
   /** Alertmanagers (host:port) the server sends its alerts to. */
   alertmanagers?: readonly string[];
@@ -52,12 +60,19 @@ export async function requireBinary(bin: string): Promise<void> {
 export function prometheusConfig(opts: PrometheusOptions): string {
   const interval = `${opts.intervalSeconds ?? 1}s`;
   const lines = ['global:', `  scrape_interval: ${interval}`, `  scrape_timeout: ${interval}`, `  evaluation_interval: ${interval}`];
+  if (opts.targets.some((t) => t.history)) lines.push('storage:', '  tsdb:', `    out_of_order_time_window: ${opts.historyDays ?? 35}d`);
   if (opts.ruleFiles?.length) lines.push('rule_files:', ...opts.ruleFiles.map((f) => `  - ${JSON.stringify(f)}`));
   if (opts.alertmanagers?.length) lines.push('alerting:', '  alertmanagers:', '    - static_configs:', `        - targets: [${opts.alertmanagers.map((a) => JSON.stringify(a)).join(', ')}]`);
   lines.push('scrape_configs:');
   // honor_labels: the exporter stands in for many exporters; labels it sets (node-exporter's
   // per-node `instance`) win, as a federated or relabelled scrape would give them.
-  for (const t of opts.targets) lines.push(`  - job_name: ${JSON.stringify(t.job)}`, `    metrics_path: ${JSON.stringify(t.path)}`, '    honor_labels: true', '    static_configs:', `      - targets: [${JSON.stringify(t.address)}]`);
+  // One scrape config per job (Prometheus refuses two of a name), all its targets in it.
+  const jobs = new Map<string, ScrapeTarget[]>();
+  for (const t of opts.targets) jobs.set(t.job, [...(jobs.get(t.job) ?? []), t]);
+  for (const [job, targets] of jobs) {
+    if (new Set(targets.map((t) => t.path)).size > 1) throw new Error(`scrape job ${job}: its targets must share one metrics path`);
+    lines.push(`  - job_name: ${JSON.stringify(job)}`, `    metrics_path: ${JSON.stringify(targets[0]!.path)}`, '    honor_labels: true', '    static_configs:', `      - targets: [${targets.map((t) => JSON.stringify(t.address)).join(', ')}]`);
+  }
   return lines.join('\n') + '\n';
 }
 
@@ -71,23 +86,23 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<RealProm
   await requireBinary(PROMETHEUS_BIN);
   const dir = mkdtempSync(join(tmpdir(), 'vlinders-prometheus-'));
   const data = join(dir, 'data');
-  try {
-    if (opts.history) {
+  if (opts.history !== undefined) {
+    try {
       await requireBinary(PROMTOOL_BIN);
       const file = join(dir, 'history.om');
       writeFileSync(file, opts.history);
-      await run(PROMTOOL_BIN, ['tsdb', 'create-blocks-from', 'openmetrics', file, data], { maxBuffer: 16 * 2 ** 20 });
+      await run(PROMTOOL_BIN, ['tsdb', 'create-blocks-from', 'openmetrics', '--quiet', file, data], { maxBuffer: 16 * 2 ** 20 });
+    } catch (err) {
+      rmSync(dir, { recursive: true, force: true });
+      throw err;
     }
-  } catch (err) {
-    rmSync(dir, { recursive: true, force: true });
-    throw err;
   }
   const config = prometheusConfig(opts);
   const configFile = join(dir, 'prometheus.yml');
   writeFileSync(configFile, config);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  // Backfilled history may be weeks old: keep it all.
+  // History may be weeks old: keep it all.
   const child = spawn(PROMETHEUS_BIN, [`--config.file=${configFile}`, `--storage.tsdb.path=${data}`, `--web.listen-address=127.0.0.1:${port}`, '--storage.tsdb.retention.time=3650d', '--web.enable-lifecycle', '--log.level=warn'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr?.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
