@@ -1,7 +1,8 @@
 // The runbook's daily checks as one compact Report (a headline status and what needs
 // attention) with a thread of details: node health with CPU and memory use, ERROR lines of the
 // API pods over the last 24 h (streamed and counted, never buffered), the GPU summary, TLS
-// expiry, backup age and, with Prometheus, PVC usage.
+// expiry, backup age and, with Prometheus, PVC usage, each model's service level (`slo`) and
+// the GPUs' health from DCGM (`gpu health`).
 import { errorMessage } from '../core/errors.js';
 import { STATUS_EMOJI, tallyLine, tallyProblems, worstStatus, type Report, type ReportSection, type ReportStatus } from '../core/report.js';
 import { readFleetGpus } from '../gpu/fleet.js';
@@ -13,6 +14,8 @@ import { backupSection } from './backups.js';
 import { ErrorCounter, type ErrorTally } from './error-lines.js';
 import { plural } from './format.js';
 import { pvcUsageSection } from './pvc-usage.js';
+import { gpuHealthDigestSection } from '../gpu/dcgm-health.js';
+import { sloDigestSection } from '../slo/slo.js';
 import type { ReportInputs } from './context.js';
 import { certExpiry, certLine, watchedTlsSecrets, type CertExpiry } from './tls.js';
 import { vlindersNamespaces } from '../config/schema.js';
@@ -94,6 +97,8 @@ export async function buildDailyDigest(opts: DailyDigestOptions): Promise<DailyD
   if (pvc.status !== 'info') statuses.push(pvc.status);
   const backups = await backupSection(opts.sources?.backups, { signal, now: now(), maxAgeHours: config.backup.maxAgeHours });
   statuses.push(backups.status);
+  const [slo, gpuHealth] = await Promise.all([sloDigestSection(prometheusFrom(config), config, { signal }), gpuHealthDigestSection(prometheusFrom(config), config, { signal, now: now() })]);
+  for (const part of [slo, gpuHealth]) if (part.status !== 'info') statuses.push(part.status);
 
   const status: ReportStatus = statuses.length === 0 ? 'ok' : worstStatus(['ok', ...statuses]);
 
@@ -130,6 +135,7 @@ export async function buildDailyDigest(opts: DailyDigestOptions): Promise<DailyD
   sections.push({ title: 'TLS certificates', lines: certLines });
   sections.push(backups.section);
   sections.push(pvc.section);
+  sections.push(slo.section, gpuHealth.section);
 
   // The headline counts what the details mark (❌, ⚠️, not read), so it can't say "all healthy" above them.
   const marked = tallyLine(tallyProblems(sections.filter((s) => s.title !== 'Needs attention (all)')));
@@ -146,7 +152,7 @@ export async function buildDailyDigest(opts: DailyDigestOptions): Promise<DailyD
       title: `daily digest${opts.clusterName ? ` · ${opts.clusterName}` : ''} · ${day}`,
       status,
       summary: headline,
-      sections: [...root, { lines: ['Details in the thread: nodes, ERROR lines, GPUs, certificates, backups, PVC usage.'] }],
+      sections: [...root, { lines: ['Details in the thread: nodes, ERROR lines, GPUs, certificates, backups, PVC usage, service levels, GPU health.'] }],
       thread: [{ title: `daily digest details · ${day}`, status, sections }],
     },
     findings,

@@ -109,11 +109,12 @@ describe('the world metrics exporter', () => {
     expect(value(at, 'kube_node_status_allocatable', { resource: 'nvidia_com_gpu' })).toEqual([1, 1, 1, 1]);
   });
 
-  it('older vLLM: the KV cache under its pre-0.10 name', () => {
+  it('older vLLM: the KV cache under its pre-0.9 name, both names while 0.9 deprecates the old one, only the new one from 0.10', () => {
     const facts = healthyFacts();
-    const old = new WorldMetrics({ state, timeline: new FactsTimeline(T0, { ...facts, vllm: { ...facts.vllm, version: '0.9.2' } }) }).collect(T0, 'vllm');
-    expect(old.map((f) => f.name)).toContain('vllm:gpu_cache_usage_perc');
-    expect(old.map((f) => f.name)).not.toContain('vllm:kv_cache_usage_perc');
+    const names = (version: string) => new WorldMetrics({ state, timeline: new FactsTimeline(T0, { ...facts, vllm: { ...facts.vllm, version } }) }).collect(T0, 'vllm').map((f) => f.name).filter((n) => n.includes('cache_usage'));
+    expect(names('0.8.5')).toEqual(['vllm:gpu_cache_usage_perc']);
+    expect(names('0.9.2')).toEqual(['vllm:kv_cache_usage_perc', 'vllm:gpu_cache_usage_perc']);
+    expect(names('0.10.1')).toEqual(['vllm:kv_cache_usage_perc']);
   });
 
   it('counters are the integral of the rates: they grow while the facts change, and the queue builds up', () => {

@@ -23,6 +23,8 @@ export interface WorldFacts {
     readings: Array<GpuRef & GpuReading>;
     /** The last XID each GPU reported (DCGM_FI_DEV_XID_ERRORS holds the code); GPUs not listed report 0. */
     xids: Array<GpuRef & { code: number }>;
+    /** What DCGM reports beyond that per GPU: row remapping, double-bit ECC counts, NVML's clock throttle reasons mask. GPUs not listed report none. */
+    health: Array<GpuRef & { rowRemapFailure?: boolean; uncorrectableRemappedRows?: number; dbeVolatile?: number; dbeAggregate?: number; throttleReasons?: number }>;
   };
   /** vLLM behind Ray Serve, summed over its replicas. */
   vllm: {
@@ -34,6 +36,11 @@ export interface WorldFacts {
     /** KV-cache use, 0..1 (vllm:kv_cache_usage_perc is a fraction despite its name). */
     kvCacheUsage: number;
     preemptionsPerSecond: number;
+    /** Requests finished per second, and the P50/P95 (seconds) vLLM's latency histograms are shaped to. */
+    requestsPerSecond: number;
+    latency: Record<'ttft' | 'tpot' | 'e2e' | 'queue', { p50: number; p95: number }>;
+    promptTokensPerSecond: number;
+    generationTokensPerSecond: number;
   };
   /** The Vlinders API behind Kong (job vlinders-api). */
   api: {
@@ -52,8 +59,19 @@ export interface WorldFacts {
 
 export function healthyFacts(): WorldFacts {
   return {
-    gpus: { default: { utilizationPercent: 62, temperatureCelsius: 58 }, readings: [], xids: [] },
-    vllm: { model: 'meta-llama/Llama-3.1-8B-Instruct', version: '0.10.1', requestsWaiting: 0, requestsRunning: 6, kvCacheUsage: 0.42, preemptionsPerSecond: 0 },
+    gpus: { default: { utilizationPercent: 62, temperatureCelsius: 58 }, readings: [], xids: [], health: [] },
+    vllm: {
+      model: 'meta-llama/Llama-3.1-8B-Instruct',
+      version: '0.10.1',
+      requestsWaiting: 0,
+      requestsRunning: 6,
+      kvCacheUsage: 0.42,
+      preemptionsPerSecond: 0,
+      requestsPerSecond: 4,
+      latency: { ttft: { p50: 0.09, p95: 0.32 }, tpot: { p50: 0.02, p95: 0.06 }, e2e: { p50: 2.2, p95: 5.8 }, queue: { p50: 0.2, p95: 0.7 } },
+      promptTokensPerSecond: 2400,
+      generationTokensPerSecond: 880,
+    },
     api: { requestsPerSecond: 40, p95Seconds: 0.22, errorRatio: 0.002 },
     pvcs: { defaultUsed: 0.35, used: {} },
     nodeDisks: { defaultUsed: 0.41, used: {} },
@@ -72,8 +90,19 @@ export function brokenFacts(gpuNodes: readonly string[]): WorldFacts {
       default: { utilizationPercent: 93, temperatureCelsius: 71 },
       readings: [{ node: hot, gpu: 0, utilizationPercent: 100, temperatureCelsius: 89 }],
       xids: [{ node: failing, gpu: 0, code: 79 }],
+      // The hot GPU is past its slowdown temperature: NVML reports SW_THERMAL_SLOWDOWN (0x20).
+      health: [{ node: hot, gpu: 0, throttleReasons: 0x20 }],
     },
-    vllm: { ...base.vllm, requestsWaiting: 40, requestsRunning: 48, kvCacheUsage: 0.97, preemptionsPerSecond: 0.5 },
+    vllm: {
+      ...base.vllm,
+      requestsWaiting: 40,
+      requestsRunning: 48,
+      kvCacheUsage: 0.97,
+      preemptionsPerSecond: 0.5,
+      requestsPerSecond: 6,
+      latency: { ttft: { p50: 0.7, p95: 1.9 }, tpot: { p50: 0.06, p95: 0.13 }, e2e: { p50: 7, p95: 17 }, queue: { p50: 0.9, p95: 3.5 } },
+      generationTokensPerSecond: 1150,
+    },
     api: { requestsPerSecond: 55, p95Seconds: 1.4, errorRatio: 0.03 },
     pvcs: { defaultUsed: 0.35, used: { 'vlinders-platform/data-postgres-0': 0.91 } },
   };
