@@ -4,6 +4,7 @@
 // are shaped so that histogram_quantile(0.95, rate(...)) lands on the facts' P95 (linear within
 // the bucket that holds it, as Prometheus interpolates).
 import type { MetricsFamilySource, MetricSample } from '../family.js';
+import { quantileShares } from '../histogram.js';
 
 export const LATENCY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 10] as const;
 const ROUTE = { handler: '/v1/chat/completions', method: 'POST' };
@@ -11,16 +12,7 @@ const ROUTE = { handler: '/v1/chat/completions', method: 'POST' };
 /** The share of requests at or under each bucket bound whose 0.95 quantile is `p95` (clamped into the finite buckets). */
 export function latencyShares(p95: number): number[] {
   const top = LATENCY_BUCKETS[LATENCY_BUCKETS.length - 1]!;
-  const p = Math.min(Math.max(p95, 0.001), top * 0.99);
-  const k = LATENCY_BUCKETS.findIndex((le) => p <= le);
-  const lo = k === 0 ? 0 : LATENCY_BUCKETS[k - 1]!;
-  const hi = LATENCY_BUCKETS[k]!;
-  const x = (p - lo) / (hi - lo);
-  // The bucket holding the P95 gets `width` of the requests, placed so 0.95 falls at x of it.
-  const width = 0.9 * Math.min(0.5, x > 0 ? 0.95 / x : 0.5, x < 1 ? 0.05 / (1 - x) : 0.5);
-  const below = 0.95 - x * width;
-  const above = below + width;
-  return LATENCY_BUCKETS.map((_, i) => (i < k ? (below * (i + 1)) / k : i === k ? above : above + ((1 - above) * (i - k)) / (LATENCY_BUCKETS.length - 1 - k)));
+  return quantileShares(LATENCY_BUCKETS, [{ q: 0.95, value: Math.min(Math.max(p95, 0.001), top * 0.99) }]);
 }
 
 export const vlindersApi: MetricsFamilySource = {
