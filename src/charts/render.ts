@@ -1,0 +1,73 @@
+// Draws a LineChart as a PNG, in-process: ECharts renders SVG on the server (no DOM, no
+// canvas), resvg rasterizes it with the DejaVu Sans font that comes from npm, never the
+// system's, so the same chart is the same PNG on every machine.
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { Resvg } from '@resvg/resvg-js';
+import * as echarts from 'echarts/core';
+import { LineChart as EchartsLine } from 'echarts/charts';
+import { GridComponent, LegendComponent, MarkLineComponent, TitleComponent } from 'echarts/components';
+import { SVGRenderer } from 'echarts/renderers';
+import { formatValue, type LineChart } from './spec.js';
+
+echarts.use([EchartsLine, GridComponent, LegendComponent, MarkLineComponent, TitleComponent, SVGRenderer]);
+
+const FONT = 'DejaVu Sans';
+const FONT_FILE = join(dirname(createRequire(import.meta.url).resolve('dejavu-fonts-ttf/package.json')), 'ttf', 'DejaVuSans.ttf');
+export const CHART_WIDTH = 900;
+export const CHART_HEIGHT = 420;
+/** Colour-blind-safe (Okabe-Ito), distinct in order. */
+const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#F0E442', '#000000', '#999999', '#882255'];
+const TARGET_COLOUR = '#D62728';
+
+/** Hours and minutes within two days, days beyond (UTC, like every time the bot shows). */
+const timeLabel = (chart: LineChart) => (ms: number) => {
+  const iso = new Date(ms).toISOString();
+  return chart.to - chart.from > 2 * 86_400 ? iso.slice(5, 10) : iso.slice(11, 16);
+};
+
+/** The chart as SVG text (what resvg draws). */
+export function chartSvg(chart: LineChart): string {
+  const instance = echarts.init(null, null, { renderer: 'svg', ssr: true, width: CHART_WIDTH, height: CHART_HEIGHT });
+  try {
+    instance.setOption({
+      animation: false,
+      useUTC: true,
+      backgroundColor: '#ffffff',
+      color: PALETTE,
+      textStyle: { fontFamily: FONT },
+      title: { text: chart.title, subtext: chart.note ?? '', left: 12, top: 8, textStyle: { fontSize: 15, fontFamily: FONT }, subtextStyle: { fontFamily: FONT } },
+      legend: { type: 'plain', bottom: 6, left: 'center', textStyle: { fontFamily: FONT, fontSize: 11 }, itemWidth: 18, itemHeight: 8 },
+      grid: { left: 70, right: 24, top: chart.note ? 64 : 48, bottom: 70 },
+      xAxis: { type: 'time', min: chart.from * 1000, max: chart.to * 1000, axisLabel: { fontFamily: FONT, hideOverlap: true, formatter: timeLabel(chart) } },
+      yAxis: { type: 'value', min: chart.unit === 'percent' ? 0 : undefined, axisLabel: { fontFamily: FONT, formatter: (v: number) => formatValue(chart.unit, v) } },
+      series: chart.series.map((s, i) => ({
+        type: 'line',
+        name: s.name,
+        showSymbol: false,
+        connectNulls: false,
+        lineStyle: { width: 1.5 },
+        data: s.points.map(([t, v]) => [t * 1000, Number.isFinite(v) ? v : null]),
+        ...(i === 0 && chart.target
+          ? {
+              markLine: {
+                silent: true,
+                symbol: 'none',
+                lineStyle: { color: TARGET_COLOUR, type: 'dashed', width: 1.5 },
+                label: { formatter: `${chart.target.label} ${formatValue(chart.unit, chart.target.value)}`, position: 'insideEndTop', color: TARGET_COLOUR, fontFamily: FONT },
+                data: [{ yAxis: chart.target.value }],
+              },
+            }
+          : {}),
+      })),
+    });
+    return instance.renderToSVGString();
+  } finally {
+    instance.dispose();
+  }
+}
+
+export function renderChartPng(chart: LineChart): Buffer {
+  const resvg = new Resvg(chartSvg(chart), { font: { loadSystemFonts: false, fontFiles: [FONT_FILE], defaultFontFamily: FONT }, background: '#ffffff' });
+  return resvg.render().asPng();
+}
