@@ -8,7 +8,7 @@ import { readFleetGpus } from '../gpu/fleet.js';
 import type { KubeClient } from '../kube/client.js';
 import type { Finding } from '../kube/health.js';
 import { surveyCluster } from '../kube/survey.js';
-import { chartsAndLines, labelsName, rangeChart, type LineChart } from '../charts/index.js';
+import { chartsAndLines, labelsName, rangeChart, type LineChart, type RangeChartSpec } from '../charts/index.js';
 import type { Config } from '../config/schema.js';
 import { prometheusFrom, type PrometheusClient } from '../prometheus/client.js';
 import { backupSection } from './backups.js';
@@ -49,17 +49,19 @@ export async function apiErrorTally(kube: KubeClient, namespace: string, selecto
 /** A day's chart: a sample every 15 minutes. */
 const DAY_STEP_SECONDS = 900;
 
-/** GPU utilization per node and P95 latency against its target, over the last 24 h. */
-export async function dailyCharts(prom: PrometheusClient | undefined, config: Config, nowMs: number, signal?: AbortSignal): Promise<{ charts: LineChart[]; lines: string[] }> {
+/** The daily digest's charts: GPU utilization per node and P95 latency against its target, over the last 24 h. */
+export function dailyChartSpecs(config: Config, nowMs: number): RangeChartSpec[] {
   const to = Math.floor(nowMs / 1000 / DAY_STEP_SECONDS) * DAY_STEP_SECONDS;
   const window = { from: to - 86_400, to, stepSeconds: DAY_STEP_SECONDS };
   const q = config.prometheus.queries;
-  return chartsAndLines(
-    await Promise.all([
-      rangeChart(prom, { id: 'gpu-utilization-24h', title: 'GPU utilization per node, last 24 h', unit: 'percent', promql: q.gpuUtilizationPercent, ...window, nameOf: (m) => m.Hostname ?? m.node ?? m.instance ?? labelsName(m), condense: 'envelope' }, signal),
-      rangeChart(prom, { id: 'p95-latency-24h', title: 'P95 latency, last 24 h', unit: 'seconds', promql: q.p95Latency, ...window, target: { value: config.loadtest.thresholds.p95Ms / 1000, label: 'target' }, nameOf: (m) => labelsName(m, 'P95') }, signal),
-    ]),
-  );
+  return [
+    { id: 'gpu-utilization-24h', title: 'GPU utilization per node, last 24 h', unit: 'percent', promql: q.gpuUtilizationPercent, ...window, nameOf: (m) => m.Hostname ?? m.node ?? m.instance ?? labelsName(m), condense: 'envelope' },
+    { id: 'p95-latency-24h', title: 'P95 latency, last 24 h', unit: 'seconds', promql: q.p95Latency, ...window, target: { value: config.loadtest.thresholds.p95Ms / 1000, label: 'target' }, nameOf: (m) => labelsName(m, 'P95') },
+  ];
+}
+
+export async function dailyCharts(prom: PrometheusClient | undefined, config: Config, nowMs: number, signal?: AbortSignal): Promise<{ charts: LineChart[]; lines: string[] }> {
+  return chartsAndLines(await Promise.all(dailyChartSpecs(config, nowMs).map((spec) => rangeChart(prom, spec, signal))));
 }
 
 export async function buildDailyDigest(opts: DailyDigestOptions): Promise<DailyDigest> {

@@ -7,7 +7,9 @@ import type { Report } from '../core/report.js';
 import type { AlertmanagerWebhook } from '../prometheus/alertmanager.js';
 import type { SlackPoster } from '../slack/poster.js';
 import { suggestionMessage } from '../slack/cards.js';
-import type { AlertThreads } from './alert-threads.js';
+import { prometheusFrom } from '../prometheus/client.js';
+import { alertChartReport } from './alert-chart.js';
+import type { AlertOutcome, AlertThreads } from './alert-threads.js';
 
 /** The bot's identity in audit lines for what it runs on an alert. */
 export const ALERT_CALLER = 'alertmanager';
@@ -37,12 +39,19 @@ export function alertFollowUp(deps: {
   threads: AlertThreads;
   config: Config;
   signal: AbortSignal;
+  now?: () => number;
 }) {
-  return async (payload: AlertmanagerWebhook): Promise<void> => {
+  return async (payload: AlertmanagerWebhook, change?: AlertOutcome): Promise<void> => {
     const thread = await deps.threads.threadOf(payload.groupKey);
-    const alertname = payload.commonLabels.alertname ?? payload.groupLabels.alertname;
-    if (!thread || !alertname) return;
+    if (!thread) return;
     const where = { channel: thread.channel, threadTs: thread.ts };
+    // A new thread gets its expression charted once.
+    if (change === 'opened') {
+      const chart = await alertChartReport(payload, prometheusFrom(deps.config), (deps.now ?? Date.now)(), deps.signal);
+      if (chart) await deps.poster.report(where, chart);
+    }
+    const alertname = payload.commonLabels.alertname ?? payload.groupLabels.alertname;
+    if (!alertname) return;
     const labels = { ...payload.commonLabels, ...payload.alerts[0]?.labels };
     const diagnosis = deps.config.alerts.diagnoses[alertname];
     const words = diagnosis ? fillTemplate(diagnosis, labels) : undefined;
