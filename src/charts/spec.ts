@@ -40,7 +40,7 @@ export function formatValue(unit: ChartUnit, v: number): string {
     case 'hours':
       return `${Math.round(v * 10) / 10} h`;
     default:
-      return Math.abs(v) >= 1000 || Number.isInteger(v) ? String(Math.round(v * 100) / 100) : v.toPrecision(3);
+      return Math.abs(v) >= 1000 ? String(Math.round(v)) : String(Number(v.toPrecision(3)));
   }
 }
 
