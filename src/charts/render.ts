@@ -11,6 +11,9 @@ import { SVGRenderer } from 'echarts/renderers';
 import { formatValue, type LineChart } from './spec.js';
 
 echarts.use([EchartsLine, GridComponent, LegendComponent, MarkLineComponent, TitleComponent, SVGRenderer]);
+// Without a canvas ECharts guesses text widths from Helvetica-like metrics; DejaVu Sans is wider,
+// so legends and labels would overlap. Widths in em from DejaVu Sans's own advance widths.
+echarts.setPlatformAPI({ measureText: (text: string, font?: string) => ({ width: textWidthEm(text) * fontPx(font) }) });
 
 const FONT = 'DejaVu Sans';
 const FONT_FILE = join(dirname(createRequire(import.meta.url).resolve('dejavu-fonts-ttf/package.json')), 'ttf', 'DejaVuSans.ttf');
@@ -19,6 +22,14 @@ export const CHART_HEIGHT = 420;
 /** Colour-blind-safe (Okabe-Ito), distinct in order. */
 const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#F0E442', '#000000', '#999999', '#882255'];
 const TARGET_COLOUR = '#D62728';
+
+const EM: Record<string, number> = { ' ': 0.318, '.': 0.318, ',': 0.318, ':': 0.337, ';': 0.337, '/': 0.337, '-': 0.361, '_': 0.5, '=': 0.838, '%': 0.95, '(': 0.39, ')': 0.39, i: 0.278, j: 0.278, l: 0.278, I: 0.295, f: 0.352, t: 0.392, r: 0.411, s: 0.521, c: 0.55, z: 0.525, m: 0.974, w: 0.818, M: 0.863, W: 0.989 };
+export function textWidthEm(text: string): number {
+  let em = 0;
+  for (const ch of text) em += EM[ch] ?? (/[0-9]/.test(ch) ? 0.636 : /[a-z]/.test(ch) ? 0.61 : /[A-Z]/.test(ch) ? 0.72 : ch.charCodeAt(0) < 0x2e80 ? 0.7 : 1);
+  return em;
+}
+const fontPx = (font?: string) => Number(/(\d+(?:\.\d+)?)px/.exec(font ?? '')?.[1] ?? 12);
 
 /** Hours and minutes within two days, days beyond (UTC, like every time the bot shows). */
 const timeLabel = (chart: LineChart) => (ms: number) => {

@@ -53,16 +53,24 @@ describe('chart reference images', () => {
     expect(renderChartPng(chart).equals(renderChartPng(chart))).toBe(true);
   });
 
-  it('a chart draws in under 200 ms (median of 5, after the first)', () => {
+  // CPU time, not wall time: on a machine shared with other work a wall clock measures the queue.
+  it('a chart takes under 200 ms of CPU and under 30 MB to draw (median of 5, after the first)', () => {
     const chart = byId('gpu-utilization-24h');
     renderChartPng(chart);
-    const ms: number[] = [];
+    const cpuMs: number[] = [];
+    const addedMB: number[] = [];
     for (let i = 0; i < 5; i++) {
-      const started = performance.now();
+      const before = process.memoryUsage();
+      const started = process.cpuUsage();
       renderChartPng(chart);
-      ms.push(performance.now() - started);
+      const used = process.cpuUsage(started);
+      cpuMs.push((used.user + used.system) / 1000);
+      const after = process.memoryUsage();
+      addedMB.push(Math.max(after.rss - before.rss, after.heapUsed - before.heapUsed + after.external - before.external) / 2 ** 20);
     }
-    expect(ms.sort((a, b) => a - b)[2]).toBeLessThan(200);
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[2] as number;
+    expect(median(cpuMs)).toBeLessThan(200);
+    expect(median(addedMB)).toBeLessThan(30);
   });
 });
 

@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { chartFromSeries, renderChartPng, type LineChart } from '../../src/charts/index.js';
 import { configSchema } from '../../src/config/schema.js';
 import { dailyChartSpecs } from '../../src/digest/daily.js';
+import { p95TrendChartSpec } from '../../src/digest/monthly.js';
+import { growthChartSpecs, nodeHoursChart } from '../../src/digest/weekly.js';
 import { alertChartSpec } from '../../src/incidents/alert-chart.js';
 import type { AlertmanagerWebhook } from '../../src/prometheus/alertmanager.js';
 import type { Series } from '../../src/prometheus/client.js';
@@ -34,7 +36,19 @@ export function fixedCharts(): LineChart[] {
   };
   const spec = alertChartSpec(alert, 'rate(x[5m])', FIXED_NOW_MS);
   const alertSeries = ['api-0', 'api-1'].map((pod, k) => sampled({ pod }, spec.from, spec.to, spec.stepSeconds, (i) => 10 + k * 4 + (i > 40 ? 20 : 0) + Math.cos(i / 4) * 2));
-  return [chartFromSeries(gpu, nodes), chartFromSeries(p95, latency), chartFromSeries(spec, alertSeries)];
+  // The weekly report: PVC use (14 PVCs, the largest ten shown), the database's size, GPU nodes hourly.
+  const [pvcs, database] = growthChartSpecs(config, FIXED_NOW_MS);
+  if (!pvcs || !database) throw new Error('the weekly report has two growth charts');
+  const pvcSeries = Array.from({ length: 14 }, (_, n) => sampled({ namespace: n % 2 ? 'vlinders-data' : 'vlinders-inference', persistentvolumeclaim: `pvc-${n}` }, pvcs.from, pvcs.to, pvcs.stepSeconds, (i) => (n + 1) * 2 ** 30 * (1 + i * 0.01 * (n % 4))));
+  const dbSeries = [sampled({ datname: 'vlinders' }, database.from, database.to, database.stepSeconds, (i) => 40 * 2 ** 30 + i * 300 * 2 ** 20)];
+  const weekTo = Math.floor(FIXED_NOW_MS / 1000);
+  const gpuNodes = [sampled({}, weekTo - 168 * 3600, weekTo, 3600, (i) => (i % 24 < 8 ? 8 : 12))];
+  const nodeHours = nodeHoursChart({ ok: { nodeHours: 1680, measured: true, how: 'measured', series: gpuNodes } }, FIXED_NOW_MS, true);
+  if (!('chart' in nodeHours)) throw new Error('measured node-hours are charted');
+  // The monthly report: the P95 over 4 weeks, creeping up past its target.
+  const trend = p95TrendChartSpec(config, weekTo);
+  const trendSeries = [sampled({}, trend.from, trend.to, trend.stepSeconds, (i) => 0.3 + i * 0.0025 + 0.05 * Math.sin(i / 3))];
+  return [chartFromSeries(gpu, nodes), chartFromSeries(p95, latency), chartFromSeries(spec, alertSeries), chartFromSeries(pvcs, pvcSeries), chartFromSeries(database, dbSeries), nodeHours.chart, chartFromSeries(trend, trendSeries)];
 }
 
 export const referencePath = (chart: LineChart) => fileURLToPath(new URL(`./reference/${chart.id}.png`, import.meta.url));
