@@ -37,8 +37,21 @@ const timeLabel = (chart: LineChart) => (ms: number) => {
   return chart.to - chart.from > 2 * 86_400 ? iso.slice(5, 10) : iso.slice(11, 16);
 };
 
+/**
+ * Text as XML may hold it: series names come from outside (an alert's labels), and a control
+ * character would make the whole SVG unreadable to resvg.
+ */
+const xmlSafe = (text: string) => text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+
 /** The chart as SVG text (what resvg draws). */
-export function chartSvg(chart: LineChart): string {
+export function chartSvg(given: LineChart): string {
+  const chart: LineChart = {
+    ...given,
+    title: xmlSafe(given.title),
+    ...(given.note === undefined ? {} : { note: xmlSafe(given.note) }),
+    ...(given.target ? { target: { ...given.target, label: xmlSafe(given.target.label) } } : {}),
+    series: given.series.map((s) => ({ ...s, name: xmlSafe(s.name) })),
+  };
   const instance = echarts.init(null, null, { renderer: 'svg', ssr: true, width: CHART_WIDTH, height: CHART_HEIGHT });
   try {
     instance.setOption({

@@ -48,6 +48,11 @@ describe('chart reference images', () => {
     expect(differingShare(PNG.sync.read(renderChartPng(withoutTarget)), reference)).toBeGreaterThan(TOLERANCE);
   });
 
+  it('draws names from outside (an alert’s labels) whatever they hold: markup, control characters, lone surrogates', () => {
+    const hostile: LineChart = { id: 'hostile', title: 'a <b> & "c" \u0000 主机', unit: 'number', from: 0, to: 600, target: { value: 1, label: '\u0007</text>' }, series: [{ name: '</text><script>&amp;\u001b[31m\ud800', points: [[0, 1], [600, 2]] }] };
+    expect(PNG.sync.read(renderChartPng(hostile)).width).toBe(CHART_WIDTH);
+  });
+
   it('the same chart is the same PNG, byte for byte', () => {
     const chart = byId('gpu-utilization-24h');
     expect(renderChartPng(chart).equals(renderChartPng(chart))).toBe(true);
