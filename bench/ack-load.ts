@@ -61,7 +61,8 @@ async function main() {
   };
   const started = performance.now();
   await Promise.all(Array.from({ length: c }, worker));
-  process.stdout.write(`${JSON.stringify({ latencies, wallMs: performance.now() - started })}\n`);
+  const cpu = process.cpuUsage();
+  process.stdout.write(`${JSON.stringify({ latencies, wallMs: performance.now() - started, loadCpuMs: (cpu.user + cpu.system) / 1000 })}\n`);
   agent.destroy();
 }
 

@@ -43,9 +43,18 @@ async function main() {
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();
   process.on('message', (msg) => {
-    if (msg === 'mem') {
+    const cpuMs = () => {
+      const u = process.cpuUsage();
+      return (u.user + u.system) / 1000;
+    };
+    if (msg === 'cpu') {
+      // The measured load starts: its event-loop lag counts from here, not from the warm-up.
+      loop.reset();
+      send({ cpuMs: cpuMs() });
+    } else if (msg === 'mem') {
+      const used = cpuMs();
       (globalThis as { gc?: () => void }).gc?.();
-      send({ mem: process.memoryUsage(), loopMaxMs: loop.max / 1e6 });
+      send({ mem: process.memoryUsage(), loopMaxMs: loop.max / 1e6, cpuMs: used });
     } else if (msg === 'stop') {
       void stop().finally(() => process.exit(0));
     }

@@ -6,16 +6,15 @@
 // BENCH_PROF=<dir> writes the bot process's CPU profiles there; BENCH_BOT_FLAGS adds node flags to it.
 // "floor" is what this machine can do at best with the same tools and S3: pg_dump | igzip -1 |
 // upload, nothing scanned, hashed or verified.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, createReadStream, mkdtempSync, openSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { chartNodeFlags } from './bot-process.js';
+import { benchJs, chartNodeFlags, ensureBenchCompiled } from './bot-process.js';
 import { cpuSeconds } from './cpu.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -51,13 +50,13 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, stdoutFile?: s
   });
 }
 
-// The bot's process runs compiled JavaScript, as the image does (tsx alone adds ~90 MB RSS).
-const compiled = promisify(execFile)('npx', ['tsc', '-p', 'tsconfig.bench.json'], { cwd: join(here, '..') });
+// The bot's process runs compiled JavaScript, as the image does.
+const compiled = ensureBenchCompiled();
 
 async function bot(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ wallMs: number; cpuS: number; childCpuS: number; peakRssMB: number; baseRssMB: number; key?: string; gzBytes?: number; sqlBytes?: number; verifyMs?: number }> {
   await compiled;
   const flags = [...chartNodeFlags(), ...(process.env.BENCH_BOT_FLAGS?.split(/\s+/).filter(Boolean) ?? [])];
-  const child = spawn(process.execPath, [...flags, ...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF] : []), join(here, '../dist-bench/bench', process.env.BENCH_BACKUP_PHASES ? 'backup-phases.js' : 'backup-bot.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, [...flags, ...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF] : []), benchJs(process.env.BENCH_BACKUP_PHASES ? 'backup-phases' : 'backup-bot'), ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
   const answer = JSON.parse(await firstLine(child)) as Awaited<ReturnType<typeof bot>>;
   // Reaped before the caller reads this process's children's CPU.
   if (child.exitCode === null) await new Promise((r) => child.once('exit', r));

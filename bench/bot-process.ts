@@ -21,6 +21,19 @@ export function ensureBuilt(): Promise<unknown> {
   return built;
 }
 
+let benchCompiled: Promise<unknown> | undefined;
+/**
+ * Compiles the benchmarks' own bot processes (tsconfig.bench.json → dist-bench/) once per run,
+ * so they run plain JavaScript as the image does (tsx alone adds ~90 MB RSS and its loader's CPU).
+ */
+export function ensureBenchCompiled(): Promise<unknown> {
+  benchCompiled ??= promisify(execFile)('npx', ['tsc', '-p', 'tsconfig.bench.json'], { cwd: root });
+  return benchCompiled;
+}
+
+/** A compiled benchmark file's path: `benchJs('ack-server')` is dist-bench/bench/ack-server.js. */
+export const benchJs = (name: string) => join(root, 'dist-bench/bench', `${name}.js`);
+
 /** argv that runs the bot's CLI with the chart's flags; `heapMB: null` leaves V8's own heap sizing. */
 export function botArgv(opts: { heapMB?: number | null } = {}): string[] {
   const heap = opts.heapMB === undefined ? CHART_HEAP_MB : opts.heapMB;

@@ -3,7 +3,9 @@ import { listBackups } from '../src/backup/index.js';
 import { restorable, type BackupEntry } from '../src/backup/catalog.js';
 import { BackupBucket } from '../src/backup/s3.js';
 import { formatBytes, formatDuration } from '../src/backup/progress.js';
+import { checkManifest, readSigningKey } from '../src/backup/signing.js';
 import { defineCommand } from '../src/core/command.js';
+import { errorMessage } from '../src/core/errors.js';
 
 export default defineCommand({
   name: 'backups',
@@ -16,7 +18,15 @@ export default defineCommand({
   run: async (ctx) => {
     const config = ctx.config.backup;
     const bucket = new BackupBucket(config);
-    const entries = await listBackups(config, { signal: ctx.signal }, bucket);
+    // ✅ means signed by this bot, as restore requires; without the key the column says so.
+    let signingKey: Buffer | undefined;
+    let keyProblem: string | undefined;
+    try {
+      signingKey = await readSigningKey(ctx.config, ctx.services);
+    } catch (err) {
+      keyProblem = errorMessage(err);
+    }
+    const entries = await listBackups(config, { signal: ctx.signal, ...(signingKey ? { checkManifest: (name, text) => checkManifest(signingKey, name, text) } : {}) }, bucket);
     const now = Date.now();
     // An incomplete dump is no backup: the age warning is about the newest one that can be restored.
     const newest = entries.find(restorable);
@@ -38,10 +48,11 @@ export default defineCommand({
                 e.name,
                 formatDuration(now - e.takenAt.getTime()),
                 formatBytes(e.size),
-                verifiedColumn(e),
+                verifiedColumn(e, signingKey !== undefined),
                 e.meta ? Object.entries(e.meta.counts).map(([t, n]) => `${t} ${n}`).join(', ') : '',
               ]),
             },
+            ...(keyProblem ? [{ lines: [`Signatures not checked: ${keyProblem.replace(/\.$/, '')}.`] }] : []),
           ]
         : [],
     };
@@ -50,9 +61,9 @@ export default defineCommand({
 
 const count = (n: number) => `${n} backup${n === 1 ? '' : 's'}`;
 
-/** ✅ only for a backup whose manifest is there and agrees with the object; the others say what they are. */
-function verifiedColumn(e: BackupEntry): string {
-  if (e.verified) return '✅';
+/** ✅ only for a backup whose manifest is signed by this bot and agrees with the object; the others say what they are. */
+function verifiedColumn(e: BackupEntry, signatureChecked: boolean): string {
+  if (e.verified) return signatureChecked ? '✅' : '☑️ (manifest agrees; signature not checked)';
   switch (e.state) {
     case 'incomplete':
       return '❌ incomplete (no manifest: failed or still finishing; `backup prune` removes it)';

@@ -1,11 +1,12 @@
-// Resolves an incident: a closing reply in its thread, and the root marked resolved.
+// Resolves an incident: a closing message, the summary and line marked resolved, and in an
+// incident channel a postmortem draft (Markdown) posted there.
 import { z } from 'zod';
 import { defineCommand } from '../src/core/command.js';
 import { ackReport, incidentsOf, takeIncidentRef } from '../src/incidents/incidents.js';
 
 export default defineCommand({
   name: 'incident resolve',
-  summary: 'Resolve an incident (#N, or the only open incident), with an optional summary',
+  summary: "Resolve an incident, in its channel (or name it: #N); posts the postmortem draft",
   usage: 'incident resolve [#N] [summary]',
   args: z.object({ summary: z.string().max(2000).optional() }),
   rest: 'summary',
@@ -15,6 +16,6 @@ export default defineCommand({
   run: async (ctx, args) => {
     const { ref, text } = takeIncidentRef(args.summary);
     const incident = await incidentsOf(ctx).resolve(ctx.caller, ref, text || undefined);
-    return ackReport(`Incident #${incident.number} resolved`, incident, 'The root message shows it resolved.');
+    return ackReport(`Incident #${incident.number} resolved`, incident, incident.room ? 'The postmortem draft is in its channel.' : 'The root message shows it resolved.');
   },
 });

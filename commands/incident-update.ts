@@ -1,5 +1,5 @@
-// An update on an incident: a reply in its thread, and the root message updated in place.
-// Slash commands carry no thread, so `#N` names the incident; without it, the only open one.
+// An update on an incident: a message in its channel (or thread), the summary updated in place.
+// The channel it is typed in names the incident; elsewhere `#N` does.
 import { z } from 'zod';
 import { defineCommand } from '../src/core/command.js';
 import { UsageError } from '../src/core/errors.js';
@@ -7,7 +7,7 @@ import { ackReport, incidentsOf, takeIncidentRef } from '../src/incidents/incide
 
 export default defineCommand({
   name: 'incident update',
-  summary: 'Post an update in an incident thread (#N, or the only open incident)',
+  summary: "Post an update on an incident, in the incident's channel (or name it: #N)",
   usage: 'incident update [#N] <text>',
   args: z.object({ text: z.string().max(2000).optional() }),
   rest: 'text',

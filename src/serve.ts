@@ -68,6 +68,8 @@ export async function serve(): Promise<number> {
     log,
     credentials: { botToken: env.SLACK_BOT_TOKEN as string, appToken: env.SLACK_APP_TOKEN, signingSecret: env.SLACK_SIGNING_SECRET, apiUrl: env.SLACK_API_URL },
     slackFetch: meteredSlackFetch(metrics, { apiUrl: env.SLACK_API_URL }),
+    // The Home tab's newest backup, from the default cluster's bucket (as the daily digest reads it).
+    backups: s3BackupListing(configForCluster(config, undefined).backup),
     makeEngine: (hooks) =>
       (engine = buildEngine({ config, commands, log, services, store, groupMembers: hooks.groupMembers, auditMirror: meteredAuditMirror(metrics, hooks.auditMirror), metrics })),
   });
@@ -110,9 +112,11 @@ export async function serve(): Promise<number> {
     if ('prune' in alerts && alerts.prune) alerts.prune().catch((err: unknown) => log.warn({ err }, 'could not sweep old alert groups'));
   }, 10 * 60_000);
   sweeper.unref();
-  // A root Slack refused (an outage on its first delivery) is posted here if no later delivery did it.
+  // A root Slack refused (an outage on its first delivery) is posted here if no later delivery did it;
+  // an "until resolved" silence of a group that resolved is expired here.
   const alertSweeper = setInterval(() => {
     if ('sweep' in alerts && alerts.sweep) alerts.sweep().catch((err: unknown) => log.warn({ err }, 'could not post pending alert threads'));
+    if ('expireResolvedSilences' in alerts && alerts.expireResolvedSilences) alerts.expireResolvedSilences().catch((err: unknown) => log.warn({ err }, 'could not check the silences of alert groups'));
   }, 60_000);
   alertSweeper.unref();
   log.info({ mode: bot.mode, slackPort: bot.port(), opsPort: ops.port() }, 'vlinders-ops is running');

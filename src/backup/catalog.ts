@@ -173,6 +173,11 @@ export interface ListOptions {
   signal?: AbortSignal;
   /** How many of the newest manifests to read (one GET each); older backups are listed by name and size. */
   detail?: number;
+  /**
+   * Checks a manifest's signature (./signing.ts checkManifest with the key). With it, `verified`
+   * means "signed by this bot and its size agrees"; without it, only that the manifest agrees.
+   */
+  checkManifest?: (name: string, text: string) => { ok: true; meta: BackupMetadata } | { ok: false; why: string };
 }
 
 /**
@@ -200,7 +205,7 @@ export async function listBackups(config: Config['backup'], opts: ListOptions = 
       entry.state = 'complete';
       // null: not read (past `detail`); undefined: gone since the listing.
       const manifest = details-- > 0 ? await readManifestText(bucket, entry.key, opts.signal) : null;
-      const read = typeof manifest === 'string' ? parseManifest(entry.name, manifest) : undefined;
+      const read = typeof manifest === 'string' ? (opts.checkManifest ?? parseManifest)(entry.name, manifest) : undefined;
       if (read?.ok) Object.assign(entry, { meta: read.meta, verified: read.meta.bytes === entry.size });
       else if (read) entry.manifestProblem = read.why;
       if (manifest === undefined) entry.state = undefined; // deleted since the listing: read again below

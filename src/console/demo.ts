@@ -22,7 +22,7 @@ export interface DemoChannel {
 export const DEMO_CHANNELS = {
   ops: { id: 'C0DEMOOPS', name: 'ops', purpose: 'Change commands (scale-gpu …) run here, after Approve.' },
   general: { id: 'C0DEMOGEN', name: 'general', purpose: 'Read-only commands: status, gpu, whoami, help.' },
-  incidents: { id: 'C0DEMOINC', name: 'incidents', purpose: 'Incident threads: incident open, update and resolve post here.' },
+  incidents: { id: 'C0DEMOINC', name: 'incidents', purpose: 'Alert threads, and one line per incident; each incident gets its own channel.' },
 } as const satisfies Record<string, DemoChannel>;
 
 export const DEMO_USERS = {

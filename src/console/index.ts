@@ -2,6 +2,7 @@
 // runs against the Slack workspace emulator, on the sandbox cluster unless there is a real
 // one, and a small web page plays a few demo people in that workspace.
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
@@ -13,7 +14,11 @@ import { configuredClusters } from '../kube/directory.js';
 import type { WorldOptions } from '../sandbox/kube/world/index.js';
 import { SANDBOX_WORLD, startSandboxPlatform } from '../sandbox/platform.js';
 import { SlackWorkspaceEmulator } from '../sandbox/slack/index.js';
-import { createSlackBot } from '../slack/app.js';
+import { alertRoute } from '../incidents/index.js';
+import { DEFAULT_SCOPES } from '../sandbox/slack/workspace.js';
+import { createSlackBot, type SlackBot } from '../slack/app.js';
+import { INCIDENT_ROOM_SCOPES } from '../slack/rooms.js';
+import { SHORTCUT_LIST } from '../slack/surfaces.js';
 import { buildEngine } from '../wiring.js';
 import { demoChannels, demoConfig, demoUsers } from './demo.js';
 import { createConsoleServer, type Banner } from './server.js';
@@ -46,6 +51,8 @@ export interface Console {
   sandbox: boolean;
   /** The workspace the page shows (tests read and post to it). */
   slack: SlackWorkspaceEmulator;
+  /** The bot's Alertmanager webhook on this machine: alerts posted here open threads in #incidents. */
+  alertmanager: { url: string; token: string };
   close(): Promise<void>;
 }
 
@@ -87,6 +94,29 @@ function realCluster(config: Config | undefined): Cluster {
   return { services: configuredClusters(clusters), clusters, banner: { sandbox: false, cluster: described }, close: async () => undefined };
 }
 
+/** The bot's alert route (POST /alertmanager, a bearer token of its own) on a loopback port. */
+async function serveAlertmanager(bot: SlackBot, config: Config, store: MemoryStore, log: Logger): Promise<{ url: string; token: string; close(): Promise<void> }> {
+  const token = randomBytes(24).toString('base64url');
+  const route = alertRoute(bot, config, store, token, log);
+  if (!('handler' in route) || !route.handler) throw new Error(`console: alerts are off: ${route.reason}`);
+  const { handler } = route;
+  const server = createServer((req, res) => {
+    if (req.method === 'POST' && req.url === '/alertmanager') return void handler(req, res);
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/alertmanager`,
+    token,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
 export async function startConsole(opts: ConsoleOptions): Promise<Console> {
   const { log } = opts;
   // The page acts as its demo admin: on a real cluster only whoever holds the printed token may.
@@ -99,7 +129,9 @@ export async function startConsole(opts: ConsoleOptions): Promise<Console> {
     }
   };
   try {
-    const slack = await SlackWorkspaceEmulator.start();
+    // The scopes and the event the incident channels need, besides a fresh install's; Slack
+    // offers the shortcuts the app declares (manifest.json's, as SHORTCUT_LIST).
+    const slack = await SlackWorkspaceEmulator.start({ scopes: [...DEFAULT_SCOPES, ...INCIDENT_ROOM_SCOPES], botEvents: ['reaction_added', 'app_home_opened'], shortcuts: [...SHORTCUT_LIST] });
     closers.push(() => slack.close());
     for (const u of demoUsers) slack.addUser(u.id, { name: u.name, real_name: u.title.split(' · ')[0] });
     // The demo workspace has the bot invited to its channels, as a team running it would.
@@ -110,6 +142,7 @@ export async function startConsole(opts: ConsoleOptions): Promise<Console> {
     const config = demoConfig(opts.config, cluster.clusters);
     cluster.configure?.(config);
 
+    const store = new MemoryStore();
     const bot = createSlackBot({
       config,
       log,
@@ -124,7 +157,7 @@ export async function startConsole(opts: ConsoleOptions): Promise<Console> {
           log,
           services: cluster.services,
           // Confirmations stay in this process: the console never writes state into a cluster.
-          store: new MemoryStore(),
+          store,
           groupMembers: hooks.groupMembers,
           auditMirror: hooks.auditMirror,
         }),
@@ -134,6 +167,9 @@ export async function startConsole(opts: ConsoleOptions): Promise<Console> {
     // Bolt asks auth.test as it starts; closing before the answer leaves its WebClient
     // retrying against a closed port for minutes, so the console is up once it has one.
     await slack.waitFor(() => slack.calls.some((c) => c.method === 'auth.test'), 10_000);
+
+    const alertmanager = await serveAlertmanager(bot, config, store, log);
+    closers.push(() => alertmanager.close());
 
     const server = createConsoleServer({
       slack,
@@ -167,7 +203,7 @@ export async function startConsole(opts: ConsoleOptions): Promise<Console> {
     const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
     const url = `http://${shown}:${port}`;
     log.info({ url, sandbox: !useReal }, `vlinders-ops console at ${url}`);
-    return { url: token ? `${url}/#token=${token}` : url, token, sandbox: !useReal, slack, close: closeAll };
+    return { url: token ? `${url}/#token=${token}` : url, token, sandbox: !useReal, slack, alertmanager: { url: alertmanager.url, token: alertmanager.token }, close: closeAll };
   } catch (err) {
     await closeAll();
     throw err;

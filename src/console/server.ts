@@ -96,6 +96,14 @@ export function createConsoleServer(opts: ConsoleServerOptions): Server {
   const userIds = new Set(users.map((u) => u.id));
   const commandBody = z.object({ user: z.string(), channel: z.string(), text: z.string().max(MAX_COMMAND_TEXT) });
   const clickBody = z.object({ user: z.string(), channel: z.string(), ts: z.string(), actionId: z.string() });
+  const homeBody = z.object({ user: z.string() });
+  const viewBody = z.discriminatedUnion('op', [
+    z.object({ op: z.literal('click'), user: z.string(), surface: z.enum(['home', 'modal']), actionId: z.string().max(255) }),
+    z.object({ op: z.literal('submit'), user: z.string(), values: z.record(z.string().max(255), z.string().max(3000)) }),
+    z.object({ op: z.literal('close'), user: z.string() }),
+    z.object({ op: z.literal('suggest'), user: z.string(), actionId: z.string().max(255), query: z.string().max(200) }),
+  ]);
+  const shortcutBody = z.object({ user: z.string(), channel: z.string(), ts: z.string(), callbackId: z.string().max(255) });
 
   const server = createServer((req, res) => {
     route(req, res).catch((err: unknown) => {
@@ -151,6 +159,7 @@ export function createConsoleServer(opts: ConsoleServerOptions): Server {
           users,
           bot: { id: slack.botUserId, name: 'vlinders-ops' },
           channels,
+          shortcuts: slack.shortcuts ?? [],
         });
       }
       if (path === '/api/state') {
@@ -171,6 +180,9 @@ export function createConsoleServer(opts: ConsoleServerOptions): Server {
     }
     if (req.method === 'POST' && path === '/api/command') return command(res, parse(commandBody, await readJson(req)));
     if (req.method === 'POST' && path === '/api/click') return click(res, parse(clickBody, await readJson(req)));
+    if (req.method === 'POST' && path === '/api/home') return home(res, parse(homeBody, await readJson(req)));
+    if (req.method === 'POST' && path === '/api/view') return viewAction(res, parse(viewBody, await readJson(req)));
+    if (req.method === 'POST' && path === '/api/shortcut') return shortcut(res, parse(shortcutBody, await readJson(req)));
     throw new HttpError(405, 'method not allowed');
   }
 
@@ -199,6 +211,47 @@ export function createConsoleServer(opts: ConsoleServerOptions): Server {
     const result = await slack.clickButton(opts.botUrl, click);
     if (result.status !== 200) throw new HttpError(502, `the bot answered HTTP ${result.status}`);
     sendJson(res, 200, { ok: true, ms: result.ms });
+  }
+
+  /** The person opens the app's Home tab: Slack's app_home_opened, signed, to the bot. */
+  async function home(res: ServerResponse, body: z.infer<typeof homeBody>): Promise<void> {
+    checkUser(body.user);
+    const result = await slack.openHome(opts.botUrl, body.user);
+    if (result.status !== 200) throw new HttpError(502, `the bot answered HTTP ${result.status}`);
+    sendJson(res, 200, { ok: true });
+  }
+
+  /**
+   * What a person does with a view the workspace shows them: a button in Home or a modal, Submit,
+   * Cancel, typing into a select. Like Slack's client, only what the view holds can be used:
+   * anything else is refused as the emulator refuses it.
+   */
+  async function viewAction(res: ServerResponse, body: z.infer<typeof viewBody>): Promise<void> {
+    checkUser(body.user);
+    try {
+      if (body.op === 'click') return sendJson(res, 200, await slack.clickInView(opts.botUrl, body.user, body.surface, body.actionId));
+      if (body.op === 'submit') return sendJson(res, 200, await slack.submitModal(opts.botUrl, body.user, body.values));
+      if (body.op === 'close') {
+        await slack.closeModal(opts.botUrl, body.user);
+        return sendJson(res, 200, { ok: true });
+      }
+      return sendJson(res, 200, { options: await slack.typeIntoSelect(opts.botUrl, body.user, body.actionId, body.query) });
+    } catch (err) {
+      throw new HttpError(409, err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  /** A message shortcut from a message's menu (⋮), on a message the person can see. */
+  async function shortcut(res: ServerResponse, body: z.infer<typeof shortcutBody>): Promise<void> {
+    checkUser(body.user);
+    try {
+      const result = await slack.runMessageShortcut(opts.botUrl, { user: body.user, channel: body.channel, messageTs: body.ts, callbackId: body.callbackId });
+      if (result.status !== 200) throw new HttpError(502, `the bot answered HTTP ${result.status}`);
+    } catch (err) {
+      if (err instanceof HttpError) throw err;
+      throw new HttpError(409, err instanceof Error ? err.message : String(err));
+    }
+    sendJson(res, 200, { ok: true });
   }
 
   return server;

@@ -1,6 +1,6 @@
 // What the page shows, read from the Slack workspace emulator's records: the channel's
 // messages (with their latest blocks), the selected person's ephemerals, and uploads.
-import type { SlackWorkspaceEmulator } from '../sandbox/slack/index.js';
+import type { HeldView, SlackWorkspaceEmulator } from '../sandbox/slack/index.js';
 import type { DemoChannel } from './demo.js';
 
 export interface ConsoleMessage {
@@ -31,11 +31,43 @@ const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0
 /** What the upload is, by its bytes (a filename is the uploader's word). */
 export const isPng = (bytes: Buffer) => bytes.subarray(0, PNG_SIGNATURE.length).equals(PNG_SIGNATURE);
 
+/** A view the person sees: their Home tab, or the modal on top of their stack. */
+export interface ConsoleView {
+  id: string;
+  hash: string;
+  title?: string;
+  submit?: string;
+  close?: string;
+  blocks: unknown[];
+  /** What the app's response_action: errors said, by block_id. */
+  errors?: Record<string, string>;
+}
+
 export interface ConsoleState {
   version: string;
   channels: DemoChannel[];
   messages: ConsoleMessage[];
   uploads: ConsoleUpload[];
+  home?: ConsoleView;
+  modal?: ConsoleView;
+}
+
+const textOf = (t: unknown) => (typeof t === 'object' && t !== null && typeof (t as { text?: unknown }).text === 'string' ? (t as { text: string }).text : undefined);
+
+function viewOf(held: HeldView | undefined): ConsoleView | undefined {
+  if (!held) return undefined;
+  const title = textOf(held.view.title);
+  const submit = textOf(held.view.submit);
+  const close = textOf(held.view.close);
+  return {
+    id: held.id,
+    hash: held.hash,
+    ...(title ? { title } : {}),
+    ...(submit ? { submit } : {}),
+    ...(close ? { close } : {}),
+    blocks: Array.isArray(held.view.blocks) ? held.view.blocks : [],
+    ...(held.errors ? { errors: held.errors } : {}),
+  };
 }
 
 /**
@@ -49,15 +81,26 @@ export function stateVersion(ws: SlackWorkspaceEmulator): string {
     updates += m.updates.length;
     if (m.deleted) deleted += 1;
   }
-  return [ws.messages.length, updates, deleted, ws.ephemerals.length, ws.uploads.length].join('.');
+  // A view changes with a new hash (the newest is the largest ts), errors shown on it, or a modal opened or closed.
+  let newest = '';
+  let errors = 0;
+  for (const v of ws.views.values()) {
+    if (v.hash > newest) newest = v.hash;
+    if (v.errors) errors += JSON.stringify(v.errors).length;
+  }
+  let open = 0;
+  for (const stack of ws.modalStacks.values()) open += stack.length;
+  return [ws.messages.length, updates, deleted, ws.ephemerals.length, ws.uploads.length, ws.views.size, newest, errors, open].join('.');
 }
 
 export function consoleState(ws: SlackWorkspaceEmulator, user: string, known: readonly DemoChannel[]): ConsoleState {
   const channels = [...known];
   const seen = new Set(channels.map((c) => c.id));
   const remember = (id: string) => {
-    // The bot may post elsewhere (an audit channel): show those channels too.
-    if (seen.has(id) || id === '') return;
+    // The bot may post elsewhere (an audit channel, an incident's channel): show those channels
+    // too, the ones with a member list (channels the bot created) only to their members.
+    const members = ws.conversations.get(id)?.members;
+    if (seen.has(id) || id === '' || (members && !members.has(user))) return;
     seen.add(id);
     channels.push({ id, name: ws.channelName(id) });
   };
@@ -103,6 +146,8 @@ export function consoleState(ws: SlackWorkspaceEmulator, user: string, known: re
       ...(isPng(u.bytes) ? { image: { alt: u.alt_txt ?? '' } } : {}),
     };
   });
-  return { version: stateVersion(ws), channels, messages, uploads };
+  const home = viewOf(ws.homeOf(user));
+  const modal = viewOf(ws.topModal(user));
+  return { version: stateVersion(ws), channels, messages, uploads, ...(home ? { home } : {}), ...(modal ? { modal } : {}) };
 }
 

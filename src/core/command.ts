@@ -8,6 +8,7 @@ import type { ArgSpec } from './args.js';
 import type { Report } from './report.js';
 import type { BackupMetrics } from '../http/metrics.js';
 import type { Incidents } from '../incidents/incidents.js';
+import type { AlertSilences } from '../incidents/silences.js';
 import type { Services } from './services.js';
 import type { Store } from './store.js';
 
@@ -20,6 +21,8 @@ export interface Caller {
   channelId: string;
   threadTs?: string;
   surface: 'slack' | 'cli';
+  /** Their Slack name as the request carried it (slash command, button click); for records outside Slack. */
+  userName?: string;
 }
 
 /** What a command may see of the catalog (for help): only what this caller may run. */
@@ -50,6 +53,8 @@ export interface CommandContext {
    * Slack with alerts.channel configured; commands say so when it is missing.
    */
   incidents?: Incidents;
+  /** Alertmanager silences of alert groups; set only when the alert route runs with prometheus.alertmanagerUrl. */
+  silences?: AlertSilences;
   /** The ops server's metrics a backup reports to (/metrics); absent in the terminal. */
   metrics?: BackupMetrics;
 }

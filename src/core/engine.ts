@@ -15,10 +15,12 @@ import type { PendingAction, PendingActions } from './pending.js';
 import type { Decision, Rbac } from './rbac.js';
 import { redactText } from './redact.js';
 import { redactReport, type Report } from './report.js';
-import type { ServiceDirectory } from './services.js';
+import type { ServiceDirectory, Services } from './services.js';
 import { deleteWhere, retryingStoreWrite } from './store.js';
 import type { ThreadPoster } from '../incidents/alert-threads.js';
-import { Incidents } from '../incidents/incidents.js';
+import { Incidents, type TimelineKind } from '../incidents/incidents.js';
+import type { IncidentRooms } from '../incidents/rooms.js';
+import type { AlertSilences } from '../incidents/silences.js';
 
 const NO_CLUSTERS: ServiceDirectory = {
   clusterNames: () => [],
@@ -103,6 +105,8 @@ export class CommandEngine {
   private now: () => number;
   /** Declared incidents; set by the Slack bot (useIncidents) when alerts.channel is configured. */
   private incidents?: Incidents;
+  /** Alertmanager silences of alert groups; set by the alert route (useAlertSilences). */
+  private silences?: AlertSilences;
 
   constructor(private deps: EngineDeps) {
     for (const command of deps.commands) {
@@ -114,6 +118,32 @@ export class CommandEngine {
 
   get commands(): readonly Command[] {
     return this.deps.commands;
+  }
+
+  /** The configured clusters, by name (none when the bot runs without Kubernetes). */
+  clusterNames(): string[] {
+    return (this.deps.services ?? NO_CLUSTERS).clusterNames();
+  }
+
+  /** Where pending actions and incidents live (the Home tab lists what is running and open). */
+  get store(): PendingActions['store'] {
+    return this.deps.pending.store;
+  }
+
+  /** May `caller` run `name` where they are, on `cluster`? For offering buttons and forms; the run checks again. */
+  async allows(caller: Caller, name: string, cluster?: string): Promise<boolean> {
+    const command = this.byName.get(name);
+    return command !== undefined && (await this.deps.rbac.authorize(caller.userId, caller.channelId, command, this.clusterName(cluster))).allowed;
+  }
+
+  /**
+   * A read for a form's choices or the Home tab, as `caller`, who must hold a role where they
+   * are: the cluster's services and its settings. It changes nothing, so it is not audited.
+   */
+  async lookup<T>(caller: Caller, cluster: string | undefined, read: (on: { services: Services; config: Config }) => Promise<T>): Promise<T> {
+    if (!(await this.deps.rbac.roleOf(caller.userId, caller.channelId, this.clusterName(cluster)))) throw new UserFacingError('you hold no vlinders-ops role here.');
+    const services = (this.deps.services ?? NO_CLUSTERS).forCluster(cluster);
+    return read({ services, config: configForCluster(this.deps.config, services.clusterName) });
   }
 
   /** The command named by the first one or two words, and the words after it. */
@@ -159,6 +189,7 @@ export class CommandEngine {
       signal: io.signal,
       store: this.deps.pending.store,
       incidents: this.incidents,
+      silences: this.silences,
       metrics: this.deps.metrics,
     };
   }
@@ -167,9 +198,19 @@ export class CommandEngine {
    * Turns on `incident …` commands: incidents live in the same store as pending actions and
    * are posted through `poster` into `channel`. The Slack bot calls this; the CLI doesn't.
    */
-  useIncidents(poster: ThreadPoster, channel: string): Incidents {
-    this.incidents = new Incidents(this.deps.pending.store, poster, channel, this.now);
+  useIncidents(poster: ThreadPoster, channel: string, rooms?: IncidentRooms): Incidents {
+    this.incidents = new Incidents(this.deps.pending.store, poster, channel, this.now, rooms);
     return this.incidents;
+  }
+
+  /** The incidents, once useIncidents turned them on (alert threads and 📌 marks feed their timelines). */
+  get incidentLog(): Incidents | undefined {
+    return this.incidents;
+  }
+
+  /** Turns on `silence …` commands: the alert route calls this when Alertmanager's URL is configured. */
+  useAlertSilences(silences: AlertSilences): void {
+    this.silences = silences;
   }
 
   /** Flow 1: parse, authorize, then run a read command or plan a change. */
@@ -177,14 +218,17 @@ export class CommandEngine {
     const outcome = await this.invokeOnce(caller, input, io, opts);
     // A person's command run for an incident (in its channel or thread) goes in its timeline.
     // `incident …` commands write their own entries; the bot's own runs (opts.system) don't count.
-    if (this.incidents && !opts.system && outcome.kind !== 'error' && !outcome.command.name.startsWith('incident ')) {
+    if (!opts.system && outcome.kind !== 'error' && !outcome.command.name.startsWith('incident ')) {
       const typed = redactText((typeof input === 'string' ? input : input.join(' ')).trim());
       const what = outcome.kind === 'confirm' ? 'asked to run' : 'ran';
-      await this.incidents
-        .note(caller, `${what} \`${typed}\`${outcome.kind === 'report' ? ` (${outcome.report.status})` : ''}`)
-        .catch((err: unknown) => this.deps.log.warn({ err }, 'could not record the command in the incident timeline'));
+      await this.noteForIncident(caller, `${what} \`${typed}\`${outcome.kind === 'report' ? ` (${outcome.report.status})` : ''}`, 'command');
     }
     return outcome;
+  }
+
+  /** A timeline entry for the incident whose channel (or thread) this happened in; the timeline is a side record, so it never fails the caller. */
+  private async noteForIncident(caller: Caller, text: string, kind: TimelineKind): Promise<void> {
+    await this.incidents?.note(caller, text, kind).catch((err: unknown) => this.deps.log.warn({ err }, 'could not record in the incident timeline'));
   }
 
   /**
@@ -370,6 +414,11 @@ export class CommandEngine {
       args: redactText(action.words.join(' ')),
       requester: action.requester,
     });
+    await this.noteForIncident(
+      { userId: clicker.userId, channelId: action.channel, threadTs: action.threadTs, surface: clicker.surface },
+      `${decision === 'approve' ? 'approved' : 'cancelled'} \`${redactText([command.name, ...action.words].join(' '))}\``,
+      'approval',
+    );
     return decision === 'approve'
       ? { kind: 'approved', action: claim.action, command }
       : { kind: 'cancelled', action: claim.action, command };
@@ -400,6 +449,7 @@ export class CommandEngine {
       detail: report.status === 'fail' ? report.summary : undefined,
       durationMs: this.now() - started,
     });
+    await this.noteForIncident(caller, `outcome of \`${redactText([command.name, ...action.words].join(' '))}\`: ${report.status}${report.summary ? ` (${redactText(report.summary).slice(0, 200)})` : ''}`, 'outcome');
     try {
       await retryingStoreWrite(() => this.deps.pending.finish(action.id, report.status === 'fail' ? 'failed' : 'succeeded'));
     } catch (err) {

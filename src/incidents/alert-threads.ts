@@ -11,6 +11,7 @@ import type { Report } from '../core/report.js';
 import { deleteWhere, editEntry, type Store } from '../core/store.js';
 import { alertIdentity, alertStatus, type AlertmanagerWebhook } from '../prometheus/alertmanager.js';
 import { truncate } from '../slack/mrkdwn.js';
+import type { AlertChange } from './incidents.js';
 
 /** What the threads need of Slack (SlackPoster has it). */
 export interface ThreadPoster {
@@ -37,6 +38,9 @@ export interface ThreadState {
   severity?: string;
   /** When a notification last said the whole group resolved. */
   resolvedAt?: number;
+  /** Alertmanager's start of the group's earliest alert, and (once resolved) the end of its latest (see alertSpan). */
+  startsAt?: string;
+  endsAt?: string;
   /** Status and alert set of the last notification acted on. */
   digest: string;
   openedAt: number;
@@ -49,6 +53,23 @@ export interface ThreadState {
   timeline: AlertTimelineEntry[];
   /** Changes dropped from the front of the timeline to keep the entry small. */
   timelineDropped?: number;
+  /** What identifies the group in Alertmanager (a silence matches on it); absent when too large to keep. */
+  group?: AlertGroupIdentity;
+}
+
+/** The group as Alertmanager's webhook names it: its receiver and its labels, exact. */
+export interface AlertGroupIdentity {
+  receiver: string;
+  groupLabels: Record<string, string>;
+  commonLabels: Record<string, string>;
+}
+
+/** Larger label sets are not kept: exact values or none, since a clipped value would match nothing. */
+const MAX_IDENTITY_CHARS = 4096;
+
+function identityOf(payload: AlertmanagerWebhook): AlertGroupIdentity | undefined {
+  const identity = { receiver: payload.receiver, groupLabels: payload.groupLabels, commonLabels: payload.commonLabels };
+  return JSON.stringify(identity).length <= MAX_IDENTITY_CHARS ? identity : undefined;
 }
 
 /** `repeated`: the same alerts again (repeat_interval, a retry): the root's count moves, nothing is posted. */
@@ -124,6 +145,31 @@ export function alertReport(payload: AlertmanagerWebhook, opts: { notifications?
   };
 }
 
+/**
+ * The group's span as Alertmanager reports it: the earliest startsAt (kept from the first
+ * notification), and once the whole group resolved, the latest endsAt. A firing alert's endsAt
+ * is only Alertmanager's expiry guess, so it is not used.
+ */
+function alertSpan(payload: AlertmanagerWebhook, knownStart?: string): { startsAt?: string; endsAt?: string } {
+  // Alertmanager writes times with offsets and nanoseconds: compare them as instants. Its zero time (year 1) means unset.
+  const valid = (s: string | undefined): s is string => !!s && Date.parse(s) > 0;
+  const byTime = (a: string, b: string) => Date.parse(a) - Date.parse(b);
+  const startsAt = [knownStart, ...payload.alerts.map((a) => a.startsAt)].filter(valid).sort(byTime)[0];
+  const ends = payload.status === 'resolved' ? payload.alerts.map((a) => a.endsAt).filter(valid).sort(byTime) : [];
+  return { ...(startsAt ? { startsAt } : {}), ...(ends.length ? { endsAt: ends[ends.length - 1] } : {}) };
+}
+
+/**
+ * The "Declare incident" button's command for an alert group: `incident open` run in the
+ * alert's thread links the incident to it. Only the alert's name goes in, cut to safe
+ * characters, so a label can't add a flag (`--sev`) or other words.
+ */
+export function declareIncidentWords(state: Pick<ThreadState, 'name' | 'severity'>): string[] {
+  const name = (state.name ?? '').replace(/[^A-Za-z0-9_.:]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 100) || 'alert';
+  const sev = state.severity === 'critical' || state.severity === 'page' ? 2 : 3;
+  return ['incident', 'open', name, '--sev', String(sev)];
+}
+
 /** One timeline line for a notification that changed the group. */
 function changeText(payload: AlertmanagerWebhook): string {
   const firing = payload.alerts.filter((a) => alertStatus(a, payload) === 'firing').length;
@@ -156,6 +202,14 @@ export function rootOf(recorded: ThreadState): Report {
   };
 }
 
+/** The group recorded under `id` (its key in the store, as alertGroupId gives it). */
+export async function recordedAlertThread(store: Store, id: string): Promise<ThreadState | undefined> {
+  return /^[0-9a-f]{40}$/.test(id) ? (await store.get<ThreadState>(KIND, id))?.value : undefined;
+}
+
+/** The stable id of a group (its key in the store, 40 hex digits), which commands name it by. */
+export const alertGroupId = (groupKey: string): string => keyOf(groupKey);
+
 /** Every alert group the bot has recorded, posted or pending, as kept in the store. */
 export async function recordedAlertThreads(store: Store): Promise<ThreadState[]> {
   return (await store.list<ThreadState>(KIND)).map((e) => e.entry.value);
@@ -178,6 +232,9 @@ export interface AlertThreadLimits {
 }
 
 export class AlertThreads {
+  /** Hears of each change of a posted group (incidents declared from its thread record it). Its failures are ignored. */
+  onChange?: (change: AlertChange) => Promise<void>;
+
   constructor(
     private store: Store,
     private poster: ThreadPoster,
@@ -216,6 +273,8 @@ export class AlertThreads {
           ...(payload.status === 'resolved' ? { resolvedAt: at } : {}),
           root: alertReport(payload),
           timeline: [{ at, text: changeText(payload) }],
+          group: identityOf(payload),
+          ...alertSpan(payload),
         };
         // Create-if-absent: of two deliveries racing, one records the group, the other updates it.
         if (!(await this.store.create(KIND, key, fresh))) continue;
@@ -237,6 +296,8 @@ export class AlertThreads {
         resolvedAt: payload.status === 'resolved' ? (state.resolvedAt ?? at) : undefined,
         root: alertReport(payload, { notifications }),
         ...(same ? {} : trimmedTimeline(state, { at, text: changeText(payload) })),
+        group: identityOf(payload),
+        ...alertSpan(payload, state.startsAt),
       };
       // Compare-and-swap: a lost race re-reads, and a retry racing its original then sees "repeated".
       if (!(await this.store.update(KIND, key, next, entry.version))) continue;
@@ -248,6 +309,7 @@ export class AlertThreads {
       const report = rootOf(next);
       if (!same) await this.poster.report({ channel: next.channel, threadTs: next.ts }, { ...next.root, sections: next.root.sections?.slice(1) });
       await this.poster.updateReport(next.channel, next.ts, report);
+      if (!same && this.onChange) await this.onChange({ channel: next.channel, ts: next.ts, name: next.name, startsAt: next.startsAt, endsAt: next.endsAt, text: changeText(payload) }).catch(() => undefined);
       return same ? 'repeated' : payload.status === 'resolved' ? 'resolved' : 'updated';
     }
     throw new Error(`alert group ${key}: too many concurrent changes`);

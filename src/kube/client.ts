@@ -16,6 +16,7 @@ import {
   KubeConfig,
   Metrics,
   PatchStrategy,
+  PolicyV1Api,
   RequestContext,
   setHeaderOptions,
   VersionApi,
@@ -71,6 +72,7 @@ export class KubeClient {
   readonly apps: AppsV1Api;
   readonly custom: CustomObjectsApi;
   readonly coordination: CoordinationV1Api;
+  readonly policy: PolicyV1Api;
   private execApi: Exec;
   private metricsApi: Metrics;
   private versionApi: VersionApi;
@@ -84,6 +86,7 @@ export class KubeClient {
     this.apps = kubeConfig.makeApiClient(AppsV1Api);
     this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
     this.coordination = kubeConfig.makeApiClient(CoordinationV1Api);
+    this.policy = kubeConfig.makeApiClient(PolicyV1Api);
     this.execApi = new Exec(kubeConfig);
     this.metricsApi = new Metrics(kubeConfig);
     this.versionApi = kubeConfig.makeApiClient(VersionApi);

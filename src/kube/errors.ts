@@ -24,6 +24,22 @@ export class KubeConflictError extends UserFacingError {
   override name = 'KubeConflictError';
 }
 
+/**
+ * A 429: the API asks to come back later. An eviction a PodDisruptionBudget holds back says so
+ * in its causes (reason DisruptionBudget, naming the budget); `retryAfterSeconds` is the wait
+ * the server suggests, when it does.
+ */
+export class KubeTooManyRequestsError extends UserFacingError {
+  override name = 'KubeTooManyRequestsError';
+  constructor(
+    message: string,
+    readonly budgetCauses: string[],
+    readonly retryAfterSeconds: number | undefined,
+  ) {
+    super(message);
+  }
+}
+
 export function describeCall(call: KubeCall): string {
   const target = call.name ? `${call.resource}/${call.name}` : call.resource;
   const where = call.namespace ? ` in namespace ${call.namespace}` : '';
@@ -32,11 +48,12 @@ export function describeCall(call: KubeCall): string {
 }
 
 interface StatusCause {
+  reason?: string;
   field?: string;
   message?: string;
 }
 
-function statusOf(err: unknown): { code?: number; message?: string; reason?: string; causes: StatusCause[] } {
+function statusOf(err: unknown): { code?: number; message?: string; reason?: string; causes: StatusCause[]; retryAfterSeconds?: number } {
   const e = err as { code?: unknown; statusCode?: unknown; body?: unknown };
   const code = typeof e.code === 'number' ? e.code : typeof e.statusCode === 'number' ? e.statusCode : undefined;
   let body = e.body;
@@ -47,12 +64,13 @@ function statusOf(err: unknown): { code?: number; message?: string; reason?: str
       // not JSON: keep the text
     }
   }
-  const b = (body ?? {}) as { message?: unknown; reason?: unknown; details?: { causes?: unknown } };
+  const b = (body ?? {}) as { message?: unknown; reason?: unknown; details?: { causes?: unknown; retryAfterSeconds?: unknown } };
   return {
     code,
     message: typeof b.message === 'string' ? b.message : typeof body === 'string' ? body : undefined,
     reason: typeof b.reason === 'string' ? b.reason : undefined,
     causes: Array.isArray(b.details?.causes) ? (b.details.causes as StatusCause[]) : [],
+    ...(typeof b.details?.retryAfterSeconds === 'number' ? { retryAfterSeconds: b.details.retryAfterSeconds } : {}),
   };
 }
 
@@ -79,7 +97,7 @@ function invalidError(call: KubeCall, reason: string | undefined, detail: string
 /** Turns whatever client-node threw into one of our user-facing errors. */
 export function kubeError(err: unknown, call: KubeCall): Error {
   if (err instanceof UserFacingError) return err;
-  const { code, message, reason, causes } = statusOf(err);
+  const { code, message, reason, causes, retryAfterSeconds } = statusOf(err);
   const detail = message ? redactText(message) : undefined;
   switch (code) {
     case 401:
@@ -97,6 +115,10 @@ export function kubeError(err: unknown, call: KubeCall): Error {
     case 400:
       // The request itself was malformed: our bug, not the cluster's state.
       return new UserFacingError(`The API rejected the request to ${describeCall(call)} as malformed (400 ${reason ?? 'BadRequest'})${detail ? `: ${detail}` : ''}. Nothing was changed; this is a bug in vlinders-ops, please report it.`);
+    case 429: {
+      const budget = causes.filter((c) => c.reason === 'DisruptionBudget' && c.message).map((c) => redactText(c.message ?? ''));
+      return new KubeTooManyRequestsError(`The API refused to ${describeCall(call)} for now (429 ${reason ?? 'TooManyRequests'})${detail ? `: ${detail}` : ''}${budget.length ? ` ${budget.join('; ')}` : ''}`, budget, retryAfterSeconds);
+    }
     case 413:
       return new UserFacingError(`The API refused to ${describeCall(call)}: the object is too large (413 ${reason ?? 'RequestEntityTooLarge'})${detail ? `: ${detail}` : ''}. Nothing was changed.`);
   }

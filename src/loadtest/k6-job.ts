@@ -10,10 +10,10 @@ import { JOB_STEP_LABEL, jobName } from '../kube/jobs.js';
 const SCRIPTS = '/scripts';
 const DURATION = /^(\d+)(s|m|h)$/;
 
-/** "90s", "5m", "1h" in seconds; anything else is refused. */
-export function durationSeconds(text: string): number {
+/** "90s", "5m", "1h" in seconds; anything else is refused, naming the option it came from. */
+export function durationSeconds(text: string, option = '--duration'): number {
   const m = DURATION.exec(text);
-  if (!m) throw new UsageError(`--duration "${text.slice(0, 40)}" is not a duration: use a number with s, m or h, like 30s, 5m or 1h`);
+  if (!m) throw new UsageError(`${option} "${text.slice(0, 40)}" is not a duration: use a number with s, m or h, like 30s, 5m or 1h`);
   return Number(m[1]) * { s: 1, m: 60, h: 3600 }[m[2] as 's' | 'm' | 'h'];
 }
 

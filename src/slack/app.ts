@@ -18,9 +18,13 @@ import type { Block } from './blocks.js';
 import { RETRY_NOTE, type TickAttempt } from '../schedule/scheduler.js';
 import { APPROVE_ACTION, CANCEL_ACTION, SUGGEST_ACTION, confirmationCard, decidedCard, outcomeLine, suggestionMessage } from './cards.js';
 import { boltLogger } from './log.js';
+import { messageText } from './mrkdwn.js';
 import { SlackPoster, ThreadProgress } from './poster.js';
+import { SlackRooms } from './rooms.js';
 import { INVITE_LINE, INVITE_ME, ResponseUrlReply, isClosedConversation, reportReplyMessages, type ReplyMessage } from './reply.js';
 import { WorkQueue, type QueueBounds } from './work-queue.js';
+import { registerSurfaces } from './surfaces.js';
+import type { BackupListing } from '../digest/sources.js';
 
 export interface SlackCredentials {
   botToken: string;
@@ -53,6 +57,8 @@ export interface SlackBotOptions {
   slackFetch?: FetchFunction;
   /** How the Web API client retries one call; SLACK_RETRY unless given (tests shorten it). */
   retry?: RetryOptions;
+  /** Where the Home tab reads the newest backup; absent: "backups not configured". */
+  backups?: BackupListing;
 }
 
 /**
@@ -122,12 +128,13 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
   const app = new App({ token: credentials.botToken, receiver, logger, logLevel: LogLevel.WARN, clientOptions: opts.slackFetch ? { ...clientOptions, fetch: opts.slackFetch } : clientOptions });
   const poster = new SlackPoster(app.client);
   const auditChannel = config.audit.channel;
+  const groupMembers = async (usergroup: string) => (await app.client.usergroups.users.list({ usergroup })).users ?? [];
   const engine = opts.makeEngine({
-    groupMembers: async (usergroup) => (await app.client.usergroups.users.list({ usergroup })).users ?? [],
+    groupMembers,
     auditMirror: auditChannel ? async (record) => void (await poster.post({ channel: auditChannel }, describeAudit(record))) : undefined,
   });
-  // `incident open|update|resolve` post into the incidents channel through this poster.
-  if (config.alerts.channel) engine.useIncidents(poster, config.alerts.channel);
+  // `incident …` commands open a channel per incident and keep the incidents channel's lines.
+  if (config.alerts.channel) engine.useIncidents(poster, config.alerts.channel, new SlackRooms(app.client, groupMembers, config.oncall?.group));
   const shutdown = new AbortController();
   // Reads and clicks never wait behind a change: changes have their own queue and bound.
   const reads = new WorkQueue(opts.queues?.reads ?? READS_QUEUE);
@@ -224,21 +231,29 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
   }
 
   const quietIO = (): RunIO => ({ progress: async () => undefined, signal: shutdown.signal });
+  // The Home tab, command forms and shortcuts (surfaces.ts).
+  const surfaces = registerSurfaces({ app, engine, config, log, answer, queue: (work) => reads.push(work), io: quietIO, ...(opts.backups ? { backups: opts.backups } : {}) });
 
   app.command(config.slack.command, async ({ ack, command, respond }) => {
-    await ack();
-    const caller: Caller = { userId: command.user_id, channelId: command.channel_id, surface: 'slack' };
+    const caller: Caller = { userId: command.user_id, channelId: command.channel_id, surface: 'slack', userName: command.user_name };
     const where = { channel: command.channel_id };
     const reply = new ResponseUrlReply(respond);
     const typed = `${config.slack.command} ${command.text}`.trim();
+    // Queued before the ack (a synchronous push; the job starts on a later turn), so a refusal
+    // rides in the ack itself: an overloaded bot makes no extra request to say it is busy.
     const queued = reads.push(async () => {
       try {
+        // A command that has a form, typed with no argument, opens it.
+        const named = engine.resolve(command.text.trim().split(/\s+/));
+        if (named?.rest.length === 0 && (await surfaces.openForm(named.command.name, command.trigger_id, caller, reply))) return;
         await answer(caller, where, typed, await engine.invoke(caller, command.text, quietIO()), reply);
       } catch (err) {
         await replyTrouble(reply, err);
       }
     });
-    if (!queued) await replyBusy(reply, 'reads', `\`${redactText(typed)}\` did not run. Try again in a minute.`);
+    if (queued) return ack();
+    log.warn({ queue: 'reads' }, 'queue full: a request was refused');
+    await ack({ response_type: 'ephemeral', text: messageText(`⏳ I am busy. \`${redactText(typed)}\` did not run. Try again in a minute.`) });
   });
 
   // A runbook remedy offered on an incident thread: the clicker runs it, through the usual checks.
@@ -246,7 +261,7 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
     await ack();
     const channel = body.channel?.id ?? body.container?.channel_id;
     if (!channel) return;
-    const clicker: Caller = { userId: body.user.id, channelId: channel, surface: 'slack' };
+    const clicker: Caller = { userId: body.user.id, channelId: channel, surface: 'slack', userName: body.user.username ?? body.user.name };
     const reply = new ResponseUrlReply(respond);
     const queued = reads.push(async () => {
       try {
@@ -296,7 +311,15 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
               : setCard(`❌ Stopped · approved by ${mentionUser(clicker.userId)}: something went wrong on the bot side; the details are in its log.`, '❌');
           const thread = { channel: card?.channel ?? channel, threadTs: card?.ts };
           const progress = new ThreadProgress(poster, thread);
-          outcome = await engine.execute(decision.action, decision.command, { progress: progress.update, signal: shutdown.signal }, 'slack');
+          // The requester's Home tab lists it while it runs, with its newest progress line.
+          const { id, requester } = decision.action;
+          const running = { command: `${decision.command.name} ${redactText(decision.action.words.join(' '))}`.trim(), requester, startedAt: started };
+          surfaces.operation(id, requester, running);
+          const tracked = async (text: string) => {
+            Object.assign(running, { progress: text });
+            await progress.update(text);
+          };
+          outcome = await engine.execute(decision.action, decision.command, { progress: tracked, signal: shutdown.signal }, 'slack').finally(() => surfaces.operation(id, requester, undefined));
           await progress.finish(outcome.status);
           await poster.report(thread, outcome);
           await settle(outcome);
@@ -308,6 +331,12 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
     if (queued) return;
     if (approving) await replyBusy(reply, 'changes', `I am already running ${plural(changes.active, 'change')}, as many as I run at once. This one was not approved and nothing ran: click Approve again when one has finished.`);
     else await replyBusy(reply, 'reads', 'Nothing was cancelled. Click Cancel again in a minute.');
+  });
+
+  // 📌 on a message in an incident's channel puts it in the incident's timeline.
+  app.event('reaction_added', async ({ event }) => {
+    if (event.reaction !== 'pushpin' || event.item.type !== 'message') return;
+    await engine.incidentLog?.pinned(event.user, event.item.channel, event.item.ts).catch((err: unknown) => log.warn({ err }, 'could not record a 📌 in the incident timeline'));
   });
 
   app.error(async (err) => {

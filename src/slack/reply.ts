@@ -20,8 +20,14 @@ export const INVITE_LINE = `${INVITE_ME} to run changes here`;
 
 /** Whether a Web API error says the bot can't post in that conversation (not in it, or can't see it). */
 export function isClosedConversation(err: unknown): boolean {
-  const error = (err as { data?: { error?: unknown } } | undefined)?.data?.error;
+  const error = slackErrorCode(err);
   return error === 'not_in_channel' || error === 'channel_not_found';
+}
+
+/** The error code of a Web API call Slack answered ok:false (WebAPIPlatformError's data.error). */
+export function slackErrorCode(err: unknown): string | undefined {
+  const error = (err as { data?: { error?: unknown } } | undefined)?.data?.error;
+  return typeof error === 'string' ? error : undefined;
 }
 
 export class ResponseUrlReply {

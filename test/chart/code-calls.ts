@@ -233,6 +233,8 @@ export function productionSources(root = ROOT): Source[] {
  */
 function namespacedScope(path: string): Scope {
   if (path === 'src/kube/store.ts' || path === 'src/kube/leader.ts') return 'store';
+  // A drain evicts whatever runs on the node, in any namespace.
+  if (path === 'src/kube/drain.ts') return 'cluster';
   if (path.startsWith('src/ray/')) return 'inference';
   return 'vlinders';
 }
@@ -259,7 +261,7 @@ function rbacOfKubeCall(verb: string, resource: string): Array<{ group: string; 
   return [{ ...splitResource(resource), verb }];
 }
 
-const TYPED_APIS: Record<string, string> = { core: '', apps: 'apps', coordination: 'coordination.k8s.io' };
+const TYPED_APIS: Record<string, string> = { core: '', apps: 'apps', coordination: 'coordination.k8s.io', policy: 'policy' };
 const METHOD_VERBS: Record<string, string> = {
   read: 'get',
   list: 'list',
@@ -275,7 +277,7 @@ const METHOD_VERBS: Record<string, string> = {
  * reads /version, a non-resource URL every authenticated identity may read (the built-in
  * system:public-info-viewer), so it needs no rule.
  */
-const KNOWN_API_CLASSES = new Set(['CoreV1Api', 'AppsV1Api', 'CoordinationV1Api', 'CustomObjectsApi', 'VersionApi']);
+const KNOWN_API_CLASSES = new Set(['CoreV1Api', 'AppsV1Api', 'CoordinationV1Api', 'CustomObjectsApi', 'VersionApi', 'PolicyV1Api']);
 const KNOWN_HELPERS = new Set(['Exec', 'Log', 'Metrics']);
 
 function plural(kind: string): string {
@@ -352,7 +354,7 @@ export function extractKubeCalls(sources: readonly Source[] = productionSources(
 
     // 2. client-node typed API calls.
     // Method names that start like an API operation; `apps.filter(` on an unrelated `apps` is not one.
-    for (const m of text.matchAll(/\.(core|apps|coordination|custom)\s*\.\s*((?:read|list|create|replace|patch|delete|get|connect)[A-Z][a-zA-Z]*)\s*\(/g)) {
+    for (const m of text.matchAll(/\.(core|apps|coordination|policy|custom)\s*\.\s*((?:read|list|create|replace|patch|delete|get|connect)[A-Z][a-zA-Z]*)\s*\(/g)) {
       const api = m[1] as string;
       const method = m[2] as string;
       const where = at(m.index);
@@ -367,6 +369,11 @@ export function extractKubeCalls(sources: readonly Source[] = productionSources(
           continue;
         }
         add({ group, resource: pluralName, verb: METHOD_VERBS[cm[1] as string] as string }, cm[2] === 'Namespaced' ? namespacedScope(path) : 'cluster', source, m.index);
+        continue;
+      }
+      // The Eviction subresource: a create of pods/eviction (POST pods/<name>/eviction).
+      if (api === 'core' && method === 'createNamespacedPodEviction') {
+        add({ group: '', resource: 'pods/eviction', verb: 'create' }, namespacedScope(path), source, m.index);
         continue;
       }
       const tm = /^(read|list|create|replace|patch|deleteCollection|delete)(Namespaced)?([A-Z][a-zA-Z]*?)(ForAllNamespaces)?$/.exec(method);

@@ -38,6 +38,9 @@ describe('what the code calls', () => {
     expect(has('cluster', '', 'nodes', 'list')).toBe(true);
     expect(has('cluster', '', 'pods', 'list')).toBe(true);
     expect(has('cluster', 'metrics.k8s.io', 'nodes', 'list')).toBe(true);
+    expect(has('cluster', '', 'nodes', 'patch')).toBe(true);
+    expect(has('cluster', '', 'pods/eviction', 'create')).toBe(true);
+    expect(has('cluster', 'policy', 'poddisruptionbudgets', 'list')).toBe(true);
     expect(has('platform', '', 'pods/exec', 'create')).toBe(true);
     expect(has('inference', '', 'pods/exec', 'get')).toBe(true);
     expect(has('loadtest', 'batch', 'jobs', 'create')).toBe(true);
@@ -61,12 +64,12 @@ describe('the rendered RBAC', () => {
     });
   }
 
-  it('is cluster-wide only for nodes, node metrics, pods across namespaces, StorageClasses and the Vlinders namespaces by name', () => {
+  it('is cluster-wide only for nodes, node metrics, pods across namespaces (and their eviction), PodDisruptionBudgets, StorageClasses and the Vlinders namespaces by name', () => {
     const cluster = check(defaults)
       .grants.filter((g) => g.namespace === '*')
       .map((g) => `${g.verb} ${g.resource}${g.group ? `.${g.group}` : ''}`)
       .sort();
-    expect(cluster).toEqual(['get namespaces', 'list nodes', 'list nodes.metrics.k8s.io', 'list pods', 'list storageclasses.storage.k8s.io']);
+    expect(cluster).toEqual(['create pods/eviction', 'get namespaces', 'get nodes', 'list nodes', 'list nodes.metrics.k8s.io', 'list poddisruptionbudgets.policy', 'list pods', 'list storageclasses.storage.k8s.io', 'patch nodes']);
     const namespaces = check(defaults).grants.find((g) => g.resource === 'namespaces');
     expect(namespaces?.resourceNames).toEqual(['vlinders-platform', 'vlinders-inference', 'vlinders-monitoring']);
     expect(byKind(defaults, 'ClusterRole')).toHaveLength(1);

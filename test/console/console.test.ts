@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commands } from '../../commands/index.js';
 import { DEMO_CHANNELS, DEMO_USERS, startConsole, type Console } from '../../src/console/index.js';
 import { createLogger } from '../../src/core/log.js';
+import { readCaptured } from '../fixtures/captured.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -223,15 +224,40 @@ describe('the console in Chromium', () => {
     expect(pageErrors(page)).toEqual([]);
   });
 
-  it('incident open posts the incident thread in #incidents', async () => {
-    const page = await open(DEMO_USERS.viewer.id, DEMO_CHANNELS.general.id);
-    await type(page, '/vlinders incident open test --sev 2');
-    await page.locator('#channels .channel', { hasText: 'incidents' }).click();
-    const root = page.locator('#messages > .msg', { has: page.locator('.b-header', { hasText: /Incident #\d+: test$/ }) });
-    await root.waitFor();
-    expect(await root.innerText()).toContain('SEV2');
-    expect(await page.locator('#messages').innerText()).not.toContain('Incidents live in Slack');
-    await shot(page, '8-incident');
+  it('declares an incident from an alert thread, resolves it in its channel, and downloads the postmortem draft', async () => {
+    // An alert, as Alertmanager posts it to the bot's webhook.
+    const captured = JSON.parse(readCaptured('alertmanager/alertmanager_webhook_v4_firing_prometheus-msteams.json')) as Record<string, unknown> & { alerts: Array<Record<string, unknown>> };
+    const labels = { alertname: 'RayServeLatencyHigh', severity: 'critical' };
+    const body = { ...captured, groupKey: '{}:{alertname="RayServeLatencyHigh"}', groupLabels: { alertname: labels.alertname }, commonLabels: labels, alerts: captured.alerts.map((a) => ({ ...a, labels })) };
+    const posted = await fetch(app.alertmanager.url, { method: 'POST', headers: { authorization: `Bearer ${app.alertmanager.token}` }, body: JSON.stringify(body) });
+    expect(posted.status).toBe(200);
+
+    const page = await open(DEMO_USERS.admin.id, DEMO_CHANNELS.incidents.id);
+    const declare = page.locator('#messages button', { hasText: 'Declare incident' });
+    await declare.click();
+    // The incident's channel appears in the sidebar of its commander.
+    const room = page.locator('#channels .channel', { hasText: /# inc-\d{8}-\d+-rayservelatencyhigh/ });
+    await room.click();
+    const summary = page.locator('#messages > .msg', { has: page.locator('.b-header', { hasText: /Incident #\d+: RayServeLatencyHigh$/ }) });
+    await summary.waitFor();
+    expect(await summary.innerText()).toContain('SEV2');
+    await shot(page, '8-incident-channel');
+
+    await type(page, '/vlinders incident resolve latency back under target');
+    const save = page.locator('#messages .file button', { hasText: 'Download' });
+    const [download] = await Promise.all([page.waitForEvent('download'), save.click()]);
+    expect(download.suggestedFilename()).toMatch(/^postmortem-incident-\d+\.md$/);
+    const chunks: Buffer[] = [];
+    for await (const chunk of await download.createReadStream()) chunks.push(chunk as Buffer);
+    const draft = Buffer.concat(chunks).toString('utf8');
+    expect(draft).toMatch(/^# Postmortem draft: incident #\d+, RayServeLatencyHigh/);
+    expect(draft).toContain('Alert RayServeLatencyHigh fired from 2018-03-07T11:33:21Z');
+    expect(draft).toContain('## Causes');
+    await shot(page, '9-postmortem');
+    // A person not in the incident's channel doesn't see it.
+    const other = await open(DEMO_USERS.viewer.id, DEMO_CHANNELS.general.id);
+    await other.locator('#channels .channel', { hasText: 'incidents' }).waitFor();
+    expect(await other.locator('#channels').innerText()).not.toMatch(/inc-\d{8}/);
     expect(pageErrors(page)).toEqual([]);
   });
 
@@ -277,6 +303,61 @@ describe('the console in Chromium', () => {
     expect(await page.locator('#messages img, #messages script').count()).toBe(0);
     expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
     await shot(page, '6-escaping');
+    expect(pageErrors(page)).toEqual([]);
+  });
+
+  it('App Home: the operator opens it and sees the cluster, the GPU fleet and their commands as buttons', async () => {
+    const page = await open(DEMO_USERS.operator.id, DEMO_CHANNELS.ops.id);
+    await page.locator('#home-tab').click();
+    const home = page.locator('#messages');
+    await home.locator('.b-header', { hasText: 'Your commands' }).waitFor();
+    const text = await home.innerText();
+    expect(text).toContain('Vlinders operations');
+    expect(text).toMatch(/GPU fleet: \d+ GPU nodes/);
+    expect(text).toMatch(/nodes Ready/);
+    expect(await home.locator('.b-actions .btn', { hasText: 'scale-gpu' }).count()).toBe(1);
+    await shot(page, '9-home');
+    // A viewer's Home has no scale-gpu button.
+    await page.locator('#user').selectOption(DEMO_USERS.viewer.id);
+    await home.locator('.b-context', { hasText: '@vera' }).waitFor();
+    expect(await home.locator('.b-actions .btn', { hasText: 'status' }).count()).toBe(1);
+    expect(await home.locator('.b-actions .btn', { hasText: 'scale-gpu' }).count()).toBe(0);
+    expect(pageErrors(page)).toEqual([]);
+  });
+
+  it('scale-gpu with no argument opens a modal: a wrong count is shown on its field; the plan submitted is approved and runs', async () => {
+    const page = await open(DEMO_USERS.operator.id, DEMO_CHANNELS.ops.id);
+    await type(page, '/vlinders scale-gpu');
+    const modal = page.locator('#modal-layer .modal', { hasText: 'Scale GPU workers' });
+    await modal.waitFor();
+    expect(await modal.innerText()).toMatch(/gpu-workers: current \d+, minimum \d+, maximum \d+/);
+    await modal.locator('select[aria-label="group"]').selectOption('gpu-workers');
+    await modal.locator('input[aria-label="replicas"]').fill('9');
+    await modal.locator('input[aria-label="reason"]').fill('console demo');
+    await modal.locator('button[type="submit"]').click();
+    await modal.locator('.modal-error', { hasText: 'outside gpu-workers' }).waitFor();
+    // What was typed stays; only the count changes.
+    expect(await modal.locator('input[aria-label="reason"]').inputValue()).toBe('console demo');
+    await modal.locator('input[aria-label="replicas"]').fill('2');
+    await shot(page, '10-modal');
+    await modal.locator('button[type="submit"]').click();
+    await modal.waitFor({ state: 'detached' });
+    const confirm = page.locator('#messages > .msg', { has: page.locator('.b-header', { hasText: /Confirm: scale-gpu gpu-workers: \d+ → 2/ }) });
+    await confirm.waitFor();
+    expect(await confirm.innerText()).toContain('reason: console demo');
+    const card = page.locator(`#messages > .msg[data-ts="${await confirm.getAttribute('data-ts')}"]`);
+    await card.locator('.btn-primary', { hasText: 'Approve' }).click();
+    await card.locator(':scope > .msg-body > .msg-content .b-context', { hasText: '✅ Done · approved by @otto' }).waitFor({ timeout: 20_000 });
+    expect(pageErrors(page)).toEqual([]);
+  }, 40_000);
+
+  it('"Diagnose this pod" from a message\'s menu diagnoses the pod it names, in its thread', async () => {
+    const message = app.slack.postAsUser(DEMO_CHANNELS.general.id, DEMO_USERS.viewer.id, 'postgres-0 restarted again?');
+    const page = await open(DEMO_USERS.viewer.id, DEMO_CHANNELS.general.id);
+    const shown = page.locator(`#messages > .msg[data-ts="${message.ts}"]`);
+    await shown.locator(':scope > .msg-body > .msg-meta .msg-menu summary').click();
+    await shown.locator('.menu-item', { hasText: 'Diagnose this pod' }).click();
+    await shown.locator('.thread .b-header', { hasText: 'postgres-0' }).waitFor();
     expect(pageErrors(page)).toEqual([]);
   });
 });

@@ -10,17 +10,18 @@ import type { BotHarness } from './harness.js';
 
 export const ALERT_TOKEN = 'an-alertmanager-token-for-tests';
 
-/** Serves the bot's alert route; returns its URL, its sweep of pending roots, and how to close it. */
-export async function serveAlerts(bot: BotHarness, config: Config, store: Store = new MemoryStore()): Promise<{ url: string; sweep(): Promise<number>; close(): Promise<void> }> {
+/** Serves the bot's alert route; returns its URL, its sweep of pending roots, its check of silences, and how to close it. */
+export async function serveAlerts(bot: BotHarness, config: Config, store: Store = new MemoryStore()): Promise<{ url: string; sweep(): Promise<number>; expireResolvedSilences(): Promise<number>; close(): Promise<void> }> {
   const route = alertRoute(bot.bot, config, store, ALERT_TOKEN, createLogger('silent'));
   if (!('handler' in route) || !route.handler) throw new Error(route.reason);
-  const { handler, sweep } = route;
+  const { handler, sweep, expireResolvedSilences } = route;
   const server: Server = createServer((req, res) => void handler(req, res));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const addr = server.address();
   return {
     url: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/alertmanager`,
     sweep,
+    expireResolvedSilences,
     close: () => new Promise((r) => server.close(() => r())),
   };
 }

@@ -35,7 +35,8 @@ describe('alerts', () => {
     const thread = () => bot.emu.threadOf(CHANNELS.incidents, root.ts);
     const diagnosis = await bot.emu.waitFor(() => thread().find((m) => blocksText(m.blocks).includes(`diagnose pod vlinders-platform/${pod}`)));
     expect(blocksText(diagnosis.blocks)).toContain('CrashLoopBackOff');
-    const offer = await bot.emu.waitFor(() => thread().find((m) => blocksText(m.blocks).includes('vlinders_suggest')));
+    // The remedy's offer (the thread also offers to declare an incident).
+    const offer = await bot.emu.waitFor(() => thread().find((m) => blocksText(m.blocks).includes('vlinders_suggest') && blocksText(m.blocks).includes('scale-gpu 4')));
     const button = (offer.blocks?.find((b) => (b as { type: string }).type === 'actions') as { elements: Array<{ action_id: string; value: string }> }).elements[0];
     expect(button?.value).toMatch(/^[A-Za-z0-9_-]{20,}$/);
 

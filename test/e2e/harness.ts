@@ -12,7 +12,7 @@ import { createSlackBot, type SlackBotOptions } from '../../src/slack/app.js';
 import { buildEngine } from '../../src/wiring.js';
 import { Gates, testCommands, type RunLog } from '../fixtures/commands.js';
 import { captureLog } from '../fixtures/engine.js';
-import { MANIFEST_SCOPES, SRE_GROUP, USERS, seedConversations, testConfig } from '../fixtures/world.js';
+import { MANIFEST_BOT_EVENTS, MANIFEST_SCOPES, MANIFEST_SHORTCUTS, SRE_GROUP, USERS, seedConversations, testConfig } from '../fixtures/world.js';
 
 export interface BotHarnessOptions {
   mode?: 'http' | 'socket';
@@ -33,7 +33,7 @@ export interface BotHarnessOptions {
 export async function startBot(opts: BotHarnessOptions = {}) {
   const mode = opts.mode ?? 'http';
   const ownEmu = !opts.emu;
-  const emu = opts.emu ?? (await SlackWorkspaceEmulator.start({ scopes: MANIFEST_SCOPES }));
+  const emu = opts.emu ?? (await SlackWorkspaceEmulator.start({ scopes: MANIFEST_SCOPES, botEvents: MANIFEST_BOT_EVENTS, shortcuts: MANIFEST_SHORTCUTS }));
   if (ownEmu) seedConversations(emu);
   emu.addUserGroup(SRE_GROUP, [USERS.groupMember]);
   const { stream, captured } = captureLog();
@@ -93,6 +93,12 @@ export async function startBot(opts: BotHarnessOptions = {}) {
         return { status: 200, body: '', ms: performance.now() - started };
       }
       return emu.clickButton(url, { user, channel, messageTs, button }, sign);
+    },
+    /** `user` adds an emoji reaction to a message; the bot hears of it as a reaction_added event. */
+    async react(user: string, channel: string, ts: string, reaction: string) {
+      const sent = mode === 'socket' ? await emu.addReactionSocket({ user, channel, ts, reaction }) : await emu.addReaction(url, { user, channel, ts, reaction });
+      if ('notSent' in sent) throw new Error(`Slack would send no reaction_added: ${sent.notSent}`);
+      return sent;
     },
     /** The confirmation card posted in `channel` most recently, with its button values. */
     async card(channel: string) {

@@ -2,6 +2,8 @@
 // answers as the real server does, put in words that say what really happened.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JSON_PATCH, MERGE_PATCH, type KubeClient } from '../../src/kube/client.js';
+import { evictPod } from '../../src/kube/drain.js';
+import { KubeTooManyRequestsError } from '../../src/kube/errors.js';
 import type { KubeApiEmulator } from '../../src/sandbox/kube/index.js';
 import { clientFor, emulatorWithNamespace } from './kube-client.js';
 
@@ -28,6 +30,23 @@ const messageOf = async (p: Promise<unknown>): Promise<string> => {
 const call = (verb: 'create' | 'update' | 'patch' | 'delete', name: string) => ({ verb, resource: 'configmaps', namespace: NS, name, cluster: 'test' });
 
 describe('kubeError', () => {
+  it('429: an eviction a PodDisruptionBudget holds back carries the budget’s cause and the suggested wait; a throttled call carries neither', async () => {
+    emu.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'llm-0', namespace: NS, labels: { app: 'llm' } }, spec: { nodeName: 'gpu-1', containers: [{ name: 'x', image: 'busybox' }] }, status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] } });
+    // No disruption controller here: the budget is never processed, and the apiserver says so.
+    emu.create({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'llm', namespace: NS }, spec: { minAvailable: 1, selector: { matchLabels: { app: 'llm' } } } });
+    const held = await evictPod(kube, { metadata: { name: 'llm-0', namespace: NS } }).catch((e: unknown) => e);
+    expect(held).toBeInstanceOf(KubeTooManyRequestsError);
+    expect((held as KubeTooManyRequestsError).budgetCauses).toEqual(['The disruption budget llm is still being processed by the server.']);
+    expect((held as KubeTooManyRequestsError).retryAfterSeconds).toBe(10);
+    expect((held as Error).message).toBe(
+      "The API refused to create pods/eviction/llm-0 in namespace vlinders-ops on cluster test for now (429 TooManyRequests): Cannot evict pod as it would violate the pod's disruption budget. The disruption budget llm is still being processed by the server.",
+    );
+    emu.failNext({ path: /\/configmaps\/settings$/ }, { status: 429, message: 'Too many requests, please try again later.' });
+    const throttled = await kube.call(call('patch', 'settings'), () => kube.core.readNamespacedConfigMap({ name: 'settings', namespace: NS })).catch((e: unknown) => e);
+    expect(throttled).toBeInstanceOf(KubeTooManyRequestsError);
+    expect((throttled as KubeTooManyRequestsError).budgetCauses).toEqual([]);
+  });
+
   it('409: a taken name, a failed precondition and a racing write are three different things', async () => {
     const taken = await messageOf(kube.call(call('create', 'settings'), () => kube.core.createNamespacedConfigMap({ namespace: NS, body: { metadata: { name: 'settings' } } })));
     expect(taken).toBe('configmaps/settings already exists in namespace vlinders-ops (409 AlreadyExists); nothing was created.');

@@ -78,7 +78,7 @@ describe('discovery', () => {
     expect((await raw('GET', '/version')).json()).toMatchObject({ major: '1', gitVersion: expect.stringMatching(/^v1\.\d+\.\d+$/) });
     expect((await raw('GET', '/api')).json()).toMatchObject({ kind: 'APIVersions', versions: ['v1'] });
     const groups = (await raw('GET', '/apis')).json() as { groups: Array<{ name: string }> };
-    expect(groups.groups.map((g) => g.name)).toEqual(['apps', 'batch', 'storage.k8s.io', 'coordination.k8s.io', 'metrics.k8s.io', 'ray.io']);
+    expect(groups.groups.map((g) => g.name)).toEqual(['apps', 'batch', 'policy', 'storage.k8s.io', 'coordination.k8s.io', 'metrics.k8s.io', 'ray.io']);
     const v1 = (await raw('GET', '/api/v1')).json() as { resources: Array<{ name: string; verbs: string[] }> };
     expect(v1.resources.map((r) => r.name)).toEqual(expect.arrayContaining(['pods', 'pods/log', 'pods/exec', 'nodes', 'configmaps', 'events', 'serviceaccounts']));
     const ray = (await raw('GET', '/apis/ray.io/v1')).json() as { groupVersion: string; resources: Array<{ name: string }> };

@@ -137,20 +137,21 @@ describe('Web API methods', () => {
     const blocks = [{ type: 'section', text: { type: 'mrkdwn', text: '*json*' } }];
     expect(await post({ Authorization: `Bearer ${emu.botToken}` }, { channel: 'C1', text: 'j', blocks })).toMatchObject({ ok: true });
     expect(emu.messages[0]?.blocks).toEqual(blocks);
-    expect(await post({}, { token: emu.botToken, channel: 'C1', text: 'j' })).toEqual({ ok: false, error: 'invalid_auth' });
+    // A token in a JSON body is no token: Slack answers not_authed.
+    expect(await post({}, { token: emu.botToken, channel: 'C1', text: 'j' })).toEqual({ ok: false, error: 'not_authed' });
   });
 });
 
 describe('auth', () => {
-  it('answers invalid_auth (HTTP 200) to a wrong or missing token, and logs the call', async () => {
+  it('answers invalid_auth (HTTP 200) to a wrong token and not_authed to a missing one, and logs the calls', async () => {
     const wrong = new WebClient('xoxb-wrong', { slackApiUrl: emu.apiUrl, logger, retryConfig: { retries: 0 } });
     expect((await slackError(wrong.chat.postMessage({ channel: 'C1', text: 'x' }))).error).toBe('invalid_auth');
     const none = new WebClient(undefined, { slackApiUrl: emu.apiUrl, logger, retryConfig: { retries: 0 } });
-    expect((await slackError(none.auth.test())).error).toBe('invalid_auth');
+    expect((await slackError(none.auth.test())).error).toBe('not_authed');
     expect(emu.messages).toEqual([]);
     expect(emu.calls).toEqual([
       { method: 'chat.postMessage', args: { channel: 'C1', text: 'x' }, ok: false, error: 'invalid_auth', at: expect.any(Number) },
-      { method: 'auth.test', args: {}, ok: false, error: 'invalid_auth', at: expect.any(Number) },
+      { method: 'auth.test', args: {}, ok: false, error: 'not_authed', at: expect.any(Number) },
     ]);
   });
 

@@ -236,6 +236,26 @@ describe('the dump streams straight to its final key; the manifest, last, comple
     }
   });
 
+  it('`backups` checks the signature: a manifest signed with another key is ❌ naming why, the bot’s own ✅', async () => {
+    const name = await copyOf('backup-20250112-000000Z.sql.gz', (meta) => signedManifest(randomBytes(32), 'backup-20250112-000000Z.sql.gz', meta));
+    try {
+      const listed = await engine().invoke(slackCaller(USERS.viewer, CHANNELS.general), 'backups', io());
+      if (listed.kind !== 'report') throw new Error(JSON.stringify(listed));
+      const rows = listed.report.sections?.[0]?.rows;
+      expect(rows?.find((r) => r[0] === name)?.[3]).toMatch(/^❌ \(its signature does not match/);
+      expect(rows?.find((r) => r[0] === signed.name)?.[3]).toBe('✅');
+      // Without the key nothing is ✅: the column and a line say the signatures were not checked.
+      const config = w.config({ transport: 'exec' });
+      config.backup.signingSecret = { name: 'no-such-secret', key: 'key' };
+      const keyless = await testEngine({ config, services: w.cluster.services }).engine.invoke(slackCaller(USERS.viewer, CHANNELS.general), 'backups', io());
+      if (keyless.kind !== 'report') throw new Error(JSON.stringify(keyless));
+      expect(keyless.report.sections?.[0]?.rows?.find((r) => r[0] === signed.name)?.[3]).toBe('☑️ (manifest agrees; signature not checked)');
+      expect(keyless.report.sections?.[1]?.lines?.[0]).toMatch(/^Signatures not checked: .*no-such-secret/);
+    } finally {
+      await Promise.all([bucket.delete(`postgres/${name}`), bucket.delete(manifestKey(`postgres/${name}`))]);
+    }
+  });
+
   it('a dump without its manifest is never restorable: `backups` marks it incomplete, not ✅, and prune removes it', async () => {
     const name = await copyOf('backup-20250110-000000Z.sql.gz');
     try {

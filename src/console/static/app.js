@@ -49,7 +49,7 @@ const userName = (id) => view.meta.users.find((u) => u.id === id)?.name ?? (id =
 const channels = () => view.state?.channels ?? view.meta.channels;
 const channelName = (id) => channels().find((c) => c.id === id)?.name ?? id.toLowerCase();
 
-const renderer = createRenderer({ userName, channelName, onButton: click });
+const renderer = createRenderer({ userName, channelName, onButton: (at, button) => (at.surface ? clickInView(at, button) : click(at, button)) });
 
 /** Slack ts strings ("seconds.micros") in order; too long to compare as floats. */
 function byTs(a, b) {
@@ -140,6 +140,188 @@ async function click(at, button) {
   }
 }
 
+/** Saves an upload under its name; fetched with the token header (a plain link can't carry it). */
+async function downloadFile(f) {
+  const res = await fetch(`/api/uploads/${f.id}`, { headers: TOKEN ? { 'X-Console-Token': TOKEN } : {} });
+  if (!res.ok) return void ($('composer-status').textContent = `Could not download ${f.filename} (HTTP ${res.status}).`);
+  const url = URL.createObjectURL(await res.blob());
+  const a = el('a');
+  a.href = url;
+  a.download = f.filename;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** Shows how a view action went in the composer's status line. */
+async function viewCall(path, body, doing, done) {
+  const status = $('composer-status');
+  status.className = 'composer-status';
+  status.textContent = `${userName(view.user)} ${doing}…`;
+  try {
+    const r = await api(path, { user: view.user, ...body });
+    status.textContent = `${userName(view.user)} ${done}.`;
+    refreshNow();
+    return r;
+  } catch (err) {
+    status.className = 'composer-status error';
+    status.textContent = err.message;
+    return undefined;
+  }
+}
+
+function clickInView(at, button) {
+  button.disabled = true;
+  return viewCall('/api/view', { op: 'click', surface: at.surface, actionId: at.actionId }, `clicked ${button.textContent}`, `clicked ${button.textContent}`);
+}
+
+function openHome() {
+  view.tab = 'home';
+  saveSelection();
+  render();
+  void viewCall('/api/home', {}, 'opened Home', 'opened Home');
+}
+
+async function runShortcut(m, shortcut) {
+  await viewCall('/api/shortcut', { channel: m.channel, ts: m.ts, callbackId: shortcut.callback_id }, `ran “${shortcut.name}”`, `ran “${shortcut.name}”`);
+}
+
+// ---- Modals ----
+
+/** The value of each input of the open modal, by action_id, as the person entered it. */
+function modalValues() {
+  const values = {};
+  for (const control of $('modal-layer').querySelectorAll('[data-action-id]')) {
+    if (control.value !== '') values[control.dataset.actionId] = control.value;
+  }
+  return values;
+}
+
+async function submitModal() {
+  const r = await viewCall('/api/view', { op: 'submit', values: modalValues() }, 'submitted the form', 'submitted the form');
+  if (r?.result === 'refused') {
+    $('composer-status').className = 'composer-status error';
+    $('composer-status').textContent = `Slack refused the app's answer: ${r.reason}`;
+  }
+}
+
+function option(value, text) {
+  const node = el('option', undefined, text);
+  node.value = value;
+  return node;
+}
+
+/** The control of an input block's element; its data-action-id names it in the submission. */
+function inputControl(element) {
+  const id = String(element.action_id ?? '');
+  let control;
+  switch (element.type) {
+    case 'plain_text_input':
+      control = el(element.multiline ? 'textarea' : 'input');
+      if (element.max_length) control.maxLength = element.max_length;
+      control.value = element.initial_value ?? '';
+      if (element.placeholder?.text) control.placeholder = element.placeholder.text;
+      break;
+    case 'number_input':
+      control = el('input');
+      control.type = 'number';
+      if (element.min_value !== undefined) control.min = element.min_value;
+      if (element.max_value !== undefined) control.max = element.max_value;
+      control.value = element.initial_value ?? '';
+      break;
+    case 'static_select':
+      control = el('select');
+      control.append(option('', 'Choose…'), ...(element.options ?? []).map((o) => option(o.value, o.text?.text ?? o.value)));
+      control.value = element.initial_option?.value ?? '';
+      break;
+    case 'users_select':
+      control = el('select');
+      control.append(option('', 'Choose a person…'), ...view.meta.users.map((u) => option(u.id, u.name)));
+      control.value = element.initial_user ?? '';
+      break;
+    case 'conversations_select':
+      control = el('select');
+      control.append(option('', 'Choose a channel…'), ...channels().map((c) => option(c.id, `# ${c.name}`)));
+      control.value = element.initial_conversation ?? '';
+      break;
+    case 'external_select': {
+      // Type-ahead: what is typed goes to the app (block_suggestion); its options fill the select.
+      const box = el('div', 'typeahead');
+      const query = el('input');
+      query.placeholder = element.placeholder?.text ?? 'Type to search';
+      query.setAttribute('aria-label', `Search ${id}`);
+      control = el('select');
+      control.append(option('', 'Type above to search…'));
+      query.addEventListener('input', async () => {
+        const r = await api('/api/view', { user: view.user, op: 'suggest', actionId: id, query: query.value }).catch(() => ({ options: [] }));
+        control.replaceChildren(option('', `${r.options.length} match${r.options.length === 1 ? '' : 'es'}`), ...r.options.map((v) => option(v, v)));
+      });
+      control.dataset.actionId = id;
+      control.setAttribute('aria-label', id);
+      box.append(query, control);
+      return box;
+    }
+    default:
+      return el('span', 'unsupported', `[${String(element.type)}]`);
+  }
+  control.dataset.actionId = id;
+  control.setAttribute('aria-label', id);
+  return control;
+}
+
+let shownModal = '';
+
+function renderModal() {
+  const layer = $('modal-layer');
+  const modal = view.state?.modal;
+  const key = modal ? `${modal.id}:${modal.hash}:${JSON.stringify(modal.errors ?? {})}` : '';
+  if (key === shownModal) return;
+  // Errors keep what the person typed: only the error lines change.
+  const keep = modal && shownModal.startsWith(`${modal.id}:${modal.hash}:`) ? modalValues() : undefined;
+  shownModal = key;
+  if (!modal) {
+    layer.hidden = true;
+    layer.replaceChildren();
+    return;
+  }
+  const dialog = el('form', 'modal');
+  dialog.setAttribute('role', 'dialog');
+  dialog.setAttribute('aria-label', modal.title ?? 'Modal');
+  dialog.append(el('h2', 'modal-title', modal.title ?? ''));
+  const body = el('div', 'modal-body');
+  for (const b of modal.blocks) {
+    if (b?.type !== 'input') {
+      body.append(renderer.blocks([b], { surface: 'modal' }));
+      continue;
+    }
+    const field = el('label', 'modal-field');
+    field.append(el('span', 'modal-label', `${b.label?.text ?? ''}${b.optional ? ' (optional)' : ''}`), inputControl(b.element ?? {}));
+    if (b.hint?.text) field.append(el('span', 'modal-hint', b.hint.text));
+    const error = modal.errors?.[b.block_id];
+    if (error) field.append(el('span', 'modal-error', error));
+    body.append(field);
+  }
+  const buttons = el('div', 'modal-buttons');
+  const cancel = el('button', 'btn', modal.close ?? 'Cancel');
+  cancel.type = 'button';
+  cancel.addEventListener('click', () => void viewCall('/api/view', { op: 'close' }, 'closed the form', 'closed the form'));
+  const submit = el('button', 'btn btn-primary', modal.submit ?? 'Submit');
+  submit.type = 'submit';
+  buttons.append(cancel, submit);
+  dialog.append(body, buttons);
+  dialog.addEventListener('submit', (e) => {
+    e.preventDefault();
+    void submitModal();
+  });
+  layer.replaceChildren(dialog);
+  layer.hidden = false;
+  for (const [id, value] of Object.entries(keep ?? {})) {
+    const control = layer.querySelector(`[data-action-id="${CSS.escape(id)}"]`);
+    if (control) control.value = value;
+  }
+}
+
 async function toggleFile(id) {
   if (view.files.has(id)) {
     view.files.delete(id);
@@ -190,7 +372,7 @@ function renderChannels() {
   list.replaceChildren(
     ...channels().map((c) => {
       const item = el('li');
-      const b = el('button', c.id === view.channel ? 'channel selected' : 'channel', `# ${c.name}`);
+      const b = el('button', view.tab !== 'home' && c.id === view.channel ? 'channel selected' : 'channel', `# ${c.name}`);
       b.type = 'button';
       b.dataset.channel = c.id;
       const unread = (counts.get(c.id) ?? 0) - (view.seen.get(c.id) ?? 0);
@@ -216,6 +398,31 @@ function renderMessage(m, replyCount) {
   if (isBot) meta.append(el('span', 'app-badge', 'APP'));
   meta.append(timeElement(m.ts));
   if (m.edited) meta.append(el('span', 'edited', '(edited)'));
+  const shortcuts = (view.meta.shortcuts ?? []).filter((s) => s.type === 'message');
+  if (!m.ephemeral && shortcuts.length > 0) {
+    // The message's ⋮ menu: the app's message shortcuts, as in Slack.
+    const menu = el('details', 'msg-menu');
+    // The page re-renders as the workspace changes: an open menu stays open.
+    menu.open = view.openMenu === m.ts;
+    menu.addEventListener('toggle', () => {
+      if (menu.open) view.openMenu = m.ts;
+      else if (view.openMenu === m.ts) view.openMenu = undefined;
+    });
+    const summary = el('summary', undefined, '⋮');
+    summary.setAttribute('aria-label', 'More actions');
+    menu.append(summary);
+    for (const s of shortcuts) {
+      const item = el('button', 'menu-item', s.name);
+      item.type = 'button';
+      item.addEventListener('click', () => {
+        menu.open = false;
+        view.openMenu = undefined;
+        void runShortcut(m, s);
+      });
+      menu.append(item);
+    }
+    meta.append(menu);
+  }
   body.append(meta);
   if (m.ephemeral) body.append(el('div', 'ephemeral-note', '👁 Only visible to you'));
   const content = el('div', 'msg-content');
@@ -272,7 +479,10 @@ function renderFile(f) {
   b.type = 'button';
   b.setAttribute('aria-expanded', String(open));
   b.addEventListener('click', () => toggleFile(f.id));
-  box.append(b, el('span', 'muted', ` ${f.filename} · ${formatBytes(f.bytes)}`));
+  const save = el('button', 'file-name', '⬇ Download');
+  save.type = 'button';
+  save.addEventListener('click', () => downloadFile(f));
+  box.append(b, el('span', 'muted', ` ${f.filename} · ${formatBytes(f.bytes)} `), save);
   if (f.comment) box.append(el('div', 'file-comment', f.comment));
   if (open) box.append(el('pre', 'file-content', view.files.get(f.id) ?? 'Loading…'));
   return box;
@@ -333,13 +543,25 @@ function renderMessages() {
   view.jump = false;
 }
 
+function renderHome() {
+  const pane = $('messages');
+  $('channel-title').textContent = '🏠 Home';
+  $('channel-note').textContent = 'vlinders-ops';
+  const home = view.state?.home;
+  pane.replaceChildren(home ? renderer.blocks(home.blocks, { surface: 'home' }) : el('div', 'empty', 'Opening Home…'));
+}
+
 function render() {
   renderChannels();
-  renderMessages();
+  $('home-tab').classList.toggle('selected', view.tab === 'home');
+  if (view.tab === 'home') renderHome();
+  else renderMessages();
+  renderModal();
   $('command').placeholder = `${view.meta.command} status   (as ${userName(view.user)} in #${channelName(view.channel)})`;
 }
 
 function selectChannel(id) {
+  view.tab = 'channel';
   view.channel = id;
   view.jump = true;
   saveSelection();
@@ -347,7 +569,7 @@ function selectChannel(id) {
 }
 
 function saveSelection() {
-  history.replaceState(null, '', `#user=${encodeURIComponent(view.user)}&channel=${encodeURIComponent(view.channel)}`);
+  history.replaceState(null, '', `#user=${encodeURIComponent(view.user)}&channel=${encodeURIComponent(view.channel)}${view.tab === 'home' ? '&tab=home' : ''}`);
 }
 
 // ---- Start ----
@@ -360,15 +582,19 @@ async function start() {
   view.user = users.includes(wanted.get('user')) ? wanted.get('user') : users[1] ?? users[0];
   view.channel = chans.includes(wanted.get('channel')) ? wanted.get('channel') : chans[0];
   view.jump = true;
+  view.tab = wanted.get('tab') === 'home' ? 'home' : 'channel';
+  $('home-tab').addEventListener('click', openHome);
   renderBanner();
   renderUsers();
   $('user').addEventListener('change', (e) => {
     view.user = e.target.value;
     // The last person's ephemerals go at once; the rest stays until the new state arrives.
-    if (view.state) view.state = { ...view.state, messages: view.state.messages.filter((m) => !m.ephemeral) };
+    // So do their Home tab and modal: each person has their own.
+    if (view.state) view.state = { ...view.state, messages: view.state.messages.filter((m) => !m.ephemeral), home: undefined, modal: undefined };
     saveSelection();
     render();
-    refreshNow();
+    if (view.tab === 'home') openHome();
+    else refreshNow();
   });
   $('suggestions').replaceChildren(
     ...SUGGESTIONS.map((s) => {
@@ -399,6 +625,7 @@ async function start() {
   });
   saveSelection();
   render();
+  if (view.tab === 'home') openHome();
   void poll();
 }
 

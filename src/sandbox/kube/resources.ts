@@ -18,7 +18,7 @@ export interface ResourceType {
   namespaced: boolean;
   shortNames?: string[];
   categories?: string[];
-  /** Subresources the REST layer serves (status, log, exec). */
+  /** Subresources the REST layer serves (status, log, exec, eviction). */
   subresources: string[];
   /** Custom resources: items in lists carry apiVersion/kind; no strategic merge patch. */
   custom?: boolean;
@@ -62,7 +62,7 @@ const RAY_CLUSTER_COLUMNS: PrinterColumn[] = [
 export const RESOURCES: ResourceType[] = [
   core('namespaces', 'Namespace', false, { shortNames: ['ns'], subresources: ['status'] }),
   core('nodes', 'Node', false, { shortNames: ['no'], subresources: ['status'] }),
-  core('pods', 'Pod', true, { shortNames: ['po'], categories: ALL, subresources: ['status', 'log', 'exec'] }),
+  core('pods', 'Pod', true, { shortNames: ['po'], categories: ALL, subresources: ['status', 'log', 'exec', 'eviction'] }),
   core('services', 'Service', true, { shortNames: ['svc'], categories: ALL, subresources: ['status'] }),
   core('endpoints', 'Endpoints', true, { shortNames: ['ep'], singular: 'endpoints' }),
   core('configmaps', 'ConfigMap', true, { shortNames: ['cm'] }),
@@ -75,6 +75,7 @@ export const RESOURCES: ResourceType[] = [
   grouped('apps', 'v1', 'daemonsets', 'DaemonSet', { shortNames: ['ds'], categories: ALL, subresources: ['status'] }),
   grouped('apps', 'v1', 'replicasets', 'ReplicaSet', { shortNames: ['rs'], categories: ALL, subresources: ['status'] }),
   grouped('batch', 'v1', 'jobs', 'Job', { categories: ALL, subresources: ['status'] }),
+  grouped('policy', 'v1', 'poddisruptionbudgets', 'PodDisruptionBudget', { shortNames: ['pdb'], subresources: ['status'] }),
   // A real server lists storage.k8s.io before coordination.k8s.io.
   grouped('storage.k8s.io', 'v1', 'storageclasses', 'StorageClass', { namespaced: false, shortNames: ['sc'] }),
   grouped('coordination.k8s.io', 'v1', 'leases', 'Lease'),
@@ -125,6 +126,16 @@ function groups(): Array<{ name: string; versions: string[] }> {
 
 const verbsOf = (t: ResourceType): string[] => (t.metrics ? RO_VERBS : RW_VERBS);
 
+/** Subresources whose body is another API's kind: pods/eviction takes a policy/v1 Eviction. */
+const SUBRESOURCE_KINDS: Record<string, { group: string; version: string; kind: string }> = { eviction: { group: 'policy', version: 'v1', kind: 'Eviction' } };
+
+function subresourceVerbs(sub: string): string[] {
+  if (sub === 'status') return ['get', 'patch', 'update'];
+  if (sub === 'exec') return ['create', 'get'];
+  if (sub === 'eviction') return ['create'];
+  return ['get'];
+}
+
 export function apiVersions(): object {
   return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1:6443' }] };
 }
@@ -159,8 +170,9 @@ export function apiResourceList(group: string, version: string): object | undefi
       ...(t.categories ? { categories: t.categories } : {}),
     });
     for (const sub of t.subresources) {
-      const verbs = sub === 'status' ? ['get', 'patch', 'update'] : sub === 'exec' ? ['create', 'get'] : ['get'];
-      resources.push({ name: `${t.resource}/${sub}`, singularName: '', namespaced: t.namespaced, kind: t.kind, verbs });
+      const kind = SUBRESOURCE_KINDS[sub];
+      // A subresource of another kind names its group and version (kubectl drain finds the Eviction API this way).
+      resources.push({ name: `${t.resource}/${sub}`, singularName: '', namespaced: t.namespaced, ...(kind ? { group: kind.group, version: kind.version } : {}), kind: kind?.kind ?? t.kind, verbs: subresourceVerbs(sub) });
     }
   }
   const groupVersion = group ? `${group}/${version}` : version;
@@ -180,8 +192,8 @@ function discoveryResource(t: ResourceType): object {
       ? {
           subresources: t.subresources.map((sub) => ({
             subresource: sub,
-            responseKind: { group: '', version: '', kind: sub === 'log' || sub === 'exec' ? 'Status' : t.kind },
-            verbs: sub === 'status' ? ['get', 'patch', 'update'] : sub === 'exec' ? ['create', 'get'] : ['get'],
+            responseKind: SUBRESOURCE_KINDS[sub] ?? { group: '', version: '', kind: sub === 'log' || sub === 'exec' ? 'Status' : t.kind },
+            verbs: subresourceVerbs(sub),
           })),
         }
       : {}),

@@ -20,6 +20,9 @@ export function sendError(res: ServerResponse, err: unknown): void {
     res.destroy();
     return;
   }
+  // A 429 that suggests a wait says so in Retry-After too, as the apiserver's response writer does.
+  const retryAfter = e.status.details?.retryAfterSeconds;
+  if (retryAfter) res.setHeader('Retry-After', String(retryAfter));
   sendJson(res, e.code, e.status);
 }
 

@@ -7,6 +7,7 @@ import { serveLogs } from './logs.js';
 import { serveMetrics } from './metrics.js';
 import { applyPatch } from './patch.js';
 import { type ResourceType, apiVersionOf, lookupResource } from './resources.js';
+import { evict } from './eviction.js';
 import { readBody, sendJson, wantsTable } from './respond.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { badRequest, invalid, methodNotAllowed, notFound, resourceNotFound, success, unsupportedMediaType } from './status.js';
@@ -60,7 +61,7 @@ function includeObject(q: URLSearchParams): IncludeObject {
   return v === 'None' || v === 'Object' ? v : 'PartialObjectMetadata';
 }
 
-function parseObject(body: string): KubeObject {
+export function parseObject(body: string): KubeObject {
   let obj: unknown;
   try {
     obj = JSON.parse(body);
@@ -88,12 +89,18 @@ export class Rest {
     if (type.metrics) return serveMetrics(this.store, this.hooks().metrics, res, route, q);
     if (sub === 'log') return serveLogs(this.store, this.hooks().logs, req, res, route, q);
     if (sub === 'exec') throw badRequest('Upgrade request required');
+    // The eviction REST implements create only.
+    if (sub === 'eviction' && method !== 'POST') throw methodNotAllowed();
     if (method === 'GET' && !name) return this.list(req, res, route, q);
     if (method === 'GET') return this.get(req, res, route, q);
     if (method === 'POST' || method === 'PUT') requireJson(req);
     const dryRun = q.getAll('dryRun');
     if (dryRun.some((d) => d !== 'All')) throw badRequest(`dryRun: Unsupported value: "${dryRun.find((d) => d !== 'All')}": supported values: "All"`);
     const dry = dryRun.length > 0;
+    if (sub === 'eviction') {
+      const status = evict(this.store, route, await readBody(req), q, dry);
+      return sendJson(res, status.code, status);
+    }
     if (method === 'POST' && !name) return this.create(res, route, await readBody(req), dry);
     if (method === 'PUT' && name) return this.update(res, route, await readBody(req), dry);
     if (method === 'PATCH' && name) return this.patch(req, res, route, await readBody(req), dry);
@@ -254,7 +261,12 @@ const POLICIES: readonly PropagationPolicy[] = ['Foreground', 'Background', 'Orp
 
 /** meta/v1 DeleteOptions from the body (kubectl, client-node) and the query, validated as the server does. */
 function deleteOptions(body: string, q: URLSearchParams, dryRun: boolean): DeleteOptions {
-  const raw = (body.trim() ? parseObject(body) : {}) as {
+  return parseDeleteOptions(body.trim() ? parseObject(body) : {}, q, dryRun);
+}
+
+/** DeleteOptions as a JSON object (a DELETE's body, or an Eviction's deleteOptions) plus the query. */
+export function parseDeleteOptions(options: object, q: URLSearchParams, dryRun: boolean): DeleteOptions {
+  const raw = options as {
     gracePeriodSeconds?: unknown;
     preconditions?: { uid?: unknown; resourceVersion?: unknown };
     propagationPolicy?: unknown;

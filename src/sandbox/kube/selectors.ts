@@ -87,3 +87,28 @@ export function parseFieldSelector(selector: string | null | undefined, supporte
   // Absent fields compare as "" (e.g. spec.nodeName= selects unscheduled pods).
   return (fields) => reqs.every((r) => ((fields[r.field] ?? '') === r.value) !== r.neg);
 }
+
+/** A metav1.LabelSelector object (matchLabels and matchExpressions), as a PodDisruptionBudget holds it. */
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: Array<{ key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] }>;
+}
+
+/**
+ * The matcher of a LabelSelector object; undefined when it is nil or empty, which in policy/v1
+ * selects no pod at all (LabelSelectorAsSelector gives Nothing for nil; eviction skips empty ones).
+ */
+export function labelSelectorMatcher(selector: LabelSelector | undefined): Matcher | undefined {
+  const labels = Object.entries(selector?.matchLabels ?? {});
+  const expressions = selector?.matchExpressions ?? [];
+  if (!labels.length && !expressions.length) return undefined;
+  return (have) =>
+    labels.every(([k, v]) => have[k] === v) &&
+    expressions.every((e) => {
+      const has = Object.hasOwn(have, e.key);
+      if (e.operator === 'Exists') return has;
+      if (e.operator === 'DoesNotExist') return !has;
+      const inValues = has && (e.values ?? []).includes(have[e.key] as string);
+      return e.operator === 'In' ? inValues : !inValues;
+    });
+}

@@ -166,6 +166,13 @@ const PRINTERS: Record<string, Printer> = {
       age(o, now),
     ],
   },
+  'policy/v1/PodDisruptionBudget': {
+    columns: [NAME, col('Min Available'), col('Max Unavailable'), col('Allowed Disruptions', 'integer'), AGE],
+    cells: (o, now) => {
+      const intOrString = (v: unknown): string => (v === undefined || v === null ? 'N/A' : String(v));
+      return [o.metadata.name, intOrString(get(o, 'spec.minAvailable')), intOrString(get(o, 'spec.maxUnavailable')), num(get(o, 'status.disruptionsAllowed')), age(o, now)];
+    },
+  },
   'apps/v1/StatefulSet': {
     columns: [NAME, col('Ready'), AGE],
     cells: (o, now) => [o.metadata.name, `${num(get(o, 'status.readyReplicas'))}/${num(get(o, 'spec.replicas'))}`, age(o, now)],

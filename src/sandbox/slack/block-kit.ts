@@ -14,6 +14,9 @@ type Rule =
   | { kind: 'confirm' }
   | { kind: 'bool' }
   | { kind: 'id'; idKind: 'block_id' | 'action_id' }
+  | { kind: 'options'; max: number }
+  | { kind: 'option' }
+  | { kind: 'int'; min: number; max: number }
   | { kind: 'any' };
 
 interface Spec {
@@ -27,7 +30,10 @@ const STYLE = ['primary', 'danger'] as const;
 const BLOCK_ID: Rule = { kind: 'id', idKind: 'block_id' };
 const ACTION_ID: Rule = { kind: 'id', idKind: 'action_id' };
 
-export const LIMITS = { blocksPerMessage: 50, blockId: 255, actionId: 255 } as const;
+export const LIMITS = { blocksPerMessage: 50, blocksPerView: 100, blockId: 255, actionId: 255, optionsPerSelect: 100 } as const;
+
+/** Where blocks are shown: a message holds 50, a modal or the Home tab 100 (docs: "up to 100 blocks"). */
+export type Surface = 'message' | 'modal' | 'home';
 
 /** Every block type Slack accepts in a message, with its fields and their limits. */
 export const BLOCKS: Record<string, Spec> = {
@@ -116,6 +122,75 @@ export const ELEMENTS: Record<string, Spec> = {
     required: ['alt_text'],
     anyOf: ['image_url', 'slack_file'],
   },
+  // Select menus: "Maximum number of options is 100", placeholder 150, option text 75, value 150.
+  static_select: {
+    fields: {
+      action_id: ACTION_ID,
+      options: { kind: 'options', max: 100 },
+      option_groups: { kind: 'any' },
+      initial_option: { kind: 'option' },
+      placeholder: { kind: 'text', max: 150, plain: true },
+      confirm: { kind: 'confirm' },
+      focus_on_load: { kind: 'bool' },
+    },
+    anyOf: ['options', 'option_groups'],
+  },
+  external_select: {
+    fields: {
+      action_id: ACTION_ID,
+      initial_option: { kind: 'option' },
+      min_query_length: { kind: 'int', min: 0, max: 1000 },
+      placeholder: { kind: 'text', max: 150, plain: true },
+      confirm: { kind: 'confirm' },
+      focus_on_load: { kind: 'bool' },
+    },
+  },
+  plain_text_input: {
+    fields: {
+      action_id: ACTION_ID,
+      placeholder: { kind: 'text', max: 150, plain: true },
+      initial_value: { kind: 'string', max: 3000 },
+      multiline: { kind: 'bool' },
+      min_length: { kind: 'int', min: 0, max: 3000 },
+      max_length: { kind: 'int', min: 1, max: 3000 },
+      dispatch_action_config: { kind: 'any' },
+      focus_on_load: { kind: 'bool' },
+    },
+  },
+  number_input: {
+    fields: {
+      action_id: ACTION_ID,
+      is_decimal_allowed: { kind: 'bool' },
+      initial_value: { kind: 'string', max: 50 },
+      min_value: { kind: 'string', max: 50 },
+      max_value: { kind: 'string', max: 50 },
+      placeholder: { kind: 'text', max: 150, plain: true },
+      dispatch_action_config: { kind: 'any' },
+      focus_on_load: { kind: 'bool' },
+    },
+    required: ['is_decimal_allowed'],
+  },
+  users_select: {
+    fields: { action_id: ACTION_ID, initial_user: { kind: 'string', max: 30 }, placeholder: { kind: 'text', max: 150, plain: true }, confirm: { kind: 'confirm' }, focus_on_load: { kind: 'bool' } },
+  },
+  conversations_select: {
+    fields: {
+      action_id: ACTION_ID,
+      initial_conversation: { kind: 'string', max: 30 },
+      default_to_current_conversation: { kind: 'bool' },
+      response_url_enabled: { kind: 'bool' },
+      filter: { kind: 'any' },
+      placeholder: { kind: 'text', max: 150, plain: true },
+      confirm: { kind: 'confirm' },
+      focus_on_load: { kind: 'bool' },
+    },
+  },
+};
+
+/** An option object: text (75), value (150), description (75). */
+export const OPTION: Spec = {
+  fields: { text: { kind: 'text', max: 75 }, value: { kind: 'string', max: 150 }, description: { kind: 'text', max: 75, plain: true }, url: { kind: 'string', max: 3000 } },
+  required: ['text', 'value'],
 };
 
 export const KNOWN_ELEMENTS = new Set([
@@ -144,15 +219,20 @@ export const TEXT_OBJECT = { plain_text: ['type', 'text', 'emoji'], mrkdwn: ['ty
 const at = (path: string) => ` [json-pointer:${path}]`;
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Returns Slack-style error strings; an empty list means Slack would accept the blocks. */
-export function validateBlocks(blocks: unknown[]): string[] {
+/**
+ * Returns Slack-style error strings; an empty list means Slack would accept the blocks. `root` is
+ * the JSON pointer of the blocks array (a view's are under /view/blocks).
+ */
+export function validateBlocks(blocks: unknown[], opts: { surface?: Surface; root?: string } = {}): string[] {
   const errors: string[] = [];
   const seen = { block_id: new Set<string>(), action_id: new Set<string>() };
+  const root = opts.root ?? '/blocks';
   const err = (msg: string, path: string): void => {
     errors.push(msg + at(path));
   };
 
-  if (blocks.length > LIMITS.blocksPerMessage) err(`no more than ${LIMITS.blocksPerMessage} items allowed`, '/blocks');
+  const maxBlocks = (opts.surface ?? 'message') === 'message' ? LIMITS.blocksPerMessage : LIMITS.blocksPerView;
+  if (blocks.length > maxBlocks) err(`no more than ${maxBlocks} items allowed`, root);
 
   const checkText = (v: unknown, rule: Extract<Rule, { kind: 'text' }>, path: string) => {
     if (!isObject(v)) return err('must provide an object', path);
@@ -243,13 +323,26 @@ export function validateBlocks(blocks: unknown[]): string[] {
         if (v.length > rule.max) err(`no more than ${rule.max} items allowed`, path);
         v.forEach((e, i) => checkElement(e, `${path}/${i}`, rule.of === 'context'));
         return;
+      case 'options':
+        if (!Array.isArray(v)) return err('must provide an array', path);
+        if (v.length < 1) err('must provide at least 1 items', path);
+        if (v.length > rule.max) err(`no more than ${rule.max} items allowed`, path);
+        v.forEach((o, i) => checkRule(o, { kind: 'option' }, `${path}/${i}`));
+        return;
+      case 'option':
+        if (!isObject(v)) return err('must provide an object', path);
+        return checkSpec(v, OPTION, path);
+      case 'int':
+        if (typeof v !== 'number' || !Number.isInteger(v)) return err('must provide an integer', path);
+        if (v < rule.min || v > rule.max) err(`must be between ${rule.min} and ${rule.max}`, path);
+        return;
       case 'any':
         return;
     }
   };
 
   blocks.forEach((block, i) => {
-    const path = `/blocks/${i}`;
+    const path = `${root}/${i}`;
     if (!isObject(block)) return err('must provide an object', path);
     if (typeof block.type !== 'string') return err('missing required field: type', path);
     const spec = BLOCKS[block.type];

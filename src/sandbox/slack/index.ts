@@ -3,7 +3,8 @@
 
 import { createServer } from 'node:net';
 
-export { SlackWorkspaceEmulator } from './server.js';
+export { SlackWorkspaceEmulator, SOCKET, type AppEndpoint, type SubmitOutcome } from './server.js';
+export { validateView, VIEW_LIMITS, type HeldView } from './views.js';
 export { validateBlocks, BLOCKS, ELEMENTS, CONFIRM, LIMITS, TEXT_OBJECT, KNOWN_ELEMENTS } from './block-kit.js';
 export { postSigned, sign, VERIFICATION_TOKEN } from './user.js';
 export { MAX_TEXT } from './web-api.js';
@@ -16,6 +17,7 @@ export type {
   RecordedMessage,
   RecordedResponse,
   RecordedUpload,
+  ReactionInput,
   SignOpts,
   SlashCommandInput,
   SocketAck,

@@ -5,17 +5,46 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { parseArgs, readBody, tokenOf, type Args } from './args.js';
 import { SocketHub } from './socket.js';
-import { blockActionsPayload, heldButton, newResponseUrl, postSigned, slashCommandFields } from './user.js';
+import { blockActionsPayload, heldButton, issueTrigger, newResponseUrl, postSigned, reactionEvent, slashCommandFields } from './user.js';
 import { readBlocks, webApiMethods } from './web-api.js';
+import { validateBlocks } from './block-kit.js';
+import {
+  appHomeOpenedEvent,
+  blockSuggestionPayload,
+  elementsOf,
+  enterValues,
+  freshValues,
+  messageActionPayload,
+  missingInputs,
+  shortcutPayload,
+  validateView,
+  viewButtonPayload,
+  viewClosedPayload,
+  viewSubmissionPayload,
+  VIEW_LIMITS,
+  type HeldView,
+} from './views.js';
 import { SlackWorkspace, type ApiBody } from './workspace.js';
 import type {
   ButtonClickInput,
   EmulatorOptions,
+  ReactionInput,
   HttpResult,
   SignOpts,
   SlashCommandInput,
   SocketAck,
 } from './types.js';
+
+/** Where the app listens: its HTTP request URL, or 'socket' for its Socket Mode connection. */
+export type AppEndpoint = string;
+export const SOCKET: AppEndpoint = 'socket';
+
+/** How Slack took the app's answer to a view submission. */
+export type SubmitOutcome =
+  | { result: 'closed' | 'cleared' | 'updated' | 'pushed' }
+  | { result: 'errors'; errors: Record<string, string> }
+  /** Slack refused the answer (invalid view, errors on a block that is no input, a failed request): the modal stays as it was. */
+  | { result: 'refused'; reason: string };
 
 const API_PREFIX = '/api/';
 const UPLOAD_PREFIX = '/upload/v1/';
@@ -261,6 +290,17 @@ export class SlackWorkspaceEmulator extends SlackWorkspace {
     });
   }
 
+  /**
+   * A person adds an emoji reaction to a message; Slack sends the app a reaction_added event
+   * (signed JSON) when it subscribes to it and is in the conversation. Returns the app's answer,
+   * or why no event was sent.
+   */
+  async addReaction(url: string, reaction: ReactionInput, opts?: SignOpts): Promise<HttpResult | { notSent: string }> {
+    const event = reactionEvent(this, reaction);
+    if (typeof event === 'string') return { notSent: event };
+    return postSigned(url, JSON.stringify(event), this.signingSecret, opts, 'application/json');
+  }
+
   // ---- Playing the user over Socket Mode: envelopes on the app's WebSocket. ----
 
   /** Resolves once a Socket Mode client has connected and been sent `hello`. */
@@ -281,6 +321,185 @@ export class SlackWorkspaceEmulator extends SlackWorkspace {
   async clickButtonSocket(click: ButtonClickInput, timeoutMs = 3000): Promise<SocketAck> {
     const payload = blockActionsPayload(this, click, this.clickResponseUrl(click));
     return this.hub.send('interactive', payload, false, timeoutMs);
+  }
+
+  /** addReaction over Socket Mode: the event_callback as the payload of an `events_api` envelope. */
+  async addReactionSocket(reaction: ReactionInput, timeoutMs = 3000): Promise<SocketAck | { notSent: string }> {
+    const event = reactionEvent(this, reaction);
+    if (typeof event === 'string') return { notSent: event };
+    return this.hub.send('events_api', event, false, timeoutMs);
+  }
+
+  // ---- Playing the user with views: the Home tab, modals, shortcuts. ----
+
+  /** Sends a payload the way Slack does: interactive ones as a signed form, events as signed JSON, or on the socket. */
+  private async deliver(to: AppEndpoint, payload: Record<string, unknown>, opts: { event?: boolean; acceptsResponse?: boolean } = {}): Promise<{ status: number; body: unknown }> {
+    if (to === SOCKET) {
+      const ack = await this.hub.send(opts.event ? 'events_api' : 'interactive', payload, opts.acceptsResponse ?? false, 3000);
+      return { status: 200, body: ack.payload ?? '' };
+    }
+    const res = opts.event
+      ? await postSigned(to, JSON.stringify(payload), this.signingSecret, {}, 'application/json')
+      : await postSigned(to, new URLSearchParams({ payload: JSON.stringify(payload) }).toString(), this.signingSecret);
+    let body: unknown = res.body;
+    try {
+      body = res.body === '' ? '' : (JSON.parse(res.body) as unknown);
+    } catch {
+      // A plain-text body is kept as text.
+    }
+    return { status: res.status, body };
+  }
+
+  /** The person's direct message with the app (the Messages tab beside Home), made on first use. */
+  dmWithBot(user: string): string {
+    for (const c of this.conversations.values()) {
+      if (c.type === 'im' && c.bot && c.members?.has(user)) return c.id;
+    }
+    return this.addDm(this.nextId('D'), user, this.botUserId).id;
+  }
+
+  /** The person opens the app's Home tab: Slack sends app_home_opened (with the view it shows, if any). */
+  async openHome(to: AppEndpoint, user: string): Promise<{ status: number }> {
+    const held = this.homeOf(user);
+    const res = await this.deliver(to, appHomeOpenedEvent(this, user, this.dmWithBot(user), held), { event: true });
+    return { status: res.status };
+  }
+
+  homeOf(user: string): HeldView | undefined {
+    const id = this.homes.get(user);
+    return id ? this.views.get(id) : undefined;
+  }
+
+  /** The modal a person sees, or a clear error when none is open. */
+  private openModal(user: string): HeldView {
+    const held = this.topModal(user);
+    if (!held) throw new Error(`${user} has no modal open`);
+    return held;
+  }
+
+  /** Types or picks values into the inputs of the person's open modal, by action_id. */
+  fillModal(user: string, values: Record<string, string>): HeldView {
+    const held = this.openModal(user);
+    enterValues(this, held, values);
+    return held;
+  }
+
+  /**
+   * The person presses Submit on their open modal (after filling `values`). Slack's client sends
+   * nothing while a required input is empty. The app's ack decides what the person sees next.
+   */
+  async submitModal(to: AppEndpoint, user: string, values: Record<string, string> = {}): Promise<SubmitOutcome> {
+    const held = this.fillModal(user, values);
+    const missing = missingInputs(held);
+    if (missing.length > 0) throw new Error(`required inputs left empty: ${missing.join(', ')} (Slack's client would not submit)`);
+    const res = await this.deliver(to, viewSubmissionPayload(this, held, issueTrigger(this, user)), { acceptsResponse: true });
+    if (res.status !== 200) return { result: 'refused', reason: `HTTP ${res.status}` };
+    const ack = typeof res.body === 'object' && res.body !== null ? (res.body as Record<string, unknown>) : {};
+    const stack = this.modalStacks.get(user) ?? [];
+    switch (ack.response_action) {
+      case undefined:
+        stack.pop();
+        return { result: 'closed' };
+      case 'clear':
+        this.modalStacks.set(user, []);
+        return { result: 'cleared' };
+      case 'errors': {
+        const errors = typeof ack.errors === 'object' && ack.errors !== null ? (ack.errors as Record<string, string>) : {};
+        const inputs = new Set(Object.keys(freshValues(held.view)));
+        const stray = Object.keys(errors).filter((id) => !inputs.has(id));
+        if (Object.keys(errors).length === 0 || stray.length > 0) return { result: 'refused', reason: `errors name no input block: ${stray.join(', ') || '(none given)'}` };
+        held.errors = errors;
+        return { result: 'errors', errors };
+      }
+      case 'update':
+      case 'push': {
+        const invalid = validateView(ack.view, 'modal');
+        if (invalid.length > 0) return { result: 'refused', reason: invalid.join('; ') };
+        const view = ack.view as Record<string, unknown>;
+        if (ack.response_action === 'update') {
+          held.view = view;
+          held.values = freshValues(view, held.values);
+          held.hash = this.nextTs();
+          delete held.errors;
+          return { result: 'updated' };
+        }
+        if (stack.length >= VIEW_LIMITS.modalStack) return { result: 'refused', reason: 'push_limit_reached' };
+        const id = this.nextId('V');
+        this.views.set(id, { id, type: 'modal', user, hash: this.nextTs(), view, values: freshValues(view), rootId: held.rootId, previousId: held.id, suggested: new Map() });
+        stack.push(id);
+        return { result: 'pushed' };
+      }
+      default:
+        return { result: 'refused', reason: `unknown response_action ${String(ack.response_action)}` };
+    }
+  }
+
+  /** The person closes their open modal (Cancel or ✕); the app hears of it only when it asked (notify_on_close). */
+  async closeModal(to: AppEndpoint, user: string): Promise<void> {
+    const held = this.openModal(user);
+    this.modalStacks.get(user)?.pop();
+    if (held.view.notify_on_close === true) await this.deliver(to, viewClosedPayload(this, held));
+  }
+
+  /**
+   * The person types `query` into an external select of their open modal: Slack asks the app for
+   * options (block_suggestion) once the query is min_query_length long (default 3), and shows at
+   * most 100 of a valid answer. Returns the values offered.
+   */
+  async typeIntoSelect(to: AppEndpoint, user: string, actionId: string, query: string): Promise<string[]> {
+    const held = this.openModal(user);
+    const found = elementsOf(held.view).find((e) => e.element.action_id === actionId && e.element.type === 'external_select');
+    if (!found) throw new Error(`no external select "${actionId}" in view ${held.id}`);
+    const minLength = typeof found.element.min_query_length === 'number' ? found.element.min_query_length : 3;
+    if (query.length < minLength) return [];
+    const res = await this.deliver(to, blockSuggestionPayload(this, held, found.blockId, actionId, query), { acceptsResponse: true });
+    const body = typeof res.body === 'object' && res.body !== null ? (res.body as Record<string, unknown>) : {};
+    const options = Array.isArray(body.options) ? body.options : [];
+    // The answer is held to a static select's rules: at most 100 options, each a valid option object.
+    const errors = validateBlocks([{ type: 'actions', elements: [{ type: 'static_select', action_id: 'suggested', options }] }]);
+    if (res.status !== 200 || errors.length > 0) {
+      held.suggested.set(actionId, []);
+      return [];
+    }
+    held.suggested.set(actionId, options as Array<Record<string, unknown>>);
+    return options.map((o) => String((o as { value: unknown }).value));
+  }
+
+  /** A click on a button in the person's Home tab or open modal, by action_id or label. */
+  async clickInView(to: AppEndpoint, user: string, surface: 'home' | 'modal', button: string): Promise<{ status: number }> {
+    const held = surface === 'home' ? this.homeOf(user) : this.topModal(user);
+    if (!held) throw new Error(`${user} has no ${surface} view`);
+    const buttons = elementsOf(held.view).filter((e) => e.element.type === 'button');
+    const label = (el: Record<string, unknown>) => (el.text as { text?: string } | undefined)?.text;
+    const byId = buttons.filter((b) => b.element.action_id === button);
+    const matches = byId.length > 0 ? byId : buttons.filter((b) => label(b.element) === button);
+    if (matches.length !== 1) throw new Error(`${matches.length === 0 ? 'no' : 'more than one'} button "${button}" in ${surface} (buttons: ${buttons.map((b) => `${String(b.element.action_id)} "${label(b.element) ?? ''}"`).join(', ') || 'none'})`);
+    const hit = matches[0] as { blockId: string; element: Record<string, unknown> };
+    const res = await this.deliver(to, viewButtonPayload(this, held, hit.blockId, hit.element, issueTrigger(this, user)));
+    return { status: res.status };
+  }
+
+  private declaredShortcut(callbackId: string, type: 'global' | 'message'): void {
+    if (this.shortcuts && !this.shortcuts.some((s) => s.callback_id === callbackId && s.type === type)) {
+      throw new Error(`the app declares no ${type} shortcut "${callbackId}", so Slack offers none`);
+    }
+  }
+
+  /** The person runs a global shortcut (the ⚡ menu). */
+  async runShortcut(to: AppEndpoint, user: string, callbackId: string): Promise<{ status: number }> {
+    this.declaredShortcut(callbackId, 'global');
+    return { status: (await this.deliver(to, shortcutPayload(this, user, callbackId, issueTrigger(this, user)))).status };
+  }
+
+  /** The person runs a message shortcut from a message's ⋮ menu, on a message they can see. */
+  async runMessageShortcut(to: AppEndpoint, input: { user: string; channel: string; messageTs: string; callbackId: string }): Promise<{ status: number }> {
+    this.declaredShortcut(input.callbackId, 'message');
+    const c = this.conversations.get(input.channel);
+    const message = this.findMessage(input.channel, input.messageTs);
+    if (!c || !this.isMember(c, input.user) || !message) throw new Error(`${input.user} sees no message ${input.messageTs} in ${input.channel}`);
+    const responseUrl = newResponseUrl(this, this.baseUrl, 'commands', { channel: input.channel, user: input.user, ...(message.thread_ts ? { threadTs: message.thread_ts } : {}) });
+    const payload = messageActionPayload(this, { ...input, message: this.messageJson(message) }, issueTrigger(this, input.user), responseUrl);
+    return { status: (await this.deliver(to, payload)).status };
   }
 
   /** Drops sockets and connections and stops listening. Stop the Bolt app first, or it will try to reconnect. */

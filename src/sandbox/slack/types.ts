@@ -7,7 +7,7 @@ export interface RecordedMessage {
   thread_ts?: string;
   text: string;
   blocks?: unknown[];
-  /** The bot user id: only the bot posts through the Web API here. */
+  /** Who wrote it: the bot user id (Web API posts), or a person (userPosts). */
   user: string;
   /** Every chat.update (or response_url replace), oldest first; text/blocks above are the latest. */
   updates: Array<{ text: string; blocks?: unknown[] }>;
@@ -73,6 +73,8 @@ export interface SlackLimits {
   responseUrlTtlMs: number;
   /** files.getUploadURLExternal: Slack takes files up to 1 GB. */
   maxUploadBytes: number;
+  /** A trigger_id opens a view within 3 s of its interaction, once. */
+  triggerTtlMs: number;
 }
 
 export interface EmulatorOptions {
@@ -83,6 +85,8 @@ export interface EmulatorOptions {
    */
   scopes?: string[];
   limits?: Partial<SlackLimits>;
+  /** The Events API bot events the app subscribes to (manifest settings.event_subscriptions.bot_events); default none. */
+  botEvents?: string[];
   /** The clock of rate limits and response_url expiry (default Date.now). */
   now?: () => number;
   botToken?: string;
@@ -91,6 +95,8 @@ export interface EmulatorOptions {
   teamId?: string;
   /** Makes the workspace part of an Enterprise Grid org: bodies then carry enterprise_id/enterprise_name. */
   enterprise?: { id: string; name: string };
+  /** The app's shortcuts (manifest features.shortcuts); when given, only these can be run. */
+  shortcuts?: Array<{ callback_id: string; type: 'global' | 'message' }>;
 }
 
 export interface SlashCommandInput {
@@ -113,6 +119,14 @@ export interface ButtonClickInput {
   messageTs: string;
   /** The button's action_id, or its label (the text shown on it). */
   button: string;
+}
+
+/** A person adding an emoji reaction to a message (Slack's name for it, without colons: `pushpin`). */
+export interface ReactionInput {
+  user: string;
+  channel: string;
+  ts: string;
+  reaction: string;
 }
 
 export interface SignOpts {

@@ -4,15 +4,18 @@
 
 import { createHmac, randomBytes } from 'node:crypto';
 import type { SlackWorkspace } from './workspace.js';
-import type { ButtonClickInput, HttpResult, RecordedEphemeral, RecordedMessage, SignOpts, SlashCommandInput } from './types.js';
+import type { ButtonClickInput, HttpResult, ReactionInput, RecordedEphemeral, RecordedMessage, SignOpts, SlashCommandInput } from './types.js';
 
 /** The deprecated verification token Slack still puts in every body. */
 export const VERIFICATION_TOKEN = 'emulator-verification-token';
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function triggerId(): string {
-  return `${Date.now()}.${Math.floor(Math.random() * 1e10)}.${randomBytes(16).toString('hex')}`;
+/** A trigger_id for an interaction of `user`: it opens one view, within limits.triggerTtlMs. */
+export function issueTrigger(ws: SlackWorkspace, user: string): string {
+  const id = `${Date.now()}.${Math.floor(Math.random() * 1e10)}.${randomBytes(16).toString('hex')}`;
+  ws.triggers.set(id, { user, issuedAt: ws.now(), used: false });
+  return id;
 }
 
 /**
@@ -34,7 +37,7 @@ export function slashCommandFields(ws: SlackWorkspace, cmd: SlashCommandInput, r
     api_app_id: ws.appId,
     is_enterprise_install: 'false',
     response_url: responseUrl,
-    trigger_id: triggerId(),
+    trigger_id: issueTrigger(ws, cmd.user),
   };
 }
 
@@ -115,7 +118,7 @@ export function blockActionsPayload(ws: SlackWorkspace, click: ButtonClickInput,
       is_ephemeral: ephemeral !== undefined,
       ...(threadTs ? { thread_ts: threadTs } : {}),
     },
-    trigger_id: triggerId(),
+    trigger_id: issueTrigger(ws, click.user),
     team: {
       id: ws.teamId,
       domain: ws.teamDomain,
@@ -143,16 +146,62 @@ export function blockActionsPayload(ws: SlackWorkspace, click: ButtonClickInput,
   };
 }
 
+/**
+ * The Events API envelope Slack wraps an event in (event_callback), as delivered over HTTP and,
+ * as the payload of an `events_api` envelope, over Socket Mode.
+ */
+export function eventCallback(ws: SlackWorkspace, event: Record<string, unknown>): Record<string, unknown> {
+  const eventTs = ws.nextTs();
+  return {
+    token: VERIFICATION_TOKEN,
+    team_id: ws.teamId,
+    ...(ws.enterprise ? { enterprise_id: ws.enterprise.id } : {}),
+    api_app_id: ws.appId,
+    event: { ...event, event_ts: eventTs },
+    type: 'event_callback',
+    event_id: `Ev${ws.nextId('').slice(1)}${randomBytes(4).toString('hex').toUpperCase()}`,
+    event_time: Math.floor(Number(eventTs)),
+    authorizations: [{ enterprise_id: ws.enterprise?.id ?? null, team_id: ws.teamId, user_id: ws.botUserId, is_bot: true, is_enterprise_install: false }],
+    is_ext_shared_channel: false,
+    event_context: `4-${randomBytes(12).toString('base64url')}`,
+  };
+}
+
+/**
+ * A reaction_added event for `user` adding `reaction` to a message, or why Slack would send
+ * none: the app must subscribe to it (with reactions:read) and be in the conversation.
+ */
+export function reactionEvent(ws: SlackWorkspace, r: ReactionInput): Record<string, unknown> | string {
+  const c = ws.conversations.get(r.channel);
+  if (!c) throw new Error(`no conversation ${r.channel}`);
+  if (!ws.isMember(c, r.user)) throw new Error(`${r.user} is not in ${r.channel}, so can't react there`);
+  const message = ws.findMessage(r.channel, r.ts);
+  if (!message) throw new Error(`no message ${r.ts} in ${r.channel}`);
+  if (!ws.botEvents.has('reaction_added')) return 'the app does not subscribe to reaction_added';
+  if (!ws.scopes.has('reactions:read')) return 'reaction_added needs the reactions:read scope';
+  if (!c.bot) return 'the bot is not in the conversation';
+  return eventCallback(ws, {
+    type: 'reaction_added',
+    user: r.user,
+    reaction: r.reaction,
+    item_user: message.user,
+    item: { type: 'message', channel: r.channel, ts: r.ts },
+  });
+}
+
 /** `v0=` + hex HMAC-SHA256 of `v0:<timestamp>:<body>`, Slack's request signature. */
 export function sign(secret: string, timestamp: number, body: string): string {
   return `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
 }
 
-/** POSTs a body to the app's request URL the way Slack does: signed, form-encoded, optionally a redelivery. */
-export async function postSigned(url: string, body: string, secret: string, opts: SignOpts = {}): Promise<HttpResult> {
+/**
+ * POSTs a body to the app's request URL the way Slack does: signed, form-encoded (Events API
+ * bodies: JSON), optionally a redelivery.
+ */
+export async function postSigned(url: string, body: string, secret: string, opts: SignOpts = {}, contentType = 'application/x-www-form-urlencoded'): Promise<HttpResult> {
   const timestamp = Math.floor(Date.now() / 1000) + (opts.timestampSkewSeconds ?? 0);
   const headers: Record<string, string> = {
-    'Content-Type': 'application/x-www-form-urlencoded',
+    'Content-Type': contentType,
     'User-Agent': 'Slackbot 1.0 (+https://api.slack.com/robots)',
   };
   const mode = opts.signature ?? 'valid';

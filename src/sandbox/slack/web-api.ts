@@ -3,8 +3,10 @@
 
 import { jsonArg, str, type Args } from './args.js';
 import { validateBlocks } from './block-kit.js';
+import { channelMethods } from './channels.js';
 import type { ApiBody, PendingFile, SlackWorkspace } from './workspace.js';
 import type { RecordedMessage } from './types.js';
+import { viewMethods } from './views.js';
 
 /** Slack rejects longer message text outright on chat.postMessage. */
 export const MAX_TEXT = 40_000;
@@ -58,6 +60,9 @@ export function webApiMethods(ws: SlackWorkspace, urls: EmulatorUrls): Record<st
   };
 
   return {
+    ...channelMethods(ws),
+    ...viewMethods(ws),
+
     'auth.test': () => ({
       ok: true,
       url: `https://${ws.teamDomain}.slack.com/`,

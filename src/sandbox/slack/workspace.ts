@@ -3,6 +3,7 @@
 
 import { randomBytes } from 'node:crypto';
 import type { Args } from './args.js';
+import type { HeldView } from './views.js';
 import type {
   ApiCall,
   EmulatorOptions,
@@ -45,6 +46,7 @@ export const DEFAULT_LIMITS: SlackLimits = {
   responseUrlUses: 5,
   responseUrlTtlMs: 30 * 60_000,
   maxUploadBytes: 1024 ** 3,
+  triggerTtlMs: 3000,
 };
 
 /** What a fresh install of an app with chat:write and no chat:write.public holds. */
@@ -59,6 +61,8 @@ const SCOPE_OF_METHOD: Record<string, string> = {
   'files.getUploadURLExternal': 'files:write',
   'files.completeUploadExternal': 'files:write',
   'usergroups.users.list': 'usergroups:read',
+  // conversations.create/invite/history check theirs per channel type (channels.ts).
+  'pins.add': 'pins:write',
 };
 
 export type ConversationType = 'public_channel' | 'private_channel' | 'im' | 'mpim';
@@ -72,6 +76,11 @@ export interface Conversation {
   members?: Set<string>;
   /** The bot's own membership, kept apart so an open public channel can still lack the bot. */
   bot: boolean;
+  /** conversations.create: when (unix seconds) and by whom. */
+  created?: number;
+  creator?: string;
+  /** Timestamps of the messages pinned here (pins.add). */
+  pins?: Set<string>;
 }
 
 export interface PendingFile {
@@ -104,12 +113,23 @@ export class SlackWorkspace {
   readonly users = new Map<string, UserProfile>();
   readonly conversations = new Map<string, Conversation>();
   readonly scopes: ReadonlySet<string>;
+  readonly botEvents: ReadonlySet<string>;
   readonly limits: SlackLimits;
   readonly now: () => number;
   /** chat.postMessage tokens per channel: a bucket that refills postMessagesPerSecond up to the burst. */
   private readonly postBuckets = new Map<string, { tokens: number; at: number }>();
   readonly files = new Map<string, PendingFile>();
   readonly responseTargets = new Map<string, ResponseTarget>();
+  /** trigger_ids handed out with interactions: whose, when, and whether a view was opened with it. */
+  readonly triggers = new Map<string, { user: string; issuedAt: number; used: boolean }>();
+  /** Every view the app opened or published, by id. */
+  readonly views = new Map<string, HeldView>();
+  /** Each person's open modals, root first: what they see on top is the last. */
+  readonly modalStacks = new Map<string, string[]>();
+  /** Each person's Home tab view. */
+  readonly homes = new Map<string, string>();
+  /** The shortcuts the app declares (its manifest): Slack offers only those. Undefined: any. */
+  readonly shortcuts?: ReadonlyArray<{ callback_id: string; type: 'global' | 'message' }>;
   private readonly faults = new Map<string, Fault[]>();
   private lastTsMicros = 0;
   private readonly delays = new Map<string, number[]>();
@@ -122,8 +142,31 @@ export class SlackWorkspace {
     this.teamId = opts.teamId ?? 'T0EMULATOR';
     if (opts.enterprise) this.enterprise = opts.enterprise;
     this.scopes = new Set(opts.scopes ?? DEFAULT_SCOPES);
+    this.botEvents = new Set(opts.botEvents ?? []);
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.now = opts.now ?? Date.now;
+    if (opts.shortcuts) this.shortcuts = opts.shortcuts;
+  }
+
+  /** A view a person sees now: their Home tab, or a modal in their open stack. */
+  isShown(held: HeldView): boolean {
+    return held.type === 'home' ? this.homes.get(held.user) === held.id : (this.modalStacks.get(held.user) ?? []).includes(held.id);
+  }
+
+  /** The modal on top of a person's stack, if one is open. */
+  topModal(user: string): HeldView | undefined {
+    const stack = this.modalStacks.get(user) ?? [];
+    const id = stack[stack.length - 1];
+    return id ? this.views.get(id) : undefined;
+  }
+
+  /** A message a person wrote (the app's Web API calls only post as the bot). */
+  postAsUser(channel: string, user: string, text: string, threadTs?: string): RecordedMessage {
+    const c = this.conversations.get(channel);
+    if (!c || !this.isMember(c, user)) throw new Error(`${user} can't post in ${channel}`);
+    const message: RecordedMessage = { channel, ts: this.nextTs(), ...(threadTs ? { thread_ts: threadTs } : {}), text, user, updates: [] };
+    this.messages.push(message);
+    return message;
   }
 
   addUserGroup(id: string, userIds: string[]): void {
@@ -166,6 +209,43 @@ export class SlackWorkspace {
   private addConversation(c: Conversation): Conversation {
     this.conversations.set(c.id, c);
     return c;
+  }
+
+  /** Whether the workspace has this person: added with addUser or in a user group (conversations.invite checks). */
+  knowsUser(id: string): boolean {
+    return this.users.has(id) || [...this.userGroups.values()].some((members) => members.includes(id));
+  }
+
+  /** A channel as conversations.create and conversations.invite answer with it. */
+  channelJson(c: Conversation): Record<string, unknown> {
+    return {
+      id: c.id,
+      name: c.name,
+      is_channel: c.type === 'public_channel',
+      is_group: c.type === 'private_channel',
+      is_im: false,
+      is_mpim: false,
+      is_private: c.type === 'private_channel',
+      created: c.created ?? 0,
+      creator: c.creator ?? '',
+      is_archived: false,
+      is_general: false,
+      name_normalized: c.name,
+      is_member: c.bot,
+      topic: { value: '', creator: '', last_set: 0 },
+      purpose: { value: '', creator: '', last_set: 0 },
+      previous_names: [],
+    };
+  }
+
+  /** A person writes a message in a conversation they are in (to react to, or to read back). */
+  userPosts(channel: string, user: string, text: string): RecordedMessage {
+    const c = this.conversations.get(channel);
+    if (!c) throw new Error(`no conversation ${channel}`);
+    if (!this.isMember(c, user)) throw new Error(`${user} is not in ${channel}, so can't write there`);
+    const message: RecordedMessage = { channel, ts: this.nextTs(), text, user, updates: [] };
+    this.messages.push(message);
+    return message;
   }
 
   /** /invite @bot: the bot joins. */
@@ -262,8 +342,8 @@ export class SlackWorkspace {
     return {
       type: 'message',
       user: m.user,
-      bot_id: this.botId,
-      app_id: this.appId,
+      // Only the bot's own messages carry its bot and app ids.
+      ...(m.user === this.botUserId ? { bot_id: this.botId, app_id: this.appId } : {}),
       team: this.teamId,
       text: m.text,
       ts: m.ts,
@@ -337,6 +417,8 @@ export class SlackWorkspace {
     if (!handler) return reply({ ok: false, error: 'unknown_method' });
     // Socket Mode's apps.connections.open is the one method that takes the app-level token.
     const expected = method === 'apps.connections.open' ? this.appToken : this.botToken;
+    // No token at all is not_authed; a wrong one invalid_auth (docs: both on every method).
+    if (token === undefined || token === '') return reply({ ok: false, error: 'not_authed' });
     if (token !== expected) return reply({ ok: false, error: 'invalid_auth' });
 
     const scope = SCOPE_OF_METHOD[method];

@@ -3,6 +3,7 @@ export { startVlindersWorld, type World, type WorldOptions } from './world.js';
 export { seedVlindersCluster, NAMESPACES, type SeedOptions, type SeededCluster } from './seed.js';
 export { startKubeRayController, type Controller, type KubeRayControllerOptions } from './kuberay-controller.js';
 export { startKubelet, type KubeletOptions } from './kubelet.js';
+export { startDisruptionController } from './disruption-controller.js';
 export { startJobController, type JobControllerOptions } from './job-controller.js';
 export { startDeploymentController, type DeploymentControllerOptions } from './deployment-controller.js';
 export { vlindersExec, chainExec, type GpuExecRule, type VlindersExecOptions } from './exec.js';

@@ -44,6 +44,8 @@ export interface SeedOptions extends PlatformOptions {
   unboundPvc?: boolean;
   /** Grafana's image tag doesn't exist: its pod is in ImagePullBackOff. */
   imagePullBackOff?: boolean;
+  /** A PodDisruptionBudget `vlinders-ray-workers` over the GPU workers, as operators of a serving cluster set one. */
+  workerPdb?: { minAvailable?: number | string; maxUnavailable?: number | string };
 }
 
 export interface SeededCluster {
@@ -206,6 +208,14 @@ export function seedVlindersCluster(state: ClusterState, opts: SeedOptions = {})
     }
   }
   reconcileRayCluster({ state, ledger: seed.ledger, nodes: () => nodes, podIP: seed.podIP, serviceIP: seed.serviceIP, start: 'now' }, rc);
+  if (opts.workerPdb) {
+    state.create({
+      apiVersion: 'policy/v1',
+      kind: 'PodDisruptionBudget',
+      metadata: { name: 'vlinders-ray-workers', namespace: I, labels: { 'app.kubernetes.io/part-of': 'vlinders' } },
+      spec: { ...opts.workerPdb, selector: { matchLabels: { [CLUSTER_LABEL]: rc.metadata.name, [NODE_TYPE_LABEL]: 'worker' } } },
+    });
+  }
   if (opts.pendingPod) {
     const [embedder] = addWorkload(seed, {
       kind: 'Deployment', name: 'vlinders-embedder', namespace: I, component: 'embeddings',

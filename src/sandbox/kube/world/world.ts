@@ -4,6 +4,7 @@ import type { ClusterState, WorldHooks } from '../contract.js';
 import { type VlindersExecOptions, chainExec, vlindersExec } from './exec.js';
 import { type PostgresExecOptions, postgresExec, seedPostgresSecret, seedSigningSecret } from './postgres-exec.js';
 import { startDeploymentController } from './deployment-controller.js';
+import { startDisruptionController } from './disruption-controller.js';
 import { startJobController } from './job-controller.js';
 import { jobRuns, withJobLogs } from './job-runs.js';
 import { type K6RunOptions, k6Runner, seedLoadtestScript } from './k6-run.js';
@@ -53,6 +54,7 @@ export function startVlindersWorld(state: ClusterState & { setHooks?(hooks: Worl
   const controllers = [startKubeRayController(state, { readyDelayMs: opts.readyDelayMs }), startJobController(state, { runMs: opts.jobRunMs, run: jobs.run }),
     startDeploymentController(state, { readyDelayMs: opts.rolloutReadyDelayMs, crash: (d) => opts.crashingRollouts?.includes(d.metadata.name) ?? false }),
     startKubelet(state, { terminationMs: opts.terminationMs }),
+    startDisruptionController(state),
   ];
   if (opts.postgres) {
     seedPostgresSecret(state, opts.postgres.server);

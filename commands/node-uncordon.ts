@@ -1,0 +1,3 @@
+import { cordonCommand } from '../src/kube/cordon.js';
+
+export default cordonCommand(false);
