@@ -106,6 +106,7 @@ const PROMQL = {
   gpuNodes: 'count(max by (node) (kube_node_status_allocatable{resource="nvidia_com_gpu"}) > 0)',
   requestsWaiting: 'sum(vllm:num_requests_waiting)',
   requestsRunning: 'sum(vllm:num_requests_running)',
+  gpuUtilizationPercent: 'avg by (Hostname) (DCGM_FI_DEV_GPU_UTIL)',
 };
 
 export const configSchema = z
@@ -317,6 +318,8 @@ export const configSchema = z
             requestsWaiting: z.string().min(1).default(PROMQL.requestsWaiting),
             /** Requests vLLM is running now. */
             requestsRunning: z.string().min(1).default(PROMQL.requestsRunning),
+            /** GPU utilization in percent per node (DCGM exporter), charted over 24 h in the daily digest. */
+            gpuUtilizationPercent: z.string().min(1).default(PROMQL.gpuUtilizationPercent),
           })
           .strict()
           .default(() => ({ ...PROMQL })),

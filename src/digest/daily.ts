@@ -9,7 +9,9 @@ import { readFleetGpus } from '../gpu/fleet.js';
 import type { KubeClient } from '../kube/client.js';
 import type { Finding } from '../kube/health.js';
 import { surveyCluster } from '../kube/survey.js';
-import { prometheusFrom } from '../prometheus/client.js';
+import { chartsAndLines, labelsName, rangeChart, type LineChart, type RangeChartSpec } from '../charts/index.js';
+import type { Config } from '../config/schema.js';
+import { prometheusFrom, type PrometheusClient } from '../prometheus/client.js';
 import { backupSection } from './backups.js';
 import { ErrorCounter, type ErrorTally } from './error-lines.js';
 import { plural } from './format.js';
@@ -45,6 +47,24 @@ export async function apiErrorTally(kube: KubeClient, namespace: string, selecto
     await counter.addStream(name, kube.logLines(namespace, name, container, { sinceSeconds, signal }));
   }
   return counter.tally(5);
+}
+
+/** A day's chart: a sample every 15 minutes. */
+const DAY_STEP_SECONDS = 900;
+
+/** The daily digest's charts: GPU utilization per node and P95 latency against its target, over the last 24 h. */
+export function dailyChartSpecs(config: Config, nowMs: number): RangeChartSpec[] {
+  const to = Math.floor(nowMs / 1000 / DAY_STEP_SECONDS) * DAY_STEP_SECONDS;
+  const window = { from: to - 86_400, to, stepSeconds: DAY_STEP_SECONDS };
+  const q = config.prometheus.queries;
+  return [
+    { id: 'gpu-utilization-24h', title: 'GPU utilization per node, last 24 h', unit: 'percent', promql: q.gpuUtilizationPercent, ...window, nameOf: (m) => m.Hostname ?? m.node ?? m.instance ?? labelsName(m), condense: 'envelope' },
+    { id: 'p95-latency-24h', title: 'P95 latency, last 24 h', unit: 'seconds', promql: q.p95Latency, ...window, target: { value: config.loadtest.thresholds.p95Ms / 1000, label: 'target' }, nameOf: (m) => labelsName(m, 'P95') },
+  ];
+}
+
+export async function dailyCharts(prom: PrometheusClient | undefined, config: Config, nowMs: number, signal?: AbortSignal): Promise<{ charts: LineChart[]; lines: string[] }> {
+  return chartsAndLines(await Promise.all(dailyChartSpecs(config, nowMs).map((spec) => rangeChart(prom, spec, signal))));
 }
 
 export async function buildDailyDigest(opts: DailyDigestOptions): Promise<DailyDigest> {
@@ -93,7 +113,8 @@ export async function buildDailyDigest(opts: DailyDigestOptions): Promise<DailyD
     return line;
   });
 
-  const pvc = await pvcUsageSection(prometheusFrom(config), config, { signal, now: now() });
+  const prom = prometheusFrom(config);
+  const [pvc, drawn] = await Promise.all([pvcUsageSection(prom, config, { signal, now: now() }), dailyCharts(prom, config, now(), signal)]);
   if (pvc.status !== 'info') statuses.push(pvc.status);
   const backups = await backupSection(opts.sources?.backups, { signal, now: now(), maxAgeHours: config.backup.maxAgeHours });
   statuses.push(backups.status);
@@ -136,6 +157,7 @@ export async function buildDailyDigest(opts: DailyDigestOptions): Promise<DailyD
   sections.push(backups.section);
   sections.push(pvc.section);
   sections.push(slo.section, gpuHealth.section);
+  if (drawn.lines.length > 0) sections.push({ title: 'Charts', lines: drawn.lines });
 
   // The headline counts what the details mark (❌, ⚠️, not read), so it can't say "all healthy" above them.
   const marked = tallyLine(tallyProblems(sections.filter((s) => s.title !== 'Needs attention (all)')));
@@ -153,7 +175,7 @@ export async function buildDailyDigest(opts: DailyDigestOptions): Promise<DailyD
       status,
       summary: headline,
       sections: [...root, { lines: ['Details in the thread: nodes, ERROR lines, GPUs, certificates, backups, PVC usage, service levels, GPU health.'] }],
-      thread: [{ title: `daily digest details · ${day}`, status, sections }],
+      thread: [{ title: `daily digest details · ${day}`, status, sections, charts: drawn.charts }],
     },
     findings,
     errors,
