@@ -3,49 +3,18 @@
 // with /usr/bin/time (wall, peak RSS) and a heap sampler. Goal: < 5 s and < 256 MB. The
 // weekly and monthly reports are measured on the same world after it.
 // `npx tsx bench/daily-digest.ts`; BENCH_NODES, BENCH_PODS, BENCH_GPU_WORKERS to change the size.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import { KubeApiEmulator } from '../src/sandbox/kube/index.js';
-import { startVlindersWorld } from '../src/sandbox/kube/world/index.js';
 import { CHART_HEAP_MB, botArgv, ensureBuilt, timed } from './bot-process.js';
-
-const NODES = Number(process.env.BENCH_NODES ?? 1000);
-const PODS = Number(process.env.BENCH_PODS ?? 30000);
-const GPU_WORKERS = Number(process.env.BENCH_GPU_WORKERS ?? 64);
-
-async function serveWorld(kubeconfigPath: string) {
-  const emu = await KubeApiEmulator.start();
-  const started = performance.now();
-  const world = startVlindersWorld(emu, {
-    gpuNodes: GPU_WORKERS,
-    workers: GPU_WORKERS,
-    maxWorkers: GPU_WORKERS,
-    readyDelayMs: 0,
-    extraCpuNodes: Math.max(0, NODES - GPU_WORKERS - 3),
-    extraPods: Math.max(0, PODS - 60 - GPU_WORKERS),
-    crashLoopApiPod: true,
-  });
-  await emu.writeKubeconfig(kubeconfigPath);
-  // Let the KubeRay controller make the workers and turn them Ready.
-  await new Promise((r) => setTimeout(r, 1500));
-  process.stdout.write(`${JSON.stringify({ nodes: world.cluster.counts.nodes, pods: world.cluster.counts.pods, seedMs: Math.round(performance.now() - started) })}\n`);
-  process.stdin.resume();
-  process.stdin.on('end', () => {
-    world.stop();
-    void emu.close().then(() => process.exit(0));
-  });
-}
+import { GPU_WORKERS, startDigestWorld } from './digest-world.js';
 
 async function main() {
   await ensureBuilt();
   const dir = mkdtempSync(join(tmpdir(), 'vlinders-bench-digest-'));
   const kubeconfig = join(dir, 'kubeconfig');
-  const server = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), 'serve', kubeconfig], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const info = JSON.parse(await new Promise<string>((resolve) => createInterface({ input: server.stdout }).once('line', resolve))) as { nodes: number; pods: number; seedMs: number };
+  const world = await startDigestWorld(kubeconfig);
+  const { info } = world;
   const config = join(dir, 'config.yaml');
   writeFileSync(config, `clusters:\n  - name: bench\n    kubeconfig: ${kubeconfig}\ncli:\n  role: viewer\nlog:\n  level: silent\n`);
   try {
@@ -69,10 +38,8 @@ async function main() {
       }
     }
   } finally {
-    server.stdin.end();
-    await new Promise((r) => server.once('exit', r));
+    await world.stop();
   }
 }
 
-if (process.argv[2] === 'serve') await serveWorld(process.argv[3] as string);
-else await main();
+await main();

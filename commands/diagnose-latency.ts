@@ -9,7 +9,10 @@ import { prometheusFrom } from '../src/prometheus/client.js';
 import { dashboardFor, type ServeApplicationsResponse } from '../src/ray/dashboard.js';
 import type { KubeClient } from '../src/kube/client.js';
 import { findWorkerGroup, type RayClusterObject } from '../src/ray/raycluster.js';
-import { isWorkerReady, listWorkers } from '../src/ray/workers.js';
+import { isWorkerReady, listWorkers, readSettings } from '../src/ray/workers.js';
+import { findCudaOom, RUNBOOK_OOM_GPU_MEMORY, type CudaOom } from '../src/slo/cuda-oom.js';
+import { durationSeconds } from '../src/slo/promql.js';
+import { readSlo, sloReport, type ModelVerdict } from '../src/slo/slo.js';
 
 /** What the diagnosis measured; undefined where a source could not be read. */
 export interface LatencyFacts {
@@ -21,6 +24,12 @@ export interface LatencyFacts {
   /** Serve applications or deployments that are not serving. */
   serveProblems: string[];
   workers?: { desired: number; ready: number; notReady: string[]; max: number };
+  /** Each served model's SLO verdict (`slo`), when Prometheus answered. */
+  slo?: ModelVerdict[];
+  /** vLLM's gpu_memory_utilization now, the step and bounds `gpu-memory` moves in, and the least free memory of any GPU. */
+  gpuMemory?: { current?: number; step: number; min: number; max: number; leastFreePercent?: number };
+  /** A CUDA out-of-memory line in a GPU worker's log. */
+  cudaOom?: CudaOom;
 }
 
 export interface LatencyFindings {
@@ -51,11 +60,14 @@ export function latencyFindings(f: LatencyFacts): LatencyFindings {
   const queued = (f.requestsWaiting ?? 0) > 0;
   const busy = f.meanGpuUtilizationPercent !== undefined && f.meanGpuUtilizationPercent >= f.gpuUtilizationTargetPercent;
   const idle = f.meanGpuUtilizationPercent !== undefined && !busy;
+  // A model whose queue or KV cache is over its SLO is short of GPUs, whatever the API's P95 says.
+  const saturated = (f.slo ?? []).filter((v) => v.queueOverTarget || v.kvCacheOverTarget);
   if (slow) statuses.push('fail');
-  if (slow || (queued && busy)) {
-    const why = [f.p95Seconds !== undefined ? `P95 ${ms(f.p95Seconds)} (target ${ms(f.p95TargetSeconds)})` : undefined, busy ? `GPUs at ${Math.round(f.meanGpuUtilizationPercent ?? 0)}%` : undefined, queued ? `${f.requestsWaiting} requests waiting` : undefined].filter(Boolean).join(', ');
-    if ((busy || queued) && f.serveProblems.length === 0) {
-      if (!slow) statuses.push('warn');
+  if (slow || (queued && busy) || saturated.length) {
+    const sloWhy = saturated.map((v) => `${v.model}: ${v.problems.filter((p) => /^(Requests waiting|KV cache)/.test(p)).join(', ')}`);
+    const why = [f.p95Seconds !== undefined ? `P95 ${ms(f.p95Seconds)} (target ${ms(f.p95TargetSeconds)})` : undefined, busy ? `GPUs at ${Math.round(f.meanGpuUtilizationPercent ?? 0)}%` : undefined, queued ? `${f.requestsWaiting} requests waiting` : undefined, ...sloWhy].filter(Boolean).join(', ');
+    if ((busy || queued || saturated.length) && f.serveProblems.length === 0) {
+      if (!slow) statuses.push(saturated.length ? 'fail' : 'warn');
       const w = f.workers;
       if (w && w.ready >= w.desired) {
         if (w.desired + 1 <= w.max) {
@@ -68,7 +80,38 @@ export function latencyFindings(f: LatencyFacts): LatencyFindings {
       offers.push({ intro: 'Check the database the API waits on.', words: ['diagnose', 'db'] });
     } else if (slow) lines.push(`❌ ${why}.`);
   }
+  memoryFindings(f, lines, offers, statuses);
   return { status: worstStatus(statuses), lines, offers };
+}
+
+/**
+ * The runbook's two gpu_memory_utilization moves: a CUDA OOM lowers it to 0.85; preemptions
+ * while every GPU still has a step of memory free raise it one step (more KV cache).
+ */
+function memoryFindings(f: LatencyFacts, lines: string[], offers: ReportOffer[], statuses: ReportStatus[]): void {
+  const mem = f.gpuMemory;
+  const current = mem?.current;
+  const shown = current === undefined ? 'unset' : String(current);
+  if (f.cudaOom) {
+    statuses.push('fail');
+    if (current === undefined || current > RUNBOOK_OOM_GPU_MEMORY) {
+      lines.push(`❌ CUDA out of memory in ${f.cudaOom.pod}: \`${f.cudaOom.line}\`. The runbook lowers gpu_memory_utilization to ${RUNBOOK_OOM_GPU_MEMORY}.`);
+      offers.push({ intro: `Lower gpu_memory_utilization ${shown} → ${RUNBOOK_OOM_GPU_MEMORY} (restarts the GPU workers one at a time).`, words: ['gpu-memory', String(RUNBOOK_OOM_GPU_MEMORY)] });
+    } else lines.push(`❌ CUDA out of memory in ${f.cudaOom.pod}: \`${f.cudaOom.line}\`, although gpu_memory_utilization is already ${shown}: look at what else holds GPU memory (\`gpu\`).`);
+    return;
+  }
+  const preempting = (f.slo ?? []).filter((v) => v.preempting);
+  if (!preempting.length || !mem || current === undefined) return;
+  statuses.push('warn');
+  const next = Math.round((current + mem.step) * 100) / 100;
+  const who = preempting.map((v) => v.model).join(', ');
+  if (mem.leastFreePercent === undefined) lines.push(`⚠️ ${who}: vLLM is preempting requests; GPU memory could not be read, so no gpu_memory_utilization change is offered.`);
+  else if (next > mem.max) lines.push(`⚠️ ${who}: vLLM is preempting requests, and gpu_memory_utilization ${shown} is at the allowed maximum (${mem.max}): add a GPU worker instead.`);
+  else if (mem.leastFreePercent < mem.step * 100) lines.push(`⚠️ ${who}: vLLM is preempting requests, but a GPU has only ${Math.round(mem.leastFreePercent)}% of its memory free: no room to give vLLM more.`);
+  else {
+    lines.push(`⚠️ ${who}: vLLM is preempting requests while every GPU has at least ${Math.round(mem.leastFreePercent)}% of its memory free: a bigger KV cache fits.`);
+    offers.push({ intro: `Raise gpu_memory_utilization ${shown} → ${next} (restarts the GPU workers one at a time).`, words: ['gpu-memory', String(next)] });
+  }
 }
 
 /** Each source on its own: one that fails becomes a line in the report, not the end of it. */
@@ -109,6 +152,7 @@ async function workerCounts(config: Config, kube: KubeClient, raycluster: RayClu
   const pods = await listWorkers(kube, raycluster.metadata.namespace, raycluster.metadata.name, group.groupName);
   const ready = pods.filter(isWorkerReady);
   return {
+    pods,
     desired: group.replicas ?? 0,
     ready: ready.length,
     notReady: pods.filter((p) => !isWorkerReady(p)).map((p) => p.metadata?.name ?? '?'),
@@ -133,16 +177,23 @@ export default defineCommand({
     const { queries } = config.prometheus;
     const metric = (promql: string) => attempt(async () => (prometheus ? (await prometheus.query(promql, { signal })).map((s) => s.value).filter(Number.isFinite) : undefined));
     await ctx.progress('Reading the GPUs, the Ray workers, Ray Serve and Prometheus…');
-    const [gpus, serve, p95, waiting, running] = await Promise.all([
+    const window = config.slo.window;
+    const [gpus, serve, p95, waiting, running, slo, settings] = await Promise.all([
       attempt(async () => {
         const fleet = await readFleetGpus(kube, config, signal);
-        return { fleet, workers: await workerCounts(config, kube, fleet.raycluster) };
+        const workers = await workerCounts(config, kube, fleet.raycluster);
+        return { fleet, workers, oom: await attempt(() => findCudaOom(kube, workers.pods, { sinceSeconds: durationSeconds(window) ?? 3600, signal })) };
       }),
       attempt(() => dashboardFor(config.ray).getApplications(signal)),
       metric(queries.p95Latency),
       metric(queries.requestsWaiting),
       metric(queries.requestsRunning),
+      attempt(async () => (prometheus ? readSlo(prometheus, config, { window, signal }) : undefined)),
+      attempt(() => readSettings(kube, config.namespaces.inference, config.inference.configMap)),
     ]);
+    const sloRead = slo.value ? sloReport(slo.value, config) : undefined;
+    const currentMemory = Number(settings.value?.data?.[config.inference.gpuMemoryKey] ?? NaN);
+    const freePercents = (gpus.value?.fleet.summary?.gpus ?? []).flatMap((g) => (g.memoryUsedMiB !== undefined && g.memoryTotalMiB ? [100 * (1 - g.memoryUsedMiB / g.memoryTotalMiB)] : []));
 
     const serveRead = serve.value ? serveLines(serve.value) : undefined;
     const summary = gpus.value?.fleet.summary;
@@ -155,7 +206,16 @@ export default defineCommand({
       meanGpuUtilizationPercent: summary?.overall.meanUtilizationPercent,
       gpuUtilizationTargetPercent: config.gpu.utilizationTargetPercent,
       serveProblems: serveRead?.problems ?? [],
-      workers,
+      workers: workers && { desired: workers.desired, ready: workers.ready, notReady: workers.notReady, max: workers.max },
+      slo: sloRead?.verdicts,
+      gpuMemory: {
+        current: Number.isFinite(currentMemory) ? currentMemory : undefined,
+        step: config.slo.gpuMemoryStep,
+        min: config.inference.gpuMemoryMin,
+        max: config.inference.gpuMemoryMax,
+        leastFreePercent: freePercents.length ? Math.min(...freePercents) : undefined,
+      },
+      cudaOom: gpus.value?.oom.value,
     };
     const findings = latencyFindings(facts);
     const unread = [gpus.error, serve.error, p95.error, waiting.error, running.error].some(Boolean);
@@ -172,6 +232,8 @@ export default defineCommand({
         { label: 'Requests running', value: running.value?.length ? String(sum(running.value)) : unmeasured(running) },
       ],
     });
+    if (sloRead) sections.push(...sloRead.sections.map((sec) => (sec.title ? { ...sec, title: `SLO · ${sec.title}` } : sec)));
+    else if (slo.error) sections.push({ title: 'SLO', lines: [`⚠️ not read: ${slo.error}`] });
     sections.push({ title: 'Ray Serve', lines: serveRead ? serveRead.lines : [`⚠️ not read: ${serve.error ?? 'no answer'}`] });
     if (gpus.value && workers) {
       const o = summary?.overall;
@@ -182,7 +244,7 @@ export default defineCommand({
           { label: 'Mean GPU utilization', value: o?.meanUtilizationPercent !== undefined ? `${Math.round(o.meanUtilizationPercent)}% (target ${config.gpu.utilizationTargetPercent}%)` : summary ? 'not reported (MIG or an unreadable GPU)' : 'no running worker' },
           { label: 'GPU memory', value: o ? `${o.memoryUsedMiB}/${o.memoryTotalMiB} MiB` : '-' },
         ],
-        lines: summary?.flags.map((f) => `${f.severity === 'fail' ? '❌' : '⚠️'} ${f.message}`),
+        lines: [...(summary?.flags.map((f) => `${f.severity === 'fail' ? '❌' : '⚠️'} ${f.message}`) ?? []), ...(gpus.value.oom.error ? [`⚠️ worker logs not read (CUDA OOM check): ${gpus.value.oom.error}`] : [])],
       });
     } else sections.push({ title: 'GPU workers', lines: [`⚠️ not read: ${gpus.error ?? 'no answer'}`] });
 

@@ -3,6 +3,7 @@ import { defineCommand } from '../src/core/command.js';
 import { ConfirmationError, NothingToDoError, UsageError, errorMessage } from '../src/core/errors.js';
 import type { Report } from '../src/core/report.js';
 import { servingLock } from '../src/models/serving-lock.js';
+import { RUNBOOK_OOM_GPU_MEMORY } from '../src/slo/cuda-oom.js';
 import { findWorkerGroup, resolveRayCluster } from '../src/ray/raycluster.js';
 import { deleteWorker, isWorkerReady, listWorkers, patchSetting, readSettings } from '../src/ray/workers.js';
 
@@ -18,7 +19,7 @@ const args = z.object({ fraction: z.coerce.number().finite() });
 
 function checkRange(fraction: number, min: number, max: number): void {
   if (fraction < min || fraction > max) {
-    throw new UsageError(`gpu_memory_utilization ${fraction} is outside the allowed range ${min}–${max}. vLLM needs headroom for CUDA graphs and other processes; choose a value in that range (the runbook's CUDA OOM remedy is 0.85).`, USAGE);
+    throw new UsageError(`gpu_memory_utilization ${fraction} is outside the allowed range ${min}–${max}. vLLM needs headroom for CUDA graphs and other processes; choose a value in that range (the runbook's CUDA OOM remedy is ${RUNBOOK_OOM_GPU_MEMORY}).`, USAGE);
   }
 }
 

@@ -20,6 +20,7 @@ export function renderText(report: Report): string {
   for (const a of report.attachments ?? []) {
     out.push('', `--- ${a.title ?? a.filename} ---`, a.content);
   }
+  for (const c of report.charts ?? []) out.push('', `📈 chart: ${c.title}`);
   for (const offer of report.offers ?? []) out.push('', `${offer.intro} Run: ${offer.words.join(' ')}`);
   for (const detail of report.thread ?? []) out.push('', renderText(detail));
   // The terminal has no mentions: the bot's own show as @U123.

@@ -1,10 +1,14 @@
 // `vlinders-ops <command> [args] [--json] [--yes]`: the same engine, renderer and audit as
 // Slack. A change asks at the terminal (or takes --yes); a destructive one needs a second
 // person and is refused here: run it from Slack.
+import { writeFileSync } from 'node:fs';
+import { extname } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { userInfo } from 'node:os';
 import type { Logger } from 'pino';
+import { renderChartPng, type LineChart } from '../charts/index.js';
 import type { Command, Caller } from '../core/command.js';
+import type { Report } from '../core/report.js';
 import type { Config } from '../config/schema.js';
 import { plainMentions } from '../core/mention.js';
 import type { ServiceDirectory } from '../core/services.js';
@@ -44,6 +48,8 @@ export interface GlobalFlags {
   sandbox: boolean;
   /** --as NAME: the sandbox's demo person. */
   as?: string;
+  /** --chart FILE: where the report's chart goes as a PNG. */
+  chart?: string;
 }
 
 /** Global flags the CLI takes for itself, wherever they stand before `--`. */
@@ -62,6 +68,8 @@ export function splitGlobalFlags(argv: readonly string[]): GlobalFlags {
     else if (word === '--sandbox') flags.sandbox = true;
     else if (word === '--as') flags.as = argv[++i] ?? '';
     else if (word.startsWith('--as=')) flags.as = word.slice('--as='.length);
+    else if (word === '--chart') flags.chart = argv[++i] ?? '';
+    else if (word.startsWith('--chart=')) flags.chart = word.slice('--chart='.length);
     else flags.words.push(word);
   }
   return flags;
@@ -71,7 +79,11 @@ export function splitGlobalFlags(argv: readonly string[]): GlobalFlags {
 export async function runCli(argv: readonly string[], given: CliOptions): Promise<number> {
   // Errors and progress can carry the bot's mentions (who holds a lock): plain on a terminal.
   const opts: CliOptions = { ...given, io: { ...given.io, stdout: (t) => given.io.stdout(plainMentions(t)), stderr: (t) => given.io.stderr(plainMentions(t)) } };
-  const { words, json, yes } = splitGlobalFlags(argv);
+  const { words, json, yes, chart } = splitGlobalFlags(argv);
+  if (chart === '') {
+    opts.io.stderr('error: --chart takes the PNG file to write: --chart digest.png');
+    return 2;
+  }
   const userId = opts.user ?? `cli:${userInfo().username}`;
   const services = opts.services ?? configuredClusters(opts.config.clusters);
   // The bot's store (ConfigMaps on the first cluster): a backup or a serving change the bot is
@@ -81,7 +93,10 @@ export async function runCli(argv: readonly string[], given: CliOptions): Promis
   const caller: Caller = { userId, channelId: opts.channelId ?? 'cli', surface: 'cli' };
   const controller = new AbortController();
   const io = { progress: async (line: string) => opts.io.stderr(`… ${terminalText(line)}`), signal: controller.signal };
-  const print = (report: Parameters<typeof renderText>[0]) => opts.io.stdout(json ? renderJson(report) : terminalText(renderText(report)));
+  const print = (report: Parameters<typeof renderText>[0]) => {
+    opts.io.stdout(json ? renderJson(report) : terminalText(renderText(report)));
+    if (chart !== undefined) writeCharts(report, chart, opts.io);
+  };
   const fail = (message: string) => opts.io.stderr(terminalText(`error: ${message}`));
 
   const outcome = await engine.invoke(caller, words, io);
@@ -121,6 +136,27 @@ export async function runCli(argv: readonly string[], given: CliOptions): Promis
   print(report);
   return report.status === 'fail' ? 1 : 0;
 }
+
+/**
+ * The report's charts (its thread's too) as PNG files: the first at `file`, the next ones
+ * beside it as name-2.png, name-3.png; says on stderr what it wrote, or that there was none.
+ */
+export function writeCharts(report: Report, file: string, io: CliIO): void {
+  const charts = allCharts(report);
+  if (charts.length === 0) {
+    io.stderr('--chart: this report has no chart.');
+    return;
+  }
+  const ext = extname(file);
+  const stem = ext ? file.slice(0, -ext.length) : file;
+  for (const [i, c] of charts.entries()) {
+    const path = i === 0 ? file : `${stem}-${i + 1}${ext || '.png'}`;
+    writeFileSync(path, renderChartPng(c));
+    io.stderr(terminalText(`chart "${c.title}" written to ${path}`));
+  }
+}
+
+const allCharts = (report: Report): LineChart[] => [...(report.charts ?? []), ...(report.thread ?? []).flatMap(allCharts)];
 
 /** A y/N prompt on the terminal, or undefined when stdin is not one. */
 export function terminalConfirm(): CliIO['confirm'] {

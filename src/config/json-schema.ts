@@ -101,6 +101,7 @@ export function valuesJsonSchema(): JsonSchema {
         scrapeTimeout: str({ pattern: '^([0-9]+(ms|s|m|h))*$' }),
         labels: stringMap,
       }),
+      alertRules: strict({ enabled: bool, labels: stringMap }),
       networkPolicy: strict({
         enabled: bool,
         ingressFrom: k8sList('NetworkPolicyPeers allowed to reach the ops and Slack ports; empty: any source.'),

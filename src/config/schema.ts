@@ -66,16 +66,47 @@ const cluster = z
   })
   .strict();
 
+/** A Prometheus duration as the bot accepts it: 90s, 30m, 1h, 7d. */
+export const promDuration = z.string().regex(/^[1-9]\d{0,5}[smhd]$/, 'expected a duration like 30m, 1h or 7d');
+const promLabel = z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'expected a Prometheus label name');
+/** Label matchers as PromQL writes them inside braces: name="value", name=~"regex"… (config only, never user text). */
+const promMatchers = z
+  .string()
+  .regex(/^(\s*[a-zA-Z_][a-zA-Z0-9_]*\s*(=|!=|=~|!~)\s*"(?:[^"\\]|\\.)*"\s*(,|$))*$/, 'expected label matchers like job="vlinders-api", status=~"5.."');
+
+/** An SLO's targets; latencies in ms, the queue in requests waiting, the KV cache and errors in percent. */
+const sloTargets = z
+  .object({
+    ttftP95Ms: z.number().positive().optional(),
+    tpotP95Ms: z.number().positive().default(100),
+    e2eP95Ms: z.number().positive().default(30_000),
+    queueP95Ms: z.number().positive().default(1000),
+    /** vLLM's waiting queue: anything waiting means the GPUs are saturated. */
+    requestsWaiting: z.number().min(0).default(0),
+    /** Over it vLLM starts preempting; the runbook adds a GPU worker. */
+    kvCachePercent: z.number().min(0).max(100).default(90),
+    preemptionsPerMinute: z.number().min(0).default(1),
+    errorRatePercent: z.number().min(0).max(100).optional(),
+    /** Generated tokens per second, at least; unset: shown, not judged. */
+    minTokensPerSecond: z.number().min(0).optional(),
+  })
+  .strict();
+const SLO_TARGETS = { tpotP95Ms: 100, e2eP95Ms: 30_000, queueP95Ms: 1000, requestsWaiting: 0, kvCachePercent: 90, preemptionsPerMinute: 1 };
+
 /** The digests' default PromQL, for the exporters a kube-prometheus-stack install has. */
 const PROMQL = {
   p95Latency: 'histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{job="vlinders-api"}[5m])))',
-  pvcUsedBytes: 'kubelet_volume_stats_used_bytes',
-  pvcCapacityBytes: 'kubelet_volume_stats_capacity_bytes',
+  // One series per claim: every kubelet that mounts it reports it (ReadWriteMany, or a pod that just moved).
+  pvcUsedBytes: 'max by (namespace, persistentvolumeclaim) (kubelet_volume_stats_used_bytes)',
+  pvcCapacityBytes: 'max by (namespace, persistentvolumeclaim) (kubelet_volume_stats_capacity_bytes)',
   nodeDiskUsedPercent: '100 * (1 - node_filesystem_avail_bytes{mountpoint="/",fstype!="tmpfs"} / node_filesystem_size_bytes{mountpoint="/",fstype!="tmpfs"})',
-  dbSizeBytes: 'sum(pg_database_size_bytes{datname="vlinders"})',
-  gpuNodes: 'count(kube_node_status_allocatable{resource="nvidia_com_gpu"} > 0)',
+  // max, not sum: a streaming replica's exporter reports the same database.
+  dbSizeBytes: 'max(pg_database_size_bytes{datname="vlinders"})',
+  // by node: two kube-state-metrics (HA, or a rollout's old pod) report every node.
+  gpuNodes: 'count(max by (node) (kube_node_status_allocatable{resource="nvidia_com_gpu"}) > 0)',
   requestsWaiting: 'sum(vllm:num_requests_waiting)',
   requestsRunning: 'sum(vllm:num_requests_running)',
+  gpuUtilizationPercent: 'avg by (Hostname) (DCGM_FI_DEV_GPU_UTIL)',
 };
 
 export const configSchema = z
@@ -144,6 +175,51 @@ export const configSchema = z
       })
       .strict()
       .default({ execTimeoutSeconds: 15, concurrency: 16, utilizationTargetPercent: 85, memoryHighPercent: 95, temperatureHighCelsius: 85 }),
+    /**
+     * `slo`: each served model's latency, queue, KV cache, preemptions and throughput from vLLM's
+     * metrics, with the API's error rate, judged against these targets (P95 TTFT and errors
+     * default to the runbook's, loadtest.thresholds).
+     */
+    slo: z
+      .object({
+        /** The window the figures are taken over; `slo --window` overrides it. */
+        window: promDuration.default('1h'),
+        /** Targets for every model. */
+        targets: sloTargets.default(SLO_TARGETS),
+        /** Per served model (vLLM's model_name): targets that differ from `targets`. */
+        models: z.record(z.string().min(1), sloTargets.partial()).default({}),
+        /** A figure at or above this share of its target is ⚠️ (at or above the target ❌). */
+        warnRatio: z.number().gt(0).max(1).default(0.8),
+        /** vLLM's label naming the served model. */
+        modelLabel: promLabel.default('model_name'),
+        /** Label matchers added to every vLLM series, e.g. namespace="vlinders-inference". */
+        vllmMatchers: promMatchers.default(''),
+        /** The API's latency histogram (prometheus-fastapi-instrumentator's): its P95 is the runbook's. */
+        apiLatencyMetric: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, 'expected a metric name').default('http_request_duration_seconds'),
+        /** The API's request counter (prometheus-fastapi-instrumentator's), the error rate's source. */
+        apiRequestsMetric: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, 'expected a metric name').default('http_requests_total'),
+        apiMatchers: promMatchers.default('job="vlinders-api"'),
+        /** Which of those requests are errors. */
+        apiErrorMatchers: promMatchers.default('status=~"5.."'),
+        /** How far `diagnose latency` raises gpu_memory_utilization when requests are preempted with GPU memory free. */
+        gpuMemoryStep: z.number().gt(0).max(0.5).default(0.05),
+      })
+      .strict()
+      .prefault({}),
+    /** `gpu health`: the NVIDIA DCGM exporter's XIDs, row remapping, ECC and throttling, read from Prometheus. */
+    gpuHealth: z
+      .object({
+        /** How far back by default; `gpu health --since` overrides it. */
+        since: promDuration.default('24h'),
+        /** The resolution XIDs and throttling are sampled at over that time (a subquery step). */
+        stepSeconds: z.number().int().min(1).max(3600).default(60),
+        /** The DCGM label holding the Kubernetes node name (the exporter sets Hostname from NODE_NAME). */
+        nodeLabel: promLabel.default('Hostname'),
+        /** Label matchers added to every DCGM series, e.g. job="dcgm-exporter". */
+        matchers: promMatchers.default(''),
+      })
+      .strict()
+      .prefault({}),
     /** Alertmanager alerts (POST /alertmanager, token in ALERTMANAGER_TOKEN) open incident threads here. */
     alerts: z
       .object({
@@ -242,6 +318,8 @@ export const configSchema = z
             requestsWaiting: z.string().min(1).default(PROMQL.requestsWaiting),
             /** Requests vLLM is running now. */
             requestsRunning: z.string().min(1).default(PROMQL.requestsRunning),
+            /** GPU utilization in percent per node (DCGM exporter), charted over 24 h in the daily digest. */
+            gpuUtilizationPercent: z.string().min(1).default(PROMQL.gpuUtilizationPercent),
           })
           .strict()
           .default(() => ({ ...PROMQL })),

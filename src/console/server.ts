@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { SlackWorkspaceEmulator } from '../sandbox/slack/index.js';
 import type { DemoChannel, DemoUser } from './demo.js';
 import { pageAssets } from './page.js';
-import { consoleState, stateVersion } from './state.js';
+import { consoleState, isPng, stateVersion } from './state.js';
 
 export interface Banner {
   /** True when the cluster is the sandbox (the emulator with a seeded Vlinders world). */
@@ -174,7 +174,7 @@ export function createConsoleServer(opts: ConsoleServerOptions): Server {
       if (upload) {
         const file = slack.uploads[Number(upload[1])];
         if (!file) throw new HttpError(404, 'no such upload');
-        return send(res, 200, 'text/plain; charset=utf-8', file.content);
+        return isPng(file.bytes) ? send(res, 200, 'image/png', file.bytes) : send(res, 200, 'text/plain; charset=utf-8', file.content);
       }
       throw new HttpError(404, 'not found');
     }

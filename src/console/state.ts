@@ -23,7 +23,13 @@ export interface ConsoleUpload {
   title: string;
   bytes: number;
   comment?: string;
+  /** A picture (a chart) is shown inline, described by its alt text; anything else opens as text. */
+  image?: { alt: string };
 }
+
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+/** What the upload is, by its bytes (a filename is the uploader's word). */
+export const isPng = (bytes: Buffer) => bytes.subarray(0, PNG_SIGNATURE.length).equals(PNG_SIGNATURE);
 
 /** A view the person sees: their Home tab, or the modal on top of their stack. */
 export interface ConsoleView {
@@ -135,8 +141,9 @@ export function consoleState(ws: SlackWorkspaceEmulator, user: string, known: re
       ...(u.thread_ts ? { thread_ts: u.thread_ts } : {}),
       filename: u.filename,
       title: u.title ?? u.filename,
-      bytes: Buffer.byteLength(u.content),
+      bytes: u.bytes.length,
       ...(u.initial_comment ? { comment: u.initial_comment } : {}),
+      ...(isPng(u.bytes) ? { image: { alt: u.alt_txt ?? '' } } : {}),
     };
   });
   const home = viewOf(ws.homeOf(user));

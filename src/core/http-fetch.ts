@@ -31,7 +31,7 @@ export const shownUrl = (url: URL): string => `${url.protocol}//${url.host}${url
 const seconds = (ms: number) => (ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`);
 const sentence = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
-export async function httpFetch(url: URL, init: { method?: string; headers?: Record<string, string>; body?: string }, opts: HttpFetchOptions): Promise<HttpFetchResult> {
+export async function httpFetch(url: URL, init: { method?: string; headers?: Record<string, string>; body?: string | Uint8Array<ArrayBuffer> }, opts: HttpFetchOptions): Promise<HttpFetchResult> {
   const method = init.method ?? 'GET';
   const call = `${method} ${redactText(shownUrl(url))}`;
   const deadline = deadlineSignal(opts.timeoutMs, opts.signal);

@@ -1,6 +1,7 @@
 // The one output model of every command. Commands never know Slack or the terminal:
 // src/slack renders a Report to Block Kit, src/cli renders it to text or JSON.
 
+import type { LineChart } from '../charts/spec.js';
 import { redactText } from './redact.js';
 
 export type ReportStatus = 'ok' | 'warn' | 'fail' | 'info';
@@ -34,6 +35,8 @@ export interface Report {
   sections?: ReportSection[];
   /** Long text that belongs in a file rather than a message (logs, dumps). */
   attachments?: ReportAttachment[];
+  /** Line charts; Slack uploads each as a PNG with its alt text, the terminal writes them with --chart FILE. */
+  charts?: LineChart[];
   /** A preview for the caller only (Slack: an ephemeral message); the terminal ignores it. */
   ephemeral?: boolean;
   /**
@@ -84,6 +87,7 @@ export function redactReport(report: Report & { pin?: unknown }): Report {
     })),
     attachments: shown.attachments?.map((a) => ({ filename: r(a.filename), title: a.title === undefined ? undefined : r(a.title), content: r(a.content) })),
     offers: shown.offers?.map((o) => ({ ...o, intro: r(o.intro) })),
+    charts: shown.charts?.map((c) => ({ ...c, title: r(c.title), note: c.note === undefined ? undefined : r(c.note), series: c.series.map((s) => ({ ...s, name: r(s.name) })) })),
     ...(thread ? { thread } : {}),
   };
 }

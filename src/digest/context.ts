@@ -1,5 +1,6 @@
 // What every scheduled report is built from: the cluster, the config, and the optional
 // outside sources; how a report's root and thread are put together.
+import type { LineChart } from '../charts/spec.js';
 import type { Config } from '../config/schema.js';
 import { worstStatus, type Report, type ReportSection, type ReportStatus } from '../core/report.js';
 import type { KubeClient } from '../kube/client.js';
@@ -17,7 +18,7 @@ export interface ReportInputs {
 }
 
 /** A compact root (headline, a few fields) with the details in its thread. */
-export function rootAndThread(kind: string, inputs: ReportInputs, parts: { statuses: ReportStatus[]; headline: string; fields: Array<{ label: string; value: string }>; details: ReportSection[] }): Report {
+export function rootAndThread(kind: string, inputs: ReportInputs, parts: { statuses: ReportStatus[]; headline: string; fields: Array<{ label: string; value: string }>; details: ReportSection[]; charts?: LineChart[] }): Report {
   const day = new Date((inputs.now ?? Date.now)()).toISOString().slice(0, 10);
   const status = worstStatus(['ok', ...parts.statuses.filter((s) => s !== 'info')]);
   return {
@@ -25,6 +26,6 @@ export function rootAndThread(kind: string, inputs: ReportInputs, parts: { statu
     status,
     summary: parts.headline,
     sections: [{ fields: parts.fields }, { lines: ['Details in the thread.'] }],
-    thread: [{ title: `${kind} report details · ${day}`, status, sections: parts.details }],
+    thread: [{ title: `${kind} report details · ${day}`, status, sections: parts.details, ...(parts.charts?.length ? { charts: parts.charts } : {}) }],
   };
 }

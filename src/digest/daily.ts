@@ -1,18 +1,23 @@
 // The runbook's daily checks as one compact Report (a headline status and what needs
 // attention) with a thread of details: node health with CPU and memory use, ERROR lines of the
 // API pods over the last 24 h (streamed and counted, never buffered), the GPU summary, TLS
-// expiry, backup age and, with Prometheus, PVC usage.
+// expiry, backup age and, with Prometheus, PVC usage, each model's service level (`slo`) and
+// the GPUs' health from DCGM (`gpu health`).
 import { errorMessage } from '../core/errors.js';
 import { STATUS_EMOJI, tallyLine, tallyProblems, worstStatus, type Report, type ReportSection, type ReportStatus } from '../core/report.js';
 import { readFleetGpus } from '../gpu/fleet.js';
 import type { KubeClient } from '../kube/client.js';
 import type { Finding } from '../kube/health.js';
 import { surveyCluster } from '../kube/survey.js';
-import { prometheusFrom } from '../prometheus/client.js';
+import { chartsAndLines, labelsName, rangeChart, type LineChart, type RangeChartSpec } from '../charts/index.js';
+import type { Config } from '../config/schema.js';
+import { prometheusFrom, type PrometheusClient } from '../prometheus/client.js';
 import { backupSection } from './backups.js';
 import { ErrorCounter, type ErrorTally } from './error-lines.js';
 import { plural } from './format.js';
 import { pvcUsageSection } from './pvc-usage.js';
+import { gpuHealthDigestSection } from '../gpu/dcgm-health.js';
+import { sloDigestSection } from '../slo/slo.js';
 import type { ReportInputs } from './context.js';
 import { certExpiry, certLine, watchedTlsSecrets, type CertExpiry } from './tls.js';
 import { vlindersNamespaces } from '../config/schema.js';
@@ -42,6 +47,24 @@ export async function apiErrorTally(kube: KubeClient, namespace: string, selecto
     await counter.addStream(name, kube.logLines(namespace, name, container, { sinceSeconds, signal }));
   }
   return counter.tally(5);
+}
+
+/** A day's chart: a sample every 15 minutes. */
+const DAY_STEP_SECONDS = 900;
+
+/** The daily digest's charts: GPU utilization per node and P95 latency against its target, over the last 24 h. */
+export function dailyChartSpecs(config: Config, nowMs: number): RangeChartSpec[] {
+  const to = Math.floor(nowMs / 1000 / DAY_STEP_SECONDS) * DAY_STEP_SECONDS;
+  const window = { from: to - 86_400, to, stepSeconds: DAY_STEP_SECONDS };
+  const q = config.prometheus.queries;
+  return [
+    { id: 'gpu-utilization-24h', title: 'GPU utilization per node, last 24 h', unit: 'percent', promql: q.gpuUtilizationPercent, ...window, nameOf: (m) => m.Hostname ?? m.node ?? m.instance ?? labelsName(m), condense: 'envelope' },
+    { id: 'p95-latency-24h', title: 'P95 latency, last 24 h', unit: 'seconds', promql: q.p95Latency, ...window, target: { value: config.loadtest.thresholds.p95Ms / 1000, label: 'target' }, nameOf: (m) => labelsName(m, 'P95') },
+  ];
+}
+
+export async function dailyCharts(prom: PrometheusClient | undefined, config: Config, nowMs: number, signal?: AbortSignal): Promise<{ charts: LineChart[]; lines: string[] }> {
+  return chartsAndLines(await Promise.all(dailyChartSpecs(config, nowMs).map((spec) => rangeChart(prom, spec, signal))));
 }
 
 export async function buildDailyDigest(opts: DailyDigestOptions): Promise<DailyDigest> {
@@ -90,10 +113,13 @@ export async function buildDailyDigest(opts: DailyDigestOptions): Promise<DailyD
     return line;
   });
 
-  const pvc = await pvcUsageSection(prometheusFrom(config), config, { signal, now: now() });
+  const prom = prometheusFrom(config);
+  const [pvc, drawn] = await Promise.all([pvcUsageSection(prom, config, { signal, now: now() }), dailyCharts(prom, config, now(), signal)]);
   if (pvc.status !== 'info') statuses.push(pvc.status);
   const backups = await backupSection(opts.sources?.backups, { signal, now: now(), maxAgeHours: config.backup.maxAgeHours });
   statuses.push(backups.status);
+  const [slo, gpuHealth] = await Promise.all([sloDigestSection(prometheusFrom(config), config, { signal }), gpuHealthDigestSection(prometheusFrom(config), config, { signal, now: now() })]);
+  for (const part of [slo, gpuHealth]) if (part.status !== 'info') statuses.push(part.status);
 
   const status: ReportStatus = statuses.length === 0 ? 'ok' : worstStatus(['ok', ...statuses]);
 
@@ -130,6 +156,8 @@ export async function buildDailyDigest(opts: DailyDigestOptions): Promise<DailyD
   sections.push({ title: 'TLS certificates', lines: certLines });
   sections.push(backups.section);
   sections.push(pvc.section);
+  sections.push(slo.section, gpuHealth.section);
+  if (drawn.lines.length > 0) sections.push({ title: 'Charts', lines: drawn.lines });
 
   // The headline counts what the details mark (❌, ⚠️, not read), so it can't say "all healthy" above them.
   const marked = tallyLine(tallyProblems(sections.filter((s) => s.title !== 'Needs attention (all)')));
@@ -146,8 +174,8 @@ export async function buildDailyDigest(opts: DailyDigestOptions): Promise<DailyD
       title: `daily digest${opts.clusterName ? ` · ${opts.clusterName}` : ''} · ${day}`,
       status,
       summary: headline,
-      sections: [...root, { lines: ['Details in the thread: nodes, ERROR lines, GPUs, certificates, backups, PVC usage.'] }],
-      thread: [{ title: `daily digest details · ${day}`, status, sections }],
+      sections: [...root, { lines: ['Details in the thread: nodes, ERROR lines, GPUs, certificates, backups, PVC usage, service levels, GPU health.'] }],
+      thread: [{ title: `daily digest details · ${day}`, status, sections, charts: drawn.charts }],
     },
     findings,
     errors,

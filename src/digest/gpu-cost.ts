@@ -7,7 +7,7 @@ import { errorMessage } from '../core/errors.js';
 import type { ReportSection } from '../core/report.js';
 import type { KubeClient } from '../kube/client.js';
 import { GPU_RESOURCE, parseQuantity } from '../kube/health.js';
-import type { PrometheusClient } from '../prometheus/client.js';
+import type { PrometheusClient, Series } from '../prometheus/client.js';
 
 export const WEEK_HOURS = 168;
 
@@ -16,6 +16,8 @@ export interface GpuCost {
   measured: boolean;
   cost?: number;
   how: string;
+  /** The hourly GPU node counts the hours were summed from (charted in the weekly report). */
+  series?: Series[];
 }
 
 /** GPU nodes in the cluster now (allocatable nvidia.com/gpu > 0). */
@@ -28,12 +30,12 @@ export async function gpuNodeCount(kube: KubeClient): Promise<number> {
 }
 
 /** Node-hours from a range query sampled every hour: the sum of the samples, the last one (now) excluded. */
-export async function measuredNodeHours(prom: PrometheusClient, promql: string, endSeconds: number, signal?: AbortSignal): Promise<number | undefined> {
+export async function measuredNodeHours(prom: PrometheusClient, promql: string, endSeconds: number, signal?: AbortSignal): Promise<{ hours: number; series: Series[] } | undefined> {
   const series = await prom.queryRange(promql, { start: endSeconds - WEEK_HOURS * 3600, end: endSeconds, stepSeconds: 3600 }, { signal });
   if (series.length === 0) return undefined;
   let hours = 0;
   for (const s of series) for (const [t, v] of s.points) if (t < endSeconds && Number.isFinite(v)) hours += v;
-  return hours;
+  return { hours, series };
 }
 
 export async function gpuCost(kube: KubeClient, prom: PrometheusClient | undefined, config: Config, opts: { now: number; signal?: AbortSignal }): Promise<GpuCost> {
@@ -41,8 +43,11 @@ export async function gpuCost(kube: KubeClient, prom: PrometheusClient | undefin
   let problem: string | undefined;
   if (prom) {
     try {
-      const hours = await measuredNodeHours(prom, config.prometheus.queries.gpuNodes, Math.floor(opts.now / 1000), opts.signal);
-      if (hours !== undefined) return { nodeHours: hours, measured: true, cost: price === undefined ? undefined : hours * price, how: 'measured: GPU nodes sampled hourly over the last 7 days (Prometheus)' };
+      const measured = await measuredNodeHours(prom, config.prometheus.queries.gpuNodes, Math.floor(opts.now / 1000), opts.signal);
+      if (measured !== undefined) {
+        const { hours, series } = measured;
+        return { nodeHours: hours, measured: true, cost: price === undefined ? undefined : hours * price, how: 'measured: GPU nodes sampled hourly over the last 7 days (Prometheus)', series };
+      }
       problem = 'Prometheus has no samples for prometheus.queries.gpuNodes';
     } catch (err) {
       problem = errorMessage(err);

@@ -4,6 +4,8 @@
 import { errorMessage } from '../core/errors.js';
 import { STATUS_EMOJI, type Report, type ReportSection, type ReportStatus } from '../core/report.js';
 import { clusterCapacity, type CapacityResource, type ClusterCapacity } from '../kube/capacity.js';
+import { chartFromSeries, labelsName, notDrawn, type LineChart, type RangeChartSpec } from '../charts/index.js';
+import type { Config } from '../config/schema.js';
 import { prometheusFrom } from '../prometheus/client.js';
 import { tokenize } from '../core/args.js';
 import { rootAndThread, type ReportInputs } from './context.js';
@@ -36,6 +38,11 @@ export function capacitySection(c: ClusterCapacity): { section: ReportSection; s
   return { section: { title: 'Capacity: requested / allocatable', header: ['resource', 'requested', 'allocatable', 'share'], rows, lines }, status: worst, line: `requested ${parts.join(', ')}` };
 }
 
+/** The P95 over the last 4 weeks, a sample every 6 h, against its target. */
+export function p95TrendChartSpec(config: Config, endSeconds: number): RangeChartSpec {
+  return { id: 'p95-trend-4w', title: `P95 latency, last ${TREND_WEEKS} weeks`, unit: 'seconds', promql: config.prometheus.queries.p95Latency, from: endSeconds - TREND_WEEKS * 7 * 86_400, to: endSeconds, stepSeconds: TREND_STEP_SECONDS, target: { value: config.loadtest.thresholds.p95Ms / 1000, label: 'target' }, nameOf: (m) => labelsName(m, 'P95') };
+}
+
 export async function buildMonthlyReport(inputs: ReportInputs): Promise<Report> {
   const { kube, config, signal } = inputs;
   const now = (inputs.now ?? Date.now)();
@@ -66,12 +73,15 @@ export async function buildMonthlyReport(inputs: ReportInputs): Promise<Report> 
 
   // P95 latency trend.
   let latencyLine = 'P95 trend not measured';
+  const charts: LineChart[] = [];
   const prom = prometheusFrom(config);
   if (!prom) details.push({ title: 'P95 latency trend', lines: ['not measured: prometheus.url is not configured'] });
   else {
     try {
       const end = Math.floor(now / 1000);
-      const series = await prom.queryRange(config.prometheus.queries.p95Latency, { start: end - TREND_WEEKS * 7 * 86_400, end, stepSeconds: TREND_STEP_SECONDS }, { signal });
+      const spec = p95TrendChartSpec(config, end);
+      const series = await prom.queryRange(spec.promql, { start: spec.from, end: spec.to, stepSeconds: spec.stepSeconds }, { signal });
+      charts.push(chartFromSeries(spec, series));
       const weeks = weeklyLatency(series, end);
       const change = trendChange(weeks);
       const last = weeks[weeks.length - 1];
@@ -87,7 +97,7 @@ export async function buildMonthlyReport(inputs: ReportInputs): Promise<Report> 
         });
       }
     } catch (err) {
-      details.push({ title: 'P95 latency trend', lines: [`⚠️ ${errorMessage(err)}`] });
+      details.push({ title: 'P95 latency trend', lines: [`⚠️ ${errorMessage(err)}`, notDrawn('P95 latency trend', 'Prometheus could not be read')] });
       statuses.push('warn');
     }
   }
@@ -101,6 +111,7 @@ export async function buildMonthlyReport(inputs: ReportInputs): Promise<Report> 
       { label: 'Latency', value: latencyLine },
     ],
     details,
+    charts,
   });
   report.offers = [{ intro: "Monthly restore drill: restore the newest backup into a scratch database and check it. Pressing the button shows the plan and asks for approval.", words: tokenize(config.digest.restoreDrillCommand) }];
   return report;

@@ -12,7 +12,8 @@ import { backupSection } from './backups.js';
 import { rootAndThread, type ReportInputs } from './context.js';
 import { databaseSection } from './database.js';
 import { formatBytes, plural } from './format.js';
-import { costLine, gpuCost, gpuCostSection } from './gpu-cost.js';
+import { costLine, gpuCost, gpuCostSection, WEEK_HOURS, type GpuCost } from './gpu-cost.js';
+import { chartFromSeries, chartsAndLines, labelsName, notDrawn, rangeChart, type ChartOutcome, type RangeChartSpec } from '../charts/index.js';
 import { pvcUsageSection } from './pvc-usage.js';
 
 const WEEK_MS = 7 * 86_400_000;
@@ -76,18 +77,46 @@ async function diskSection(inputs: ReportInputs, prom: PrometheusClient | undefi
   return { section: { title: 'Disks', lines }, status: worstStatus(statuses), fullest };
 }
 
+/** A week's chart: a sample every 6 hours. */
+const WEEK_STEP_SECONDS = 6 * 3600;
+
+/** PVC use (the Vlinders namespaces', the largest ten) and the database's size over the last 7 days. */
+export function growthChartSpecs(config: Config, nowMs: number): RangeChartSpec[] {
+  const to = Math.floor(nowMs / 1000 / WEEK_STEP_SECONDS) * WEEK_STEP_SECONDS;
+  const window = { from: to - 7 * 86_400, to, stepSeconds: WEEK_STEP_SECONDS };
+  const watched = new Set(vlindersNamespaces(config.namespaces));
+  const q = config.prometheus.queries;
+  return [
+    { id: 'pvc-growth-7d', title: 'PVC use, last 7 days', unit: 'bytes', promql: q.pvcUsedBytes, ...window, keep: (m) => watched.has(m.namespace ?? ''), nameOf: (m) => `${m.namespace ?? '?'}/${m.persistentvolumeclaim ?? '?'}`, condense: 'largest' },
+    { id: 'database-growth-7d', title: 'Database size, last 7 days', unit: 'bytes', promql: q.dbSizeBytes, ...window, nameOf: (m) => m.datname ?? labelsName(m, 'database') },
+  ];
+}
+
+/** The GPU nodes counted hourly, whose sum is the week's node-hours; one line when they were estimated. */
+export function nodeHoursChart(cost: { ok: GpuCost } | { error: string }, nowMs: number, promConfigured: boolean): ChartOutcome {
+  const title = 'GPU nodes, last 7 days';
+  if ('ok' in cost && cost.ok.series) {
+    const to = Math.floor(nowMs / 1000);
+    const hours = Math.round(cost.ok.nodeHours * 10) / 10;
+    return { chart: chartFromSeries({ id: 'gpu-node-hours-7d', title: `${title} (${hours} node-hours)`, unit: 'number', promql: '', stepSeconds: 3600, from: to - WEEK_HOURS * 3600, to, nameOf: () => 'GPU nodes' }, cost.ok.series) };
+  }
+  return { line: notDrawn(title, promConfigured ? 'node-hours were estimated, not measured (see GPU cost)' : 'prometheus.url is not configured') };
+}
+
 export async function buildWeeklyReport(inputs: ReportInputs): Promise<Report> {
   const { kube, config, signal } = inputs;
   const now = (inputs.now ?? Date.now)();
   const prom = prometheusFrom(config);
-  const [disks, pvc, db, backups, alerts, cost] = await Promise.all([
+  const [disks, pvc, db, backups, alerts, cost, growth] = await Promise.all([
     diskSection(inputs, prom, now),
     pvcUsageSection(prom, config, { signal, now, weekAgo: true }),
     databaseSection(inputs.sources?.database, prom, config, { now, signal }),
     backupSection(inputs.sources?.backups, { signal, now, count: 7, maxAgeHours: config.backup.maxAgeHours }),
     alertHistory({ records: inputs.records, alertmanager: alertmanagerFrom(config), since: now - WEEK_MS, signal }),
     gpuCost(kube, prom, config, { now, signal }).then((c) => ({ ok: c }), (err: unknown) => ({ error: errorMessage(err) })),
+    Promise.all(growthChartSpecs(config, now).map((spec) => rangeChart(prom, spec, signal))),
   ]);
+  const drawn = chartsAndLines([...growth, nodeHoursChart(cost, now, prom !== undefined)]);
   const costSection: ReportSection = 'ok' in cost ? gpuCostSection(cost.ok, config) : { title: 'GPU cost (7 days)', lines: [`⚠️ not computed: ${errorMessage(cost.error)}`] };
   const fullestPvc = pvc.usage[0];
   const money = 'ok' in cost ? costLine(cost.ok, config) : 'not computed';
@@ -109,6 +138,7 @@ export async function buildWeeklyReport(inputs: ReportInputs): Promise<Report> {
       { label: 'Alerts', value: `${alerts.groups} groups recorded${alerts.current === undefined ? '' : `, ${alerts.current} held now`}` },
       { label: 'GPU cost', value: money },
     ],
-    details: [disks.section, pvc.section, ...db.sections, backups.section, ...alerts.sections, costSection],
+    details: [disks.section, pvc.section, ...db.sections, backups.section, ...alerts.sections, costSection, ...(drawn.lines.length > 0 ? [{ title: 'Charts', lines: drawn.lines }] : [])],
+    charts: drawn.charts,
   });
 }

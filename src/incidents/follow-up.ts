@@ -7,6 +7,8 @@ import type { Report } from '../core/report.js';
 import type { AlertmanagerWebhook } from '../prometheus/alertmanager.js';
 import type { SlackPoster } from '../slack/poster.js';
 import { suggestionMessage } from '../slack/cards.js';
+import { prometheusFrom } from '../prometheus/client.js';
+import { alertChartReport } from './alert-chart.js';
 import { declareIncidentWords, type AlertOutcome, type AlertThreads } from './alert-threads.js';
 
 /** The bot's identity in audit lines for what it runs on an alert. */
@@ -37,14 +39,18 @@ export function alertFollowUp(deps: {
   threads: AlertThreads;
   config: Config;
   signal: AbortSignal;
+  now?: () => number;
 }) {
   return async (payload: AlertmanagerWebhook, outcome?: AlertOutcome): Promise<void> => {
     const thread = await deps.threads.threadOf(payload.groupKey);
     const alertname = payload.commonLabels.alertname ?? payload.groupLabels.alertname;
     if (!thread) return;
     const where = { channel: thread.channel, threadTs: thread.ts };
-    // A new thread offers to declare an incident from it (an operator's click, through RBAC).
     if (outcome === 'opened') {
+      // A new thread gets its expression charted once,
+      const chart = await alertChartReport(payload, prometheusFrom(deps.config), (deps.now ?? Date.now)(), deps.signal);
+      if (chart) await deps.poster.report(where, chart);
+      // and offers to declare an incident from it (an operator's click, through RBAC).
       const id = await deps.engine.offer(declareIncidentWords({ name: alertname, severity: payload.commonLabels.severity }), where);
       const message = suggestionMessage('Is this an incident? Declaring one opens its own channel, invites on-call, and links this thread.', [{ id, label: 'Declare incident' }]);
       await deps.poster.post(where, message.text, message.blocks);

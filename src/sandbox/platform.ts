@@ -21,6 +21,8 @@ import { POSTGRES_POD, postgresExec, seedPostgresSecret } from './kube/world/pos
 import { startPlatformApi } from './platform-api/server.js';
 import { postgresInstalled, startPostgres, type TestPostgres } from './postgres/server.js';
 import { startQdrantStub } from './qdrant/server.js';
+import { PrometheusStub } from './prometheus/server.js';
+import { seedSandboxMetrics } from './prometheus/sandbox-metrics.js';
 import { RayDashboardStub } from './ray/dashboard-stub.js';
 import { startRedisStub } from './redis/server.js';
 import { S3RVER_ENV, startS3rver } from './s3/server.js';
@@ -132,6 +134,9 @@ export async function startSandboxPlatform(opts: SandboxOptions = {}): Promise<S
     const model = (kube.get('v1', 'ConfigMap', world.cluster.namespaces.inference, 'vlinders-config')?.data as Record<string, string> | undefined)?.model;
     const ray = await RayDashboardStub.start({ model });
     closers.push(() => ray.close());
+    // Prometheus, for the digests' charts and `diagnose latency`.
+    const prometheus = await PrometheusStub.start();
+    closers.push(() => prometheus.close());
 
     // Its port is known now, so the bot is configured before its webhook (and so Alertmanager) is up.
     const amPort = opts.alertmanager !== false && findAlertmanager() ? await freePort() : undefined;
@@ -158,6 +163,8 @@ export async function startSandboxPlatform(opts: SandboxOptions = {}): Promise<S
       alertmanager,
       configure(config) {
         Object.assign(config.ray, { dashboardUrl: ray.url, serveUrl: ray.url });
+        config.prometheus.url = prometheus.url;
+        seedSandboxMetrics(prometheus, config.prometheus.queries, kube);
         Object.assign(config.backup, { endpoint: s3.endpoint, forcePathStyle: true, bucket, region: S3RVER_ENV.AWS_REGION });
         Object.assign(config.platform, { domain: PLATFORM_DOMAIN, redis: redis.address, qdrantUrl: qdrant.url, qdrantCollection: SANDBOX_COLLECTION, apiUrl: api.url });
         return config;

@@ -6,11 +6,15 @@
 import type { webApi } from '@slack/bolt';
 import { redactText } from '../core/redact.js';
 import { STATUS_EMOJI, redactReport, type Report, type ReportStatus } from '../core/report.js';
+import { chartAltText, renderChartPng, type LineChart } from '../charts/index.js';
+import { httpFetch } from '../core/http-fetch.js';
 import { renderReport, type Block } from './blocks.js';
 import { escapeMrkdwn, messageText } from './mrkdwn.js';
 import { INVITE_ME, isClosedConversation } from './reply.js';
 
 type WebClient = webApi.WebClient;
+
+const UPLOAD_TIMEOUT_MS = 30_000;
 
 /** A message's top-level text: Slack parses it as mrkdwn (and notifies from it). */
 
@@ -25,7 +29,8 @@ export class SlackPoster {
   /** Posts a Report, then its thread of details under its first message; returns the ts of its first message. */
   /** `onRoot` hears of the first message as soon as it is posted (a scheduled tick records it). */
   async report(where: Where, report: Report, footer?: string, onRoot?: (ts: string) => Promise<void>): Promise<string | undefined> {
-    const rendered = renderReport(redactReport({ ...report, thread: undefined }), { footer: footer === undefined ? undefined : redactText(footer) });
+    const shown = redactReport({ ...report, thread: undefined });
+    const rendered = renderReport(shown, { footer: footer === undefined ? undefined : redactText(footer) });
     let firstTs: string | undefined;
     for (const message of rendered.messages) {
       const res = await this.client.chat.postMessage({
@@ -40,21 +45,42 @@ export class SlackPoster {
         await onRoot?.(firstTs);
       }
     }
+    // Files and charts belong with the report: in its thread, or in the thread of its first message.
+    const filesWhere = { channel: where.channel, threadTs: where.threadTs ?? firstTs };
     for (const file of rendered.files) {
-      // Files belong with the report: in its thread, or in the thread of its first message.
-      const threadTs = where.threadTs ?? firstTs;
       const common = { channel_id: where.channel, filename: file.filename, title: file.title ?? file.filename, content: file.content };
-      try {
-        await this.client.filesUploadV2(threadTs ? { ...common, thread_ts: threadTs } : common);
-      } catch (err) {
-        // chat:write.public lets the bot post in a public channel it isn't in, but not share files there.
-        if (!isClosedConversation(err)) throw err;
-        await this.post({ channel: where.channel, threadTs }, `📎 I can't share *${escapeMrkdwn(file.filename)}* here: ${INVITE_ME} to get files in this channel.`);
-      }
+      await this.share(filesWhere, file.filename, () => this.client.filesUploadV2(filesWhere.threadTs ? { ...common, thread_ts: filesWhere.threadTs } : common));
     }
-    const detailsWhere = { channel: where.channel, threadTs: where.threadTs ?? firstTs };
-    for (const detail of report.thread ?? []) await this.report(detailsWhere, detail);
+    for (const chart of shown.charts ?? []) await this.share(filesWhere, `${chart.id}.png`, () => this.uploadChart(filesWhere, chart));
+    for (const detail of report.thread ?? []) await this.report(filesWhere, detail);
     return firstTs;
+  }
+
+  /** Shares a file; where the bot can't share files (not in the channel), says so in one line instead. */
+  private async share(where: Where, filename: string, upload: () => Promise<unknown>): Promise<void> {
+    try {
+      await upload();
+    } catch (err) {
+      // chat:write.public lets the bot post in a public channel it isn't in, but not share files there.
+      if (!isClosedConversation(err)) throw err;
+      await this.post(where, `📎 I can't share *${escapeMrkdwn(filename)}* here: ${INVITE_ME} to get files in this channel.`);
+    }
+  }
+
+  /**
+   * A chart as a PNG through Slack's v2 upload flow, by hand: files.getUploadURLExternal takes
+   * the alt text as `alt_txt` (its documented name; WebClient.filesUploadV2 sends `alt_text`,
+   * which Slack does not document), the bytes go to the upload URL, and
+   * files.completeUploadExternal shares the file in the thread.
+   */
+  async uploadChart(where: Where, chart: LineChart): Promise<void> {
+    const png = renderChartPng(chart);
+    const filename = `${chart.id}.png`;
+    const url = (await this.client.apiCall('files.getUploadURLExternal', { filename, length: png.length, alt_txt: chartAltText(chart) })) as { upload_url?: string; file_id?: string };
+    if (!url.upload_url || !url.file_id) throw new Error('Slack answered files.getUploadURLExternal without an upload_url and file_id');
+    const sent = await httpFetch(new URL(url.upload_url), { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: new Uint8Array(png) }, { system: 'Slack file upload', timeoutMs: UPLOAD_TIMEOUT_MS, maxBytes: 64 * 1024 });
+    if (!sent.ok) throw new Error(`Slack's upload URL answered HTTP ${sent.status} for ${filename}`);
+    await this.client.files.completeUploadExternal({ files: [{ id: url.file_id, title: chart.title }], channel_id: where.channel, ...(where.threadTs ? { thread_ts: where.threadTs } : {}) });
   }
 
   /** Replaces a message with a Report, in place (an incident's root message). Its first message's worth. */

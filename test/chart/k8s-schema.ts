@@ -9,9 +9,9 @@
 //      OpenAPI spec does not forbid unknown fields, so (1) alone would pass a misindented
 //      key; walking the object against these field lists rejects it, as the API server does
 //      with strict field validation (`kubectl apply --validate=strict`).
-// ServiceMonitor is not a built-in type, so only (1) applies to it.
+// ServiceMonitor and PrometheusRule are not built-in types, so only (1) applies to them.
 import * as k8s from '@kubernetes/client-node';
-import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
+import { PrometheusRule, ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
@@ -37,6 +37,7 @@ const MODELS: Record<string, { model: ModelClass; typed?: string }> = {
   'rbac.authorization.k8s.io/v1/ClusterRole': { model: ClusterRole, typed: 'V1ClusterRole' },
   'rbac.authorization.k8s.io/v1/ClusterRoleBinding': { model: ClusterRoleBinding, typed: 'V1ClusterRoleBinding' },
   'monitoring.coreos.com/v1/ServiceMonitor': { model: ServiceMonitor },
+  'monitoring.coreos.com/v1/PrometheusRule': { model: PrometheusRule },
 };
 
 interface Attribute {

@@ -115,6 +115,21 @@ describe('the console in Chromium', () => {
     expect(pageErrors(page)).toEqual([]);
   });
 
+  it('digest daily --post shows its two charts inline in the thread, each described by its alt text', async () => {
+    const page = await open(DEMO_USERS.operator.id, DEMO_CHANNELS.ops.id);
+    await type(page, '/vlinders digest daily --post');
+    for (const title of ['GPU utilization per node, last 24 h', 'P95 latency, last 24 h']) {
+      const selector = `.thread figure.file-image img[alt^="Line chart: ${title},"]`;
+      await page.locator(selector).waitFor({ timeout: 60_000 });
+      // Decoded as a picture of the chart's size, not a broken image.
+      await page.waitForFunction((sel) => [...document.querySelectorAll<HTMLImageElement>(sel)].some((i) => i.complete && i.naturalWidth === 900), selector);
+    }
+    expect(await page.locator('.thread figure.file-image img').last().getAttribute('alt')).toMatch(/Target 500 ms \(target\)\. P95: min \d+ ms, max \d+ ms at \d\d:\d\d UTC, last \d+ ms/);
+    await page.locator('.thread figure.file-image').last().scrollIntoViewIfNeeded();
+    await shot(page, '1-digest-charts');
+    expect(pageErrors(page)).toEqual([]);
+  }, 90_000);
+
   it('an operator runs scale-gpu 4 in #ops, clicks Approve, and sees progress, then ✅', async () => {
     const page = await open(DEMO_USERS.operator.id, DEMO_CHANNELS.ops.id);
     await type(page, '/vlinders scale-gpu 4');

@@ -4,6 +4,7 @@
 // source can't be read. The alert path attaches it to an incident thread with its remedy.
 import { afterEach, describe, expect, it } from 'vitest';
 import { latencyFindings, type LatencyFacts } from '../../commands/diagnose-latency.js';
+import type { ModelVerdict } from '../../src/slo/slo.js';
 import type { Config } from '../../src/config/schema.js';
 import { fixedClusters } from '../../src/kube/directory.js';
 import { PrometheusStub } from '../../src/sandbox/prometheus/server.js';
@@ -163,7 +164,8 @@ describe('diagnose latency', () => {
     // The diagnosis found the same remedy as the static one: one button, not two.
     await bot.emu.waitFor(() => offers(bot, CHANNELS.incidents, root.ts)[0], 30_000);
     await new Promise((r) => setTimeout(r, 300));
-    expect(offers(bot, CHANNELS.incidents, root.ts).map((m) => button(m)?.text.text)).toEqual(['scale-gpu 3']);
+    // Besides the thread's own "Declare incident" offer.
+    expect(offers(bot, CHANNELS.incidents, root.ts).map((m) => button(m)?.text.text)).toEqual(['Declare incident', 'scale-gpu 3']);
   }, 60_000);
 });
 
@@ -191,5 +193,35 @@ describe('latencyFindings: the runbook reading of the measurements', () => {
 
   it('nothing measured is not a finding', () => {
     expect(latencyFindings({ ...base, workers: undefined })).toEqual({ status: 'ok', lines: [], offers: [] });
+  });
+
+  // What `slo` judged, as diagnose latency gets it.
+  const verdict = (over: Partial<ModelVerdict>): ModelVerdict => ({ model: 'm/x', status: 'ok', targets: {} as ModelVerdict['targets'], queueOverTarget: false, kvCacheOverTarget: false, preempting: false, problems: [], ...over });
+  const memory = { current: 0.9, step: 0.05, min: 0.5, max: 0.95, leastFreePercent: 12 };
+
+  it('a model whose KV cache is over its SLO is short of GPUs even with the API within target: one more worker', () => {
+    const f = latencyFindings({ ...base, p95Seconds: 0.3, requestsWaiting: 0, meanGpuUtilizationPercent: 60, slo: [verdict({ kvCacheOverTarget: true, problems: ['KV cache 97% (target < 90%)'] })] });
+    expect(f.status).toBe('fail');
+    expect(f.lines.join('\n')).toContain('m/x: KV cache 97% (target < 90%): the GPU workers are saturated');
+    expect(f.offers.map((o) => o.words.join(' '))).toEqual(['scale-gpu 4']);
+  });
+
+  it('preemptions while every GPU has a step of memory free: gpu-memory one step up', () => {
+    const f = latencyFindings({ ...base, p95Seconds: 0.3, slo: [verdict({ preempting: true })], gpuMemory: memory });
+    expect(f.status).toBe('warn');
+    expect(f.offers.map((o) => o.words.join(' '))).toEqual(['gpu-memory 0.95']);
+    // A GPU with less than a step free, or the setting at its maximum: no raise.
+    expect(latencyFindings({ ...base, slo: [verdict({ preempting: true })], gpuMemory: { ...memory, leastFreePercent: 3 } }).offers).toEqual([]);
+    expect(latencyFindings({ ...base, slo: [verdict({ preempting: true })], gpuMemory: { ...memory, current: 0.95 } }).lines.join('\n')).toContain('at the allowed maximum');
+  });
+
+  it("a CUDA OOM in a worker's log: gpu-memory down to the runbook's 0.85, and no raise for the preemptions", () => {
+    const f = latencyFindings({ ...base, slo: [verdict({ preempting: true })], gpuMemory: memory, cudaOom: { pod: 'w-1', line: 'torch.OutOfMemoryError: CUDA out of memory.' } });
+    expect(f.status).toBe('fail');
+    expect(f.offers.map((o) => o.words.join(' '))).toEqual(['gpu-memory 0.85']);
+    // Already at 0.85: nothing lower to offer, it says where to look instead.
+    const at = latencyFindings({ ...base, gpuMemory: { ...memory, current: 0.85 }, cudaOom: { pod: 'w-1', line: 'CUDA out of memory' } });
+    expect(at.offers).toEqual([]);
+    expect(at.lines.join('\n')).toContain('already 0.85');
   });
 });

@@ -1,5 +1,6 @@
-// The Prometheus and Alertmanager clients against the stub servers and the documented
-// responses in the shared fixtures: what they parse, and what they say when it goes wrong.
+// The Prometheus and Alertmanager clients against the real Prometheus (Debian's 2.42), the
+// documented responses in the shared fixtures, and the stubs for the fault shapes the real
+// server can't produce (a slow answer): what they parse, and what they say when it goes wrong.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +8,7 @@ import { AlertmanagerClient } from '../../src/prometheus/alertmanager-api.js';
 import { webhookSchema } from '../../src/prometheus/alertmanager.js';
 import { PrometheusClient, sampleValue } from '../../src/prometheus/client.js';
 import { AlertmanagerStub, PrometheusStub, gettableFromWebhook } from '../../src/sandbox/prometheus/server.js';
+import { startPrometheus, type RealPrometheus } from '../tools/prometheus.js';
 import { readCaptured } from '../fixtures/captured.js';
 
 const VECTOR = 'prometheus/api_v1_query_vector_up_docs.json';
@@ -31,10 +33,13 @@ function shape(v: unknown): unknown {
 
 describe('Prometheus client', () => {
   let stub: PrometheusStub;
+  let real: RealPrometheus;
   beforeAll(async () => {
-    stub = await PrometheusStub.start();
+    // No scrape targets; one short history backfilled by promtool.
+    const history = '# HELP vlinders_test_backfilled A backfilled gauge.\n# TYPE vlinders_test_backfilled gauge\nvlinders_test_backfilled{job="history"} 7 1700000000\nvlinders_test_backfilled{job="history"} 8 1700000060\n# EOF\n';
+    [stub, real] = await Promise.all([PrometheusStub.start(), startPrometheus({ targets: [], history })]);
   });
-  afterAll(() => stub.close());
+  afterAll(() => Promise.all([stub.close(), real.stop()]));
 
   it('parses the documented vector and matrix responses', async () => {
     for (const [file, read] of [
@@ -54,7 +59,15 @@ describe('Prometheus client', () => {
     }
   });
 
-  it('the stub answers in the documented shapes', async () => {
+  it('the real Prometheus and the stub answer in the documented shapes', async () => {
+    const t = 1435781451.781;
+    const labelled = 'label_replace(vector(1), "job", "prometheus", "", "")';
+    const realVector = await (await fetch(`${real.url}/api/v1/query?query=${encodeURIComponent(labelled)}&time=${t}`)).json();
+    const realMatrix = await (await fetch(`${real.url}/api/v1/query_range?query=${encodeURIComponent(labelled)}&start=${t - 30}&end=${t}&step=15`)).json();
+    expect(shape(realVector)).toEqual(shape(JSON.parse(readCaptured(VECTOR))));
+    expect(shape(realMatrix)).toEqual(shape(JSON.parse(readCaptured(MATRIX))));
+    expect(await new PrometheusClient(real.url).queryRange(labelled, { start: t - 30, end: t, stepSeconds: 15 })).toEqual([{ metric: { job: 'prometheus' }, points: [[t - 30, 1], [t - 15, 1], [t, 1]] }]);
+
     stub.setInstant('up', [{ metric: { __name__: 'up', job: 'prometheus', instance: 'localhost:9090' }, value: 1 }]);
     stub.setRange('up', [{ metric: { __name__: 'up', job: 'node', instance: 'localhost:9091' }, at: (t) => (t > 1435781450 ? 1 : 0) }]);
     const vector = await (await fetch(`${stub.url}/api/v1/query?query=up&time=1435781451.781`)).json();
@@ -67,14 +80,19 @@ describe('Prometheus client', () => {
 
   it('reads special floats, and an unknown series is an empty answer', async () => {
     expect([sampleValue('NaN'), sampleValue('+Inf'), sampleValue('-Inf'), sampleValue('0.25')]).toEqual([NaN, Infinity, -Infinity, 0.25]);
-    stub.setInstant('ratio', [{ metric: {}, value: NaN }]);
-    expect((await new PrometheusClient(stub.url).query('ratio'))[0]?.value).toBeNaN();
-    expect(await new PrometheusClient(stub.url).query('absent_metric')).toEqual([]);
+    const prom = new PrometheusClient(real.url);
+    expect((await prom.query('vector(0) / vector(0)'))[0]?.value).toBeNaN();
+    expect((await prom.query('vector(1) / vector(0)'))[0]?.value).toBe(Infinity);
+    // A scalar answer is one sample without labels.
+    expect(await prom.query('scalar(vector(-1) / vector(0))', { time: 1435781451 })).toEqual([{ metric: {}, at: 1435781451, value: -Infinity }]);
+    expect(await prom.query('absent_metric')).toEqual([]);
+    // A short history backfilled with promtool before the start.
+    expect(await prom.query('vlinders_test_backfilled', { time: 1700000090 })).toEqual([{ metric: { __name__: 'vlinders_test_backfilled', job: 'history' }, at: 1700000090, value: 8 }]);
   });
 
   it('says what Prometheus refused, and what could not be reached', async () => {
-    stub.setError('sum(', 'bad_data', '1:5: parse error: unclosed left parenthesis');
-    await expect(new PrometheusClient(stub.url).query('sum(')).rejects.toThrow('Prometheus refused `sum(`: bad_data: 1:5: parse error: unclosed left parenthesis');
+    await expect(new PrometheusClient(real.url).query('sum(')).rejects.toThrow(/^Prometheus refused `sum\(`: bad_data: invalid parameter "query": 1:5: parse error: unclosed left parenthesis$/);
+    await expect(new PrometheusClient(real.url).queryRange('up', { start: 100, end: 100 + 86_400 * 7, stepSeconds: 1 })).rejects.toThrow('exceeded maximum resolution of 11,000 points per timeseries');
     const closed = await verbatim('{}');
     await closed.close();
     await expect(new PrometheusClient(closed.url).query('up')).rejects.toThrow(/Could not reach Prometheus \(GET http:\/\/127\.0\.0\.1:\d+\/api\/v1\/query\): ECONNREFUSED/);
@@ -87,9 +105,10 @@ describe('Prometheus client', () => {
   });
 
   it('refuses an answer too big to hold', async () => {
-    stub.setInstant('up_by_everything', Array.from({ length: 200 }, (_, i) => ({ metric: { instance: `node-${i}:9100` }, value: 1 })));
-    expect(await new PrometheusClient(stub.url).query('up_by_everything')).toHaveLength(200);
-    await expect(new PrometheusClient(stub.url, 5000, 4096).query('up_by_everything')).rejects.toThrow('answered more than 4 KiB; narrow the query');
+    // A thousand points of one series: about 20 KiB of JSON.
+    const range = { start: 1_000_000, end: 1_000_000 + 999 * 15, stepSeconds: 15 };
+    expect((await new PrometheusClient(real.url).queryRange('vector(1)', range))[0]?.points).toHaveLength(1000);
+    await expect(new PrometheusClient(real.url, 5000, 4096).queryRange('vector(1)', range)).rejects.toThrow('answered more than 4 KiB; narrow the query');
   });
 
   it('gives up after its timeout, and when the caller aborts', async () => {

@@ -4,7 +4,7 @@
 // alerts.rootsPerMinute; expired suggestions and old alert groups are swept; log reads ask
 // for limitBytes and cut a line with no newline.
 import { WebClient } from '@slack/web-api';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Incidents, MAX_INCIDENT_BYTES } from '../../src/incidents/incidents.js';
 import { AlertThreads, RESOLVED_KEPT_MS, recordedAlertThreads } from '../../src/incidents/alert-threads.js';
 import { boundedLines, MAX_LOG_LINE } from '../../src/kube/client.js';
@@ -79,9 +79,17 @@ describe('an alert storm', () => {
     closers.push(() => alerts.close());
     const bodies = Array.from({ length: 200 }, (_, i) => alertBody({ alertname: `Storm${i}`, severity: 'warning' }, `{}:{alertname="Storm${i}"}`));
     const outcomes: string[] = [];
-    for (let i = 0; i < bodies.length; i += 25) {
-      const batch = await Promise.all(bodies.slice(i, i + 25).map(async (b) => ((await (await postAlert(alerts.url, b)).json()) as { outcome: string }).outcome));
-      outcomes.push(...batch);
+    // The storm starts at the top of a minute (the clock runs on from there), so its window is
+    // one minute however slow the machine: from the wall clock it could straddle two.
+    vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
+    vi.setSystemTime(Math.ceil(Date.now() / 60_000) * 60_000);
+    try {
+      for (let i = 0; i < bodies.length; i += 25) {
+        const batch = await Promise.all(bodies.slice(i, i + 25).map(async (b) => ((await (await postAlert(alerts.url, b)).json()) as { outcome: string }).outcome));
+        outcomes.push(...batch);
+      }
+    } finally {
+      vi.useRealTimers();
     }
     expect(outcomes.filter((o) => o === 'opened')).toHaveLength(20);
     expect(outcomes.filter((o) => o === 'summarized')).toHaveLength(180);

@@ -16,6 +16,8 @@ const view = {
   folded: new Set(),
   /** Upload contents that are open, by upload id (undefined while loading). */
   files: new Map(),
+  /** Inline pictures by upload id: a data: URL, undefined while loading, null when it failed. */
+  images: new Map(),
   /** Messages already seen per channel, for the unread badges. */
   seen: new Map(),
   history: [],
@@ -432,7 +434,45 @@ function renderMessage(m, replyCount) {
   return article;
 }
 
+// A chart comes as a PNG: fetched with the console's token (an <img src> can't send it) and shown inline.
+async function loadImage(id) {
+  view.images.set(id, undefined);
+  try {
+    const res = await fetch(`/api/uploads/${id}`, { headers: TOKEN ? { 'X-Console-Token': TOKEN } : {} });
+    // A data: URL: the page's CSP allows img-src 'self' data:, not blob:.
+    view.images.set(id, res.ok ? await dataUrl(await res.blob()) : null);
+  } catch {
+    view.images.set(id, null);
+  }
+  render();
+}
+
+function dataUrl(blob) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(reader.result);
+    reader.onerror = () => reject(reader.error);
+    reader.readAsDataURL(blob);
+  });
+}
+
+function renderImage(f) {
+  const box = el('figure', 'file file-image');
+  if (!view.images.has(f.id)) void loadImage(f.id);
+  const src = view.images.get(f.id);
+  if (src) {
+    const img = document.createElement('img');
+    img.src = src;
+    img.alt = f.image.alt;
+    img.title = f.image.alt;
+    box.append(img);
+  } else box.append(el('div', 'muted', src === null ? `Could not load ${f.filename}.` : 'Loading…'));
+  box.append(el('figcaption', 'muted', `🖼️ ${f.title} · ${f.filename} · ${formatBytes(f.bytes)}`));
+  return box;
+}
+
 function renderFile(f) {
+  if (f.image) return renderImage(f);
   const box = el('div', 'file');
   const open = view.files.has(f.id);
   const b = el('button', 'file-name', `📄 ${f.title}`);

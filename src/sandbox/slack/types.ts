@@ -31,6 +31,10 @@ export interface RecordedUpload {
   title?: string;
   /** The uploaded bytes as utf8. */
   content: string;
+  /** The uploaded bytes as they came (a PNG is not text). */
+  bytes: Buffer;
+  /** What files.getUploadURLExternal was given as alt_txt. */
+  alt_txt?: string;
   initial_comment?: string;
 }
 

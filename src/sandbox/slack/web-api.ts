@@ -18,6 +18,8 @@ export interface EmulatorUrls {
   socket(): string;
 }
 
+/** files.getUploadURLExternal: alt_txt_too_large past this many characters. */
+const MAX_ALT_TXT = 1000;
 const fail = (error: string, extra: Record<string, unknown> = {}): ApiBody => ({ ok: false, error, ...extra });
 
 type Blocks = { blocks: unknown[] | undefined } | { error: ApiBody };
@@ -200,8 +202,11 @@ export function webApiMethods(ws: SlackWorkspace, urls: EmulatorUrls): Record<st
       // Slack: "Typically only occurs when the `length` provided is 0."
       if (length === 0) return fail('missing_argument');
       if (length > ws.limits.maxUploadBytes) return fail('file_upload_size_restricted');
+      // Documented as alt_txt (not alt_text): "Description for the image is longer than the limit of 1000 character".
+      const altTxt = str(args, 'alt_txt');
+      if (altTxt !== undefined && altTxt.length > MAX_ALT_TXT) return fail('alt_txt_too_large');
       const fileId = ws.nextId('F');
-      ws.files.set(fileId, { filename, length });
+      ws.files.set(fileId, { filename, length, ...(altTxt !== undefined ? { altTxt } : {}) });
       return { ok: true, upload_url: urls.upload(fileId), file_id: fileId };
     },
 
@@ -232,6 +237,8 @@ export function webApiMethods(ws: SlackWorkspace, urls: EmulatorUrls): Record<st
           filename: file.filename,
           ...(title !== undefined ? { title } : {}),
           content: file.content.toString('utf8'),
+          bytes: file.content,
+          ...(file.altTxt !== undefined ? { alt_txt: file.altTxt } : {}),
           ...(comment !== undefined ? { initial_comment: comment } : {}),
         });
         return { id, name: file.filename, title: title ?? file.filename, size: file.content.length };

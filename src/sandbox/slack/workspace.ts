@@ -86,6 +86,8 @@ export interface Conversation {
 export interface PendingFile {
   filename: string;
   length: number;
+  /** files.getUploadURLExternal's alt_txt: the image described for screen readers. */
+  altTxt?: string;
   content?: Buffer;
 }
 
