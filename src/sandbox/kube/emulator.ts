@@ -75,6 +75,8 @@ export class KubeApiEmulator implements ClusterState {
   private readonly hooksBefore: PendingHook[] = [];
   private readonly streams = new Set<() => void>();
   private readonly hung = new Set<Socket | Duplex>();
+  /** Every TCP connection: close() ends them all, idle keep-alive ones that closeAllConnections misses too. */
+  private readonly sockets = new Set<Socket>();
   private readonly wss = new WebSocketServer({ noServer: true, handleProtocols: pickProtocol, perMessageDeflate: false });
   private readonly rest: Rest;
   private hooks: WorldHooks;
@@ -95,6 +97,10 @@ export class KubeApiEmulator implements ClusterState {
     this.rest = new Rest(this.store, this.pager, () => this.hooks, track);
     server.on('request', (req: IncomingMessage, res: ServerResponse) => void this.onRequest(req, res));
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
+    server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
   }
 
   static async start(opts: EmulatorOptions = {}): Promise<KubeApiEmulator> {
@@ -197,6 +203,9 @@ export class KubeApiEmulator implements ClusterState {
     await new Promise<void>((ok) => {
       this.server.close(() => ok());
       this.server.closeAllConnections();
+      // A TLS connection a client opened but never sent a request on is not among the server's
+      // connections: without this, close() waited out its 30 s keep-alive.
+      for (const socket of this.sockets) socket.destroy();
     });
   }
 
