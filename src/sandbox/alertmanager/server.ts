@@ -2,14 +2,13 @@
 // storage in a temp dir, its web API on a free loopback port, clustering off, and a generated
 // alertmanager.yml whose one webhook receiver is the bot's POST /alertmanager with its bearer
 // token. Alerts reach it as Prometheus delivers them: POST /api/v2/alerts.
-import { spawn } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { freePort } from '../slack/index.js';
+import { startReadyServer } from '../ready-server.js';
 
 const BINARIES = ['/usr/bin/prometheus-alertmanager', '/usr/bin/alertmanager'];
 
@@ -92,9 +91,10 @@ export async function startAlertmanager(opts: AlertmanagerOptions): Promise<Runn
   writeFileSync(configFile, configText, { mode: 0o600 });
   const port = opts.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(
+  const server = await startReadyServer({
+    name: 'alertmanager',
     bin,
-    [
+    args: [
       `--config.file=${configFile}`,
       `--storage.path=${join(dir, 'data')}`,
       `--web.listen-address=127.0.0.1:${port}`,
@@ -103,35 +103,10 @@ export async function startAlertmanager(opts: AlertmanagerOptions): Promise<Runn
       '--cluster.listen-address=',
       '--log.level=warn',
     ],
-    { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } },
-  );
-  let log = '';
-  child.stderr?.on('data', (d: Buffer) => {
-    log = (log + d.toString()).slice(-4000);
+    dir,
+    url,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    readyWithinMs: 10_000,
   });
-  let exited = false;
-  const exitedP = new Promise<void>((resolve) => child.on('exit', () => ((exited = true), resolve())));
-  const stop = async () => {
-    if (!exited) {
-      child.kill('SIGTERM');
-      await Promise.race([exitedP, sleep(5000)]);
-      if (!exited) child.kill('SIGKILL');
-      await exitedP;
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
-  for (let i = 0; ; i++) {
-    if (exited) {
-      rmSync(dir, { recursive: true, force: true });
-      throw new Error(`alertmanager exited at start:\n${log}`);
-    }
-    const ready = await fetch(`${url}/-/ready`).then((r) => r.ok, () => false);
-    if (ready) break;
-    if (i > 200) {
-      await stop();
-      throw new Error(`alertmanager did not get ready in 10 s:\n${log}`);
-    }
-    await sleep(50);
-  }
-  return { url, configText, pid: child.pid ?? 0, stop };
+  return { url, configText, pid: server.pid, stop: server.stop };
 }

@@ -5,7 +5,7 @@
 // TSDB within a second of the start; backfilling with promtool writes one block per 2 h and
 // took tens of seconds. The stub in server.ts stays only for fault shapes the real server
 // can't produce.
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import type { ScrapeTarget } from '../metrics/exporter.js';
 import { freePort } from '../slack/index.js';
+import { startReadyServer } from '../ready-server.js';
 
 const run = promisify(execFile);
 
@@ -103,42 +104,18 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<RealProm
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   // History may be weeks old: keep it all.
-  const child = spawn(PROMETHEUS_BIN, [`--config.file=${configFile}`, `--storage.tsdb.path=${data}`, `--web.listen-address=127.0.0.1:${port}`, '--storage.tsdb.retention.time=3650d', '--web.enable-lifecycle', '--log.level=warn'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  child.stderr?.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
-  let exited = false;
-  const exitedP = new Promise<void>((resolve) => child.on('exit', () => ((exited = true), resolve())));
-  child.on('error', (err) => (log += `\n${err.message}`));
-
-  const stop = async () => {
-    if (!exited) {
-      child.kill('SIGTERM');
-      await Promise.race([exitedP, sleep(5000)]);
-      if (!exited) child.kill('SIGKILL');
-      await exitedP;
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
-  for (let i = 0; ; i++) {
-    if (exited) {
-      await stop();
-      throw new Error(`prometheus exited at start:\n${log}`);
-    }
-    try {
-      const res = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) });
-      if (res.ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (i > 300) {
-      await stop();
-      throw new Error(`prometheus was not ready after 15 s:\n${log}`);
-    }
-    await sleep(50);
-  }
+  const server = await startReadyServer({
+    name: 'prometheus',
+    bin: PROMETHEUS_BIN,
+    args: [`--config.file=${configFile}`, `--storage.tsdb.path=${data}`, `--web.listen-address=127.0.0.1:${port}`, '--storage.tsdb.retention.time=3650d', '--web.enable-lifecycle', '--log.level=warn'],
+    dir,
+    url,
+    readyWithinMs: 15_000,
+  });
+  const { stop } = server;
   return {
     url,
-    pid: child.pid ?? 0,
+    pid: server.pid,
     config,
     async waitForTargets(timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
