@@ -214,7 +214,7 @@ describe('files.uploadV2 (getUploadURLExternal, POST to the upload URL, complete
     });
     expect(res.ok).toBe(true);
     expect(emu.uploads).toEqual([
-      { channel: 'C1', thread_ts: '1732560000.000100', filename: 'backup.log', title: 'Backup log', content, initial_comment: 'Backup finished' },
+      { channel: 'C1', thread_ts: '1732560000.000100', filename: 'backup.log', title: 'Backup log', content, bytes: Buffer.from(content), initial_comment: 'Backup finished' },
     ]);
     expect(emu.calls.map((c) => c.method)).toEqual(['files.getUploadURLExternal', 'files.completeUploadExternal']);
     expect(emu.calls[0]?.args).toMatchObject({ filename: 'backup.log', length: String(Buffer.byteLength(content)) });
