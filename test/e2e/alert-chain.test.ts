@@ -44,11 +44,11 @@ beforeAll(async () => {
   failingNode = brokenGpu.node;
   timeline = new FactsTimeline(nowS() - 3600, healthyFacts());
 
-  const amPort = await freePort();
+  const [amPort, promPort] = await Promise.all([freePort(), freePort()]);
   const config: Config = testConfig();
   config.alerts = { ...config.alerts, channel: CHANNELS.incidents };
-  // Alertmanager's URL configured: the thread offers silences.
-  config.prometheus = { ...config.prometheus, alertmanagerUrl: `http://127.0.0.1:${amPort}`, timeoutSeconds: 5 };
+  // Alertmanager's URL configured: the thread offers silences. Prometheus's: the thread charts the rule's expression.
+  config.prometheus = { ...config.prometheus, url: `http://127.0.0.1:${promPort}`, alertmanagerUrl: `http://127.0.0.1:${amPort}`, timeoutSeconds: 5 };
   emu = await SlackWorkspaceEmulator.start({ scopes: MANIFEST_SCOPES });
   seedConversations(emu);
   bot = await startBot({ config, emu });
@@ -59,7 +59,7 @@ beforeAll(async () => {
     startAlertmanager({ webhookUrl: alerts.url, token: ALERT_TOKEN, port: amPort, groupWait: '100ms', groupInterval: '500ms', repeatInterval: '1s' }),
   ]);
   // Only the exporter is scraped: the backup rule has no series and stays quiet, the rules with `for` wait minutes.
-  prometheus = await startPrometheus({ targets: exporter.targets, ruleFiles: [RULES_FILE], alertmanagers: [new URL(am.url).host] });
+  prometheus = await startPrometheus({ targets: exporter.targets, ruleFiles: [RULES_FILE], alertmanagers: [new URL(am.url).host], port: promPort });
   await prometheus.waitForTargets();
 }, 40_000);
 
@@ -91,7 +91,11 @@ describe('exporter → real Prometheus with the chart\'s rules → real Alertman
     expect(statusField(root.blocks)).toBe('firing (1/1)');
     expect(rootBlocks).toContain('*Severity*\\ncritical');
 
-    // The follow-up: the offer to declare an incident, and the silence buttons (Alertmanager's URL is configured).
+    // The follow-up: the rule's expression (from the generatorURL Prometheus gave the alert) charted by that Prometheus,
+    const chart = await bot.emu.waitFor(() => bot.emu.uploads.find((u) => u.thread_ts === root.ts), 10_000);
+    expect(chart.bytes.subarray(1, 4).toString()).toBe('PNG');
+    expect(blocksText(thread(root).find((m) => m.text.includes('Alert expression, last hour'))?.blocks)).toContain('DCGM_FI_DEV_XID_ERRORS == 79');
+    // the offer to declare an incident, and the silence buttons (Alertmanager's URL is configured).
     const declare = await bot.emu.waitFor(() => thread(root).find((m) => blocksText(m.blocks).includes('"text":"Declare incident"')), 10_000);
     expect(declare.text).toContain('Is this an incident?');
     const silences = await bot.emu.waitFor(() => thread(root).find((m) => blocksText(m.blocks).includes('"text":"Silence 1 h"')), 10_000);

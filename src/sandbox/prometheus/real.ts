@@ -37,6 +37,8 @@ export interface PrometheusOptions {
   history?: string;
   /** Alertmanagers (host:port) the server sends its alerts to. */
   alertmanagers?: readonly string[];
+  /** The loopback port of its API (default: a free one), for a bot configured before it starts. */
+  port?: number;
 }
 
 export interface RealPrometheus {
@@ -101,7 +103,7 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<RealProm
   const config = prometheusConfig(opts);
   const configFile = join(dir, 'prometheus.yml');
   writeFileSync(configFile, config);
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
   // History may be weeks old: keep it all.
   const server = await startReadyServer({
