@@ -77,6 +77,20 @@ async function benchSize(sizeMB: number) {
     const env = { PGHOST: pg.host, PGPORT: String(pg.port), PGUSER: pg.user, PGPASSWORD: pg.password };
     const file = join(dir, 'backup.sql');
     const psql = (sql: string) => run('psql', ['-X', '-q', '-d', pg.database, '-c', sql], env);
+    // A fresh scratch database. The bot's restore connects as its own role, and its backend may
+    // outlive its process for a moment, which DROP … WITH (FORCE) may not terminate: wait for it.
+    const freshScratch = async () => {
+      for (let i = 0; ; i++) {
+        try {
+          await psql('DROP DATABASE IF EXISTS bench_restore');
+          break;
+        } catch (err) {
+          if (i >= 40) throw err;
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      }
+      await psql('CREATE DATABASE bench_restore');
+    };
 
     // CPU of everyone on the machine's 2 cores during each line: this process and what it ran
     // (the bot, pg_dump, igzip, psql), PostgreSQL's backends, and the world (s3rver, emulator).
@@ -105,13 +119,14 @@ async function benchSize(sizeMB: number) {
     const fileBytes = statSync(file).size;
 
     // The floor: the same tools and S3, no bot.
-    const floor = await measured(async () => {
+    const floorRun = async () => {
       const dumping = spawn('pg_dump', [pg.database], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
       const igzip = spawn('igzip', ['-1', '-c'], { stdio: [dumping.stdout, 'pipe', 'inherit'] });
       const exited = Promise.all([dumping, igzip].map((c) => new Promise((r) => c.once('exit', r))));
       await new Upload({ client: s3, params: { Bucket: world.s3.bucket, Key: 'runbook/floor.sql.gz', Body: igzip.stdout }, partSize: 8 * 2 ** 20 }).done();
       await exited;
-    });
+    };
+    const floor = await measured(floorRun);
 
     const worldArg = JSON.stringify(world);
     const backups = [
@@ -126,8 +141,7 @@ async function benchSize(sizeMB: number) {
     const restoreByPsql = await measured(() => run('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '--single-transaction', '-d', 'bench_restore', '-f', file], env));
     const restores: Array<[string, Awaited<ReturnType<typeof measured<Awaited<ReturnType<typeof bot>>>>>]> = [];
     for (const transport of ['exec', 'direct']) {
-      await psql('DROP DATABASE bench_restore WITH (FORCE)');
-      await psql('CREATE DATABASE bench_restore');
+      await freshScratch();
       restores.push([transport, await measured(() => bot(['restore', transport, worldArg, kubeconfig, key, 'bench_restore']))]);
     }
 
@@ -142,6 +156,26 @@ async function benchSize(sizeMB: number) {
     for (const [name, m] of backups) line(`bot      backup (${name})`, { ...m, ms: m.result.wallMs }, dump.ms, botExtra(m.result));
     line('runbook  psql < file (1 transaction)', restoreByPsql);
     for (const [name, m] of restores) line(`bot      restore (${name})`, { ...m, ms: m.result.wallMs }, restoreByPsql.ms, `${botExtra(m.result)}; sha pass ${sec(m.result.verifyMs ?? 0)}`);
+    // The goals, over several rounds in the same run, each beside its peer: the bot's backup
+    // against the tools-only floor, the bot's restore against psql < file. Median and worst.
+    const rounds = Math.max(3, Number(process.env.BENCH_ROUNDS ?? 3));
+    const ratios = { backup: [] as number[], restore: [] as number[] };
+    for (let r = 0; r < rounds; r++) {
+      const floorMs = (await measured(floorRun)).ms;
+      const ours = await bot(['backup', 'direct', worldArg, kubeconfig]);
+      await freshScratch();
+      const psqlMs = (await measured(() => run('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '--single-transaction', '-d', 'bench_restore', '-f', file], env))).ms;
+      await freshScratch();
+      const restored = await bot(['restore', 'direct', worldArg, kubeconfig, ours.key as string, 'bench_restore']);
+      ratios.backup.push(ours.wallMs / floorMs);
+      ratios.restore.push(restored.wallMs / psqlMs);
+      console.log(`  round ${r + 1}: floor ${sec(floorMs)}, bot backup ${sec(ours.wallMs)} (${(ours.wallMs / floorMs).toFixed(2)}×, peak RSS ${ours.peakRssMB} MB); psql < file ${sec(psqlMs)}, bot restore ${sec(restored.wallMs)} (${(restored.wallMs / psqlMs).toFixed(2)}×, peak RSS ${restored.peakRssMB} MB)`);
+    }
+    const summary = (xs: number[]) => {
+      const sorted = [...xs].sort((a, b) => a - b);
+      return `median ${(sorted[Math.floor((sorted.length - 1) / 2)] ?? NaN).toFixed(2)}×, worst ${(sorted.at(-1) ?? NaN).toFixed(2)}×`;
+    };
+    console.log(`  over ${rounds} rounds: bot backup (direct) / floor ${summary(ratios.backup)} (goal ≤ 1.25×); bot restore (direct) / psql < file ${summary(ratios.restore)} (goal ≤ 1.1×)`);
     return { sizeMB, backups, restores };
   } finally {
     worldProc.stdin?.end();
