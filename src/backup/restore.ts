@@ -2,7 +2,7 @@
 // --single-transaction, with the recorded row counts checked INSIDE that transaction, so a
 // wrong count, a corrupted object or a cut stream rolls everything back: psql only commits at
 // EOF, and EOF is only given when every check passed.
-import { PassThrough, Readable, pipeline } from 'node:stream';
+import { PassThrough, Readable, Transform, pipeline, type TransformCallback } from 'node:stream';
 import { NotFoundError, UserFacingError, errorMessage } from '../core/errors.js';
 import { quoteTable, type Postgres } from '../postgres/index.js';
 import { BackupFailedError } from './backup.js';
@@ -11,7 +11,7 @@ import { gzipCodec, type GzipCodec } from './gzip.js';
 import { formatBytes, ProgressTicker } from './progress.js';
 import type { BackupBucket } from './s3.js';
 import { checkManifest, manifestKey, type ManifestCheck } from './signing.js';
-import { Digest, DigestGate, DumpScanner } from './streams.js';
+import { Digest, DigestGate, DUMP_TRAILER, IncompleteDumpError, TRAILER_AT_END } from './streams.js';
 
 export interface LoadedBackup {
   entry: BackupEntry;
@@ -102,19 +102,11 @@ export async function restoreInto(deps: RestoreDeps): Promise<{ durationMs: numb
   const { entry } = deps.loaded;
   const ticker = new ProgressTicker(deps.progress, `Restoring ${entry.name} into ${deps.database}`, deps.progressIntervalMs);
   const source = await deps.bucket.get(entry.key, { etag: deps.loaded.etag, signal: deps.signal });
-  const scanner = new DumpScanner([]);
+  const sql = new PsqlInput({ restrictPair: true, cleanSlate: true, requireTrailer: true, after: countChecks(entry.meta?.counts ?? {}) });
   const gate = entry.meta
-    ? new DigestGate({ sha256: entry.meta.sha256, bytes: entry.meta.bytes }, `${entry.name} does not match its recorded checksum`, () => ticker.tick(scanner.bytes, `${formatBytes(gate.bytes)} read`))
-    : new Digest(() => ticker.tick(scanner.bytes));
-  const decoded = pipeline(source, gate, entry.form === 'gzip' ? (deps.gzip ?? gzipCodec()).decompress() : new PassThrough(), scanner, () => undefined);
-  const checks = countChecks(entry.meta?.counts ?? {});
-  const sql = Readable.from(
-    (async function* () {
-      // The scanner errors (so this throws) when the trailer is missing.
-      yield* withCleanSlate(withoutDumpRestriction(decoded));
-      yield Buffer.from(checks);
-    })(),
-  );
+    ? new DigestGate({ sha256: entry.meta.sha256, bytes: entry.meta.bytes }, `${entry.name} does not match its recorded checksum`, () => ticker.tick(sql.bytes, `${formatBytes(gate.bytes)} read`))
+    : new Digest(() => ticker.tick(sql.bytes));
+  pipeline(source, gate, entry.form === 'gzip' ? (deps.gzip ?? gzipCodec()).decompress() : new PassThrough(), sql, () => undefined);
   // A failure of the input (S3, checksum, trailer) must stop psql before EOF: that rollback
   // is what leaves the database as it was.
   const stop = new AbortController();
@@ -135,7 +127,7 @@ export async function restoreInto(deps: RestoreDeps): Promise<{ durationMs: numb
     deps.signal.removeEventListener('abort', onAbort);
   }
   if (inputError) throw new BackupFailedError(`Restore of ${entry.name} into ${deps.database}: ${errorMessage(inputError)}`);
-  return { durationMs: Date.now() - started, sqlBytes: scanner.bytes };
+  return { durationMs: Date.now() - started, sqlBytes: sql.bytes };
 }
 
 /** How pg_dump opens a plain dump; ≥ 15.14 follows it with `\restrict <key>` (RestoreArchive). */
@@ -144,79 +136,123 @@ const DUMP_RESTRICT = /^\\restrict ([A-Za-z0-9]{1,256})\n/;
 const DUMP_CLOSING = '\n--\n-- PostgreSQL database dump complete\n--\n\n';
 const HEAD_BYTES = 1024;
 const TAIL_BYTES = 512;
+/** How far to look for the first CREATE (the clean slate's decision). */
+const CREATE_WITHIN = 1 << 20;
 
-/**
- * pg_dump ≥ 15.14 (16.10, 17.6) brackets its dump with `\restrict KEY` after the header and
- * `\unrestrict KEY` after the trailer. pg.run already runs the whole stream under the bot's
- * own restriction, under which psql refuses both: exactly that pair (same key, in exactly those
- * places) is removed, so the bot's restriction stands in its place. Any other `\restrict` or
- * `\unrestrict` line goes through, and psql refuses it, failing the restore.
- */
-export async function* withoutDumpRestriction(dump: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-  let head: Buffer | undefined = Buffer.alloc(0);
-  let key: string | undefined;
-  let tail: Buffer = Buffer.alloc(0);
-  const decideHead = (whole: Buffer): Buffer => {
-    head = undefined;
-    if (whole.toString('latin1', 0, DUMP_HEADER.length) !== DUMP_HEADER) return whole;
-    const m = DUMP_RESTRICT.exec(whole.toString('latin1', DUMP_HEADER.length, HEAD_BYTES));
-    if (!m) return whole;
-    key = m[1];
-    return Buffer.concat([whole.subarray(0, DUMP_HEADER.length), whole.subarray(DUMP_HEADER.length + m[0].length)]);
-  };
-  for await (const piece of dump) {
-    let chunk = piece;
-    if (head) {
-      head = Buffer.concat([head, chunk]);
-      if (head.length < HEAD_BYTES) continue;
-      chunk = decideHead(head);
-    }
-    // The last TAIL_BYTES are held back until the end, where `\unrestrict` may be.
-    if (chunk.length > TAIL_BYTES) {
-      if (tail.length) yield tail;
-      yield chunk.subarray(0, chunk.length - TAIL_BYTES);
-      tail = chunk.subarray(chunk.length - TAIL_BYTES);
-    } else {
-      const both = Buffer.concat([tail, chunk]);
-      if (both.length > TAIL_BYTES) yield both.subarray(0, both.length - TAIL_BYTES);
-      tail = both.subarray(Math.max(0, both.length - TAIL_BYTES));
-    }
-  }
-  if (head) tail = decideHead(head);
-  if (key !== undefined) {
-    const closing = `\\unrestrict ${key}\n\n`;
-    if (tail.toString('latin1').endsWith(DUMP_CLOSING + closing)) tail = tail.subarray(0, tail.length - closing.length);
-  }
-  if (tail.length) yield tail;
+export interface PsqlInputOptions {
+  /** Remove pg_dump's own `\restrict`/`\unrestrict` pair (see below). */
+  restrictPair?: boolean;
+  /** Precede a dump without DROPs with CLEAN_SLATE (see below). */
+  cleanSlate?: boolean;
+  /** Error at the end unless the dump ends with pg_dump's trailer. */
+  requireTrailer?: boolean;
+  /** SQL to send after the dump (the row-count checks). */
+  after?: string;
 }
 
 /**
- * The old runbook's dumps (pg_dump without --clean) only CREATE: into a database that has the
- * tables they fail on the first one. Such a dump is preceded by CLEAN_SLATE, in the same
- * transaction. A --clean dump (ours) goes as is: its DROPs come before its first CREATE, and
- * both within pg_dump's first kilobytes.
+ * A dump on its way to psql, in one pass (O(1) memory: a head of at most 1 MiB, a tail of 512
+ * bytes; everything between passes through untouched):
+ *
+ * - pg_dump ≥ 15.14 (16.10, 17.6) brackets its dump with `\restrict KEY` after the header and
+ *   `\unrestrict KEY` after the trailer. pg.run already runs the whole stream under the bot's
+ *   own restriction, under which psql refuses both: exactly that pair (same key, in exactly those
+ *   places) is removed, so the bot's restriction stands in its place. Any other `\restrict` or
+ *   `\unrestrict` line goes through, and psql refuses it, failing the restore.
+ * - The old runbook's dumps (pg_dump without --clean) only CREATE: into a database that has the
+ *   tables they fail on the first one. Such a dump is preceded by CLEAN_SLATE, in the same
+ *   transaction. A --clean dump (ours) goes as is: its DROPs come before its first CREATE, and
+ *   both within pg_dump's first kilobytes.
+ * - A dump without pg_dump's trailer is cut short: the stream errors at its end, which stops
+ *   psql before the EOF that would commit.
  */
-export async function* withCleanSlate(dump: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-  const head: Buffer[] = [];
-  let headBytes = 0;
-  let decided = false;
-  for await (const chunk of dump) {
-    if (decided) {
-      yield chunk;
-      continue;
-    }
-    head.push(chunk);
-    headBytes += chunk.length;
-    const text = Buffer.concat(head, headBytes).toString('latin1');
-    const create = /^CREATE /m.exec(text);
-    if (!create && headBytes < 1 << 20) continue;
-    decided = true;
-    const cleaned = /^(DROP |ALTER [^\n]* DROP )/m.test(create ? text.slice(0, create.index) : text);
-    if (create && !cleaned) yield Buffer.from(CLEAN_SLATE);
-    yield* head;
+export class PsqlInput extends Transform {
+  /** The dump's bytes seen so far. */
+  bytes = 0;
+  private head: Buffer[] | undefined = [];
+  private headBytes = 0;
+  private tail: Buffer = Buffer.alloc(0);
+  private key: string | undefined;
+
+  constructor(private opts: PsqlInputOptions) {
+    super({ highWaterMark: 1 << 20 });
   }
-  // A dump shorter than its first CREATE has nothing to clean for.
-  if (!decided) yield* head;
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.bytes += chunk.length;
+    if (this.head) {
+      this.head.push(chunk);
+      this.headBytes += chunk.length;
+      if (!this.headComplete()) return cb();
+      chunk = this.decideHead();
+    }
+    // The last TAIL_BYTES are held back until the end, where `\unrestrict` may be.
+    if (chunk.length >= TAIL_BYTES) {
+      if (this.tail.length) this.push(this.tail);
+      this.push(chunk.subarray(0, chunk.length - TAIL_BYTES));
+      this.tail = chunk.subarray(chunk.length - TAIL_BYTES);
+    } else {
+      const both = Buffer.concat([this.tail, chunk]);
+      if (both.length > TAIL_BYTES) this.push(both.subarray(0, both.length - TAIL_BYTES));
+      this.tail = both.subarray(Math.max(0, both.length - TAIL_BYTES));
+    }
+    cb();
+  }
+
+  override _flush(cb: TransformCallback): void {
+    let tail = this.head ? Buffer.concat([this.tail, this.decideHead()]) : this.tail;
+    if (this.opts.requireTrailer && !TRAILER_AT_END.test(tail.toString('latin1'))) {
+      cb(new IncompleteDumpError(`the dump does not end with "${DUMP_TRAILER}": it is incomplete`));
+      return;
+    }
+    if (this.key !== undefined) {
+      const closing = `\\unrestrict ${this.key}\n\n`;
+      if (tail.toString('latin1').endsWith(DUMP_CLOSING + closing)) tail = tail.subarray(0, tail.length - closing.length);
+    }
+    if (tail.length) this.push(tail);
+    if (this.opts.after) this.push(Buffer.from(this.opts.after));
+    cb();
+  }
+
+  /** Enough of the head to decide both: the restrict line's place, and the first CREATE. */
+  private headComplete(): boolean {
+    if (this.headBytes < HEAD_BYTES) return false;
+    if (!this.opts.cleanSlate || this.headBytes >= CREATE_WITHIN) return true;
+    return /^CREATE /m.test(Buffer.concat(this.head ?? [], this.headBytes).toString('latin1'));
+  }
+
+  private decideHead(): Buffer {
+    let whole = Buffer.concat(this.head ?? [], this.headBytes);
+    this.head = undefined;
+    if (this.opts.restrictPair && whole.toString('latin1', 0, DUMP_HEADER.length) === DUMP_HEADER) {
+      const m = DUMP_RESTRICT.exec(whole.toString('latin1', DUMP_HEADER.length, HEAD_BYTES));
+      if (m) {
+        this.key = m[1];
+        whole = Buffer.concat([whole.subarray(0, DUMP_HEADER.length), whole.subarray(DUMP_HEADER.length + m[0].length)]);
+      }
+    }
+    if (this.opts.cleanSlate) {
+      const text = whole.toString('latin1');
+      const create = /^CREATE /m.exec(text);
+      // A dump shorter than its first CREATE has nothing to clean for.
+      if (create && !/^(DROP |ALTER [^\n]* DROP )/m.test(text.slice(0, create.index))) whole = Buffer.concat([Buffer.from(CLEAN_SLATE), whole]);
+    }
+    return whole;
+  }
+}
+
+/** The dump without pg_dump's own restrict pair (PsqlInput's first rule alone). */
+export function withoutDumpRestriction(dump: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
+  return through(dump, new PsqlInput({ restrictPair: true }));
+}
+
+/** The dump with the clean slate when it needs one (PsqlInput's second rule alone). */
+export function withCleanSlate(dump: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
+  return through(dump, new PsqlInput({ cleanSlate: true }));
+}
+
+function through(dump: AsyncIterable<Buffer>, transform: Transform): AsyncIterable<Buffer> {
+  return pipeline(Readable.from(dump), transform, () => undefined);
 }
 
 /**

@@ -11,7 +11,7 @@ import { gzip } from 'node:zlib';
 export const DUMP_TRAILER = '-- PostgreSQL database dump complete';
 /** `COPY schema.table (` with either part possibly "quoted" (spaces, upper case, "" inside). */
 const COPY_HEADER = /^COPY ((?:"(?:[^"]|"")*"|[^\s."]+)\.(?:"(?:[^"]|"")*"|[^\s."]+)) /;
-const TRAILER_AT_END = /-- PostgreSQL database dump complete\n--\n\s*(?:\\unrestrict [A-Za-z0-9]+\s*)?$/;
+export const TRAILER_AT_END = /-- PostgreSQL database dump complete\n--\n\s*(?:\\unrestrict [A-Za-z0-9]+\s*)?$/;
 
 /**
  * Row counts straight from the dump: pg_dump writes each table's rows as

@@ -16,7 +16,7 @@
 // Failures are PostgresError (user-facing; stderr's tail, redacted). A cancelled signal kills
 // the child (direct) or drops the exec stream (exec).
 import { randomBytes } from 'node:crypto';
-import { Readable, Writable } from 'node:stream';
+import { PassThrough, Readable, Writable, pipeline } from 'node:stream';
 import { execa } from 'execa';
 import type { Config } from '../config/schema.js';
 import { UnreachableError, UserFacingError, UsageError } from '../core/errors.js';
@@ -183,14 +183,11 @@ export function postgresFor(ctx: { config: Config; services: Services; signal?: 
  */
 function restricted(input: Readable): Readable {
   const key = randomBytes(32).toString('hex');
-  const out = Readable.from(
-    (async function* () {
-      yield Buffer.from(`\\restrict ${key}\n`);
-      yield* input;
-    })(),
-  );
-  // An input error reaches its own listeners (and the runner, which stops psql, through this
-  // copy); once psql is gone nobody may listen here, and the copy must not crash the bot.
+  const out = new PassThrough({ highWaterMark: 1 << 20 });
+  out.write(`\\restrict ${key}\n`);
+  // An input error reaches its own listeners, and the runner (which stops psql) through this
+  // copy; once psql is gone nobody may listen here, and the copy must not crash the bot.
+  pipeline(input, out, () => undefined);
   out.on('error', () => undefined);
   return out;
 }
