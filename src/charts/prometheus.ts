@@ -53,6 +53,11 @@ export function chartFromSeries(spec: RangeChartSpec, answer: Series[]): LineCha
   return { ...shown, series, ...(note ? { note } : {}) };
 }
 
+/** Each spec read and drawn at once: the report's charts, and a line for each it could not draw. */
+export async function rangeCharts(prom: PrometheusClient | undefined, specs: readonly RangeChartSpec[], signal?: AbortSignal): Promise<{ charts: LineChart[]; lines: string[] }> {
+  return chartsAndLines(await Promise.all(specs.map((spec) => rangeChart(prom, spec, signal))));
+}
+
 /** Splits outcomes into the report's charts and the lines said instead. */
 export function chartsAndLines(outcomes: ChartOutcome[]): { charts: LineChart[]; lines: string[] } {
   const charts: LineChart[] = [];
