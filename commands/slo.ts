@@ -45,6 +45,7 @@ export default defineCommand({
       model && reading.models.length === 0
         ? `No vLLM series for model ${model} over ${over}.`
         : `${verdicts.length} model${verdicts.length === 1 ? '' : 's'} over ${over}: ${notMet.length ? `${notMet.length} miss${notMet.length === 1 ? 'es' : ''} an SLO` : 'all within SLO'}${marked ? ` · ${marked}` : ''}.`;
+    // After the tally: a chart not drawn is a picture missing, not a figure.
     if (drawn.lines.length) sections.push({ title: 'Charts', lines: drawn.lines });
     return { title: `slo${model ? ` ${model}` : ''} · ${over}`, status, summary, sections, ...(drawn.charts.length ? { charts: drawn.charts } : {}) };
   },

@@ -30,11 +30,11 @@ function chartWindow(over: string, nowMs: number): ChartWindow {
  * One line for every model charted: the asked model's own target, or the one every model has;
  * when some model has its own, the line says it is the default.
  */
-function targetLine(config: Config, model: string | undefined, key: keyof SloTargets, scale = 1): RangeChartSpec['target'] {
+function targetLine(config: Config, model: string | undefined, key: keyof SloTargets, inChartUnit = (v: number) => v): RangeChartSpec['target'] {
   const value = targetsFor(config, model)[key];
   if (value === undefined) return undefined;
   const others = model === undefined && Object.values(config.slo.models).some((own) => own[key] !== undefined);
-  return { value: value * scale, label: others ? 'default target' : 'target' };
+  return { value: inChartUnit(value), label: others ? 'default target' : 'target' };
 }
 
 /** Per model: time to first token P95, requests waiting and KV cache use, over `window`. */
@@ -47,7 +47,7 @@ export function sloChartSpecs(config: Config, nowMs: number, opts: { window: str
   const nameOf = (m: Record<string, string>) => m[by] || `(no ${by} label)`;
   const shown = { ...span, nameOf, condense: 'largest' as const };
   return [
-    { id: `ttft-p95-${window}`, title: `Time to first token P95 per model, last ${window}`, unit: 'seconds', promql: `histogram_quantile(0.95, ${q.ttft})`, target: targetLine(config, model, 'ttftP95Ms', 1 / 1000), ...shown },
+    { id: `ttft-p95-${window}`, title: `Time to first token P95 per model, last ${window}`, unit: 'seconds', promql: `histogram_quantile(0.95, ${q.ttft})`, target: targetLine(config, model, 'ttftP95Ms', (ms) => ms / 1000), ...shown },
     { id: `requests-waiting-${window}`, title: `Requests waiting per model, last ${window}`, unit: 'number', promql: q.waiting, target: targetLine(config, model, 'requestsWaiting'), ...shown },
     { id: `kv-cache-${window}`, title: `KV cache used per model, last ${window}`, unit: 'percent', promql: `100 * (${q.kvCache})`, target: targetLine(config, model, 'kvCachePercent'), ...shown },
   ];
