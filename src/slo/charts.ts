@@ -45,7 +45,8 @@ export function sloChartSpecs(config: Config, nowMs: number, opts: { window: str
   const q = sloQueries(config, `${Math.max(MIN_RATE_SECONDS, 2 * span.stepSeconds)}s`, model);
   const by = config.slo.modelLabel;
   const nameOf = (m: Record<string, string>) => m[by] || `(no ${by} label)`;
-  const shown = { ...span, nameOf, condense: 'largest' as const };
+  // No vLLM series (none scraped, or an unknown model): the report says so already.
+  const shown = { ...span, nameOf, condense: 'largest' as const, whenEmpty: `no samples over the last ${window}` };
   return [
     { id: `ttft-p95-${window}`, title: `Time to first token P95 per model, last ${window}`, unit: 'seconds', promql: `histogram_quantile(0.95, ${q.ttft})`, target: targetLine(config, model, 'ttftP95Ms', (ms) => ms / 1000), ...shown },
     { id: `requests-waiting-${window}`, title: `Requests waiting per model, last ${window}`, unit: 'number', promql: q.waiting, target: targetLine(config, model, 'requestsWaiting'), ...shown },
@@ -65,6 +66,7 @@ export function latencyChartSpecs(config: Config, nowMs: number): RangeChartSpec
     ...chartWindow(window, nowMs),
     nameOf: (m) => labelsName(m, 'P95'),
     condense: 'largest',
+    whenEmpty: `no samples over the last ${window}`,
   };
   // Time to first token and requests waiting; the KV cache is `slo`'s to chart.
   return [api, ...sloChartSpecs(config, nowMs, { window }).slice(0, 2)];

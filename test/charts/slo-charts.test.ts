@@ -102,6 +102,15 @@ describe('slo and diagnose latency charts in Slack', { timeout: 60_000 }, () => 
     expect(last(byFile(uploads, 'requests-waiting-1h.png').alt_txt, '')).toBe(40);
   });
 
+  it('a model with no series gets no blank pictures: one line per chart says there were no samples', async () => {
+    const { root } = await askWithCharts('slo acme/none', 'slo acme/none · 1h', 0);
+    const text = blocksText(root.blocks);
+    for (const title of ['Time to first token P95 per model', 'Requests waiting per model', 'KV cache used per model']) expect(text).toContain(`📉 ${title}, last 1h: chart not drawn: no samples over the last 1h`);
+    // Uploads follow the report's messages: give them the time they take.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(bot.emu.uploads.filter((u) => u.thread_ts === root.ts)).toEqual([]);
+  });
+
   it('a chart Prometheus can’t give is one line in the report instead; the others are still drawn', async () => {
     // A Prometheus that fails the time to first token's range query alone (the real one can't be made to).
     const [ttft, waiting, kv] = sloChartSpecs(config, Date.now(), { window: '1h' });
