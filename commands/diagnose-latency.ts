@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { rangeCharts } from '../src/charts/index.js';
 import type { Config } from '../src/config/schema.js';
 import { defineCommand } from '../src/core/command.js';
 import { errorMessage } from '../src/core/errors.js';
@@ -10,6 +11,7 @@ import { dashboardFor, type ServeApplicationsResponse } from '../src/ray/dashboa
 import type { KubeClient } from '../src/kube/client.js';
 import { findWorkerGroup, type RayClusterObject } from '../src/ray/raycluster.js';
 import { isWorkerReady, listWorkers, readSettings } from '../src/ray/workers.js';
+import { latencyChartSpecs } from '../src/slo/charts.js';
 import { findCudaOom, RUNBOOK_OOM_GPU_MEMORY, type CudaOom } from '../src/slo/cuda-oom.js';
 import { durationSeconds } from '../src/slo/promql.js';
 import { readSlo, sloReport, type ModelVerdict } from '../src/slo/slo.js';
@@ -178,7 +180,7 @@ export default defineCommand({
     const metric = (promql: string) => attempt(async () => (prometheus ? (await prometheus.query(promql, { signal })).map((s) => s.value).filter(Number.isFinite) : undefined));
     await ctx.progress('Reading the GPUs, the Ray workers, Ray Serve and Prometheus…');
     const window = config.slo.window;
-    const [gpus, serve, p95, waiting, running, slo, settings] = await Promise.all([
+    const [gpus, serve, p95, waiting, running, slo, settings, drawn] = await Promise.all([
       attempt(async () => {
         const fleet = await readFleetGpus(kube, config, signal);
         const workers = await workerCounts(config, kube, fleet.raycluster);
@@ -190,6 +192,8 @@ export default defineCommand({
       metric(queries.requestsRunning),
       attempt(async () => (prometheus ? readSlo(prometheus, config, { window, signal }) : undefined)),
       attempt(() => readSettings(kube, config.namespaces.inference, config.inference.configMap)),
+      // Without Prometheus the fields above already say so; no chart line need repeat it.
+      prometheus ? rangeCharts(prometheus, latencyChartSpecs(config, Date.now()), signal) : undefined,
     ]);
     const sloRead = slo.value ? sloReport(slo.value, config) : undefined;
     const currentMemory = Number(settings.value?.data?.[config.inference.gpuMemoryKey] ?? NaN);
@@ -251,12 +255,15 @@ export default defineCommand({
     const tally = tallyProblems(sections);
     // A line marked ❌ or ⚠️ below makes the report at least that: its icon can't say ✅ above them.
     const status = worstStatus([findings.status, ...(unread || tally.warn || tally.unread ? (['warn'] as const) : []), ...(tally.fail ? (['fail'] as const) : [])]);
+    // After the tally: a chart not drawn is a picture missing, not a finding.
+    if (drawn?.lines.length) sections.push({ title: 'Charts', lines: drawn.lines });
     return {
       title: 'diagnose latency',
       status,
       summary: findings.lines.length ? undefined : quietSummary(tally),
       sections,
       offers: findings.offers.length ? findings.offers : undefined,
+      ...(drawn?.charts.length ? { charts: drawn.charts } : {}),
     };
   },
 });

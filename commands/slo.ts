@@ -1,10 +1,12 @@
 import { z } from 'zod';
+import { rangeCharts } from '../src/charts/index.js';
 import { promDuration } from '../src/config/schema.js';
 import { defineCommand } from '../src/core/command.js';
 import { UsageError } from '../src/core/errors.js';
 import { tallyLine, tallyProblems } from '../src/core/report.js';
 import { prometheusFrom } from '../src/prometheus/client.js';
 import { durationSeconds } from '../src/slo/promql.js';
+import { sloChartSpecs } from '../src/slo/charts.js';
 import { readSlo, sloReport } from '../src/slo/slo.js';
 
 const USAGE = 'slo [model] [--window 1h] [--cluster NAME]';
@@ -31,7 +33,7 @@ export default defineCommand({
     // Prometheus keeps 15 days by default; a longer window reads everything it holds, for nothing.
     if ((durationSeconds(over) ?? 0) > MAX_WINDOW_SECONDS) throw new UsageError(`--window ${over} is longer than 31 days.`, USAGE);
     await ctx.progress(`Asking Prometheus for ${model ?? 'every served model'} over ${over}…`);
-    const reading = await readSlo(prometheus, config, { window: over, model, signal });
+    const [reading, drawn] = await Promise.all([readSlo(prometheus, config, { window: over, model, signal }), rangeCharts(prometheus, sloChartSpecs(config, Date.now(), { window: over, model }), signal)]);
     // Every query failing is Prometheus being unreachable: one clear line, not a table of errors.
     if (reading.unread.length && reading.models.length === 0 && reading.errorRatePercent === undefined && reading.apiP95Seconds === undefined) {
       return { title: 'slo', status: 'fail', summary: `Prometheus could not be read: ${reading.unread[0]?.replace(/^\w+: /, '')}` };
@@ -43,6 +45,8 @@ export default defineCommand({
       model && reading.models.length === 0
         ? `No vLLM series for model ${model} over ${over}.`
         : `${verdicts.length} model${verdicts.length === 1 ? '' : 's'} over ${over}: ${notMet.length ? `${notMet.length} miss${notMet.length === 1 ? 'es' : ''} an SLO` : 'all within SLO'}${marked ? ` · ${marked}` : ''}.`;
-    return { title: `slo${model ? ` ${model}` : ''} · ${over}`, status, summary, sections };
+    // After the tally: a chart not drawn is a picture missing, not a figure.
+    if (drawn.lines.length) sections.push({ title: 'Charts', lines: drawn.lines });
+    return { title: `slo${model ? ` ${model}` : ''} · ${over}`, status, summary, sections, ...(drawn.charts.length ? { charts: drawn.charts } : {}) };
   },
 });

@@ -13,6 +13,8 @@ export interface RangeChartSpec extends Omit<LineChart, 'series' | 'note'> {
   /** Which series to keep (the Vlinders namespaces' PVCs). */
   keep?: (metric: Record<string, string>) => boolean;
   condense?: Condense;
+  /** Said instead of a chart with no series at all, where a blank picture would tell nothing. */
+  whenEmpty?: string;
 }
 
 /** A chart, or the one line said instead of it. */
@@ -44,13 +46,20 @@ export async function rangeChart(prom: PrometheusClient | undefined, spec: Range
   } catch (err) {
     return { line: notDrawn(spec.title, `⚠️ Prometheus could not be read: ${errorMessage(err)}`) };
   }
-  return { chart: chartFromSeries(spec, answer) };
+  const chart = chartFromSeries(spec, answer);
+  if (chart.series.length === 0 && spec.whenEmpty) return { line: notDrawn(spec.title, spec.whenEmpty) };
+  return { chart };
 }
 
 export function chartFromSeries(spec: RangeChartSpec, answer: Series[]): LineChart {
   const { series, note } = chartSeries(answer, spec);
-  const { promql: _q, stepSeconds: _s, nameOf: _n, keep: _k, condense: _c, ...shown } = spec;
+  const { promql: _q, stepSeconds: _s, nameOf: _n, keep: _k, condense: _c, whenEmpty: _e, ...shown } = spec;
   return { ...shown, series, ...(note ? { note } : {}) };
+}
+
+/** Each spec read and drawn at once: the report's charts, and a line for each it could not draw. */
+export async function rangeCharts(prom: PrometheusClient | undefined, specs: readonly RangeChartSpec[], signal?: AbortSignal): Promise<{ charts: LineChart[]; lines: string[] }> {
+  return chartsAndLines(await Promise.all(specs.map((spec) => rangeChart(prom, spec, signal))));
 }
 
 /** Splits outcomes into the report's charts and the lines said instead. */

@@ -13,7 +13,7 @@ Options:
   --sandbox    run against the sandbox cluster (the console's world): no config or kubeconfig needed
   --as NAME    with --sandbox, act as a demo person: vera (viewer), otto (operator), ada (admin; default)
   --json       print the report as JSON
-  --chart FILE write the report's chart as a PNG (digest daily, weekly, monthly)
+  --chart FILE write the report's charts as PNGs, FILE then FILE-2… (digest daily, weekly, monthly, slo, diagnose latency)
   --yes, -y    approve a change without asking
   --help, -h   this help; \`<command> --help\` explains one command
 

@@ -9,7 +9,7 @@ import { readFleetGpus } from '../gpu/fleet.js';
 import type { KubeClient } from '../kube/client.js';
 import type { Finding } from '../kube/health.js';
 import { surveyCluster } from '../kube/survey.js';
-import { chartsAndLines, labelsName, rangeChart, type LineChart, type RangeChartSpec } from '../charts/index.js';
+import { labelsName, rangeCharts, type LineChart, type RangeChartSpec } from '../charts/index.js';
 import type { Config } from '../config/schema.js';
 import { prometheusFrom, type PrometheusClient } from '../prometheus/client.js';
 import { backupSection } from './backups.js';
@@ -64,7 +64,7 @@ export function dailyChartSpecs(config: Config, nowMs: number): RangeChartSpec[]
 }
 
 export async function dailyCharts(prom: PrometheusClient | undefined, config: Config, nowMs: number, signal?: AbortSignal): Promise<{ charts: LineChart[]; lines: string[] }> {
-  return chartsAndLines(await Promise.all(dailyChartSpecs(config, nowMs).map((spec) => rangeChart(prom, spec, signal))));
+  return rangeCharts(prom, dailyChartSpecs(config, nowMs), signal);
 }
 
 export async function buildDailyDigest(opts: DailyDigestOptions): Promise<DailyDigest> {

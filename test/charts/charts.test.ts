@@ -11,7 +11,10 @@ import { CHART_HEIGHT, CHART_WIDTH } from '../../src/charts/render.js';
 import { generatorExpr, alertExpr, MAX_EXPR } from '../../src/incidents/alert-chart.js';
 import { parseWebhook } from '../../src/prometheus/alertmanager.js';
 import { readCaptured } from '../fixtures/captured.js';
-import { fixedCharts, referencePath, sampled } from './fixed-charts.js';
+import { configSchema } from '../../src/config/schema.js';
+import { latencyChartSpecs, sloChartSpecs } from '../../src/slo/charts.js';
+import { sloQueries } from '../../src/slo/slo.js';
+import { FIXED_NOW_MS, fixedCharts, referencePath, sampled } from './fixed-charts.js';
 
 /** The share of pixels whose colour differs by more than `channelTolerance` in any channel. */
 function differingShare(a: PNG, b: PNG, channelTolerance = 40): number {
@@ -129,5 +132,31 @@ describe('the alert expression from generatorURL', () => {
     expect(generatorExpr(`http://p/graph?g0.expr=${encodeURIComponent('up\u0007')}`)).toBeUndefined();
     expect(generatorExpr(`http://p/graph?g0.expr=${'a'.repeat(MAX_EXPR + 1)}`)).toBeUndefined();
     expect(generatorExpr(`http://p/graph?g0.expr=${'a'.repeat(MAX_EXPR)}`)).toHaveLength(MAX_EXPR);
+  });
+});
+
+describe('the charts of slo and diagnose latency', () => {
+  it('say in words each model’s time to first token, queue and KV cache against its target', () => {
+    const ttft = chartAltText(byId('ttft-p95-1h'));
+    expect(ttft).toContain('Line chart: Time to first token P95 per model, last 1h, 2026-12-06 11:00 UTC to 2026-12-06 12:00 UTC. Target 500 ms (target).');
+    expect(ttft).toMatch(/meta-llama\/Llama-3\.1-70B-Instruct: min \d+ ms, max 1\.\d+ s at 11:\d\d UTC, last 1\.\d+ s, crossed the target 1 time, last at 11:33 UTC, ends above it\./);
+    expect(ttft).toMatch(/mistralai\/Mistral-7B-Instruct-v0\.3: min \d+ ms, max \d+ ms at \d\d:\d\d UTC, last \d+ ms, always at or below the target\./);
+    expect(chartAltText(byId('requests-waiting-1h'))).toMatch(/Target 0 \(target\)\. meta-llama\/Llama-3\.1-70B-Instruct: min 0, max 40 at 11:45 UTC, last 40, crossed the target 1 time/);
+    expect(chartAltText(byId('kv-cache-1h'))).toMatch(/Target 90% \(target\)\. meta-llama\/Llama-3\.1-70B-Instruct: min 55%, max 97% at 11:45 UTC, last 97%/);
+    expect(chartAltText(byId('p95-latency-1h'))).toMatch(/^Line chart: API P95 latency, last 1h, .* Target 500 ms \(target\)\. P95: min 300 ms, max 1\.40 s at 11:45 UTC, last 1\.40 s, crossed the target 1 time/);
+  });
+
+  it('chart the very expressions slo reads, over its window, each against the model’s own target when one is asked', () => {
+    const config = configSchema.parse({ slo: { models: { 'acme/big': { ttftP95Ms: 2000, kvCachePercent: 95 } } } });
+    const [ttft, waiting, kv] = sloChartSpecs(config, FIXED_NOW_MS, { window: '6h', model: 'acme/big' });
+    const queries = sloQueries(config, '720s', 'acme/big');
+    expect(ttft).toMatchObject({ promql: `histogram_quantile(0.95, ${queries.ttft})`, target: { value: 2, label: 'target' }, stepSeconds: 360 });
+    expect((ttft?.to ?? 0) - (ttft?.from ?? 0)).toBe(6 * 3600);
+    expect(waiting?.promql).toBe(queries.waiting);
+    expect(kv).toMatchObject({ promql: `100 * (${queries.kvCache})`, target: { value: 95 } });
+    // Every model on one chart, one of them with its own target: the line is the default's, and says so.
+    const [all] = sloChartSpecs(config, FIXED_NOW_MS, { window: '1h' });
+    expect(all?.target).toEqual({ value: 0.5, label: 'default target' });
+    expect(latencyChartSpecs(config, FIXED_NOW_MS).map((s) => s.id)).toEqual(['p95-latency-1h', 'ttft-p95-1h', 'requests-waiting-1h']);
   });
 });

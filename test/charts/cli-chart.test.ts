@@ -1,5 +1,5 @@
-// `--chart FILE` in the terminal: the daily digest's charts written as PNGs (the first at FILE,
-// the next beside it), a report without a chart says so, and --chart without a file is refused.
+// `--chart FILE` in the terminal: the daily digest's and slo's charts written as PNGs (the first
+// at FILE, the next beside it), a report without a chart says so, and --chart without a file is refused.
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import { runCli } from '../../src/cli/run.js';
 import { createLogger } from '../../src/core/log.js';
 import { MemoryStore } from '../../src/core/store.js';
 import { PrometheusStub } from '../../src/sandbox/prometheus/server.js';
+import { sloChartSpecs } from '../../src/slo/charts.js';
 import { clusterConfig, startCluster } from '../e2e/cluster.js';
 
 let prometheus: PrometheusStub;
@@ -43,6 +44,17 @@ describe('--chart FILE', { timeout: 60_000 }, () => {
     expect(t.err.join('\n')).toContain(`chart "GPU utilization per node, last 24 h" written to ${file}`);
     expect(t.err.join('\n')).toContain(`chart "P95 latency, last 24 h" written to ${second}`);
     expect(t.out.join('\n')).toContain('📈 chart: P95 latency, last 24 h');
+  });
+
+  it('slo writes its three charts in the order it shows them: time to first token at FILE, requests waiting and KV cache beside it', async () => {
+    const t = terminal();
+    const specs = sloChartSpecs(t.config, Date.now(), { window: '1h' });
+    for (const spec of specs) prometheus.setRange(spec.promql, [{ metric: { model_name: 'acme/model' }, at: (s) => 0.3 + 0.1 * Math.sin(s / 600) }]);
+    const file = join(mkdtempSync(join(tmpdir(), 'vlinders-chart-')), 'slo.png');
+    await t.run(['slo', '--chart', file]);
+    const written = [file, file.replace(/\.png$/, '-2.png'), file.replace(/\.png$/, '-3.png')];
+    for (const path of written) expect(PNG.sync.read(readFileSync(path)).width).toBeGreaterThan(0);
+    expect(t.err.filter((l) => l.startsWith('chart '))).toEqual(specs.map((spec, i) => `chart "${spec.title}" written to ${written[i]}`));
   });
 
   it('a report without a chart says so and writes nothing', async () => {

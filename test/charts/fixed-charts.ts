@@ -3,7 +3,7 @@
 // `npx tsx test/charts/fixed-charts.ts` writes the references anew (look at them first).
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chartFromSeries, renderChartPng, type LineChart } from '../../src/charts/index.js';
+import { chartFromSeries, renderChartPng, type LineChart, type RangeChartSpec } from '../../src/charts/index.js';
 import { configSchema } from '../../src/config/schema.js';
 import { dailyChartSpecs } from '../../src/digest/daily.js';
 import { p95TrendChartSpec } from '../../src/digest/monthly.js';
@@ -11,6 +11,7 @@ import { growthChartSpecs, nodeHoursChart } from '../../src/digest/weekly.js';
 import { alertChartSpec } from '../../src/incidents/alert-chart.js';
 import type { AlertmanagerWebhook } from '../../src/prometheus/alertmanager.js';
 import type { Series } from '../../src/prometheus/client.js';
+import { latencyChartSpecs, sloChartSpecs } from '../../src/slo/charts.js';
 
 /** 2026-12-06 12:00 UTC. */
 export const FIXED_NOW_MS = Date.UTC(2026, 11, 6, 12, 0, 0);
@@ -48,7 +49,21 @@ export function fixedCharts(): LineChart[] {
   // The monthly report: the P95 over 4 weeks, creeping up past its target.
   const trend = p95TrendChartSpec(config, weekTo);
   const trendSeries = [sampled({}, trend.from, trend.to, trend.stepSeconds, (i) => 0.3 + i * 0.0025 + 0.05 * Math.sin(i / 3))];
-  return [chartFromSeries(gpu, nodes), chartFromSeries(p95, latency), chartFromSeries(spec, alertSeries), chartFromSeries(pvcs, pvcSeries), chartFromSeries(database, dbSeries), nodeHours.chart, chartFromSeries(trend, trendSeries)];
+  // `slo` over its hour: two models, the larger one's TTFT past its target while its queue builds and its KV cache fills.
+  const [ttft, waiting, kvCache] = sloChartSpecs(config, FIXED_NOW_MS, { window: '1h' });
+  const [apiP95] = latencyChartSpecs(config, FIXED_NOW_MS);
+  if (!ttft || !waiting || !kvCache || !apiP95) throw new Error('slo has three charts, diagnose latency the API P95 besides');
+  const models = ['meta-llama/Llama-3.1-70B-Instruct', 'mistralai/Mistral-7B-Instruct-v0.3'];
+  const busy = (i: number) => Math.max(0, Math.min(1, (i - 30) / 15));
+  const perModel = (spec: RangeChartSpec, f: (i: number, big: boolean) => number) => models.map((model_name, k) => sampled({ model_name, vlinders_metric: 'x' }, spec.from, spec.to, spec.stepSeconds, (i) => f(i, k === 0)));
+  const ttftSeries = perModel(ttft, (i, big) => (big ? 0.25 + 1.6 * busy(i) + 0.03 * Math.sin(i / 2) : 0.08 + 0.01 * Math.cos(i / 3)));
+  const waitingSeries = perModel(waiting, (i, big) => (big ? Math.round(40 * busy(i)) : i % 17 === 0 ? 1 : 0));
+  const kvSeries = perModel(kvCache, (i, big) => (big ? 55 + 42 * busy(i) : 30 + 5 * Math.sin(i / 6)));
+  const apiSeries = [sampled({}, apiP95.from, apiP95.to, apiP95.stepSeconds, (i) => 0.3 + 1.1 * busy(i))];
+  return [
+    ...[chartFromSeries(gpu, nodes), chartFromSeries(p95, latency), chartFromSeries(spec, alertSeries), chartFromSeries(pvcs, pvcSeries), chartFromSeries(database, dbSeries), nodeHours.chart, chartFromSeries(trend, trendSeries)],
+    ...[chartFromSeries(ttft, ttftSeries), chartFromSeries(waiting, waitingSeries), chartFromSeries(kvCache, kvSeries), chartFromSeries(apiP95, apiSeries)],
+  ];
 }
 
 export const referencePath = (chart: LineChart) => fileURLToPath(new URL(`./reference/${chart.id}.png`, import.meta.url));

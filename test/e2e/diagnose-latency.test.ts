@@ -130,6 +130,8 @@ describe('diagnose latency', () => {
     const text = blocksText(root.blocks);
     expect(text).toMatch(/not read: .*127\.0\.0\.1:1/);
     expect(text).toContain('not measured: prometheus.url is not configured');
+    // Said once in the fields, not again for each chart.
+    expect(text).not.toContain('chart not drawn');
     expect(text).toContain('2/2 (at most 8)');
     // The headline counts the unread source; the unconfigured Prometheus is a choice, not a failure.
     expect(text).toContain('No latency finding, but the details mark 1 not read: see below.');
