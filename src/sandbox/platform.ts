@@ -35,6 +35,11 @@ export const SANDBOX_WORLD: WorldOptions = { gpuNodes: 6, workers: 3, maxWorkers
 export const SANDBOX_COLLECTION = 'vlinders';
 /** What the sandbox says instead of pg_dump/psql when PostgreSQL is not installed. */
 export const POSTGRES_MISSING = 'install postgresql to try backups here (Debian: apt-get install postgresql)';
+/**
+ * What `--sandbox silence …` says: a silence belongs to an alert thread the bot recorded from
+ * Alertmanager's webhook, and a one-command world has neither the webhook nor the thread.
+ */
+export const SANDBOX_CLI_SILENCES = "Silences belong to alert threads, which the sandbox has only in the console: run `npm start` and use the silence buttons on #incidents' VllmQueueBacklog thread.";
 
 
 export interface SandboxOptions {

@@ -112,6 +112,17 @@ describe('--sandbox', () => {
     expect(missing.stdout).toMatch(/^Prometheus could not be read: .*unavailable: install prometheus to read vLLM and DCGM series here \(Debian: apt-get install prometheus\)$/m);
   }, 90_000);
 
+  it('silence add and expire say in one line where silences can be tried (the console), not which config to set', async () => {
+    const group = '174ffa86c41835384a24f10ec51e8386772313f4';
+    const answers = await Promise.all([run(['--sandbox', 'silence', 'add', group, '1h', '--yes']), run(['--sandbox', 'silence', 'expire', group, '--yes'])]);
+    for (const res of answers) {
+      expect(res.exitCode, res.stderr).toBe(1);
+      const [title, ...rest] = res.stdout.trim().split('\n');
+      expect(title).toMatch(/^❌ silence (add|expire)$/);
+      expect(rest).toEqual(["Silences belong to alert threads, which the sandbox has only in the console: run npm start and use the silence buttons on #incidents' VllmQueueBacklog thread."]);
+    }
+  }, 90_000);
+
   it('a mistyped option gets the nearest real one; an unknown cluster gets no unrelated usage line', async () => {
     const typo = await run(['--sandbox', 'status', '--clustr', 'sandbox']);
     expect(typo.exitCode).toBe(2);
