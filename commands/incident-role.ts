@@ -3,11 +3,8 @@
 import { z } from 'zod';
 import { defineCommand } from '../src/core/command.js';
 import { UsageError } from '../src/core/errors.js';
-import { mentionUser } from '../src/core/mention.js';
+import { mentionUser, typedUserId } from '../src/core/mention.js';
 import { ackReport, incidentsOf, takeIncidentRef } from '../src/incidents/incidents.js';
-
-/** `<@U123>` and `<@U123|name>` (how Slack sends a mention), or a bare user id. */
-const USER = /^(?:<@([UW][A-Z0-9]{2,20})(?:\|[^>]*)?>|([UW][A-Z0-9]{2,20}))$/;
 
 const USAGE = 'incident role [#N] <commander|comms> @user';
 
@@ -24,8 +21,7 @@ export default defineCommand({
     const { ref, text } = takeIncidentRef(args.rest);
     const [role, who, ...extra] = text.split(/\s+/).filter(Boolean);
     if (role !== 'commander' && role !== 'comms') throw new UsageError(`the role is commander or comms${role ? `, not "${role}"` : ''}`, USAGE);
-    const user = who ? USER.exec(who) : null;
-    const id = user?.[1] ?? user?.[2];
+    const id = who ? typedUserId(who) : undefined;
     if (!id || extra.length > 0) throw new UsageError('name one person with an @mention', USAGE);
     const incident = await incidentsOf(ctx).assign(ctx.caller, ref, role, id);
     return ackReport(`Incident #${incident.number}: ${role} is now ${mentionUser(id)}`, incident, 'They are invited to its channel.');

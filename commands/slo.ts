@@ -41,10 +41,16 @@ export default defineCommand({
     const { status, sections, verdicts } = sloReport(reading, config);
     const marked = tallyLine(tallyProblems(sections));
     const notMet = verdicts.filter((v) => v.status === 'fail');
+    const apiRead = reading.errorRatePercent !== undefined || reading.apiP95Seconds !== undefined;
+    // No model read is no model within its SLO: say what was read, never "all within SLO".
     const summary =
       model && reading.models.length === 0
         ? `No vLLM series for model ${model} over ${over}.`
-        : `${verdicts.length} model${verdicts.length === 1 ? '' : 's'} over ${over}: ${notMet.length ? `${notMet.length} miss${notMet.length === 1 ? 'es' : ''} an SLO` : 'all within SLO'}${marked ? ` · ${marked}` : ''}.`;
+        : reading.models.length === 0
+          ? apiRead
+            ? `No vLLM series over ${over}: no model is judged; the API is, below.`
+            : `Nothing was read over ${over}: ${reading.unread.length ? 'some queries failed (below) and the others found' : 'Prometheus has'} no vLLM or API series, so no SLO is judged.`
+          : `${verdicts.length} model${verdicts.length === 1 ? '' : 's'} over ${over}: ${notMet.length ? `${notMet.length} miss${notMet.length === 1 ? 'es' : ''} an SLO` : 'all within SLO'}${marked ? ` · ${marked}` : ''}.`;
     // After the tally: a chart not drawn is a picture missing, not a figure.
     if (drawn.lines.length) sections.push({ title: 'Charts', lines: drawn.lines });
     return { title: `slo${model ? ` ${model}` : ''} · ${over}`, status, summary, sections, ...(drawn.charts.length ? { charts: drawn.charts } : {}) };

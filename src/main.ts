@@ -41,7 +41,7 @@ async function sandboxCli(argv: string[], flags: GlobalFlags, log: ReturnType<ty
     return 2;
   }
   const { DEMO_CHANNELS, DEMO_USERS, demoConfig } = demo;
-  const { SANDBOX_WORLD, startSandboxPlatform } = sandbox;
+  const { SANDBOX_CLI_SILENCES, SANDBOX_WORLD, startSandboxPlatform } = sandbox;
   const people = Object.values(DEMO_USERS);
   const person = people.find((p) => p.name === (flags.as ?? DEMO_USERS.admin.name));
   if (!person) {
@@ -54,7 +54,7 @@ async function sandboxCli(argv: string[], flags: GlobalFlags, log: ReturnType<ty
     const config = platform.configure(demoConfig(undefined, platform.clusters));
     if (!platform.postgres) io.stderr('note: PostgreSQL is not installed, so backups and database checks have nothing to run against (apt-get install postgresql).');
     // A fresh world per command: its confirmations and locks need not outlive it.
-    return await runCli(argv, { config, commands, log, io, user: person.id, channelId: DEMO_CHANNELS.ops.id, rbac: config.rbac, services: platform.services, store: new MemoryStore() });
+    return await runCli(argv, { config, commands, log, io, user: person.id, channelId: DEMO_CHANNELS.ops.id, rbac: config.rbac, services: platform.services, store: new MemoryStore(), silencesOff: SANDBOX_CLI_SILENCES });
   } finally {
     await platform.close();
   }

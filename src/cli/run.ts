@@ -38,6 +38,8 @@ export interface CliOptions {
   services?: ServiceDirectory;
   /** Pending actions and locks; default the bot's own store when a cluster is configured, so the terminal waits on the bot's locks. */
   store?: Store;
+  /** What `silence …` answers instead of the config's requirements (the sandbox, whose alert thread lives in the console). */
+  silencesOff?: string;
 }
 
 export interface GlobalFlags {
@@ -90,6 +92,7 @@ export async function runCli(argv: readonly string[], given: CliOptions): Promis
   // running holds its lock there, and the terminal must see it.
   const store = opts.store ?? stateStore(opts.config, services);
   const engine = buildEngine({ config: opts.config, commands: opts.commands, log: opts.log, rbac: opts.rbac ?? cliRbac(opts.config, userId), services, store });
+  if (opts.silencesOff) engine.alertSilencesOff(opts.silencesOff);
   const caller: Caller = { userId, channelId: opts.channelId ?? 'cli', surface: 'cli' };
   const controller = new AbortController();
   const io = { progress: async (line: string) => opts.io.stderr(`… ${terminalText(line)}`), signal: controller.signal };

@@ -15,11 +15,20 @@ const USER_ID = /^[UW][A-Z0-9]{1,20}$/;
 const CHANNEL_ID = /^[CG][A-Z0-9]{1,20}$/;
 const GROUP_ID = /^S[A-Z0-9]{1,20}$/;
 
+/** `<@U123>` and `<@U123|name>` (how Slack sends a mention it escaped), or a bare user id. */
+const TYPED_USER = /^(?:<@([UW][A-Z0-9]{2,20})(?:\|[^>]*)?>|([UW][A-Z0-9]{2,20}))$/;
+
 const mark = (kind: string, id: string) => `${OPEN}${KEY}${kind}${id}${CLOSE}`;
 
 /** `<@U123>` once shown in Slack; an id of any other shape stays the text it is. */
 export function mentionUser(id: string): string {
   return USER_ID.test(id) ? mark('@', id) : id;
+}
+
+/** The user id a person typed (a mention, or an id as a users_select gives it); undefined for anything else. */
+export function typedUserId(text: string): string | undefined {
+  const m = TYPED_USER.exec(text.trim());
+  return m?.[1] ?? m?.[2];
 }
 
 /** `<#C123>` once shown in Slack. */

@@ -221,8 +221,9 @@ export class Incidents {
   /**
    * Declares an incident. Run in an alert thread (the Declare button), it is linked to that
    * alert: its start and end make the postmortem's impact, its changes join the timeline.
+   * The commander is the caller unless named; both are invited with the on-call group.
    */
-  async open(caller: Caller, title: string, sev: Severity): Promise<Incident> {
+  async open(caller: Caller, title: string, sev: Severity, commander: string = caller.userId): Promise<Incident> {
     const at = this.now();
     const all = await this.list();
     let number = Math.max(0, ...all.map((i) => i.number)) + 1;
@@ -233,12 +234,12 @@ export class Incidents {
       title,
       sev,
       status: 'open',
-      commander: caller.userId,
+      commander,
       channel: this.channel,
       openedAt: at,
       ...(room ? { room } : {}),
       ...(thread?.ts ? { alert: { channel: thread.channel, ts: thread.ts, name: thread.name, startsAt: thread.startsAt, endsAt: thread.endsAt } } : {}),
-      timeline: [{ at, user: caller.userId, text: `opened it as SEV${sev}${thread?.name ? ` from the alert ${thread.name}` : ''}`, kind: 'status' }],
+      timeline: [{ at, user: caller.userId, text: `opened it as SEV${sev}${thread?.name ? ` from the alert ${thread.name}` : ''}${commander !== caller.userId ? ` with ${mentionUser(commander)} as commander` : ''}`, kind: 'status' }],
     });
     // Another replica may claim the same number: the store's create-if-absent decides.
     while (!(await this.store.create(KIND, String(number), fresh(number)))) number++;
@@ -247,7 +248,7 @@ export class Incidents {
       return (await this.change(number, (i) => ({ ...i, ts }))) ?? { ...fresh(number), ts };
     }
     const rooms = this.rooms;
-    const invited = [caller.userId, ...(await rooms.onCall())];
+    const invited = [commander, caller.userId, ...(await rooms.onCall())];
     const problems: string[] = [];
     await rooms.invite(room.id, invited).catch((err: unknown) => problems.push(`could not invite everyone: ${slackErrorText(err)}`));
     const link = thread?.ts ? await rooms.permalink(thread.channel, thread.ts).catch(() => undefined) : undefined;

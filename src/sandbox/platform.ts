@@ -23,6 +23,7 @@ import { postgresInstalled, startPostgres, type TestPostgres } from './postgres/
 import { startQdrantStub } from './qdrant/server.js';
 import { PrometheusStub } from './prometheus/server.js';
 import { seedSandboxMetrics } from './prometheus/sandbox-metrics.js';
+import { worldPrometheusOnDemand } from './prometheus/world-prometheus.js';
 import { RayDashboardStub } from './ray/dashboard-stub.js';
 import { startRedisStub } from './redis/server.js';
 import { S3RVER_ENV, startS3rver } from './s3/server.js';
@@ -34,6 +35,11 @@ export const SANDBOX_WORLD: WorldOptions = { gpuNodes: 6, workers: 3, maxWorkers
 export const SANDBOX_COLLECTION = 'vlinders';
 /** What the sandbox says instead of pg_dump/psql when PostgreSQL is not installed. */
 export const POSTGRES_MISSING = 'install postgresql to try backups here (Debian: apt-get install postgresql)';
+/**
+ * What `--sandbox silence …` says: a silence belongs to an alert thread the bot recorded from
+ * Alertmanager's webhook, and a one-command world has neither the webhook nor the thread.
+ */
+export const SANDBOX_CLI_SILENCES = "Silences belong to alert threads, which the sandbox has only in the console: run `npm start` and use the silence buttons on #incidents' VllmQueueBacklog thread.";
 
 
 export interface SandboxOptions {
@@ -134,9 +140,13 @@ export async function startSandboxPlatform(opts: SandboxOptions = {}): Promise<S
     const model = (kube.get('v1', 'ConfigMap', world.cluster.namespaces.inference, 'vlinders-config')?.data as Record<string, string> | undefined)?.model;
     const ray = await RayDashboardStub.start({ model });
     closers.push(() => ray.close());
-    // Prometheus, for the digests' charts and `diagnose latency`.
+    // Prometheus: the stub's day-long waves for the digests' charts and `diagnose latency`; every
+    // other query (`slo`, `gpu health`) to the real one on the world's exporter, started when first asked.
     const prometheus = await PrometheusStub.start();
     closers.push(() => prometheus.close());
+    const worldPrometheus = worldPrometheusOnDemand(kube);
+    closers.push(() => worldPrometheus.close());
+    prometheus.forwardTo = () => worldPrometheus.url();
 
     // Its port is known now, so the bot is configured before its webhook (and so Alertmanager) is up.
     const amPort = opts.alertmanager !== false && findAlertmanager() ? await freePort() : undefined;

@@ -212,15 +212,12 @@ const FORMS: Record<string, FormSpec> = {
   'incident open': {
     title: 'Open an incident',
     submit: 'Open',
-    async blocks(lookup, command, prefill) {
-      // The commander is the person unless the command takes another (incident channels do).
-      const takesCommander = Object.hasOwn(command.args.shape, 'commander');
+    async blocks(lookup, _command, prefill) {
       return [
         textInput('title', 'Title', { max: 150, ...(prefill.title ? { initial: prefill.title } : {}) }),
         choice('sev', 'Severity', SEVERITIES, '3'),
-        takesCommander
-          ? { type: 'input', block_id: 'commander', label: plain('Commander', 2000), element: { type: 'users_select', action_id: 'commander', initial_user: lookup.user } }
-          : context('You will be the commander.'),
+        // The person who opens the form, unless they pick someone else (`--commander`).
+        { type: 'input', block_id: 'commander', label: plain('Commander', 2000), element: { type: 'users_select', action_id: 'commander', initial_user: lookup.user } },
       ];
     },
     words: (values) => {

@@ -30,13 +30,16 @@ export class SlackRooms implements IncidentRooms {
 
   async invite(channel: string, users: readonly string[]): Promise<void> {
     // One at a time: Slack invites nobody when any one of a list fails (already in it, say).
+    // A person who can't be invited (user_not_found) doesn't keep the others out; the first failure is thrown after.
+    let failure: unknown;
     for (const user of new Set(users)) {
       try {
         await this.client.conversations.invite({ channel, users: user });
       } catch (err) {
-        if (slackErrorCode(err) !== 'already_in_channel') throw err;
+        if (slackErrorCode(err) !== 'already_in_channel') failure ??= err;
       }
     }
+    if (failure !== undefined) throw failure;
   }
 
   async onCall(): Promise<string[]> {

@@ -93,6 +93,36 @@ describe('--sandbox', () => {
     expect(nobody.stderr).toContain('--as takes vera');
   }, 90_000);
 
+  it("slo and gpu health read the world's vLLM and DCGM series (the broken world's: queue, hot GPU, XID 79); without prometheus, one line says what to install", async () => {
+    const [slo, health, missing] = await Promise.all([
+      run(['--sandbox', 'slo']),
+      run(['--sandbox', 'gpu', 'health', '--json']),
+      execa(process.execPath, [bin, '--sandbox', 'slo'], { reject: false, cwd: home, env: { HOME: home, PATH: process.env.PATH ?? '/usr/bin:/bin', PROMETHEUS_BIN: join(home, 'no-prometheus') }, extendEnv: false }),
+    ]);
+    expect(slo.stdout, slo.stderr).toContain('== ❌ meta-llama/Llama-3.1-8B-Instruct ==');
+    expect(slo.stdout).toMatch(/Time to first token\s+700 ms\s+1900 ms/);
+    expect(slo.stdout).toMatch(/Requests waiting\s+48 running\s+40/);
+    expect(slo.stdout).not.toContain('No vLLM series');
+    const report = JSON.parse(health.stdout) as { status: string; sections: Array<{ title?: string; rows?: string[][] }> };
+    expect(report.status).toBe('fail');
+    const xids = report.sections.find((s) => s.title?.startsWith('XIDs'))?.rows ?? [];
+    expect(xids.map((r) => [r[0], r[1]?.split(' ')[0], r[2]])).toEqual([['vlinders-gpu-2', '0', '❌ 79']]);
+    const thermal = report.sections.find((s) => s.title === 'Thermal throttling')?.rows ?? [];
+    expect(thermal.some((r) => r[0] === 'vlinders-gpu-1' && r[2]?.includes('reached 89 °C'))).toBe(true);
+    expect(missing.stdout).toMatch(/^Prometheus could not be read: .*unavailable: install prometheus to read vLLM and DCGM series here \(Debian: apt-get install prometheus\)$/m);
+  }, 90_000);
+
+  it('silence add and expire say in one line where silences can be tried (the console), not which config to set', async () => {
+    const group = '174ffa86c41835384a24f10ec51e8386772313f4';
+    const answers = await Promise.all([run(['--sandbox', 'silence', 'add', group, '1h', '--yes']), run(['--sandbox', 'silence', 'expire', group, '--yes'])]);
+    for (const res of answers) {
+      expect(res.exitCode, res.stderr).toBe(1);
+      const [title, ...rest] = res.stdout.trim().split('\n');
+      expect(title).toMatch(/^❌ silence (add|expire)$/);
+      expect(rest).toEqual(["Silences belong to alert threads, which the sandbox has only in the console: run npm start and use the silence buttons on #incidents' VllmQueueBacklog thread."]);
+    }
+  }, 90_000);
+
   it('a mistyped option gets the nearest real one; an unknown cluster gets no unrelated usage line', async () => {
     const typo = await run(['--sandbox', 'status', '--clustr', 'sandbox']);
     expect(typo.exitCode).toBe(2);

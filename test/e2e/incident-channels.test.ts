@@ -185,6 +185,64 @@ describe('incident channels', () => {
     await b.emu.waitFor(() => shown(summary).includes(`*Commander*\\n<@${USERS.groupMember}>`));
   });
 
+  it('--commander names the commander: invited with the caller and on-call, shown in the summary, the line and the ack', { timeout: 30_000 }, async () => {
+    const n = rooms().length + 1;
+    // How Slack sends `@ana` typed in a slash command with should_escape: `<@U…|name>`.
+    const ack = await typed(USERS.admin, CHANNELS.ops, `incident open Kong 502s --sev 2 --commander <@${USERS.approver}|ana>`);
+    expect(ack.text).toContain(`<@${USERS.approver}> is commander`);
+    const room = await roomNamed(`inc-${today()}-${n}-kong-502s`);
+    for (const member of [USERS.approver, USERS.admin, USERS.groupMember]) expect(b.emu.isMember(room, member), member).toBe(true);
+    const summary = await summaryOf(room);
+    expect(shown(summary)).toContain(`*Commander*\\n<@${USERS.approver}>`);
+    expect(shown(summary)).toContain(`with <@${USERS.approver}> as commander`);
+    const line = await b.emu.waitFor(() => b.emu.messages.find((m) => m.channel === CHANNELS.incidents && !m.thread_ts && m.text.includes('Kong 502s')));
+    await b.emu.waitFor(() => shown(line).includes(`commander <@${USERS.approver}>`));
+  });
+
+  it('--commander that is no person: a clear answer, and no channel, incident or invite', { timeout: 30_000 }, async () => {
+    const before = { rooms: rooms().length, creates: b.emu.calls.filter((c) => c.method === 'conversations.create').length };
+    for (const commander of ['bob', '@bob', `<#${CHANNELS.ops}>`, '<!channel>', 'U0', `<@${USERS.approver}>x`]) {
+      const answer = await typed(USERS.admin, CHANNELS.ops, `incident open Disk full --commander '${commander}'`);
+      expect(answer.text, commander).toMatch(/--commander: name one person with an @mention/);
+    }
+    expect(rooms()).toHaveLength(before.rooms);
+    expect(b.emu.calls.filter((c) => c.method === 'conversations.create')).toHaveLength(before.creates);
+  });
+
+  it('a commander Slack has no such person for: the others are still invited, and the summary says who could not be', { timeout: 30_000 }, async () => {
+    const n = rooms().length + 1;
+    await typed(USERS.admin, CHANNELS.ops, 'incident open Redis evictions --commander <@U0NOBODY1>');
+    const room = await roomNamed(`inc-${today()}-${n}-redis-evictions`);
+    expect(b.emu.isMember(room, USERS.admin)).toBe(true);
+    expect(b.emu.isMember(room, USERS.groupMember)).toBe(true);
+    expect(shown(await summaryOf(room))).toContain('could not invite everyone: user_not_found');
+  });
+
+  it('the form asks the commander with a users_select; its submission goes through the command as typed', { timeout: 30_000 }, async () => {
+    const n = rooms().length + 1;
+    await b.slash(USERS.admin, CHANNELS.incidents, 'incident open');
+    await b.emu.waitFor(() => b.emu.topModal(USERS.admin));
+    const held = b.emu.fillModal(USERS.admin, { title: 'Qdrant slow', sev: '2', commander: USERS.operator });
+    const input = (held.view.blocks as Array<{ block_id?: string; element?: Record<string, unknown> }>).find((bl) => bl.block_id === 'commander');
+    expect(input?.element).toMatchObject({ type: 'users_select', action_id: 'commander', initial_user: USERS.admin });
+    // What the view_submission carries: state.values[block_id][action_id].selected_user (Slack's ViewStateValue).
+    expect(held.values.commander).toEqual({ commander: { type: 'users_select', selected_user: USERS.operator } });
+    // Slack's client offers only the workspace's people.
+    expect(() => b.emu.fillModal(USERS.admin, { commander: 'U0NOBODY1' })).toThrow(/not a user/);
+    expect(await b.emu.submitModal(b.url, USERS.admin)).toEqual({ result: 'closed' });
+    const room = await roomNamed(`inc-${today()}-${n}-qdrant-slow`);
+    expect(b.emu.isMember(room, USERS.operator)).toBe(true);
+    const summary = await summaryOf(room);
+    expect(shown(summary)).toContain(`*Commander*\\n<@${USERS.operator}>`);
+    expect(shown(summary)).toContain('SEV2');
+    // The same RBAC as typed: a viewer's submission is refused on the form, and nothing opens.
+    await b.slash(USERS.viewer, CHANNELS.incidents, 'incident open');
+    await b.emu.waitFor(() => b.emu.topModal(USERS.viewer));
+    const refused = await b.emu.submitModal(b.url, USERS.viewer, { title: 'Qdrant slower', commander: USERS.viewer });
+    expect(refused).toMatchObject({ result: 'errors', errors: { title: expect.stringMatching(/role/) } });
+    expect(rooms().some((c) => c.name.includes('qdrant-slower'))).toBe(false);
+  });
+
   it('the same title on the same day: n moves on, past names Slack already has', { timeout: 30_000 }, async () => {
     // A channel of that name exists already (archived, made by hand): Slack says name_taken.
     const n = rooms().length + 1;

@@ -190,7 +190,7 @@ describe('incidents from forms and shortcuts', () => {
   it('incident open with no argument opens a form; its submission opens the incident', async () => {
     // Declaring opens a channel and invites people: an operator's right (an admin here, in #incidents).
     const modal = await modalFrom(USERS.admin, CHANNELS.incidents, 'incident open');
-    expect(blocksText(modal.view.blocks)).toContain('You will be the commander.');
+    expect(blocksText(modal.view.blocks)).toContain(`"type":"users_select","action_id":"commander","initial_user":"${USERS.admin}"`);
     expect(await emu().submitModal(bot.url, USERS.admin, { title: 'Latency over 2 s', sev: '2' })).toEqual({ result: 'closed' });
     await emu().waitFor(() => emu().messages.find((m) => m.channel === CHANNELS.incidents && m.text.includes('Latency over 2 s') && blocksText(m.blocks).includes('SEV2')), 8000);
   });

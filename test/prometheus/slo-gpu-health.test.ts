@@ -155,6 +155,19 @@ describe('slo on the real Prometheus', () => {
     expect(report.summary).toBe('No vLLM series for model acme/none over 1h.');
   });
 
+  it('nothing read (no vLLM or API series match): says so, and claims no SLO is met', async () => {
+    const config = structuredClone(currentVllm.config);
+    Object.assign(config.slo, { vllmMatchers: 'job="absent"', apiMatchers: 'job="absent"' });
+    const report = await ask({ ...currentVllm, config }, 'slo');
+    expect(report.status).toBe('warn');
+    expect(report.summary).toBe('Nothing was read over 1h: Prometheus has no vLLM or API series, so no SLO is judged.');
+    expect(renderText(report)).not.toContain('within SLO');
+    // The API read but no model: the summary says no model was read, not that all are within SLO.
+    config.slo.apiMatchers = currentVllm.config.slo.apiMatchers;
+    const apiOnly = await ask({ ...currentVllm, config }, 'slo');
+    expect(apiOnly.summary).toBe('No vLLM series over 1h: no model is judged; the API is, below.');
+  });
+
   it('pre-V1 vLLM (0.8.5): read under the old names; current vLLM (0.12): under the new ones', async () => {
     for (const [w, tpot, kv] of [
       [oldVllm, 'vllm:time_per_output_token_seconds', 'vllm:gpu_cache_usage_perc'],

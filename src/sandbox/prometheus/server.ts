@@ -1,6 +1,7 @@
 // Stub Prometheus and Alertmanager HTTP servers for tests. They answer with the documented
 // response shapes (fixtures/prometheus: the vector and matrix envelopes; the Alertmanager
-// API v2 gettableAlert list), holding whatever series and alerts a test sets.
+// API v2 gettableAlert list), holding whatever series and alerts a test sets; the sandbox's
+// passes the queries it holds nothing for on to a real Prometheus (forwardTo).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { GettableAlert } from '../../prometheus/alertmanager-api.js';
@@ -40,6 +41,11 @@ export class PrometheusStub {
   private errors = new Map<string, { httpStatus: number; errorType: string; error: string }>();
   /** Hold every answer this long (tests of timeouts). */
   delayMs = 0;
+  /**
+   * Where a query it holds no answer for goes (the sandbox's real Prometheus, world-prometheus.ts);
+   * unset, such a query gets an empty answer. A rejection becomes Prometheus's error envelope.
+   */
+  forwardTo?: () => Promise<string>;
 
   private constructor(private server: Server, readonly url: string) {}
 
@@ -75,6 +81,7 @@ export class PrometheusStub {
     this.asked.push(query);
     const failure = this.errors.get(query);
     if (failure) return send(res, failure.httpStatus, { status: 'error', errorType: failure.errorType, error: failure.error });
+    if (this.forwardTo && !(isRange ? this.range : this.instant).has(query)) return this.forward(this.forwardTo, req, url, res);
     if (!isRange) {
       const time = Number(url.searchParams.get('time') ?? Date.now() / 1000);
       const result = (this.instant.get(query) ?? []).map((s) => ({ metric: s.metric, value: [time, formatValue(typeof s.value === 'function' ? s.value(time) : s.value)] }));
@@ -91,6 +98,17 @@ export class PrometheusStub {
       return { metric: s.metric, values };
     });
     return send(res, 200, { status: 'success', data: { resultType: 'matrix', result } });
+  }
+
+  private async forward(to: () => Promise<string>, req: IncomingMessage, url: URL, res: ServerResponse): Promise<void> {
+    try {
+      const body = req.method === 'POST' ? Buffer.concat(await req.toArray()) : undefined;
+      const answer = await fetch(`${await to()}${url.pathname}${url.search}`, { method: req.method, body, headers: { 'content-type': req.headers['content-type'] ?? 'application/x-www-form-urlencoded' } });
+      res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' });
+      res.end(Buffer.from(await answer.arrayBuffer()));
+    } catch (err) {
+      send(res, 503, { status: 'error', errorType: 'unavailable', error: (err as Error).message.split('\n')[0] });
+    }
   }
 
   close(): Promise<void> {

@@ -193,7 +193,8 @@ export function enterValues(ws: SlackWorkspace, held: HeldView, entries: Record<
       if (!option) throw new Error(`"${raw}" is not among the options ${type === 'external_select' ? 'the app suggested' : 'shown'} in ${actionId}`);
       state = { type, selected_option: option };
     } else if (type === 'users_select') {
-      if (!/^[UW][A-Z0-9]+$/.test(raw)) throw new Error(`${raw} is not a user`);
+      // Slack's client lists only the workspace's people.
+      if (!/^[UW][A-Z0-9]+$/.test(raw) || !ws.knowsUser(raw)) throw new Error(`${raw} is not a user of the workspace`);
       state = { type, selected_user: raw };
     } else if (type === 'conversations_select') {
       if (!ws.conversations.has(raw)) throw new Error(`${raw} is no conversation in the workspace`);
