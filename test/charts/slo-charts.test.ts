@@ -123,7 +123,7 @@ describe('slo and diagnose latency charts in Slack', { timeout: 60_000 }, () => 
       expect(blocksText(line.blocks)).toContain('📉 Time to first token P95 per model, last 1h: chart not drawn: ⚠️ Prometheus could not be read: ');
       expect(blocksText(line.blocks)).toContain('too many samples');
       // A picture missing is not a figure missing: the headline doesn't count it.
-      expect(blocksText(root.blocks)).toContain('0 models over 1h: all within SLO.');
+      expect(blocksText(root.blocks)).toContain('Nothing was read over 1h: Prometheus has no vLLM or API series, so no SLO is judged.');
       expect(uploads.map((u) => u.filename).sort()).toEqual(['kv-cache-1h.png', 'requests-waiting-1h.png']);
       // No Prometheus at all: diagnose latency says so for each chart, and uploads none.
       config.prometheus.url = 'http://127.0.0.1:1';
