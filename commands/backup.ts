@@ -51,8 +51,8 @@ export default defineCommand({
       sections: [
         {
           fields: [
-            { label: 'Size', value: `${formatBytes(m.bytes)} gzip (${formatBytes(m.sqlBytes)} SQL)` },
-            { label: 'Took', value: `${formatDuration(done.durationMs)} (${formatRate(m.sqlBytes, done.durationMs)})` },
+            { label: 'Size', value: `${formatBytes(m.bytes)} gzip${m.sqlBytes === undefined ? '' : ` (${formatBytes(m.sqlBytes)} SQL)`}` },
+            { label: 'Took', value: `${formatDuration(done.durationMs)} (${formatRate(m.sqlBytes ?? m.bytes, done.durationMs)}${m.sqlBytes === undefined ? ' gzip' : ''})` },
             { label: 'sha256', value: `\`${m.sha256}\`` },
             { label: 'Transport', value: m.transport },
           ],

@@ -52,7 +52,7 @@ export default defineCommand({
         {
           fields: [
             { label: 'Backup taken', value: `${entry.takenAt.toISOString().slice(0, 19).replace('T', ' ')} UTC` },
-            { label: 'Size', value: `${formatBytes(entry.size)}${entry.meta ? ` (${formatBytes(entry.meta.sqlBytes)} SQL)` : ''}` },
+            { label: 'Size', value: `${formatBytes(entry.size)}${entry.meta?.sqlBytes === undefined ? '' : ` (${formatBytes(entry.meta.sqlBytes)} SQL)`}` },
             { label: 'Verified', value: entry.verified ? `yes (sha256 \`${entry.meta?.sha256.slice(0, 16)}…\`)` : 'no' },
             { label: 'Signed', value: loaded.signature.ok ? 'yes, by this bot' : 'no (--unsigned)' },
           ],

@@ -28,8 +28,11 @@ export interface BackupMetadata {
   sha256: string;
   /** Bytes of the object (gzip). */
   bytes: number;
-  /** Bytes of the SQL before compression. */
-  sqlBytes: number;
+  /**
+   * Bytes of the SQL before compression; unknown when pg_dump wrote straight into gzip (the
+   * direct transport with igzip), whose bytes the bot never sees.
+   */
+  sqlBytes?: number;
   counts: Record<string, number>;
   database: string;
   transport: string;
@@ -43,13 +46,14 @@ export function encodeMetadata(m: BackupMetadata): Record<string, string> {
   return {
     sha256: m.sha256,
     bytes: String(m.bytes),
-    'sql-bytes': String(m.sqlBytes),
+    ...(m.sqlBytes === undefined ? {} : { 'sql-bytes': String(m.sqlBytes) }),
     counts: JSON.stringify(m.counts),
     database: m.database,
     transport: m.transport,
     'started-at': m.startedAt,
     'finished-at': m.finishedAt,
     reason: m.reason,
+    // The dump is whole: its trailer was seen, or (piped straight into gzip) pg_dump exited 0.
     trailer: 'ok',
   };
 }
@@ -68,7 +72,7 @@ export function decodeMetadata(meta: Record<string, string>): BackupMetadata | u
   return {
     sha256: meta.sha256 as string,
     bytes,
-    sqlBytes: Number(meta['sql-bytes'] ?? 0),
+    ...(meta['sql-bytes'] === undefined ? {} : { sqlBytes: Number(meta['sql-bytes']) }),
     counts,
     database: meta.database ?? '',
     transport: meta.transport ?? '',

@@ -7,9 +7,10 @@
 // Both write standard gzip (.sql.gz): gunzip, zcat and either codec read what the other wrote.
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { Duplex } from 'node:stream';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { Duplex, type Readable, type Writable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { execa } from 'execa';
+import type { PipeEnd } from '../postgres/index.js';
 import { ParallelGzip } from './streams.js';
 
 export type GzipSetting = 'auto' | 'igzip' | 'zlib';
@@ -23,6 +24,12 @@ export interface GzipCodec {
   compress(): Duplex;
   /** A stream from gzip to plain bytes; it errors on a truncated or corrupt input. */
   decompress(): Duplex;
+  /**
+   * A compressor that another process writes into over a kernel pipe (`input`, given to that
+   * process as its stdout), the plain bytes never passing through the bot; `output` is the gzip.
+   * igzip only: zlib compresses inside the bot.
+   */
+  compressPiped?(): { input: PipeEnd; output: Duplex };
 }
 
 const zlibCodec: GzipCodec = {
@@ -36,6 +43,10 @@ const igzipCodec: GzipCodec = {
   name: 'igzip',
   compress: () => processStream('igzip', [`-${LEVEL}`, '-c']),
   decompress: () => processStream('igzip', ['-d', '-c']),
+  compressPiped: () => {
+    const output = new ProcessDuplex('igzip', [`-${LEVEL}`, '-c']);
+    return { input: output.inputForProcess(), output };
+  },
 };
 
 /**
@@ -50,26 +61,31 @@ export function processStream(file: string, args: string[]): Duplex {
 }
 
 class ProcessDuplex extends Duplex {
-  private child: ReturnType<typeof spawnStreamed>;
+  private child: ChildProcessByStdio<Writable, Readable, Readable>;
 
   constructor(file: string, args: string[]) {
     super({ readableHighWaterMark: 1 << 20, writableHighWaterMark: 1 << 20 });
-    const child = spawnStreamed(file, args);
+    // node:child_process rather than execa: execa watches the stdin it made, and reads a stdin
+    // handed over to another process (inputForProcess) as a premature close.
+    const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     this.child = child;
-    const { stdin, stdout } = child;
+    const { stdin, stdout, stderr } = child;
+    let stderrTail = '';
+    stderr.on('data', (c: Buffer) => void (stderrTail = (stderrTail + c.toString()).slice(-2048)));
     stdin.on('error', () => undefined); // EPIPE once the child is gone: its exit says why
     stdout.on('data', (chunk: Buffer) => {
       if (!this.push(chunk)) stdout.pause();
     });
     const stdoutEnded = new Promise<void>((resolve) => stdout.once('end', resolve));
-    void child.then(async (result) => {
-      if (result.failed) {
-        const stderr = typeof result.stderr === 'string' ? result.stderr.trim().split('\n').slice(-3).join(' ') : '';
-        this.destroy(new Error(`${result.shortMessage}${stderr ? `: ${stderr}` : ''}`));
+    const what = `${file} ${args.join(' ')}`;
+    child.once('error', (err) => this.destroy(new Error(`${what} could not run: ${err.message}`)));
+    child.once('close', (code, signal) => {
+      if (code === 0) {
+        void stdoutEnded.then(() => this.push(null));
         return;
       }
-      await stdoutEnded;
-      this.push(null);
+      const tail = stderrTail.trim().split('\n').slice(-3).join(' ');
+      this.destroy(new Error(`${what} ${signal ? `was killed with ${signal}` : `exited ${code}`}${tail ? `: ${tail}` : ''}`));
     });
   }
 
@@ -83,18 +99,32 @@ class ProcessDuplex extends Duplex {
   }
 
   override _final(cb: (err?: Error | null) => void): void {
-    this.child.stdin.end();
+    if (!this.child.stdin.destroyed) this.child.stdin.end();
     cb();
   }
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
-    this.child.kill();
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill();
     cb(err);
   }
-}
 
-function spawnStreamed(file: string, args: string[]) {
-  return execa(file, args, { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', buffer: { stdout: false, stderr: true }, maxBuffer: { stderr: 64 * 1024 }, reject: false });
+  /**
+   * The child's stdin for a writer process to take as its stdout; nothing is written through
+   * this stream then. handedOver() closes the bot's copy (never shutdown(), which would close
+   * the socket for the writer too), so the child sees EOF when the writer exits.
+   */
+  inputForProcess(): PipeEnd {
+    const stdin = this.child.stdin as Writable & { _handle?: { fd?: number } };
+    const fd = stdin._handle?.fd;
+    if (typeof fd !== 'number' || fd < 0) throw new Error('the compressor has no stdin descriptor to hand over');
+    return {
+      fd,
+      handedOver: () => {
+        stdin.destroy();
+        this.end();
+      },
+    };
+  }
 }
 
 /** The codec for a setting; `auto` looks for igzip on PATH once per PATH. */

@@ -129,6 +129,24 @@ export class Digest extends Transform {
   }
 }
 
+/** Passes bytes through and ends only once `ready` resolved; errors, never ends, when it rejects. */
+export class EndGate extends Transform {
+  constructor(private ready: Promise<unknown>) {
+    super({ highWaterMark: 1 << 20 });
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    cb(null, chunk);
+  }
+
+  override _flush(cb: TransformCallback): void {
+    this.ready.then(
+      () => cb(),
+      (err: unknown) => cb(err instanceof Error ? err : new Error(String(err))),
+    );
+  }
+}
+
 export class IncompleteDumpError extends Error {
   override name = 'IncompleteDumpError';
 }

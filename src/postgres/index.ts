@@ -17,6 +17,7 @@
 // the child (direct) or drops the exec stream (exec).
 import { randomBytes } from 'node:crypto';
 import { PassThrough, Readable, Writable, pipeline } from 'node:stream';
+import { createInterface } from 'node:readline';
 import { execa } from 'execa';
 import type { Config } from '../config/schema.js';
 import { UnreachableError, UserFacingError, UsageError } from '../core/errors.js';
@@ -62,6 +63,31 @@ export interface RunOptions {
   signal?: AbortSignal;
 }
 
+export interface DumpOptions extends RunOptions {
+  /** pg_dump --snapshot: an id from exportSnapshot. */
+  snapshot?: string;
+}
+
+/**
+ * Another process's stdin, for pg_dump to write into over a kernel pipe (direct transport): the
+ * dump's bytes never pass through the bot. `handedOver` closes the bot's own copy once pg_dump
+ * holds it, so the reader sees EOF when pg_dump exits.
+ */
+export interface PipeEnd {
+  fd: number;
+  handedOver(): void;
+}
+
+export interface ExportedSnapshot {
+  id: string;
+  counts: Record<string, number>;
+  /** Ends the session (its transaction); the snapshot goes with it. */
+  release(): Promise<void>;
+}
+
+/** What pg_export_snapshot() returns: `00000003-000001F8-1`. */
+const SNAPSHOT_ID = /^[0-9A-F]{8}-[0-9A-F]{8}-[0-9]{1,10}$/;
+
 export interface Postgres {
   readonly settings: PostgresSettings;
   /** Where commands run, for messages: "pod vlinders-platform/postgres-0 (kube exec)". */
@@ -71,7 +97,12 @@ export interface Postgres {
   /** SELECT count(*) of one table (name validated by the config schema). */
   count(table: string, opts?: RunOptions): Promise<number>;
   /** pg_dump (plain SQL, --clean --if-exists) into `out`; `out` is not ended. */
-  dump(out: Writable, opts?: RunOptions): Promise<void>;
+  dump(out: Writable | PipeEnd, opts?: DumpOptions): Promise<void>;
+  /**
+   * Direct transport: a session holding an exported snapshot, with `tables` counted in it; a
+   * pg_dump given that snapshot dumps exactly the rows counted. Release it once pg_dump ended.
+   */
+  exportSnapshot(tables: readonly string[], opts?: RunOptions): Promise<ExportedSnapshot>;
   /**
    * psql reading SQL from `input`, stopping at the first error; optionally one transaction.
    * The input is preceded by `\restrict <random key>`: psql refuses every meta-command in it
@@ -125,7 +156,9 @@ class Tail {
 }
 
 /** Runs argv with optional stdin/stdout streams; resolves to the exit code and stderr's tail. */
-type Runner = (argv: string[], io: { stdin?: Readable; stdout?: Writable; signal?: AbortSignal }) => Promise<{ code: number; stderr: string }>;
+type Runner = (argv: string[], io: { stdin?: Readable; stdout?: Writable | PipeEnd; signal?: AbortSignal }) => Promise<{ code: number; stderr: string }>;
+
+const isPipeEnd = (out: Writable | PipeEnd | undefined): out is PipeEnd => typeof (out as PipeEnd | undefined)?.fd === 'number';
 
 export function postgresFor(ctx: { config: Config; services: Services; signal?: AbortSignal }): Postgres {
   const settings = postgresSettings(ctx.config);
@@ -154,7 +187,13 @@ export function postgresFor(ctx: { config: Config; services: Services; signal?: 
       return n;
     },
     async dump(out, opts) {
-      check('pg_dump', await runner(['pg_dump', ...base(opts?.database), '--clean', '--if-exists'], { stdout: out, signal: signalOf(opts) }));
+      if (opts?.snapshot !== undefined && !SNAPSHOT_ID.test(opts.snapshot)) throw new UsageError(`"${opts.snapshot}" is not a snapshot id`);
+      const argv = ['pg_dump', ...base(opts?.database), '--clean', '--if-exists', ...(opts?.snapshot ? [`--snapshot=${opts.snapshot}`] : [])];
+      check('pg_dump', await runner(argv, { stdout: out, signal: signalOf(opts) }));
+    },
+    async exportSnapshot(tables, opts) {
+      if (settings.transport !== 'direct') throw new UsageError('exportSnapshot needs backup.transport: direct');
+      return snapshotSession(ctx.services, settings, base(opts?.database), tables, signalOf(opts));
     },
     async run(input, opts) {
       // --no-psqlrc: a ~/.psqlrc would run before the restriction below.
@@ -194,6 +233,7 @@ function restricted(input: Readable): Readable {
 
 function execRunner(services: Services, s: PostgresSettings): Runner {
   return async (argv, io) => {
+    if (isPipeEnd(io.stdout)) throw new UsageError('a kernel pipe needs backup.transport: direct');
     const stderr = new Tail();
     const code = await services.kube().exec(s.namespace, s.pod, s.container, argv, {
       stdin: io.stdin,
@@ -217,46 +257,104 @@ async function secretPassword(services: Services, s: PostgresSettings): Promise<
   return Buffer.from(value, 'base64').toString('utf8');
 }
 
+/** psql or pg_dump against the server (argv only), with nothing of the bot's own environment. */
+function spawnClient(s: PostgresSettings, password: string, file: string, args: string[], io: { stdin: 'pipe' | 'ignore'; stdout: 'pipe' | number; signal?: AbortSignal }) {
+  return execa(file, [...args, '-h', s.host, '-p', String(s.port)], {
+    // Only what psql/pg_dump need: never the bot's own environment (Slack and AWS secrets).
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C.UTF-8', PGPASSWORD: password, PGCONNECT_TIMEOUT: '10' },
+    extendEnv: false,
+    stdin: io.stdin,
+    // A descriptor number goes to spawn as is (execa's types list only 1 to 9).
+    stdout: io.stdout as 'pipe',
+    stderr: 'pipe',
+    buffer: false,
+    reject: false,
+    cancelSignal: io.signal,
+    forceKillAfterDelay: 2000,
+    timeout: s.timeoutMs,
+  });
+}
+
+/** Why a client never ran to an exit code (stopped, timed out, not installed), as a PostgresError. */
+function clientFailure(file: string, s: PostgresSettings, result: Awaited<ReturnType<typeof spawnClient>>): PostgresError | undefined {
+  if (!result.failed || result.exitCode !== undefined) return undefined;
+  if (result.isCanceled) return new PostgresError(`${file} on ${s.host}:${s.port} was stopped.`);
+  if (result.timedOut) return new PostgresError(`${file} on ${s.host}:${s.port} timed out after ${Math.round(s.timeoutMs / 60_000)} min.`);
+  const missing = (result as { code?: string }).code === 'ENOENT';
+  return new PostgresError(missing ? `${file} is not installed where the bot runs (needed by backup.transport: direct).` : `${file} on ${s.host}:${s.port} failed: ${redactText(result.shortMessage ?? '')}`);
+}
+
 function directRunner(services: Services, s: PostgresSettings): Runner {
   return async ([file, ...args], io) => {
     const password = await secretPassword(services, s);
     const stderr = new Tail();
-    const child = execa(file as string, [...args, '-h', s.host, '-p', String(s.port)], {
-      // Only what psql/pg_dump need: never the bot's own environment (Slack and AWS secrets).
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C.UTF-8', PGPASSWORD: password, PGCONNECT_TIMEOUT: '10' },
-      extendEnv: false,
-      stdin: io.stdin ? 'pipe' : 'ignore',
-      stdout: 'pipe',
-      stderr: 'pipe',
-      buffer: false,
-      reject: false,
-      cancelSignal: io.signal,
-      forceKillAfterDelay: 2000,
-      timeout: s.timeoutMs,
-    });
+    const pipeEnd = isPipeEnd(io.stdout) ? io.stdout : undefined;
+    const child = spawnClient(s, password, file as string, args, { stdin: io.stdin ? 'pipe' : 'ignore', stdout: pipeEnd ? pipeEnd.fd : 'pipe', signal: io.signal });
+    // The child holds its own copy now (or failed to start): ours must go either way.
+    pipeEnd?.handedOver();
     child.stderr?.on('data', (c: Buffer) => stderr.write(c));
     if (io.stdin && child.stdin) {
       child.stdin.on('error', () => undefined); // psql exiting early: its exit code says why
       io.stdin.on('error', () => child.kill());
       io.stdin.pipe(child.stdin);
     }
+    const out = pipeEnd ? undefined : (io.stdout as Writable | undefined);
     const drained = new Promise<void>((resolve, reject) => {
       if (!child.stdout) return resolve();
       child.stdout.on('error', reject);
       child.stdout.on('end', resolve);
-      if (io.stdout) child.stdout.pipe(io.stdout, { end: false });
+      if (out) child.stdout.pipe(out, { end: false });
       else child.stdout.resume();
     });
     const result = await child;
     await drained.catch(() => undefined);
-    if (result.failed && result.exitCode === undefined) {
-      if (result.isCanceled) throw new PostgresError(`${file} on ${s.host}:${s.port} was stopped.`);
-      if (result.timedOut) throw new PostgresError(`${file} on ${s.host}:${s.port} timed out after ${Math.round(s.timeoutMs / 60_000)} min.`);
-      const missing = (result as { code?: string }).code === 'ENOENT';
-      throw new PostgresError(missing ? `${file} is not installed where the bot runs (needed by backup.transport: direct).` : `${file} on ${s.host}:${s.port} failed: ${redactText(result.shortMessage ?? '')}`);
-    }
+    const failure = clientFailure(file as string, s, result);
+    if (failure) throw failure;
     return { code: result.exitCode ?? 1, stderr: stderr.toString() };
   };
+}
+
+/**
+ * psql holding a REPEATABLE READ transaction open: it exports its snapshot and counts `tables`
+ * in it, one statement and one answer line at a time (psql -At flushes each result).
+ */
+async function snapshotSession(services: Services, s: PostgresSettings, base: string[], tables: readonly string[], signal?: AbortSignal): Promise<ExportedSnapshot> {
+  const password = await secretPassword(services, s);
+  const stderr = new Tail();
+  const child = spawnClient(s, password, 'psql', ['-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1', ...base, '-f', '-'], { stdin: 'pipe', stdout: 'pipe', signal });
+  child.stderr?.on('data', (c: Buffer) => stderr.write(c));
+  child.stdin?.on('error', () => undefined); // psql gone: its exit says why
+  const answers = createInterface({ input: child.stdout as Readable })[Symbol.asyncIterator]();
+  const ask = async (sql: string, what: string): Promise<string> => {
+    child.stdin?.write(`${sql}\n`);
+    const line = await answers.next();
+    if (!line.done) return String(line.value).trim();
+    const result = await child;
+    throw clientFailure('psql', s, result) ?? new PostgresError(`psql failed on ${s.host}:${s.port} ${what} (exit ${result.exitCode})${stderr.toString() ? `: ${stderr.toString()}` : ''}`);
+  };
+  try {
+    child.stdin?.write('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\n');
+    const id = await ask('SELECT pg_export_snapshot();', 'exporting a snapshot');
+    if (!SNAPSHOT_ID.test(id)) throw new PostgresError(`psql on ${s.host}:${s.port} exported no snapshot id ("${redactText(id.slice(0, 40))}").`);
+    const counts: Record<string, number> = {};
+    for (const table of tables) {
+      const n = Number(await ask(`SELECT count(*) FROM ${quoteTable(table)};`, `counting ${table}`));
+      if (!Number.isInteger(n)) throw new PostgresError(`psql on ${s.host}:${s.port} returned no count for ${table}`);
+      counts[table] = n;
+    }
+    return {
+      id,
+      counts,
+      release: async () => {
+        child.stdin?.end('COMMIT;\n');
+        await child;
+      },
+    };
+  } catch (err) {
+    child.kill();
+    await child;
+    throw err;
+  }
 }
 
 const writer = (fn: (chunk: Buffer) => void) =>

@@ -22,10 +22,13 @@ function engineFor(transport: 'exec' | 'direct', gzip: 'igzip' | 'zlib') {
   return testEngine({ config: w.config({ transport, gzip }), services: w.cluster.services });
 }
 
-// Each transport with one of the two gzip codecs (test/backup/gzip.test.ts: each reads the other's).
+// Each transport with each way the dump reaches gzip: through the bot (exec; direct with zlib)
+// and straight from pg_dump into igzip (direct with igzip). test/backup/gzip.test.ts: each
+// codec reads the other's.
 describe.each([
   ['exec', 'igzip'],
   ['direct', 'zlib'],
+  ['direct', 'igzip'],
 ] as const)('backup and restore over %s, gzip by %s', (transport, gzip) => {
   it('round-trips: backup, backups lists it verified, restore brings the counts back', async () => {
     const { engine } = engineFor(transport, gzip);
@@ -36,6 +39,8 @@ describe.each([
     expect(listed[0]?.verified).toBe(true);
     expect(listed[0]?.meta?.counts).toEqual({ users: 1200 });
     expect(listed[0]?.meta?.transport).toBe(transport);
+    // Piped straight into igzip, the SQL never passed through the bot, which can't tell its size.
+    expect(listed[0]?.meta?.sqlBytes === undefined, 'SQL size unknown').toBe(transport === 'direct' && gzip === 'igzip');
 
     // Change the live database, then restore: the counts come back.
     await w.pg.psql('DELETE FROM api_keys; DELETE FROM users WHERE id > 100; INSERT INTO billing.invoices (amount) VALUES (1);');

@@ -1,6 +1,9 @@
 // Every injected fault ends in a clear message, with no object that looks like a backup left
 // in S3 and the live database unchanged; the lock; two-person restore; the drill's cleanup.
 import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, CopyObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
@@ -106,6 +109,63 @@ describe('a failed backup leaves no object and an unchanged database', () => {
     expect(openUploadsSince(mark)).toBe(0);
     expect(await allKeys()).toEqual(keys);
     expect(await w.fingerprint()).toBe(before);
+  });
+});
+
+describe('direct transport with igzip: pg_dump writes straight into igzip', () => {
+  /** A pg_dump on PATH that runs the real one and then misbehaves as `body` says (argv only, like the bot). */
+  async function withPgDump<T>(body: string, work: () => Promise<T>): Promise<T> {
+    const real = (process.env.PATH ?? '').split(':').map((dir) => join(dir, 'pg_dump')).find((file) => existsSync(file));
+    const bin = mkdtempSync(join(tmpdir(), 'pg-dump-shim-'));
+    writeFileSync(
+      join(bin, 'pg_dump'),
+      `#!${process.execPath}\nconst child = require('node:child_process').spawn(${JSON.stringify(real)}, process.argv.slice(2), { stdio: ['ignore', 'pipe', 'inherit'] });\nlet sent = 0;\n${body}\n`,
+    );
+    chmodSync(join(bin, 'pg_dump'), 0o755);
+    const path = process.env.PATH;
+    process.env.PATH = `${bin}:${path}`;
+    try {
+      return await work();
+    } finally {
+      process.env.PATH = path;
+      rmSync(bin, { recursive: true, force: true });
+    }
+  }
+  const failsCleanly = async (text: string, message: RegExp, configOverrides: Parameters<BackupWorld['config']>[0] = {}) => {
+    const keys = await allKeys();
+    const mark = uploadMark();
+    const report = await approveAndRunOn(testEngine({ config: w.config({ transport: 'direct', gzip: 'igzip', ...configOverrides }), services: w.cluster.services }).engine, operator, text);
+    expect(report.status, report.summary).toBe('fail');
+    expect(report.summary).toMatch(message);
+    expect(report.summary).toMatch(/no backup (object )?was left behind/i);
+    // No multipart upload completed: the body never ended.
+    expect(multipartUploadsCompleted() - mark.completed, 'CompleteMultipartUpload sent').toBe(0);
+    expect(openUploadsSince(mark)).toBe(0);
+    expect(await allKeys()).toEqual(keys);
+    expect(await w.fingerprint()).toBe(before);
+    return mark;
+  };
+
+  it('pg_dump killed midway: the thread names pg_dump, the upload is aborted, no object', async () => {
+    const mark = await withPgDump(
+      // Killed once 12 MB went out (written, not only buffered in this script).
+      `child.stdout.on('data', (c) => process.stdout.write(c, () => { sent += c.length; if (sent > 12000000) { child.kill('SIGKILL'); process.kill(process.pid, 'SIGKILL'); } }));`,
+      () => failsCleanly('backup', /pg_dump failed.*SIGKILL/s),
+    );
+    expect(multipartUploadsCreated(), 'parts went up before the kill').toBeGreaterThan(mark.created);
+  });
+
+  it('pg_dump exiting 1 after a whole dump: the body never ends, so S3 never completes the object', async () => {
+    const mark = await withPgDump(
+      `child.stdout.on('data', (c) => { process.stdout.write(c); sent += c.length; });\nchild.on('close', () => { process.stderr.write('pg_dump: error: query failed: out of memory\\n'); process.exitCode = 1; });`,
+      () => failsCleanly('backup', /pg_dump failed.*exit 1.*out of memory/s),
+    );
+    expect(multipartUploadsCreated(), 'the dump spanned several parts').toBeGreaterThan(mark.created);
+  });
+
+  it('a table to count that the database lacks: refused naming it, before anything is uploaded', async () => {
+    const mark = await failsCleanly('backup', /counting public\.nosuch.*does not exist/s, { countTables: ['users', 'public.nosuch'] });
+    expect(multipartUploadsCreated()).toBe(mark.created);
   });
 });
 
