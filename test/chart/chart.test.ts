@@ -229,11 +229,12 @@ describe('the Deployment', () => {
     expect(env.find((e) => e.name === 'POD_NAME')?.valueFrom?.fieldRef?.fieldPath).toBe('metadata.name');
   });
 
-  it('caps the V8 heap at half the container memory limit (V8 sizes it from the machine otherwise), with the flags the benchmarks run the bot with', async () => {
+  it('caps the V8 heap at half the container memory limit but never under 1536 MB (V8 sizes it from the machine otherwise), with the flags the benchmarks run the bot with', async () => {
     const nodeOptions = (objects: K8sObject[]) => (containerOf(objects).env ?? []).find((e) => e.name === 'NODE_OPTIONS')?.value;
-    expect(nodeOptions(defaults)).toBe('--max-old-space-size=256 --max-semi-space-size=2');
+    expect(nodeOptions(defaults)).toBe('--max-old-space-size=1536 --max-semi-space-size=2');
     expect(nodeOptions(defaults)).toBe(chartNodeFlags().join(' '));
-    expect(nodeOptions(await render({ set: ['resources.limits.memory=2Gi'] }))).toBe(chartNodeFlags(1024).join(' '));
+    expect(nodeOptions(await render({ set: ['resources.limits.memory=2Gi'] }))).toBe(chartNodeFlags(1536).join(' '));
+    expect(nodeOptions(await render({ set: ['resources.limits.memory=4Gi'] }))).toBe(chartNodeFlags(2048).join(' '));
     expect(nodeOptions(await render({ set: ['resources.limits=null'] }))).toBeUndefined();
   });
 
