@@ -12,7 +12,6 @@ export default defineCommand({
   rest: 'topic',
   role: 'viewer',
   risk: 'read',
-  instant: true,
   examples: ['help', 'help scale-gpu'],
   run: async (ctx, { topic }) => {
     if (topic) {

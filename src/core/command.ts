@@ -83,11 +83,6 @@ export interface CommandDefinition<S extends AnyArgs> extends ArgSpec {
    * Only for changes nobody needs to see first (a backup, a drill on a scratch database).
    */
   schedulable?: boolean;
-  /**
-   * Answers at once from what the bot already holds (no cluster, no Prometheus): in Slack the
-   * answer rides in the ack itself, one response instead of an ack and a post.
-   */
-  instant?: boolean;
   examples?: string[];
   /** What will change, shown on the confirmation card. Required unless risk is 'read'. */
   plan?: (ctx: CommandContext, args: z.output<S>) => Promise<Plan>;
@@ -107,11 +102,6 @@ export interface Command extends ArgSpec {
    * Only for changes nobody needs to see first (a backup, a drill on a scratch database).
    */
   schedulable?: boolean;
-  /**
-   * Answers at once from what the bot already holds (no cluster, no Prometheus): in Slack the
-   * answer rides in the ack itself, one response instead of an ack and a post.
-   */
-  instant?: boolean;
   examples?: string[];
   plan?: (ctx: CommandContext, args: unknown) => Promise<Plan>;
   run: (ctx: CommandContext, args: unknown) => Promise<Report>;
@@ -124,7 +114,6 @@ export function defineCommand<S extends AnyArgs>(def: CommandDefinition<S>): Com
   if (def.risk !== 'read' && !def.plan) {
     throw new Error(`command "${def.name}" changes things (${def.risk}) and must define plan()`);
   }
-  if (def.instant && def.risk !== 'read') throw new Error(`command "${def.name}" changes things: it can't be instant`);
   if (def.schedulable && def.risk === 'destructive') throw new Error(`command "${def.name}" is destructive: it can't be schedulable`);
   for (const key of [...(def.positional ?? []), ...(def.rest ? [def.rest] : [])]) {
     if (!Object.hasOwn(def.args.shape, key)) throw new Error(`command "${def.name}": "${key}" is not in args`);

@@ -1,7 +1,6 @@
 // Bolt wiring: the /vlinders listener and the Approve/Cancel listener. Both ack first,
 // before any parsing, RBAC lookup or Slack call, so Slack always gets its answer in 3 s.
 import type { Server } from 'node:http';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type BlockAction, type ButtonAction, type Receiver } from '@slack/bolt';
 import type { SocketModeClient } from '@slack/socket-mode';
 import type { FetchFunction, RetryOptions } from '@slack/web-api';
@@ -81,9 +80,6 @@ export const READS_QUEUE: QueueBounds = { slots: 4, maxRunning: 32, maxWaiting: 
  * What runs after Approve: scale-gpu waits up to 600 s for workers, a backup for hours. Four at
  * once, none waiting: a fifth Approve is told to click again later, and its action stays pending.
  */
-/** How long the ack waits for an instant command's answer before it goes the usual way. */
-export const INSTANT_ACK_MS = 1000;
-
 export const CHANGES_QUEUE: QueueBounds = { slots: 4, maxRunning: 4, maxWaiting: 0 };
 
 export interface SlackBot {
@@ -234,21 +230,6 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
     }
   }
 
-  /**
-   * What an instant command said, as an ack body: an error or a preview to the person, a report
-   * to the conversation (in_channel, with who ran it). Undefined when it needs more than one
-   * message, a thread, files or buttons: those go the usual way.
-   */
-  function ackBody(caller: Caller, typed: string, outcome: InvokeOutcome): { response_type: 'ephemeral' | 'in_channel'; text: string; blocks?: Block[] } | undefined {
-    if (outcome.kind === 'error') return { response_type: 'ephemeral', text: messageText(outcome.message) };
-    if (outcome.kind !== 'report' || outcome.report.offers?.length || outcome.report.thread?.length) return undefined;
-    const { ephemeral } = outcome.report;
-    const { messages, files } = reportReplyMessages(outcome.report, ephemeral ? undefined : `${mentionUser(caller.userId)} ran \`${redactText(typed)}\``);
-    const [only] = messages;
-    if (files > 0 || messages.length !== 1 || !only) return undefined;
-    return { response_type: ephemeral ? 'ephemeral' : 'in_channel', text: messageText(only.text), ...(only.blocks ? { blocks: only.blocks } : {}) };
-  }
-
   const quietIO = (): RunIO => ({ progress: async () => undefined, signal: shutdown.signal });
   // The Home tab, command forms and shortcuts (surfaces.ts).
   const surfaces = registerSurfaces({ app, engine, config, log, answer, queue: (work) => reads.push(work), io: quietIO, ...(opts.backups ? { backups: opts.backups } : {}) });
@@ -258,27 +239,6 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
     const where = { channel: command.channel_id };
     const reply = new ResponseUrlReply(respond);
     const typed = `${config.slack.command} ${command.text}`.trim();
-    const words = command.text.trim().split(/\s+/).filter(Boolean);
-    if (engine.resolve(words.length ? words : ['help'])?.command.instant) {
-      // An instant command (help) answers within the ack: one response instead of an ack and a
-      // post, nothing left to do after it, and it works in every conversation.
-      const invocation = engine.invoke(caller, command.text, quietIO());
-      const waited = new AbortController();
-      const early = await Promise.race([invocation, sleep(INSTANT_ACK_MS, undefined, { signal: waited.signal }).catch(() => undefined)]).finally(() => waited.abort());
-      const body = early && ackBody(caller, typed, early);
-      if (body) return ack(body);
-      await ack();
-      // Not quick enough (a role from a Slack group, say) or too big for one message: answered as any other command.
-      const late = async () => {
-        try {
-          await answer(caller, where, typed, await invocation, reply);
-        } catch (err) {
-          await replyTrouble(reply, err);
-        }
-      };
-      if (!reads.push(late)) void late();
-      return;
-    }
     // Queued before the ack (a synchronous push; the job starts on a later turn), so a refusal
     // rides in the ack itself: an overloaded bot makes no extra request to say it is busy.
     const queued = reads.push(async () => {
