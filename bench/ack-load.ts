@@ -4,6 +4,7 @@
 // bot does after the ack is what it does in Slack. Prints one JSON line with the latencies in ms.
 import { readFileSync } from 'node:fs';
 import { request, Agent } from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { sign } from '../src/sandbox/slack/index.js';
 
 const [url, secret, total, concurrency, user, channel, urls] = process.argv.slice(2) as [string, string, string, string, string, string, string];
@@ -52,17 +53,24 @@ function once(i: number): Promise<number> {
 
 async function main() {
   const latencies: number[] = [];
+  /** When each request went out, ms from the start (where in the run the slow ones fall). */
+  const sentAt: number[] = [];
   let next = 0;
   const worker = async () => {
     while (next < n) {
       const i = next++;
-      latencies.push(await once(i));
+      sentAt[i] = performance.now() - started;
+      latencies[i] = await once(i);
     }
   };
+  // This process's own event-loop lag: a late timer here is a late reading of a response.
+  const lag = monitorEventLoopDelay({ resolution: 5 });
+  lag.enable();
   const started = performance.now();
   await Promise.all(Array.from({ length: c }, worker));
+  lag.disable();
   const cpu = process.cpuUsage();
-  process.stdout.write(`${JSON.stringify({ latencies, wallMs: performance.now() - started, loadCpuMs: (cpu.user + cpu.system) / 1000 })}\n`);
+  process.stdout.write(`${JSON.stringify({ latencies, sentAt, wallMs: performance.now() - started, loadCpuMs: (cpu.user + cpu.system) / 1000, loadLagMaxMs: lag.max / 1e6 })}\n`);
   agent.destroy();
 }
 

@@ -19,6 +19,7 @@ import { RETRY_NOTE, type TickAttempt } from '../schedule/scheduler.js';
 import { APPROVE_ACTION, CANCEL_ACTION, SUGGEST_ACTION, confirmationCard, decidedCard, outcomeLine, suggestionMessage } from './cards.js';
 import { boltLogger } from './log.js';
 import { messageText } from './mrkdwn.js';
+import type { ChannelPacer } from './pacer.js';
 import { SlackPoster, ThreadProgress } from './poster.js';
 import { SlackRooms } from './rooms.js';
 import { INVITE_LINE, INVITE_ME, ResponseUrlReply, isClosedConversation, reportReplyMessages, type ReplyMessage } from './reply.js';
@@ -59,6 +60,8 @@ export interface SlackBotOptions {
   retry?: RetryOptions;
   /** Where the Home tab reads the newest backup; absent: "backups not configured". */
   backups?: BackupListing;
+  /** Posts per channel: Slack's pace unless a workspace (an emulator) is known to allow more. */
+  postPace?: ChannelPacer;
 }
 
 /**
@@ -126,7 +129,7 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
   }
   // The metered fetch goes to the App's WebClients only: SocketModeClient builds its own.
   const app = new App({ token: credentials.botToken, receiver, logger, logLevel: LogLevel.WARN, clientOptions: opts.slackFetch ? { ...clientOptions, fetch: opts.slackFetch } : clientOptions });
-  const poster = new SlackPoster(app.client);
+  const poster = new SlackPoster(app.client, opts.postPace);
   const auditChannel = config.audit.channel;
   const groupMembers = async (usergroup: string) => (await app.client.usergroups.users.list({ usergroup })).users ?? [];
   const engine = opts.makeEngine({

@@ -10,6 +10,7 @@ import { chartAltText, renderChartPng, type LineChart } from '../charts/index.js
 import { httpFetch } from '../core/http-fetch.js';
 import { renderReport, type Block } from './blocks.js';
 import { escapeMrkdwn, messageText } from './mrkdwn.js';
+import { ChannelPacer } from './pacer.js';
 import { INVITE_ME, isClosedConversation } from './reply.js';
 
 type WebClient = webApi.WebClient;
@@ -24,7 +25,10 @@ export interface Where {
 }
 
 export class SlackPoster {
-  constructor(private client: WebClient) {}
+  constructor(
+    private client: WebClient,
+    private pacer = new ChannelPacer(),
+  ) {}
 
   /** Posts a Report, then its thread of details under its first message; returns the ts of its first message. */
   /** `onRoot` hears of the first message as soon as it is posted (a scheduled tick records it). */
@@ -33,6 +37,7 @@ export class SlackPoster {
     const rendered = renderReport(shown, { footer: footer === undefined ? undefined : redactText(footer) });
     let firstTs: string | undefined;
     for (const message of rendered.messages) {
+      await this.pacer.turn(where.channel);
       const res = await this.client.chat.postMessage({
         channel: where.channel,
         thread_ts: where.threadTs,
@@ -90,6 +95,7 @@ export class SlackPoster {
   }
 
   async post(where: Where, text: string, blocks?: Block[]): Promise<string | undefined> {
+    await this.pacer.turn(where.channel);
     const res = await this.client.chat.postMessage({ channel: where.channel, thread_ts: where.threadTs, text: messageText(text), blocks, unfurl_links: false });
     return res.ts;
   }

@@ -4,6 +4,7 @@ import type { RetryOptions } from '@slack/web-api';
 import { commands } from '../../commands/index.js';
 import { createLogger } from '../../src/core/log.js';
 import type { Config } from '../../src/config/schema.js';
+import { ChannelPacer } from '../../src/slack/pacer.js';
 import type { ServiceDirectory } from '../../src/core/services.js';
 import type { Store } from '../../src/core/store.js';
 import { fixedClusters } from '../../src/kube/directory.js';
@@ -47,6 +48,8 @@ export async function startBot(opts: BotHarnessOptions = {}) {
     port: 0,
     retry: opts.slackRetry,
     queues: opts.queues,
+    // The bot keeps the workspace's posting pace, a little under it as it does Slack's.
+    postPace: new ChannelPacer(emu.limits.postMessagesPerSecond * 0.9, emu.limits.postMessageBurst),
     credentials: {
       botToken: emu.botToken,
       apiUrl: emu.apiUrl,

@@ -12,12 +12,16 @@ import { ConfigMapStore } from '../../src/kube/store.js';
 import { MemoryStore } from '../../src/core/store.js';
 import { webhookSchema } from '../../src/prometheus/alertmanager.js';
 import { SlackWorkspaceEmulator } from '../../src/sandbox/slack/index.js';
+import { ChannelPacer } from '../../src/slack/pacer.js';
 import { SlackPoster } from '../../src/slack/poster.js';
 import { CHANNELS, USERS, testConfig, seedConversations } from '../fixtures/world.js';
 import { noIO, slackCaller, testEngine } from '../fixtures/engine.js';
 import { clusterConfig, startCluster } from '../e2e/cluster.js';
 import { alertBody, postAlert, serveAlerts } from '../e2e/alert-server.js';
 import { startBot } from '../e2e/harness.js';
+
+/** A pacer to match the emulators here, whose post limit is lifted. */
+const liftedPace = () => new ChannelPacer(1000, 1000);
 
 const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -37,7 +41,7 @@ describe('an incident with many long updates', () => {
     // The updates go through a memory store (520 round trips to the apiserver are slow here); the
     // incident they leave is then written where the bot keeps it, a ConfigMap.
     const memory = new MemoryStore();
-    const incidents = new Incidents(memory, new SlackPoster(new WebClient(emu.botToken, { slackApiUrl: emu.apiUrl })), CHANNELS.incidents);
+    const incidents = new Incidents(memory, new SlackPoster(new WebClient(emu.botToken, { slackApiUrl: emu.apiUrl }), liftedPace()), CHANNELS.incidents);
     const commander = { userId: USERS.operator, channelId: CHANNELS.incidents, surface: 'slack' as const };
     const opened = await incidents.open(commander, 'API 5xx after deploy', 2);
     // Multi-byte text: what counts against the limit is bytes.
@@ -108,7 +112,7 @@ describe('an alert storm', () => {
     const emu = await SlackWorkspaceEmulator.start({ limits: { postMessagesPerSecond: 1000, postMessageBurst: 1000 } });
     seedConversations(emu);
     closers.push(() => emu.close());
-    const threads = new AlertThreads(new MemoryStore(), new SlackPoster(new WebClient(emu.botToken, { slackApiUrl: emu.apiUrl })), CHANNELS.incidents, () => clock, { rootsPerMinute: 1 });
+    const threads = new AlertThreads(new MemoryStore(), new SlackPoster(new WebClient(emu.botToken, { slackApiUrl: emu.apiUrl }), liftedPace()), CHANNELS.incidents, () => clock, { rootsPerMinute: 1 });
     const group = (name: string, status: 'firing' | 'resolved' = 'firing') => webhookSchema.parse({ ...JSON.parse(alertBody({ alertname: name }, `{}:{alertname="${name}"}`)), status });
     expect(await threads.handle(group('First'))).toBe('opened');
     expect(await threads.handle(group('Second'))).toBe('summarized');

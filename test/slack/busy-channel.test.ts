@@ -50,17 +50,21 @@ describe('a busy channel under Slack’s real posting limit', () => {
     const digestRunRoot = emu.messages.find((m) => m.channel === channel && !m.thread_ts && m.text.includes('Scheduled run daily')) as { ts: string; text: string };
     expect(digestRunRoot.text).toMatch(/Scheduled run daily .*: (done|failed) · /);
 
-    // The limit was really met: some posts were refused with 429 and Retry-After...
+    // The limit was really met, and kept by the bot itself (src/slack/pacer.ts): more posts than the
+    // burst went out, no faster than Slack's pace, so none needed to be refused...
     const posts = emu.calls.filter((c) => c.method === 'chat.postMessage' && c.args.channel === channel);
+    const sent = posts.filter((c) => c.ok);
+    expect(sent.length).toBeGreaterThan(DEFAULT_LIMITS.postMessageBurst + 5);
+    const spanSeconds = ((sent.at(-1)?.at ?? 0) - (sent[0]?.at ?? 0)) / 1000;
+    expect(sent.length).toBeLessThanOrEqual(DEFAULT_LIMITS.postMessageBurst + Math.ceil(spanSeconds * DEFAULT_LIMITS.postMessagesPerSecond) + 1);
     const refused = posts.filter((c) => c.error === 'ratelimited');
-    expect(refused.length).toBeGreaterThan(0);
-    // ...and each was waited out: the same post came again only after its Retry-After, and then arrived.
+    expect(refused.length, 'posts refused with 429').toBeLessThanOrEqual(1);
+    // ...and one refused anyway (clocks a hair apart) is waited out: it came again only after its Retry-After, and arrived.
     for (const r of refused) {
       const again = posts.find((c) => c.at > r.at && c.args.text === r.args.text && c.args.thread_ts === r.args.thread_ts);
       expect(again, `the retry of "${String(r.args.text)}"`).toBeDefined();
       expect((again?.at ?? 0) - r.at).toBeGreaterThanOrEqual((r.retryAfter ?? 0) * 1000 - 20);
     }
-    expect(posts.filter((c) => c.ok).map((c) => c.args.text)).toEqual(expect.arrayContaining(refused.map((r) => r.args.text)));
     // Nothing else failed, and every post that was made arrived.
     expect(emu.calls.filter((c) => !c.ok && c.error !== 'ratelimited')).toEqual([]);
     expect(posts.filter((c) => c.ok)).toHaveLength(emu.messages.filter((m) => m.channel === channel).length);
