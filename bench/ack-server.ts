@@ -2,6 +2,7 @@
 //   bare       a Bolt app whose /vlinders listener only acks (the floor)
 //   vlinders   the real vlinders-ops bot (engine, RBAC, audit, posting the report)
 // Talks to the orchestrator over IPC: sends {ready, port}; answers 'mem'; exits on 'stop'.
+import { subscribe } from 'node:diagnostics_channel';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
 import { commands } from '../commands/index.js';
@@ -42,6 +43,15 @@ async function main() {
   }
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();
+  // Server-side time of each request, from its arrival to its response's last byte handed to the
+  // kernel: against the load generator's times, it tells a delay in here from one outside.
+  const arrived = new WeakMap<object, number>();
+  let serverMaxMs = 0;
+  subscribe('http.server.request.start', (m) => void arrived.set((m as { request: object }).request, performance.now()));
+  subscribe('http.server.response.finish', (m) => {
+    const at = arrived.get((m as { request: object }).request);
+    if (at !== undefined) serverMaxMs = Math.max(serverMaxMs, performance.now() - at);
+  });
   process.on('message', (msg) => {
     const cpuMs = () => {
       const u = process.cpuUsage();
@@ -50,11 +60,12 @@ async function main() {
     if (msg === 'cpu') {
       // The measured load starts: its event-loop lag counts from here, not from the warm-up.
       loop.reset();
+      serverMaxMs = 0;
       send({ cpuMs: cpuMs() });
     } else if (msg === 'mem') {
       const used = cpuMs();
       (globalThis as { gc?: () => void }).gc?.();
-      send({ mem: process.memoryUsage(), loopMaxMs: loop.max / 1e6, cpuMs: used });
+      send({ mem: process.memoryUsage(), loopMaxMs: loop.max / 1e6, cpuMs: used, serverMaxMs });
     } else if (msg === 'stop') {
       void stop().finally(() => process.exit(0));
     }
