@@ -1,17 +1,16 @@
 // Ack latency of signed slash commands in HTTP mode: vlinders-ops against a bare Bolt app
 // that only acks, side by side in the same run. Goal: p99 within 1.1x of the floor.
-import { fork, execFile } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { once } from 'node:events';
-import { promisify } from 'node:util';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SlackWorkspaceEmulator } from '../src/sandbox/slack/index.js';
 import { benchJs, ensureBenchCompiled } from './bot-process.js';
 
-const run = promisify(execFile);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 2000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
+const WARM_UP = 200;
 // At least 5: the report is the median and the worst round, never the best alone.
 const ROUNDS = Math.max(5, Number(process.env.BENCH_ROUNDS ?? 5));
 const USER = 'U0BENCH01';
@@ -29,21 +28,24 @@ async function measure(mode: 'bare' | 'vlinders', emu: SlackWorkspaceEmulator) {
   });
   const [ready] = (await once(server, 'message')) as [{ port: number }];
   const url = `http://127.0.0.1:${ready.port}/slack/events`;
-  const load = (count: number) => {
-    // Response URLs issued by the emulator, as Slack sends one with each command.
-    const urls = join(mkdtempSync(join(tmpdir(), 'ack-load-')), 'urls');
-    writeFileSync(urls, Array.from({ length: count }, () => emu.responseUrlFor({ channel: CHANNEL, user: USER })).join('\n'));
-    return run(process.execPath, [benchJs('ack-load'), url, emu.signingSecret, String(count), String(CONCURRENCY), USER, CHANNEL, urls], {
-      maxBuffer: 64 * 1024 * 1024,
-    });
-  };
-  await load(200); // warm-up: JIT, keep-alive sockets
+  // Response URLs issued by the emulator, as Slack sends one with each command: the measured
+  // requests', then the warm-up's.
+  const urls = join(mkdtempSync(join(tmpdir(), 'ack-load-')), 'urls');
+  writeFileSync(urls, Array.from({ length: REQUESTS + WARM_UP }, () => emu.responseUrlFor({ channel: CHANNEL, user: USER })).join('\n'));
+  const loader = fork(benchJs('ack-load'), [url, emu.signingSecret, String(REQUESTS), String(CONCURRENCY), USER, CHANNEL, urls, String(WARM_UP)], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  let stdout = '';
+  loader.stdout?.on('data', (c: Buffer) => void (stdout += c.toString()));
+  const loaded = once(loader, 'exit');
+  // The warm-up (JIT, keep-alive connections) runs in the load generator itself, over the
+  // connections the measured requests then use; a new process would connect afresh.
+  await once(loader, 'message');
   // CPU seconds each process spent on the measured load: the app, the load generator, and
   // this process (the Slack emulator answering the app's response_url posts), all on one machine.
   server.send('cpu');
   const [{ cpuMs: appBefore }] = (await once(server, 'message')) as [{ cpuMs: number }];
   const emuBefore = cpuMs(process.cpuUsage());
-  const { stdout } = await load(REQUESTS);
+  loader.send('go');
+  await loaded;
   const { latencies, sentAt, wallMs, loadCpuMs, loadLagMaxMs } = JSON.parse(stdout) as { latencies: number[]; sentAt: number[]; wallMs: number; loadCpuMs: number; loadLagMaxMs: number };
   // Let the bot finish posting what the acked commands asked for, then read its memory.
   await new Promise((r) => setTimeout(r, 1500));

@@ -2,12 +2,15 @@
 // commands, C at a time, each timed from send to the HTTP response (Slack's ack). Each
 // carries a response_url the workspace emulator issued (one a line in `urls`), so what the
 // bot does after the ack is what it does in Slack. Prints one JSON line with the latencies in ms.
+// With `warm` > 0 it first sends that many over the same keep-alive connections, tells its parent
+// ('warm' over IPC) and measures once told 'go': the measured requests find their connections open.
 import { readFileSync } from 'node:fs';
 import { request, Agent } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { sign } from '../src/sandbox/slack/index.js';
 
-const [url, secret, total, concurrency, user, channel, urls] = process.argv.slice(2) as [string, string, string, string, string, string, string];
+const [url, secret, total, concurrency, user, channel, urls, warmCount = '0'] = process.argv.slice(2) as [string, string, string, string, string, string, string, string?];
+const warm = Number(warmCount);
 const responseUrls = readFileSync(urls, 'utf8').split('\n').filter(Boolean);
 const n = Number(total);
 const c = Number(concurrency);
@@ -52,6 +55,15 @@ function once(i: number): Promise<number> {
 }
 
 async function main() {
+  // Warm-up first, on the URLs after the measured ones: JIT, and the keep-alive connections.
+  if (warm > 0) {
+    let w = 0;
+    await Promise.all(Array.from({ length: c }, async () => {
+      while (w < warm) await once(n + w++);
+    }));
+    process.send?.('warm');
+    await new Promise((resolve) => process.once('message', resolve));
+  }
   const latencies: number[] = [];
   /** When each request went out, ms from the start (where in the run the slow ones fall). */
   const sentAt: number[] = [];
@@ -66,12 +78,14 @@ async function main() {
   // This process's own event-loop lag: a late timer here is a late reading of a response.
   const lag = monitorEventLoopDelay({ resolution: 5 });
   lag.enable();
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
   await Promise.all(Array.from({ length: c }, worker));
   lag.disable();
-  const cpu = process.cpuUsage();
+  const cpu = process.cpuUsage(cpuBefore);
   process.stdout.write(`${JSON.stringify({ latencies, sentAt, wallMs: performance.now() - started, loadCpuMs: (cpu.user + cpu.system) / 1000, loadLagMaxMs: lag.max / 1e6 })}\n`);
   agent.destroy();
+  process.disconnect?.();
 }
 
 void main();
