@@ -401,6 +401,29 @@ describe("the old runbook's backups", () => {
   });
 });
 
+describe('a dump cut short', () => {
+  it('an old runbook dump that ends before its trailer is refused at its end: rolled back, the database unchanged', async () => {
+    const whole = execFileSync('pg_dump', ['-h', '127.0.0.1', '-p', String(w.pg.port), '-U', 'vlinders', '--clean', '--if-exists', 'vlinders'], { env: { PATH: process.env.PATH, PGPASSWORD: w.pg.password }, maxBuffer: 1 << 28 }).toString('latin1');
+    // Valid SQL to its last statement: only the trailer is missing, so nothing but the check refuses it.
+    const cut = whole.slice(0, whole.indexOf('\n--\n-- PostgreSQL database dump complete'));
+    expect(cut.length).toBeGreaterThan(whole.length - 400);
+    const key = 'postgres/backup-20240107.sql';
+    await bucket.client.send(new PutObjectCommand({ Bucket: bucket.bucket, Key: key, Body: Buffer.from(cut, 'latin1') }));
+    const backupsBefore = (await listBackups(w.config().backup)).map((e) => e.key);
+    try {
+      await w.pg.psql('DELETE FROM api_keys;');
+      const changed = await w.fingerprint();
+      const restored = await approveAndRun(engineFor('direct'), admin, 'restore backup-20240107.sql --unsigned');
+      expect(restored.status, restored.summary).toBe('fail');
+      expect(restored.summary).toMatch(/rolled back: the dump does not end with "-- PostgreSQL database dump complete": it is incomplete/);
+      expect(await w.fingerprint()).toBe(changed);
+    } finally {
+      await bucket.delete(key);
+      for (const e of await listBackups(w.config().backup)) if (!backupsBefore.includes(e.key)) await bucket.delete(e.key);
+    }
+  });
+});
+
 describe('secrets', () => {
   it('no output, progress line or log line carries the database password', async () => {
     const t = engineFor('direct');

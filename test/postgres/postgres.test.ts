@@ -75,6 +75,37 @@ describe.each(['exec', 'direct'] as const)('postgresFor over %s', (transport) =>
   });
 });
 
+describe('dumping a snapshot straight into another process', () => {
+  it('a snapshot id that is not one, or a pipe over exec, is refused before anything runs', async () => {
+    const handedOver: string[] = [];
+    const end = { fd: 1, handedOver: () => void handedOver.push('x') };
+    await expect(postgresFor(ctxFor('direct')).dump(new Sink(), { snapshot: '--file=/tmp/x' })).rejects.toThrow(/is not a snapshot id/);
+    await expect(postgresFor(ctxFor('exec')).dump(end)).rejects.toThrow(/a kernel pipe needs backup.transport: direct/);
+    await expect(postgresFor(ctxFor('exec')).exportSnapshot(['users'])).rejects.toThrow(/needs backup.transport: direct/);
+    expect(handedOver).toEqual([]);
+  });
+
+  it('the exported snapshot holds its counts while the table changes, and pg_dump dumps exactly those rows', async () => {
+    const db = postgresFor(ctxFor('direct'));
+    const snapshot = await db.exportSnapshot(['users']);
+    try {
+      await db.run(Readable.from(['CREATE TABLE snap_later (x int); INSERT INTO snap_later VALUES (1);']));
+      let text = '';
+      await db.dump(new Writable({ write: (c: Buffer, _e, cb) => void ((text += c.toString()), cb()) }), { snapshot: snapshot.id });
+      expect(snapshot.counts).toEqual({ users: await db.count('users') });
+      // Made after the snapshot: not in the dump, while the same dump without it has it.
+      expect(text).toContain('-- PostgreSQL database dump complete');
+      expect(text).not.toContain('snap_later');
+      let now = '';
+      await db.dump(new Writable({ write: (c: Buffer, _e, cb) => void ((now += c.toString()), cb()) }));
+      expect(now).toContain('snap_later');
+    } finally {
+      await snapshot.release();
+      await db.run(Readable.from(['DROP TABLE snap_later;']));
+    }
+  });
+});
+
 describe('faults in postgres-0', () => {
   it('pg_dump killed midway is an error, not a short dump', async () => {
     faults.killDumpAfterBytes = 1000;
