@@ -9,7 +9,7 @@
 // stop sentinel: a dump without it is incomplete, never restorable, and pruned. A failure
 // after the upload deletes the dump.
 import { pipeline } from 'node:stream';
-import { UserFacingError, errorMessage } from '../core/errors.js';
+import { UserFacingError, asError, errorMessage } from '../core/errors.js';
 import type { Postgres } from '../postgres/index.js';
 import { backupName, WRITTEN_BY, type BackupMetadata } from './catalog.js';
 import { formatBytes, ProgressTicker } from './progress.js';
@@ -124,12 +124,12 @@ async function scannedDump(deps: BackupDeps, gzip: GzipCodec, key: string, ticke
   const dumped = deps.pg.dump(scanner, { signal: stop.signal }).then(
     () => void scanner.end(),
     (err: unknown) => {
-      errors.dumpError = err instanceof Error ? err : new Error(String(err));
+      errors.dumpError = asError(err);
       scanner.destroy(errors.dumpError);
     },
   );
   const uploaded = deps.bucket.upload(key, body, uploadMetadata(deps, started)).catch((err: unknown) => {
-    errors.uploadError = err instanceof Error ? err : new Error(String(err));
+    errors.uploadError = asError(err);
     stop.abort(); // stops pg_dump
   });
   await Promise.all([dumped, uploaded]);
@@ -149,17 +149,17 @@ async function pipedDump(deps: BackupDeps, compressPiped: NonNullable<GzipCodec[
   try {
     snapshot = await deps.pg.exportSnapshot(deps.tables, { signal: stop.signal });
   } catch (err) {
-    errors.dumpError = err instanceof Error ? err : new Error(String(err));
+    errors.dumpError = asError(err);
     return { digest: new Digest(), counts: {}, errors };
   }
   const { input, output: compressor } = compressPiped();
   compressor.once('error', (err) => void (errors.gzipError ??= err));
   const dumped = deps.pg.dump(input, { signal: stop.signal, snapshot: snapshot.id }).finally(() => snapshot.release().catch(() => undefined));
-  dumped.catch((err: unknown) => void (errors.dumpError = err instanceof Error ? err : new Error(String(err))));
+  dumped.catch((err: unknown) => void (errors.dumpError = asError(err)));
   const digest = new Digest(() => ticker.tick(digest.bytes, 'gzip'));
   const body = pipeline(compressor, digest, new EndGate(dumped), () => undefined);
   const uploaded = deps.bucket.upload(key, body, uploadMetadata(deps, started)).catch((err: unknown) => {
-    errors.uploadError = err instanceof Error ? err : new Error(String(err));
+    errors.uploadError = asError(err);
     stop.abort(); // stops pg_dump
     body.destroy(); // and igzip, whose output nobody reads now
   });

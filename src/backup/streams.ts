@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { gzip } from 'node:zlib';
+import { asError } from '../core/errors.js';
 
 export const DUMP_TRAILER = '-- PostgreSQL database dump complete';
 /** `COPY schema.table (` with either part possibly "quoted" (spaces, upper case, "" inside). */
@@ -142,7 +143,7 @@ export class EndGate extends Transform {
   override _flush(cb: TransformCallback): void {
     this.ready.then(
       () => cb(),
-      (err: unknown) => cb(err instanceof Error ? err : new Error(String(err))),
+      (err: unknown) => cb(asError(err)),
     );
   }
 }

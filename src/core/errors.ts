@@ -41,6 +41,11 @@ export class ConfirmationError extends UserFacingError {
   override name = 'ConfirmationError';
 }
 
+/** What was thrown, as an Error (a thrown string or object becomes one). */
+export function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
+
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);

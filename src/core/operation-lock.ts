@@ -3,7 +3,7 @@
 // renews it while it works (a lease), so a crashed replica's lock is free again one lease
 // later; the next operation takes it over with a compare-and-swap.
 import { randomBytes } from 'node:crypto';
-import { UserFacingError } from './errors.js';
+import { UserFacingError, asError } from './errors.js';
 import type { CommandContext } from './command.js';
 import type { Store } from './store.js';
 import { mentionUser } from './mention.js';
@@ -78,7 +78,7 @@ export async function withOperationLock<T>(
       if (!entry || !(await store.update(kind, key, { ...entry.value, expiresAt: now() + leaseMs }, entry.version))) {
         opts.onLost?.(new Error(`the lock of ${key} was taken over`));
       }
-    })().catch((err: unknown) => opts.onLost?.(err instanceof Error ? err : new Error(String(err))));
+    })().catch((err: unknown) => opts.onLost?.(asError(err)));
   }, leaseMs / 3);
   renew.unref();
   try {

@@ -132,6 +132,9 @@ export function psqlKnowsRestrict(version: string): boolean {
 const SEP = '\x1f';
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
+/** The rows of one table (name validated and quoted). */
+const countSql = (table: string) => `SELECT count(*) FROM ${quoteTable(table)}`;
+
 /** A table name as SQL: `users` → "public"."users"; validated, quoted. */
 export function quoteTable(table: string): string {
   const parts = table.includes('.') ? table.split('.') : ['public', table];
@@ -181,7 +184,7 @@ export function postgresFor(ctx: { config: Config; services: Services; signal?: 
       return out.text().split('\n').filter((line) => line !== '').map((line) => line.split(SEP));
     },
     async count(table, opts) {
-      const rows = await pg.query(`SELECT count(*) FROM ${quoteTable(table)}`, opts);
+      const rows = await pg.query(countSql(table), opts);
       const n = Number(rows[0]?.[0]);
       if (!Number.isInteger(n)) throw new PostgresError(`psql on ${where} returned no count for ${table}`);
       return n;
@@ -338,7 +341,7 @@ async function snapshotSession(services: Services, s: PostgresSettings, base: st
     if (!SNAPSHOT_ID.test(id)) throw new PostgresError(`psql on ${s.host}:${s.port} exported no snapshot id ("${redactText(id.slice(0, 40))}").`);
     const counts: Record<string, number> = {};
     for (const table of tables) {
-      const n = Number(await ask(`SELECT count(*) FROM ${quoteTable(table)};`, `counting ${table}`));
+      const n = Number(await ask(`${countSql(table)};`, `counting ${table}`));
       if (!Number.isInteger(n)) throw new PostgresError(`psql on ${s.host}:${s.port} returned no count for ${table}`);
       counts[table] = n;
     }
