@@ -38,13 +38,15 @@ const zlibCodec: GzipCodec = {
   decompress: () => createGunzip(),
 };
 
-/** igzip's stdin/stdout as one stream (processStream). */
+const COMPRESS = [`-${LEVEL}`, '-c'];
+
+/** igzip's stdin/stdout as one stream (ProcessDuplex). */
 const igzipCodec: GzipCodec = {
   name: 'igzip',
-  compress: () => processStream('igzip', [`-${LEVEL}`, '-c']),
-  decompress: () => processStream('igzip', ['-d', '-c']),
+  compress: () => new ProcessDuplex('igzip', COMPRESS),
+  decompress: () => new ProcessDuplex('igzip', ['-d', '-c']),
   compressPiped: () => {
-    const output = new ProcessDuplex('igzip', [`-${LEVEL}`, '-c']);
+    const output = new ProcessDuplex('igzip', COMPRESS);
     return { input: output.inputForProcess(), output };
   },
 };
@@ -56,10 +58,6 @@ const igzipCodec: GzipCodec = {
  * kills the child. Written on the child's own pipes rather than execa's duplex(), whose
  * per-chunk layers cost 0.5 s of CPU per GB (bench/backup.ts).
  */
-export function processStream(file: string, args: string[]): Duplex {
-  return new ProcessDuplex(file, args);
-}
-
 class ProcessDuplex extends Duplex {
   private child: ChildProcessByStdio<Writable, Readable, Readable>;
 
