@@ -13,11 +13,16 @@ export function boltLogger(log: Logger): BoltLogger {
     const err = msgs.find((m) => m instanceof Error);
     return err ? { err } : {};
   };
+  // Bolt logs a debug line on every ack: the text is built (and redacted) only for a level
+  // that is written, or each request would pay for a line nobody reads.
+  const write = (lvl: 'debug' | 'info' | 'warn' | 'error') => (...msgs: unknown[]) => {
+    if (child.isLevelEnabled(lvl)) child[lvl](fields(msgs), text(msgs));
+  };
   return {
-    debug: (...msgs) => child.debug(fields(msgs), text(msgs)),
-    info: (...msgs) => child.info(fields(msgs), text(msgs)),
-    warn: (...msgs) => child.warn(fields(msgs), text(msgs)),
-    error: (...msgs) => child.error(fields(msgs), text(msgs)),
+    debug: write('debug'),
+    info: write('info'),
+    warn: write('warn'),
+    error: write('error'),
     setLevel: (l) => {
       level = l;
     },

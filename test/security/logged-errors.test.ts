@@ -93,4 +93,17 @@ describe('a command that throws unexpectedly', () => {
     expect(String(err.stack)).toContain('\n    at ');
     expect(captured.text()).not.toContain('xoxb-1111111111-boltsecret');
   });
+
+  it("Bolt's lines below the level are neither written nor built (its debug line on every ack costs nothing)", () => {
+    const { stream, captured } = captureLog();
+    const bolt = boltLogger(createLogger('info', stream));
+    let built = 0;
+    const body = { toJSON: () => (built++, { text: 'help' }) };
+    bolt.debug('ack() call begins (body:', body, ')');
+    expect(built).toBe(0);
+    expect(captured.lines).toHaveLength(0);
+    bolt.info('a line at the level', body);
+    expect(built).toBe(1);
+    expect(captured.lines[0]?.msg).toBe('a line at the level {"text":"help"}');
+  });
 });
