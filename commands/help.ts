@@ -20,6 +20,7 @@ export default defineCommand({
       return {
         title: `help ${command.name}`,
         status: 'info',
+        ephemeral: true,
         summary: command.summary,
         sections: [
           {
@@ -36,6 +37,8 @@ export default defineCommand({
     return {
       title: 'vlinders-ops commands',
       status: 'info',
+      // What one person may run, for them alone: the channel isn't told each time someone asks.
+      ephemeral: true,
       summary: `You are ${ctx.role} here. \`help <command>\` explains one.`,
       // One line per command, not a table: a three-column table of long summaries is wider
       // than a Slack window, which wraps or cuts it into something unreadable.

@@ -48,7 +48,7 @@ describe('serve', () => {
 
     expect((await fetch(`${ops}/healthz`)).status).toBe(200);
     await emu.sendSlashCommandSocket({ user: 'U0VIEWER1', channel: 'C0GENERAL', text: 'help' });
-    await emu.waitFor(() => emu.messages.find((m) => m.channel === 'C0GENERAL'));
+    await emu.waitFor(() => emu.ephemerals.find((m) => m.channel === 'C0GENERAL' && m.user === 'U0VIEWER1'));
     const readyz = await fetch(`${ops}/readyz`);
     expect(readyz.status, await readyz.clone().text()).toBe(200);
     const metrics = await (await fetch(`${ops}/metrics`)).text();

@@ -208,7 +208,8 @@ describe('the console in Chromium', () => {
     await page.setViewportSize({ width: 800, height: 1000 });
     await type(page, '/vlinders help');
     const help = page.locator('.msg', { has: page.locator('.b-header', { hasText: 'vlinders-ops commands' }) }).last();
-    await help.locator('.b-context', { hasText: 'ran /vlinders help' }).waitFor();
+    // Help is for the one who asked: only they see it.
+    await help.locator('.ephemeral-note', { hasText: 'Only visible to you' }).waitFor();
     const text = await help.innerText();
     // An admin in #ops may run every command.
     for (const c of commands) {
@@ -221,6 +222,7 @@ describe('the console in Chromium', () => {
     );
     expect(overflowing).toEqual([]);
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(800);
+    await help.scrollIntoViewIfNeeded();
     await shot(page, '7-help-800');
     expect(pageErrors(page)).toEqual([]);
   });

@@ -20,9 +20,11 @@ describe('slash commands over HTTP', () => {
     const res = await h.slash(USERS.viewer, CHANNELS.general, 'help');
     expect(res.status).toBe(200);
     expect(res.ms).toBeLessThan(3000);
-    const reply = await h.emu.waitFor(() => h.emu.messages.find((m) => m.channel === CHANNELS.general));
+    // To the asker alone: what they may run is theirs, and the channel isn't told each time.
+    const reply = await h.emu.waitFor(() => h.emu.ephemerals.find((m) => m.channel === CHANNELS.general && m.user === USERS.viewer));
     expect(blocksText(reply.blocks)).toContain('vlinders-ops commands');
-    expect(blocksText(reply.blocks)).toContain(`<@${USERS.viewer}> ran`);
+    expect(blocksText(reply.blocks)).toContain('You are viewer here');
+    expect(h.emu.messages).toHaveLength(0);
   });
 
   it.each([

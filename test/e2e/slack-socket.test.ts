@@ -18,7 +18,7 @@ describe('Socket Mode', () => {
     h = await startBot({ mode: 'socket' });
     const ack = await h.slash(USERS.viewer, CHANNELS.general, 'help');
     expect(ack.ms).toBeLessThan(3000);
-    const reply = await h.emu.waitFor(() => h?.emu.messages.find((m) => m.channel === CHANNELS.general));
+    const reply = await h.emu.waitFor(() => h?.emu.ephemerals.find((m) => m.channel === CHANNELS.general && m.user === USERS.viewer));
     expect(blocksText(reply.blocks)).toContain('vlinders-ops commands');
   });
 
