@@ -11,68 +11,83 @@ const SECRET_WORD = String.raw`(?:password|passwd|passphrase|pwd|secret|token|ap
 /** A key naming a secret, with whatever identifier characters surround the word. */
 const SECRET_KEY_NAME = String.raw`[A-Za-z0-9_.-]*${SECRET_WORD}[A-Za-z0-9_.-]*`;
 
-const PATTERNS: Array<[RegExp, string | ((...m: string[]) => string)]> = [
+/** A needle for the patterns that need a secret word in their key, flag or header name. */
+const SECRET_WORD_NEEDLE = new RegExp(SECRET_WORD);
+
+/**
+ * Each pattern with its needle: text every match of the pattern contains (compared ignoring
+ * case). Text holding no needle can hold no match, so most text, help lines and reports, is
+ * scanned once instead of once a pattern. A new pattern comes with its needle.
+ */
+const PATTERNS: Array<[RegExp, string | ((...m: string[]) => string), RegExp]> = [
   // PEM private keys, also when a log cut the END line off.
-  [/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g, REDACTED],
+  [/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g, REDACTED, /-----BEGIN /],
   // Provider token shapes. Slack: xoxb-, xoxp-, xoxa-, xoxr-, xoxs-, xoxe-, xapp-, webhook URLs.
-  [/\bxox[abprse]-[A-Za-z0-9-]{8,}/g, REDACTED],
-  [/\bxapp-[A-Za-z0-9-]{8,}/g, REDACTED],
-  [/\bhooks\.slack\.com\/(services|workflows|triggers)\/[A-Za-z0-9/_-]+/g, (_m, kind) => `hooks.slack.com/${kind}/${REDACTED}`],
+  [/\bxox[abprse]-[A-Za-z0-9-]{8,}/g, REDACTED, /xox[abprse]-/],
+  [/\bxapp-[A-Za-z0-9-]{8,}/g, REDACTED, /xapp-/],
+  [/\bhooks\.slack\.com\/(services|workflows|triggers)\/[A-Za-z0-9/_-]+/g, (_m, kind) => `hooks.slack.com/${kind}/${REDACTED}`, /hooks\.slack\.com\//],
   // Hugging Face, GitHub (classic and fine-grained), GitLab, npm, PyPI
-  [/\bhf_[A-Za-z0-9]{20,}/g, REDACTED],
-  [/\bgh[pousr]_[A-Za-z0-9]{20,}/g, REDACTED],
-  [/\bgithub_pat_[A-Za-z0-9_]{20,}/g, REDACTED],
-  [/\bglpat-[A-Za-z0-9_-]{20,}/g, REDACTED],
-  [/\bnpm_[A-Za-z0-9]{30,}/g, REDACTED],
-  [/\bpypi-[A-Za-z0-9_-]{30,}/g, REDACTED],
+  [/\bhf_[A-Za-z0-9]{20,}/g, REDACTED, /hf_/],
+  [/\bgh[pousr]_[A-Za-z0-9]{20,}/g, REDACTED, /gh[pousr]_/],
+  [/\bgithub_pat_[A-Za-z0-9_]{20,}/g, REDACTED, /github_pat_/],
+  [/\bglpat-[A-Za-z0-9_-]{20,}/g, REDACTED, /glpat-/],
+  [/\bnpm_[A-Za-z0-9]{30,}/g, REDACTED, /npm_/],
+  [/\bpypi-[A-Za-z0-9_-]{30,}/g, REDACTED, /pypi-/],
   // OpenAI / Anthropic (sk-, sk-proj-, sk-ant-), Stripe (sk_live_, rk_test_)
-  [/\bsk-[A-Za-z0-9_-]{16,}/g, REDACTED],
-  [/\b[sr]k_(?:live|test)_[A-Za-z0-9]{8,}/g, REDACTED],
+  [/\bsk-[A-Za-z0-9_-]{16,}/g, REDACTED, /sk-/],
+  [/\b[sr]k_(?:live|test)_[A-Za-z0-9]{8,}/g, REDACTED, /[sr]k_(?:live|test)_/],
   // Google API keys, SendGrid keys
-  [/\bAIza[0-9A-Za-z_-]{30,}/g, REDACTED],
-  [/\bSG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}/g, REDACTED],
+  [/\bAIza[0-9A-Za-z_-]{30,}/g, REDACTED, /AIza/],
+  [/\bSG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}/g, REDACTED, /SG\./],
   // JWTs (three base64url parts, the first starting with eyJ)
-  [/\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}/g, REDACTED],
+  [/\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}/g, REDACTED, /eyJ/],
   // AWS access key ids (the secret key is caught by its key name or the known values)
-  [/\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b/g, REDACTED],
+  [/\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b/g, REDACTED, /AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA/],
   // Authorization headers, whatever the scheme (Bearer, Basic, Token, Digest…): the rest of the value goes
   [
     /\b((?:Proxy-)?Authorization["']?\s*[:=]\s*["']?)(?:(Bearer|Basic|Token|Digest|Negotiate|NTLM|ApiKey|AWS4-HMAC-SHA256|SSWS|GenieKey)\s+)?[^\s"',;][^\n"']*/gi,
     (_m, head, scheme) => `${head}${scheme ? `${scheme} ` : ''}${REDACTED}`,
+    /authorization/,
   ],
-  [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi, (_m, scheme) => `${scheme} ${REDACTED}`],
+  [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi, (_m, scheme) => `${scheme} ${REDACTED}`, /(?:bearer|basic)\s/],
   // Signed URLs (S3 presigned, GCS, Azure SAS)
-  [/([?&](?:X-Amz-Signature|X-Amz-Security-Token|X-Goog-Signature|sig)=)[^&\s"']+/gi, (_m, head) => `${head}${REDACTED}`],
+  [/([?&](?:X-Amz-Signature|X-Amz-Security-Token|X-Goog-Signature|sig)=)[^&\s"']+/gi, (_m, head) => `${head}${REDACTED}`, /[?&](?:x-amz-signature|x-amz-security-token|x-goog-signature|sig)=/],
   // Cookies
-  [/\b((?:Set-)?Cookie\s*:\s*)[^\n]+/gi, (_m, head) => `${head}${REDACTED}`],
+  [/\b((?:Set-)?Cookie\s*:\s*)[^\n]+/gi, (_m, head) => `${head}${REDACTED}`, /cookie/],
   // user:password@ in URLs and connection strings (postgres://, redis://, amqp://, https://...),
   // and a lone token as userinfo (https://ghp_…@github.com)
-  [/\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*):[^\s@/]+@/gi, (_m, prefix) => `${prefix}:${REDACTED}@`],
-  [/\b([a-z][a-z0-9+.-]*:\/\/)[^\s:/@]{20,}@/gi, (_m, scheme) => `${scheme}${REDACTED}@`],
+  [/\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*):[^\s@/]+@/gi, (_m, prefix) => `${prefix}:${REDACTED}@`, /:\/\//],
+  [/\b([a-z][a-z0-9+.-]*:\/\/)[^\s:/@]{20,}@/gi, (_m, scheme) => `${scheme}${REDACTED}@`, /:\/\//],
   // curl -u user:password
-  [/(\s(?:-u|--user)\s+["']?[^\s:"']+):[^\s"']+/g, (_m, head) => `${head}:${REDACTED}`],
+  [/(\s(?:-u|--user)\s+["']?[^\s:"']+):[^\s"']+/g, (_m, head) => `${head}:${REDACTED}`, /\s(?:-u|--user)\s/],
   // Kubernetes env JSON: {"name":"DB_PASSWORD","value":"…"}
   [
     new RegExp(String.raw`("name"\s*:\s*"${SECRET_KEY_NAME}"\s*,\s*"value"\s*:\s*")(?:\\.|[^"\\])*"`, 'gi'),
     (_m, head) => `${head}${REDACTED}"`,
+    SECRET_WORD_NEEDLE,
   ],
   // JSON and dict keys: "password": "…", 'token': '…', and JSON escaped inside a JSON string
-  [new RegExp(String.raw`(\\"${SECRET_KEY_NAME}\\"\s*:\s*\\")(?:(?!\\").)*\\"`, 'gi'), (_m, head) => `${head}${REDACTED}\\"`],
-  [new RegExp(String.raw`("${SECRET_KEY_NAME}"\s*:\s*")(?:\\.|[^"\\])*"`, 'gi'), (_m, head) => `${head}${REDACTED}"`],
-  [new RegExp(String.raw`('${SECRET_KEY_NAME}'\s*:\s*')[^']*'`, 'gi'), (_m, head) => `${head}${REDACTED}'`],
-  [new RegExp(String.raw`(["']${SECRET_KEY_NAME}["']\s*:\s*)(?!["'\[{\s]|null\b|true\b|false\b)[^\s,}\]]+`, 'gi'), (_m, head) => `${head}${REDACTED}`],
+  [new RegExp(String.raw`(\\"${SECRET_KEY_NAME}\\"\s*:\s*\\")(?:(?!\\").)*\\"`, 'gi'), (_m, head) => `${head}${REDACTED}\\"`, SECRET_WORD_NEEDLE],
+  [new RegExp(String.raw`("${SECRET_KEY_NAME}"\s*:\s*")(?:\\.|[^"\\])*"`, 'gi'), (_m, head) => `${head}${REDACTED}"`, SECRET_WORD_NEEDLE],
+  [new RegExp(String.raw`('${SECRET_KEY_NAME}'\s*:\s*')[^']*'`, 'gi'), (_m, head) => `${head}${REDACTED}'`, SECRET_WORD_NEEDLE],
+  [new RegExp(String.raw`(["']${SECRET_KEY_NAME}["']\s*:\s*)(?!["'\[{\s]|null\b|true\b|false\b)[^\s,}\]]+`, 'gi'), (_m, head) => `${head}${REDACTED}`, SECRET_WORD_NEEDLE],
   // CLI flags: --password x, --api-key "x", -password x (the = form is key=value below)
   [
     new RegExp(String.raw`((?<!\S)--?${SECRET_KEY_NAME})(\s+)("[^"]*"|'[^']*'|(?!-)[^\s"']+)`, 'gi'),
     (_m, flag, space) => `${flag}${space}${REDACTED}`,
+    SECRET_WORD_NEEDLE,
   ],
   // key=value, key: value, key => value where the key names a secret (libpq DSNs, env dumps, YAML, query strings)
   [
     // (a value that is itself a secret key's assignment is left to the match that starts there)
     new RegExp(String.raw`\b(${SECRET_KEY_NAME})(\s*(?:=>|[=:])\s*)(?!${SECRET_KEY_NAME}\s*(?:=>|[=:]))("[^"]*"|'[^']*'|[^\s,;&"']+)`, 'gi'),
     (_m, key, sep) => `${key}${sep}${REDACTED}`,
+    SECRET_WORD_NEEDLE,
   ],
 ];
+
+/** Whether text may hold a match of any pattern: one scan for all the needles. */
+const MAY_MATCH = new RegExp(PATTERNS.map(([, , needle]) => `(?:${needle.source})`).join('|'), 'i');
 
 /**
  * Exact secret values the bot has read, longest first, so a value containing another is
@@ -133,6 +148,7 @@ export function redactText(text: string): string {
   }
   let out = text;
   for (const value of knownSorted) if (out.includes(value)) out = out.split(value).join(REDACTED);
+  if (!MAY_MATCH.test(out)) return out;
   for (const [re, replacement] of PATTERNS) {
     out = out.replace(re, replacement as (substring: string, ...args: string[]) => string);
   }
