@@ -86,8 +86,8 @@ const PATTERNS: Array<[RegExp, string | ((...m: string[]) => string), RegExp]> =
   ],
 ];
 
-/** Whether text may hold a match of any pattern: one scan for all the needles. */
-const MAY_MATCH = new RegExp(PATTERNS.map(([, , needle]) => `(?:${needle.source})`).join('|'), 'i');
+/** Whether text may hold a match of any pattern: one scan for all the needles, each once. */
+const MAY_MATCH = new RegExp([...new Set(PATTERNS.map(([, , needle]) => needle.source))].map((source) => `(?:${source})`).join('|'), 'i');
 
 /**
  * Exact secret values the bot has read, longest first, so a value containing another is
