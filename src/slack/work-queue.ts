@@ -1,7 +1,7 @@
-// Work that follows an ack runs here, a few jobs at a time, each started from
-// setImmediate. Under a burst, Node then keeps reading and acking new requests
-// instead of spending its turns on the work of the ones already acked: the ack path
-// stays as fast as a bare Bolt app's, and the work catches up after the burst.
+// Work that follows an ack runs here, a few jobs at a time, and one job starts per turn of
+// the event loop (from setImmediate, which a job started there can only queue for the next
+// turn). Between two starts Node reads and acks the requests that arrived: an ack waits
+// behind at most one job's first stretch of work, not behind every job the last burst queued.
 //
 // Every queue is bounded: past its bound a job is refused, never run, and the caller says
 // "busy" to the person. A job that is still running after `handOffMs` gives its slot to the
@@ -24,6 +24,9 @@ export class WorkQueue {
   private holding = 0;
   private running = 0;
   private idleWaiters: Array<() => void> = [];
+  /** Jobs admitted (they hold their slot) and not yet started: one starts per turn. */
+  private starting: Array<() => void> = [];
+  private turnTaken = false;
 
   constructor(readonly bounds: QueueBounds) {}
 
@@ -57,7 +60,7 @@ export class WorkQueue {
               release();
               this.next();
             }, this.bounds.handOffMs).unref();
-      setImmediate(() => {
+      this.starting.push(() => {
         job()
           .catch(() => undefined)
           .finally(() => {
@@ -67,6 +70,7 @@ export class WorkQueue {
             this.next();
           });
       });
+      this.startNextTurn();
     };
     if (this.waiting.length === 0 && this.canStart()) start();
     else if (this.waiting.length < this.bounds.maxWaiting) this.waiting.push(start);
@@ -78,6 +82,17 @@ export class WorkQueue {
   idle(): Promise<void> {
     if (this.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Starts the first admitted job on the loop's next check phase, and the one after on the turn after it. */
+  private startNextTurn(): void {
+    if (this.turnTaken) return;
+    this.turnTaken = true;
+    setImmediate(() => {
+      this.turnTaken = false;
+      this.starting.shift()?.();
+      if (this.starting.length > 0) this.startNextTurn();
+    });
   }
 
   private canStart(): boolean {
