@@ -1,6 +1,6 @@
 // The App Home tab, command forms (modals) and shortcuts, on Bolt. Forms only gather words: a
 // submission runs through the same engine path as a typed command (parse, RBAC, plan, card).
-import type { App, BlockAction, ButtonAction, RespondFn, ViewSubmitAction } from '@slack/bolt';
+import type { App, BlockAction, ButtonAction, ViewSubmitAction } from '@slack/bolt';
 import type { Logger } from 'pino';
 import type { Caller } from '../core/command.js';
 import type { CommandEngine, InvokeOutcome, RunIO } from '../core/engine.js';
@@ -11,7 +11,7 @@ import type { BackupListing } from '../digest/sources.js';
 import { recordedIncidents } from '../incidents/incidents.js';
 import { FORM_CALLBACK, blameField, commandModal, hasOwnForm, readMeta, submission, suggestions, workloadNames, type FormLookup, type FormMeta, type ModalView, type Prefill, type Values } from './forms.js';
 import { HOME_FORM_ACTION, backupLine, clusterLine, gpuLine, homeView, type RunningOperation } from './home.js';
-import { ResponseUrlReply } from './reply.js';
+import { ResponseUrlReply, postToResponseUrl, type ReplyPost } from './reply.js';
 
 /** Shortcuts (manifest features.shortcuts). */
 export const SHORTCUTS = { incidentFromMessage: 'vlinders_incident_from_message', diagnosePod: 'vlinders_diagnose_pod', declareIncident: 'vlinders_declare_incident' } as const;
@@ -228,13 +228,13 @@ export function registerSurfaces(deps: SurfaceDeps): Surfaces {
     await open(shortcut.trigger_id, await formFor('incident open', await homeCaller(shortcut.user.id), { command: 'incident open' }));
   });
 
-  app.shortcut(SHORTCUTS.incidentFromMessage, async ({ ack, shortcut, respond }) => {
+  app.shortcut(SHORTCUTS.incidentFromMessage, async ({ ack, shortcut }) => {
     await ack();
     if (shortcut.type !== 'message_action') return;
     const caller: Caller = { userId: shortcut.user.id, channelId: shortcut.channel.id, surface: 'slack' };
     const firstLine = (shortcut.message.text ?? '').split('\n').find((l) => l.trim() !== '') ?? '';
     const title = firstLine.replace(/[*_~`>]/g, '').replace(/<[^|>]*\|([^>]*)>/g, '$1').trim().slice(0, 150);
-    const reply = new ResponseUrlReply(respond);
+    const reply = new ResponseUrlReply(postToResponseUrl(shortcut.response_url));
     try {
       const threadTs = shortcut.message.thread_ts ?? shortcut.message.ts;
       await open(shortcut.trigger_id, await formFor('incident open', caller, { command: 'incident open', channel: shortcut.channel.id, threadTs }, { title }), reply);
@@ -243,13 +243,13 @@ export function registerSurfaces(deps: SurfaceDeps): Surfaces {
     }
   });
 
-  app.shortcut(SHORTCUTS.diagnosePod, async ({ ack, shortcut, respond }) => {
+  app.shortcut(SHORTCUTS.diagnosePod, async ({ ack, shortcut }) => {
     await ack();
     if (shortcut.type !== 'message_action') return;
     const channel = shortcut.channel.id;
     const threadTs = shortcut.message.thread_ts ?? shortcut.message.ts;
     const caller: Caller = { userId: shortcut.user.id, channelId: channel, threadTs, surface: 'slack' };
-    const reply = new ResponseUrlReply(respond);
+    const reply = new ResponseUrlReply(postToResponseUrl(shortcut.response_url));
     deps.queue(async () => {
       try {
         const pod = await podNamedIn(shortcut.message.text ?? '', lookupFor(caller));
@@ -266,14 +266,11 @@ export function registerSurfaces(deps: SurfaceDeps): Surfaces {
   });
 
   /** Answers to a person without a response_url (a form submission): an ephemeral message where they ran it. */
-  function ephemeralTo(channel: string, user: string): RespondFn {
-    const post = async (message: Parameters<RespondFn>[0]) => {
-      const m = typeof message === 'string' ? { text: message } : message;
+  function ephemeralTo(channel: string, user: string): ReplyPost {
+    return async (m) => {
       const blocks = 'blocks' in m && Array.isArray(m.blocks) ? { blocks: m.blocks } : {};
       await app.client.chat.postEphemeral({ channel, user, text: m.text ?? '', ...blocks });
     };
-    // ResponseUrlReply only awaits what it calls; nobody reads a response_url's answer.
-    return post as unknown as RespondFn;
   }
 
   return {

@@ -1,7 +1,9 @@
 // The response_url reply keeps Slack's limits itself: 5 posts, within 30 minutes of the command.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { RespondArguments, RespondFn } from '@slack/bolt';
-import { ResponseUrlReply, packMessages } from '../../src/slack/reply.js';
+import { ResponseUrlReply, packMessages, postToResponseUrl } from '../../src/slack/reply.js';
 import type { Block } from '../../src/slack/blocks.js';
 
 /** Bolt's respond() as far as the reply sees it: what was posted, in order. */
@@ -50,5 +52,41 @@ describe('packMessages', () => {
     expect(packed[1]?.blocks).toHaveLength(50);
     expect(JSON.stringify(packed[1]?.blocks?.at(-1))).toContain('…1 more message did not fit in this reply.');
     expect(packed[1]?.text).toContain('…1 more message did not fit');
+  });
+});
+
+describe('postToResponseUrl', () => {
+  async function peer(status: number) {
+    const posts: Array<{ type: string | undefined; body: unknown }> = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        posts.push({ type: req.headers['content-type'], body: JSON.parse(body) });
+        res.writeHead(status).end(status === 200 ? 'ok' : 'expired_url');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/actions/T1/1/abc`, posts, close: () => server.close() };
+  }
+
+  it('posts the message as JSON, as Slack takes it', async () => {
+    const slack = await peer(200);
+    try {
+      await postToResponseUrl(slack.url)({ response_type: 'ephemeral', text: 'hello', blocks: [section('hi')] });
+      expect(slack.posts).toEqual([{ type: 'application/json', body: { response_type: 'ephemeral', text: 'hello', blocks: [section('hi')] } }]);
+    } finally {
+      slack.close();
+    }
+  });
+
+  it('throws when Slack refuses the post (an expired or spent URL) or cannot be reached', async () => {
+    const slack = await peer(404);
+    try {
+      await expect(postToResponseUrl(slack.url)({ text: 'late' })).rejects.toThrow(/HTTP 404/);
+    } finally {
+      slack.close();
+    }
+    await expect(postToResponseUrl('http://127.0.0.1:9/actions/x')({ text: 'nobody' })).rejects.toThrow();
   });
 });
