@@ -1,5 +1,13 @@
 // Ack latency of signed slash commands in HTTP mode: vlinders-ops against a bare Bolt app
 // that only acks, side by side in the same run. Goal: p99 within 1.1x of the floor.
+//
+// vlinders answers each help through its response_url on the same CPU; the bare app answers
+// nothing. Two loads:
+//   BENCH_RATE=N   N commands a second on schedule (open load): the bot must answer every one
+//                  (checked), so the acks are measured beside the work they started.
+//   BENCH_RATE=0   CONCURRENCY kept in flight (closed load, the default): thousands a second,
+//                  past what the bot's bounded queue takes, so most acks are its "busy" refusal
+//                  and the round is marked NOT COMPARABLE. It shows the ack path under a flood.
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';

@@ -53,15 +53,17 @@ export class WorkQueue {
         holds = false;
         this.holding--;
       };
-      const handOff =
-        this.bounds.handOffMs === undefined
-          ? undefined
-          : setTimeout(() => {
-              release();
-              this.next();
-            }, this.bounds.handOffMs).unref();
       this.starting.push(() => {
-        job()
+        // The hand-off counts from the job's start, not from its admission.
+        const handOff =
+          this.bounds.handOffMs === undefined
+            ? undefined
+            : setTimeout(() => {
+                release();
+                this.next();
+              }, this.bounds.handOffMs).unref();
+        // A job that throws before its first await is a failed job like any other.
+        new Promise<void>((resolve) => resolve(job()))
           .catch(() => undefined)
           .finally(() => {
             clearTimeout(handOff);
@@ -90,8 +92,9 @@ export class WorkQueue {
     this.turnTaken = true;
     setImmediate(() => {
       this.turnTaken = false;
-      this.starting.shift()?.();
+      const first = this.starting.shift();
       if (this.starting.length > 0) this.startNextTurn();
+      first?.();
     });
   }
 

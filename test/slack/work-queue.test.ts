@@ -38,6 +38,16 @@ describe('the work queue', () => {
     expect(events).toEqual(['a', 'request read', 'b', 'c']);
   });
 
+  it('a job that throws before its first await fails alone: the next still starts, and the queue goes idle', async () => {
+    const queue = new WorkQueue({ slots: 2, maxRunning: 2, maxWaiting: 5 });
+    let ran = false;
+    expect(queue.push((() => { throw new Error('thrown at once'); }) as () => Promise<void>)).toBe(true);
+    expect(queue.push(async () => void (ran = true))).toBe(true);
+    await queue.idle();
+    expect(ran).toBe(true);
+    expect(queue.size).toBe(0);
+  });
+
   it('keeps its bounds: jobs past the slots wait, past the waiting bound are refused', async () => {
     const queue = new WorkQueue({ slots: 1, maxRunning: 1, maxWaiting: 1 });
     const order: string[] = [];
