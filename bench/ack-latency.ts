@@ -3,9 +3,9 @@
 //
 // vlinders answers each help through its response_url on the same CPU; the bare app answers
 // nothing. Two loads:
-//   BENCH_RATE=N   N commands a second on schedule (open load): the bot must answer every one
-//                  (checked), so the acks are measured beside the work they started.
-//   BENCH_RATE=0   CONCURRENCY kept in flight (closed load, the default): thousands a second,
+//   BENCH_RATE=N   N commands a second on schedule (open load; 250 by default): the bot must
+//                  answer every one (checked), so the acks are measured beside the work they started.
+//   BENCH_RATE=0   CONCURRENCY kept in flight (closed load): thousands a second,
 //                  past what the bot's bounded queue takes, so most acks are its "busy" refusal
 //                  and the round is marked NOT COMPARABLE. It shows the ack path under a flood.
 import { fork } from 'node:child_process';
@@ -19,7 +19,7 @@ import { benchJs, ensureBenchCompiled } from './bot-process.js';
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 2000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
 /** Requests a second, sent on schedule whatever the answers (open load); 0: CONCURRENCY kept in flight. */
-const RATE = Number(process.env.BENCH_RATE ?? 0);
+const RATE = Number(process.env.BENCH_RATE ?? 250);
 const WARM_UP = 200;
 // At least 5: the report is the median and the worst round, never the best alone.
 const ROUNDS = Math.max(5, Number(process.env.BENCH_ROUNDS ?? 5));
