@@ -52,24 +52,39 @@ export class SlackPoster {
     }
     // Files and charts belong with the report: in its thread, or in the thread of its first message.
     const filesWhere = { channel: where.channel, threadTs: where.threadTs ?? firstTs };
-    for (const file of rendered.files) {
-      const common = { channel_id: where.channel, filename: file.filename, title: file.title ?? file.filename, content: file.content };
-      await this.share(filesWhere, file.filename, () => this.client.filesUploadV2(filesWhere.threadTs ? { ...common, thread_ts: filesWhere.threadTs } : common));
-    }
-    for (const chart of shown.charts ?? []) await this.share(filesWhere, `${chart.id}.png`, () => this.uploadChart(filesWhere, chart));
+    const shares: Array<[string, () => Promise<unknown>]> = [
+      ...rendered.files.map((file): [string, () => Promise<unknown>] => {
+        const common = { channel_id: where.channel, filename: file.filename, title: file.title ?? file.filename, content: file.content };
+        return [file.filename, () => this.client.filesUploadV2(filesWhere.threadTs ? { ...common, thread_ts: filesWhere.threadTs } : common)];
+      }),
+      ...(shown.charts ?? []).map((chart): [string, () => Promise<unknown>] => [`${chart.id}.png`, () => this.uploadChart(filesWhere, chart)]),
+    ];
+    await this.share(filesWhere, shares);
     for (const detail of report.thread ?? []) await this.report(filesWhere, detail);
     return firstTs;
   }
 
-  /** Shares a file; where the bot can't share files (not in the channel), says so in one line instead. */
-  private async share(where: Where, filename: string, upload: () => Promise<unknown>): Promise<void> {
-    try {
-      await upload();
-    } catch (err) {
-      // chat:write.public lets the bot post in a public channel it isn't in, but not share files there.
-      if (!isClosedConversation(err)) throw err;
-      await this.post(where, `📎 I can't share *${escapeMrkdwn(filename)}* here: ${INVITE_ME} to get files in this channel.`);
+  /**
+   * Shares a report's files. Where the bot can't share files (not in the channel), the first
+   * refusal stops the rest, and one line names them all and how to get them.
+   */
+  private async share(where: Where, shares: Array<[filename: string, upload: () => Promise<unknown>]>): Promise<void> {
+    const refused: string[] = [];
+    for (const [filename, upload] of shares) {
+      if (refused.length === 0) {
+        try {
+          await upload();
+          continue;
+        } catch (err) {
+          // chat:write.public lets the bot post in a public channel it isn't in, but not share files there.
+          if (!isClosedConversation(err)) throw err;
+        }
+      }
+      refused.push(`*${escapeMrkdwn(filename)}*`);
     }
+    if (refused.length === 0) return;
+    const named = refused.length === 1 ? refused[0] : `${refused.slice(0, -1).join(', ')} and ${refused.at(-1)}`;
+    await this.post(where, `📎 I can't share ${named} here: ${INVITE_ME} to get ${refused.length === 1 ? 'files' : 'them'} in this channel.`);
   }
 
   /**
