@@ -85,16 +85,18 @@ async function measure(mode: 'bare' | 'vlinders', emu: SlackWorkspaceEmulator) {
 
 export async function ackLatency(): Promise<void> {
   await ensureBenchCompiled();
-  const emu = await SlackWorkspaceEmulator.start();
-  emu.addUser(USER, { name: 'bench' });
-  emu.addChannel(CHANNEL, 'bench', { bot: true });
   const results: Array<{ round: number } & Awaited<ReturnType<typeof measure>>> = [];
-  try {
-    for (let round = 0; round < ROUNDS; round++) {
+  for (let round = 0; round < ROUNDS; round++) {
+    // A fresh workspace each round: the emulator keeps every answer it took, and on the same two
+    // cores its growing heap (and GC) would weigh on the later rounds of vlinders alone.
+    const emu = await SlackWorkspaceEmulator.start();
+    emu.addUser(USER, { name: 'bench' });
+    emu.addChannel(CHANNEL, 'bench', { bot: true });
+    try {
       for (const mode of ['bare', 'vlinders'] as const) results.push({ round: round + 1, ...(await measure(mode, emu)) });
+    } finally {
+      await emu.close();
     }
-  } finally {
-    await emu.close();
   }
   console.log(`ack latency: ${REQUESTS} signed /vlinders help, ${RATE > 0 ? `${RATE} a second on schedule (open load, ≤ ${CONCURRENCY} connections)` : `${CONCURRENCY} concurrent (closed load)`}, HTTP mode; ${cpus().length} cores, node ${process.version}`);
   console.log('round  app        p50 ms   p99 ms   max ms   req/s   rss MB  heap MB  loop-lag max ms (app, load)  cpu s: app  load  slack   slowest 1% sent at   app-side max ms  refused  answered');
