@@ -1,4 +1,4 @@
-// Bolt wiring: the /vlinders listener and the Approve/Cancel listener. Both ack first,
+// Bolt wiring: the /vlinders command (global middleware) and the Approve/Cancel listener. Both ack first,
 // before any parsing, RBAC lookup or Slack call, so Slack always gets its answer in 3 s.
 import type { Server } from 'node:http';
 import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type AllMiddlewareArgs, type AnyMiddlewareArgs, type BlockAction, type ButtonAction, type Receiver, type SlackCommandMiddlewareArgs } from '@slack/bolt';
@@ -22,7 +22,7 @@ import { messageText } from './mrkdwn.js';
 import type { ChannelPacer } from './pacer.js';
 import { SlackPoster, ThreadProgress } from './poster.js';
 import { SlackRooms } from './rooms.js';
-import { INVITE_LINE, INVITE_ME, ResponseUrlReply, isClosedConversation, postToResponseUrl, reportReplyMessages, type ReplyMessage } from './reply.js';
+import { INVITE_LINE, INVITE_ME, ResponseUrlReply, isClosedConversation, reportReplyMessages, type ReplyMessage } from './reply.js';
 import { WorkQueue, type QueueBounds } from './work-queue.js';
 import { registerSurfaces } from './surfaces.js';
 import type { BackupListing } from '../digest/sources.js';
@@ -242,16 +242,16 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
   // The slash command, what people type and wait on, is taken in global middleware, ahead of
   // the listeners: Bolt runs every listener's middleware chain for each request (eleven here),
   // which had doubled the CPU of each command's ack. Everything else goes on to the listeners.
+  const isOurCommand = (args: AnyMiddlewareArgs): args is SlackCommandMiddlewareArgs => 'command' in args && (args as SlackCommandMiddlewareArgs).command.command === config.slack.command;
   app.use(async (args: AnyMiddlewareArgs & AllMiddlewareArgs) => {
     if (!isOurCommand(args)) return args.next();
     await onCommand(args);
   });
-  const isOurCommand = (args: AnyMiddlewareArgs): args is SlackCommandMiddlewareArgs => 'command' in args && (args as SlackCommandMiddlewareArgs).command.command === config.slack.command;
 
   async function onCommand({ ack, command }: SlackCommandMiddlewareArgs): Promise<void> {
     const caller: Caller = { userId: command.user_id, channelId: command.channel_id, surface: 'slack', userName: command.user_name };
     const where = { channel: command.channel_id };
-    const reply = new ResponseUrlReply(postToResponseUrl(command.response_url));
+    const reply = ResponseUrlReply.to(command.response_url);
     const typed = `${config.slack.command} ${command.text}`.trim();
     // Queued before the ack (a synchronous push; the job starts on a later turn), so a refusal
     // rides in the ack itself: an overloaded bot makes no extra request to say it is busy.
@@ -276,7 +276,7 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
     const channel = body.channel?.id ?? body.container?.channel_id;
     if (!channel) return;
     const clicker: Caller = { userId: body.user.id, channelId: channel, surface: 'slack', userName: body.user.username ?? body.user.name };
-    const reply = new ResponseUrlReply(postToResponseUrl(body.response_url));
+    const reply = ResponseUrlReply.to(body.response_url);
     const queued = reads.push(async () => {
       try {
         const outcome = await engine.invokeSuggestion(action.value ?? '', clicker, quietIO());
@@ -291,7 +291,7 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
 
   app.action<BlockAction<ButtonAction>>({ action_id: new RegExp(`^(${APPROVE_ACTION}|${CANCEL_ACTION})$`) }, async ({ ack, body, action }) => {
     await ack();
-    const reply = new ResponseUrlReply(postToResponseUrl(body.response_url));
+    const reply = ResponseUrlReply.to(body.response_url);
     const channel = body.channel?.id ?? body.container?.channel_id;
     if (!channel) return;
     const clicker: Caller = { userId: body.user.id, channelId: channel, surface: 'slack' };

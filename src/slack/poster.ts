@@ -24,6 +24,9 @@ export interface Where {
   threadTs?: string;
 }
 
+/** A file of a report, by name, and how to upload it. */
+type Share = [filename: string, upload: () => Promise<unknown>];
+
 export class SlackPoster {
   constructor(
     private client: WebClient,
@@ -52,12 +55,12 @@ export class SlackPoster {
     }
     // Files and charts belong with the report: in its thread, or in the thread of its first message.
     const filesWhere = { channel: where.channel, threadTs: where.threadTs ?? firstTs };
-    const shares: Array<[string, () => Promise<unknown>]> = [
-      ...rendered.files.map((file): [string, () => Promise<unknown>] => {
+    const shares: Share[] = [
+      ...rendered.files.map((file): Share => {
         const common = { channel_id: where.channel, filename: file.filename, title: file.title ?? file.filename, content: file.content };
         return [file.filename, () => this.client.filesUploadV2(filesWhere.threadTs ? { ...common, thread_ts: filesWhere.threadTs } : common)];
       }),
-      ...(shown.charts ?? []).map((chart): [string, () => Promise<unknown>] => [`${chart.id}.png`, () => this.uploadChart(filesWhere, chart)]),
+      ...(shown.charts ?? []).map((chart): Share => [`${chart.id}.png`, () => this.uploadChart(filesWhere, chart)]),
     ];
     await this.share(filesWhere, shares);
     for (const detail of report.thread ?? []) await this.report(filesWhere, detail);
@@ -68,7 +71,7 @@ export class SlackPoster {
    * Shares a report's files. Where the bot can't share files (not in the channel), the first
    * refusal stops the rest, and one line names them all and how to get them.
    */
-  private async share(where: Where, shares: Array<[filename: string, upload: () => Promise<unknown>]>): Promise<void> {
+  private async share(where: Where, shares: Share[]): Promise<void> {
     const refused: string[] = [];
     for (const [filename, upload] of shares) {
       if (refused.length === 0) {

@@ -51,6 +51,11 @@ export class ResponseUrlReply {
   private used = 0;
   private readonly expiresAt: number;
 
+  /** A reply through the response_url Slack sent with a command, click or shortcut. */
+  static to(responseUrl: string): ResponseUrlReply {
+    return new ResponseUrlReply(postToResponseUrl(responseUrl));
+  }
+
   constructor(
     private readonly respond: ReplyPost,
     private readonly now: () => number = Date.now,

@@ -11,7 +11,7 @@ import type { BackupListing } from '../digest/sources.js';
 import { recordedIncidents } from '../incidents/incidents.js';
 import { FORM_CALLBACK, blameField, commandModal, hasOwnForm, readMeta, submission, suggestions, workloadNames, type FormLookup, type FormMeta, type ModalView, type Prefill, type Values } from './forms.js';
 import { HOME_FORM_ACTION, backupLine, clusterLine, gpuLine, homeView, type RunningOperation } from './home.js';
-import { ResponseUrlReply, postToResponseUrl, type ReplyPost } from './reply.js';
+import { ResponseUrlReply, type ReplyPost } from './reply.js';
 
 /** Shortcuts (manifest features.shortcuts). */
 export const SHORTCUTS = { incidentFromMessage: 'vlinders_incident_from_message', diagnosePod: 'vlinders_diagnose_pod', declareIncident: 'vlinders_declare_incident' } as const;
@@ -234,7 +234,7 @@ export function registerSurfaces(deps: SurfaceDeps): Surfaces {
     const caller: Caller = { userId: shortcut.user.id, channelId: shortcut.channel.id, surface: 'slack' };
     const firstLine = (shortcut.message.text ?? '').split('\n').find((l) => l.trim() !== '') ?? '';
     const title = firstLine.replace(/[*_~`>]/g, '').replace(/<[^|>]*\|([^>]*)>/g, '$1').trim().slice(0, 150);
-    const reply = new ResponseUrlReply(postToResponseUrl(shortcut.response_url));
+    const reply = ResponseUrlReply.to(shortcut.response_url);
     try {
       const threadTs = shortcut.message.thread_ts ?? shortcut.message.ts;
       await open(shortcut.trigger_id, await formFor('incident open', caller, { command: 'incident open', channel: shortcut.channel.id, threadTs }, { title }), reply);
@@ -249,7 +249,7 @@ export function registerSurfaces(deps: SurfaceDeps): Surfaces {
     const channel = shortcut.channel.id;
     const threadTs = shortcut.message.thread_ts ?? shortcut.message.ts;
     const caller: Caller = { userId: shortcut.user.id, channelId: channel, threadTs, surface: 'slack' };
-    const reply = new ResponseUrlReply(postToResponseUrl(shortcut.response_url));
+    const reply = ResponseUrlReply.to(shortcut.response_url);
     deps.queue(async () => {
       try {
         const pod = await podNamedIn(shortcut.message.text ?? '', lookupFor(caller));
