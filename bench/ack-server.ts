@@ -1,5 +1,7 @@
 // One Slack app under load, in its own process so its memory is its own:
 //   bare       a Bolt app whose /vlinders listener only acks (the floor)
+//   answering  a Bolt app whose listener acks, then answers through respond() with a fixed
+//              message of about the help's size: the least any bot that answers must do
 //   vlinders   the real vlinders-ops bot (engine, RBAC, audit, posting the report)
 // Talks to the orchestrator over IPC: sends {ready, port}; answers 'mem'; exits on 'stop'.
 import { subscribe } from 'node:diagnostics_channel';
@@ -17,11 +19,14 @@ const send = (msg: unknown) => process.send?.(msg);
 async function main() {
   let stop: () => Promise<void>;
   let port: number | undefined;
-  if (mode === 'bare') {
+  if (mode === 'bare' || mode === 'answering') {
     const receiver = new HTTPReceiver({ signingSecret, endpoints: '/slack/events' });
     const app = new App({ receiver, token: botToken, clientOptions: { slackApiUrl: apiUrl }, logLevel: LogLevel.ERROR });
-    app.command('/vlinders', async ({ ack }) => {
+    // Twenty lines of about the help's length, as one section block and its fallback text.
+    const lines = ['*vlinders-ops commands*', ...Array.from({ length: 20 }, (_, i) => `\`command-${i} <arg>\` — what command ${i} does, in a line of this length`)].join('\n');
+    app.command('/vlinders', async ({ ack, respond }) => {
       await ack();
+      if (mode === 'answering') await respond({ response_type: 'ephemeral', text: lines, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: lines } }] });
     });
     const server = (await app.start(0)) as import('node:http').Server;
     const addr = server.address();
