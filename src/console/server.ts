@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { SlackWorkspaceEmulator } from '../sandbox/slack/index.js';
+import { commandTextAsSent } from '../sandbox/slack/user.js';
 import type { DemoChannel, DemoUser } from './demo.js';
 import { pageAssets } from './page.js';
 import { consoleState, isPng, stateVersion } from './state.js';
@@ -194,7 +195,8 @@ export function createConsoleServer(opts: ConsoleServerOptions): Server {
     else if (text.startsWith('/')) throw new HttpError(400, `Only ${opts.command} is installed in this workspace.`);
     if (text === '') text = 'help';
     const channel = slack.channelName(body.channel);
-    const result = await slack.sendSlashCommand(opts.botUrl, { user: body.user, channel: body.channel, text, channelName: channel });
+    // As a Slack client sends it: entities escaped, a known @name or #channel as its mention.
+    const result = await slack.sendSlashCommand(opts.botUrl, { user: body.user, channel: body.channel, text: commandTextAsSent(slack, text), channelName: channel });
     if (result.status !== 200) throw new HttpError(502, `the bot answered HTTP ${result.status}`);
     sendJson(res, 200, { ok: true, ms: result.ms });
   }

@@ -239,7 +239,7 @@ export class AlertThreads {
     private store: Store,
     private poster: ThreadPoster,
     private channel: string,
-    private now: () => number = Date.now,
+    private now: () => number = () => Date.now(),
     private limits: AlertThreadLimits = { rootsPerMinute: Infinity },
   ) {}
 

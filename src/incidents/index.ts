@@ -19,7 +19,7 @@ import { alertmanagerWebhook } from './webhook.js';
 export function alertRoute(bot: SlackBot, config: Config, store: Store, token: string | undefined, log: Logger) {
   if (!config.alerts.channel) return { reason: 'alerts.channel is not set' } as const;
   if (!token) return { reason: 'ALERTMANAGER_TOKEN is not set' } as const;
-  const threads = new AlertThreads(store, bot.poster, config.alerts.channel, Date.now, { rootsPerMinute: config.alerts.rootsPerMinute });
+  const threads = new AlertThreads(store, bot.poster, config.alerts.channel, () => Date.now(), { rootsPerMinute: config.alerts.rootsPerMinute });
   // Incidents declared from an alert's thread hear of its changes.
   threads.onChange = async (change) => void (await bot.engine.incidentLog?.alertChanged(change));
   const alertmanager = alertmanagerFrom(config);

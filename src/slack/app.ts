@@ -18,8 +18,8 @@ import type { Block } from './blocks.js';
 import { RETRY_NOTE, type TickAttempt } from '../schedule/scheduler.js';
 import { APPROVE_ACTION, CANCEL_ACTION, SUGGEST_ACTION, confirmationCard, decidedCard, outcomeLine, suggestionMessage } from './cards.js';
 import { boltLogger } from './log.js';
-import { messageText } from './mrkdwn.js';
-import type { ChannelPacer } from './pacer.js';
+import { messageText, typedText } from './mrkdwn.js';
+import type { RatePacer } from './pacer.js';
 import { SlackPoster, ThreadProgress } from './poster.js';
 import { SlackRooms } from './rooms.js';
 import { INVITE_LINE, INVITE_ME, ResponseUrlReply, isClosedConversation, reportReplyMessages, type ReplyMessage } from './reply.js';
@@ -61,7 +61,9 @@ export interface SlackBotOptions {
   /** Where the Home tab reads the newest backup; absent: "backups not configured". */
   backups?: BackupListing;
   /** Posts per channel: Slack's pace unless a workspace (an emulator) is known to allow more. */
-  postPace?: ChannelPacer;
+  postPace?: RatePacer;
+  /** The workspace's message edits (chat.update, Tier 3), likewise. */
+  editPace?: RatePacer;
 }
 
 /**
@@ -131,7 +133,7 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
   // No conversation store: nothing here keeps state per conversation in Bolt, and its lookup
   // builds an Error (a stack) for every request that finds none.
   const app = new App({ token: credentials.botToken, receiver, logger, logLevel: LogLevel.WARN, convoStore: false, clientOptions: opts.slackFetch ? { ...clientOptions, fetch: opts.slackFetch } : clientOptions });
-  const poster = new SlackPoster(app.client, opts.postPace);
+  const poster = new SlackPoster(app.client, opts.postPace, opts.editPace);
   const auditChannel = config.audit.channel;
   const groupMembers = async (usergroup: string) => (await app.client.usergroups.users.list({ usergroup })).users ?? [];
   const engine = opts.makeEngine({
@@ -252,15 +254,16 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
     const caller: Caller = { userId: command.user_id, channelId: command.channel_id, surface: 'slack', userName: command.user_name };
     const where = { channel: command.channel_id };
     const reply = ResponseUrlReply.to(command.response_url);
-    const typed = `${config.slack.command} ${command.text}`.trim();
+    const text = typedText(command.text);
+    const typed = `${config.slack.command} ${text}`.trim();
     // Queued before the ack (a synchronous push; the job starts on a later turn), so a refusal
     // rides in the ack itself: an overloaded bot makes no extra request to say it is busy.
     const queued = reads.push(async () => {
       try {
         // A command that has a form, typed with no argument, opens it.
-        const named = engine.resolve(command.text.trim().split(/\s+/));
+        const named = engine.resolve(text.trim().split(/\s+/));
         if (named?.rest.length === 0 && (await surfaces.openForm(named.command.name, command.trigger_id, caller, reply))) return;
-        await answer(caller, where, typed, await engine.invoke(caller, command.text, quietIO()), reply);
+        await answer(caller, where, typed, await engine.invoke(caller, text, quietIO()), reply);
       } catch (err) {
         await replyTrouble(reply, err);
       }

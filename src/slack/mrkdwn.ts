@@ -19,6 +19,15 @@ function escapeEntities(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+/**
+ * A slash command's text as the person typed it. Slack sends &, < and > in it as HTML entities
+ * (its formatting guide, "Escaping text"), so `--grep 'a>b'` arrives as `a&gt;b`; the mentions
+ * Slack made of a picked @person or #channel (<@U…|name>, <#C…|name>) keep their brackets.
+ */
+export function typedText(text: string): string {
+  return text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+}
+
 /** Cuts text to `max` characters, marking the cut. */
 export function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, Math.max(0, max - 1))}…`;

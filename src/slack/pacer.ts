@@ -1,12 +1,14 @@
-// Slack allows chat.postMessage about once a second per channel, with short bursts (its rate
-// limits page; the emulator keeps the same). Posts to one channel take their turn here, so a
-// burst of answers waits in the bot, costing nothing, instead of drawing 429s that every
-// waiting post then retries at once: those retry waves took the CPU the acks of new commands
-// needed (bench/ack-latency.ts).
+// Slack allows chat.postMessage about once a second per channel, with short bursts, and each
+// other method a number of calls a minute per workspace by its tier (its rate limits page; the
+// emulator keeps the same). Calls under one key (a channel's posts, the workspace's edits) take
+// their turn here, so a burst waits in the bot, costing nothing, instead of drawing 429s: the
+// WebClient then holds back every call it has, to any channel, for the Retry-After, and the
+// waiting posts retry at once, in waves that took the CPU the acks of new commands needed
+// (bench/ack-latency.ts).
 import { setTimeout as sleep } from 'node:timers/promises';
 
-export class ChannelPacer {
-  /** Per channel: when the next post may go, with no burst left (GCRA's theoretical arrival time). */
+export class RatePacer {
+  /** Per key: when the next call may go, with no burst left (GCRA's theoretical arrival time). */
   private due = new Map<string, number>();
 
   /** A little under Slack's 1 a second: its clock and ours differ, and a post a hair early draws a 429. */
@@ -17,14 +19,27 @@ export class ChannelPacer {
     private wait: (ms: number) => Promise<unknown> = (ms) => sleep(ms),
   ) {}
 
-  /** Resolves when a post to `channel` may go; turns are handed out in call order. */
-  async turn(channel: string): Promise<void> {
+  /** Resolves when a call under `key` (a channel, a method) may go; turns are handed out in call order. */
+  async turn(key: string): Promise<void> {
     const interval = 1000 / this.perSecond;
     const t = this.now();
-    const due = Math.max(this.due.get(channel) ?? t, t);
+    const due = Math.max(this.due.get(key) ?? t, t);
     const start = Math.max(t, due - (this.burst - 1) * interval);
-    this.due.set(channel, due + interval);
-    if (this.due.size > 1000) for (const [c, d] of this.due) if (d < t) this.due.delete(c);
+    this.due.set(key, due + interval);
+    if (this.due.size > 1000) for (const [k, d] of this.due) if (d < t) this.due.delete(k);
     if (start > t) await this.wait(start - t);
   }
+}
+
+/** chat.update is Tier 3: "50+ per minute", for the whole workspace. */
+export const SLACK_EDITS_PER_MINUTE = 50;
+
+/**
+ * The workspace's edits within Tier 3 however Slack counts its minute: a burst of 40% of it (a
+ * person's run of commands each editing a summary and a line), then a pace that keeps any 60 s
+ * to 94% of it (burst + 60 s of pace), so a fixed or sliding window holds them too.
+ */
+export function editPacer(perMinute = SLACK_EDITS_PER_MINUTE, clock?: { now: () => number; wait: (ms: number) => Promise<unknown> }): RatePacer {
+  const burst = Math.max(1, Math.floor(perMinute * 0.4));
+  return new RatePacer(Math.max(perMinute * 0.94 - burst, 1) / 60, burst, clock?.now, clock?.wait);
 }

@@ -10,7 +10,8 @@ import { chartAltText, renderChartPng, type LineChart } from '../charts/index.js
 import { httpFetch } from '../core/http-fetch.js';
 import { renderReport, type Block } from './blocks.js';
 import { escapeMrkdwn, messageText } from './mrkdwn.js';
-import { ChannelPacer } from './pacer.js';
+import { LatestEdit } from './latest-edit.js';
+import { RatePacer, editPacer } from './pacer.js';
 import { INVITE_ME, isClosedConversation } from './reply.js';
 
 type WebClient = webApi.WebClient;
@@ -28,9 +29,13 @@ export interface Where {
 type Share = [filename: string, upload: () => Promise<unknown>];
 
 export class SlackPoster {
+  private latestEdits = new LatestEdit();
+
   constructor(
     private client: WebClient,
-    private pacer = new ChannelPacer(),
+    private pacer = new RatePacer(),
+    /** chat.update's turns, one key for the workspace: its limit is the method's, not a channel's. */
+    private edits = editPacer(),
   ) {}
 
   /** Posts a Report, then its thread of details under its first message; returns the ts of its first message. */
@@ -109,7 +114,7 @@ export class SlackPoster {
   /** Replaces a message with a Report, in place (an incident's root message). Its first message's worth. */
   async updateReport(channel: string, ts: string, report: Report): Promise<void> {
     const first = renderReport(redactReport(report), { maxMessages: 1 }).messages[0];
-    if (first) await this.client.chat.update({ channel, ts, text: messageText(first.text), blocks: first.blocks });
+    if (first) await this.update(channel, ts, first.text, first.blocks);
   }
 
   async post(where: Where, text: string, blocks?: Block[]): Promise<string | undefined> {
@@ -118,8 +123,12 @@ export class SlackPoster {
     return res.ts;
   }
 
+  /** Edits a message in place; edits of one message asked for while one is on its way collapse into the newest. */
   async update(channel: string, ts: string, text: string, blocks?: Block[]): Promise<void> {
-    await this.client.chat.update({ channel, ts, text: messageText(text), blocks });
+    await this.latestEdits.edit(`${channel}/${ts}`, async () => {
+      await this.edits.turn('chat.update');
+      await this.client.chat.update({ channel, ts, text: messageText(text), blocks });
+    });
   }
 }
 

@@ -402,6 +402,16 @@ describe('the console API', () => {
     expect(head.readUInt16LE(4)).toBeGreaterThan(0);
   });
 
+  it('sends what was typed as a Slack client does: @otto as his mention, & as an entity; the incident names both as typed', async () => {
+    const json = { 'Content-Type': 'application/json' };
+    const text = '/vlinders incident open Kong & Redis 502s --commander @otto';
+    const sent = await call('/api/command', { method: 'POST', headers: json, body: JSON.stringify({ user: DEMO_USERS.admin.id, channel: DEMO_CHANNELS.ops.id, text }) });
+    expect(sent.status).toBe(200);
+    // The line in #incidents: the title as typed (escaped once by the bot), the commander as a mention.
+    const line = await app.slack.waitFor(() => app.slack.messages.find((m) => m.channel === DEMO_CHANNELS.incidents.id && m.text.includes('Kong &amp; Redis 502s')));
+    expect(JSON.stringify(line.blocks)).toContain(`commander <@${DEMO_USERS.operator.id}>`);
+  });
+
   it('takes only demo people, known buttons and /vlinders', async () => {
     const json = { 'Content-Type': 'application/json' };
     const stranger = await call('/api/command', { method: 'POST', headers: json, body: JSON.stringify({ user: 'U0STRANGER', channel: DEMO_CHANNELS.general.id, text: 'status' }) });

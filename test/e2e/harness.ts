@@ -4,7 +4,7 @@ import type { RetryOptions } from '@slack/web-api';
 import { commands } from '../../commands/index.js';
 import { createLogger } from '../../src/core/log.js';
 import type { Config } from '../../src/config/schema.js';
-import { ChannelPacer } from '../../src/slack/pacer.js';
+import { RatePacer, editPacer } from '../../src/slack/pacer.js';
 import type { ServiceDirectory } from '../../src/core/services.js';
 import type { Store } from '../../src/core/store.js';
 import { fixedClusters } from '../../src/kube/directory.js';
@@ -49,7 +49,8 @@ export async function startBot(opts: BotHarnessOptions = {}) {
     retry: opts.slackRetry,
     queues: opts.queues,
     // The bot keeps the workspace's posting pace, a little under it as it does Slack's.
-    postPace: new ChannelPacer(emu.limits.postMessagesPerSecond * 0.9, emu.limits.postMessageBurst),
+    postPace: new RatePacer(emu.limits.postMessagesPerSecond * 0.9, emu.limits.postMessageBurst),
+    editPace: editPacer(emu.limits.callsPerMinuteByTier[3]),
     credentials: {
       botToken: emu.botToken,
       apiUrl: emu.apiUrl,

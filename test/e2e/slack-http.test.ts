@@ -63,6 +63,16 @@ describe('slash commands over HTTP', () => {
     expect(h.runLog.runs).toHaveLength(0);
   });
 
+  it('a command’s text arrives with &, < and > as entities, as Slack sends it: the bot reads what was typed', async () => {
+    h = await startBot();
+    // Typed: /vlinders a<b&c — sent by Slack as a&lt;b&amp;c.
+    await h.slash(USERS.operator, CHANNELS.ops, 'a&lt;b&amp;c');
+    const answer = await h.emu.waitFor(() => h.emu.ephemerals.find((e) => e.user === USERS.operator));
+    // The bot's own answer escapes what it shows again: one level, not two.
+    expect(answer.text).toContain('Unknown command `a&lt;b&amp;c`');
+    expect(answer.text).not.toContain('&amp;lt;');
+  });
+
   it('the real captured slash-command body parses (its command renamed to /vlinders)', async () => {
     h = await startBot();
     // Derived from the fixture: only `command` changes, so Bolt routes it to our listener.

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { WebClient, WebAPIPlatformError, WebAPIRateLimitedError, WebClientEvent } from '@slack/web-api';
 import { SlackWorkspaceEmulator } from '../../src/sandbox/slack/index.js';
-import { newResponseUrl } from '../../src/sandbox/slack/user.js';
+import { commandTextAsSent, newResponseUrl } from '../../src/sandbox/slack/user.js';
 import { DEFAULT_LIMITS } from '../../src/sandbox/slack/workspace.js';
 import { captureLogger } from './slack-helpers.js';
 
@@ -372,6 +372,14 @@ describe('conversations: who is in them, and where the bot may post', () => {
   });
 });
 
+describe('what a Slack client sends for a typed command (should_escape on)', () => {
+  it('escapes &, < and >, and turns a known @name or #channel into the mention picked from the list', () => {
+    emu.addUser('U0GRACE01', { name: 'grace' });
+    const sent = commandTextAsSent(emu, `incident open Kong & Redis <5xx> --commander @grace in #vlinders-ops, mail grace@example.com, @nobody #nowhere '@grace'`);
+    expect(sent).toBe(`incident open Kong &amp; Redis &lt;5xx&gt; --commander <@U0GRACE01|grace> in <#C1|vlinders-ops>, mail grace@example.com, @nobody #nowhere '<@U0GRACE01|grace>'`);
+  });
+});
+
 describe("Slack's limits, kept by default", () => {
   // Told about a 429 rather than waiting it out, as WebClient does by default.
   const limitedClient = () => new WebClient(emu.botToken, { slackApiUrl: emu.apiUrl, logger, rejectRateLimitedCalls: true });
@@ -386,6 +394,25 @@ describe("Slack's limits, kept by default", () => {
     expect((await c.chat.postMessage({ channel: 'C1', text: 'a second later' })).ok).toBe(true);
     await expect(c.chat.postMessage({ channel: 'C1', text: 'too soon' })).rejects.toBeInstanceOf(WebAPIRateLimitedError);
     expect(emu.calls.filter((c) => c.error === 'ratelimited')).toHaveLength(2);
+  });
+
+  it("every other method: its tier's calls in any 60 s, per method, then HTTP 429 until the oldest is a minute old", async () => {
+    stepMs = 0;
+    const c = limitedClient();
+    // usergroups.users.list is Tier 2 (20 a minute); a call Slack refuses for its arguments still counts.
+    const listGroup = () => c.usergroups.users.list({ usergroup: 'S0NOSUCH01' }).then(
+      () => 'ok',
+      (err: unknown) => (err instanceof WebAPIRateLimitedError ? `429 after ${err.retryAfter}s` : 'answered'),
+    );
+    const outcomes = [];
+    for (let i = 0; i <= DEFAULT_LIMITS.callsPerMinuteByTier[2]; i++) outcomes.push(await listGroup());
+    expect(outcomes.filter((o) => o.startsWith('429'))).toEqual(['429 after 60s']);
+    // Another method has its own count (users.info, Tier 4); 30 s on, still none: at most 20 in any 60 s.
+    expect((await c.users.info({ user: 'U0NOSUCH01' }).catch((e: unknown) => e)) instanceof WebAPIRateLimitedError).toBe(false);
+    clockMs += 30_000;
+    expect(await listGroup()).toBe('429 after 30s');
+    clockMs += 30_000;
+    expect(await listGroup()).not.toMatch(/^429/);
   });
 
   async function slackErrorOrLimit(posts: number[]): Promise<{ ok: number; retryAfter?: number }> {

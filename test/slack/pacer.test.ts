@@ -2,15 +2,16 @@
 // the bot, not sent to draw 429s that every waiting post then retries at once.
 import { WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChannelPacer } from '../../src/slack/pacer.js';
+import { RatePacer, SLACK_EDITS_PER_MINUTE, editPacer } from '../../src/slack/pacer.js';
+import { DEFAULT_LIMITS, SlackWorkspace } from '../../src/sandbox/slack/workspace.js';
 import { SlackPoster } from '../../src/slack/poster.js';
 import { SlackWorkspaceEmulator } from '../../src/sandbox/slack/index.js';
 
-describe('ChannelPacer', () => {
+describe('RatePacer', () => {
   it('lets a burst of 3 go at once, then one a second, per channel, in call order', async () => {
     let clock = 0;
     const waits: Array<[string, number]> = [];
-    const pacer = new ChannelPacer(1, 3, () => clock, async (ms) => void waits.push(['wait', ms]));
+    const pacer = new RatePacer(1, 3, () => clock, async (ms) => void waits.push(['wait', ms]));
     for (let i = 0; i < 5; i++) await pacer.turn('C1');
     await pacer.turn('C2'); // another channel has its own pace
     expect(waits).toEqual([
@@ -38,4 +39,33 @@ describe('SlackPoster against a workspace that keeps Slack’s per-channel limit
     expect(emu.messages.filter((m) => m.channel === 'C0PACED01').map((m) => m.text)).toEqual(Array.from({ length: 6 }, (_, i) => `answer ${i}`));
     expect(emu.calls.filter((c) => c.method === 'chat.postMessage' && !c.ok).map((c) => c.error)).toEqual([]);
   }, 15_000);
+});
+
+describe('edits keep to chat.update’s tier: one pace for the whole workspace', () => {
+  it('the bot’s edit pace never outruns the workspace’s Tier 3 allowance, over ten minutes of edits as fast as asked', async () => {
+    let clock = Date.parse('2026-12-06T12:00:00Z');
+    const workspace = new SlackWorkspace({ now: () => clock });
+    const pacer = editPacer(SLACK_EDITS_PER_MINUTE, { now: () => clock, wait: async (ms) => void (clock += ms) });
+    const start = clock;
+    let edits = 0;
+    while (clock - start < 10 * 60_000) {
+      await pacer.turn('chat.update');
+      expect(workspace.takeMethodToken('chat.update')).toBeUndefined();
+      edits++;
+    }
+    // Not far under it either: a burst of 20, then 27 a minute.
+    expect(edits).toBeGreaterThan(10 * 0.5 * SLACK_EDITS_PER_MINUTE);
+    expect(DEFAULT_LIMITS.callsPerMinuteByTier[3]).toBe(SLACK_EDITS_PER_MINUTE);
+  });
+
+  it('SlackPoster takes a turn for every edit, whatever the channel or message', async () => {
+    const clock = 0;
+    const waits: number[] = [];
+    const sent: string[] = [];
+    const client = { chat: { update: async (args: { channel: string; ts: string }) => void sent.push(`${args.channel}/${args.ts}`) } };
+    const poster = new SlackPoster(client as unknown as ConstructorParameters<typeof SlackPoster>[0], new RatePacer(1000, 1000), new RatePacer(1, 3, () => clock, async (ms) => void waits.push(ms)));
+    for (let i = 0; i < 5; i++) await poster.update(`C${i % 2}`, `1.00000${i}`, `edit ${i}`);
+    expect(sent).toHaveLength(5);
+    expect(waits).toEqual([1000, 2000]);
+  });
 });

@@ -75,6 +75,12 @@ export interface SlackLimits {
   maxUploadBytes: number;
   /** A trigger_id opens a view within 3 s of its interaction, once. */
   triggerTtlMs: number;
+  /**
+   * Calls a minute per method, by the method's tier (docs.slack.dev/apis/web-api/rate-limits:
+   * Tier 1 "1+", Tier 2 "20+", Tier 3 "50+", Tier 4 "100+" per minute, per method per workspace
+   * per app). The emulator grants the number, not the "+": at most that many in any 60 s.
+   */
+  callsPerMinuteByTier: Record<1 | 2 | 3 | 4, number>;
 }
 
 export interface EmulatorOptions {

@@ -41,6 +41,24 @@ export function slashCommandFields(ws: SlackWorkspace, cmd: SlashCommandInput, r
   };
 }
 
+/**
+ * What a Slack client sends for the text a person typed after a command whose should_escape is
+ * on (manifest.json): &, < and > as HTML entities, and an @name or #channel the workspace knows
+ * as the mention the person would have picked from Slack's list (<@U…|name>, <#C…|name>).
+ * Names the workspace doesn't know stay as typed, as Slack leaves them.
+ */
+export function commandTextAsSent(ws: SlackWorkspace, typed: string): string {
+  const escaped = typed.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return escaped.replace(/(^|[\s'"(])([@#])([a-z0-9][a-z0-9._-]*)/gi, (whole, before: string, sigil: string, name: string) => {
+    if (sigil === '@') {
+      const id = [...ws.users].find(([, profile]) => profile.name === name)?.[0];
+      return id ? `${before}<@${id}|${name}>` : whole;
+    }
+    const id = [...ws.conversations.values()].find((c) => c.name === name && (c.type === 'public_channel' || c.type === 'private_channel'))?.id;
+    return id ? `${before}<#${id}|${name}>` : whole;
+  });
+}
+
 /** A response_url shaped like Slack's (hooks.slack.com/commands|actions/T/N/secret) on this server. */
 export function newResponseUrl(
   ws: SlackWorkspace,

@@ -47,6 +47,35 @@ export const DEFAULT_LIMITS: SlackLimits = {
   responseUrlTtlMs: 30 * 60_000,
   maxUploadBytes: 1024 ** 3,
   triggerTtlMs: 3000,
+  callsPerMinuteByTier: { 1: 1, 2: 20, 3: 50, 4: 100 },
+};
+
+/**
+ * The rate-limit tier of each method the emulator serves, from each method's page in
+ * docs.slack.dev/reference/methods. chat.postMessage has its own limit (one a second per
+ * channel, takePostToken); auth.test and chat.getPermalink are "Special" there, held to Tier 4.
+ */
+const TIER_1_BURST = 3;
+const TIER_OF_METHOD: Record<string, 1 | 2 | 3 | 4> = {
+  'apps.connections.open': 1,
+  'auth.test': 4,
+  'chat.delete': 3,
+  'chat.getPermalink': 4,
+  'chat.postEphemeral': 4,
+  'chat.update': 3,
+  'conversations.create': 2,
+  'conversations.history': 3,
+  'conversations.info': 3,
+  'conversations.invite': 3,
+  'files.completeUploadExternal': 4,
+  'files.getUploadURLExternal': 4,
+  'pins.add': 2,
+  'usergroups.users.list': 2,
+  'users.info': 4,
+  'views.open': 4,
+  'views.publish': 4,
+  'views.push': 4,
+  'views.update': 4,
 };
 
 /** What a fresh install of an app with chat:write and no chat:write.public holds. */
@@ -118,6 +147,8 @@ export class SlackWorkspace {
   readonly now: () => number;
   /** chat.postMessage tokens per channel: a bucket that refills postMessagesPerSecond up to the burst. */
   private readonly postBuckets = new Map<string, { tokens: number; at: number }>();
+  /** Every other method's calls within the last minute, per method (its tier's number at most). */
+  private readonly methodCalls = new Map<string, number[]>();
   readonly files = new Map<string, PendingFile>();
   readonly responseTargets = new Map<string, ResponseTarget>();
   /** trigger_ids handed out with interactions: whose, when, and whether a view was opened with it. */
@@ -278,11 +309,34 @@ export class SlackWorkspace {
    */
   takePostToken(channel: string): number | undefined {
     const { postMessagesPerSecond: rate, postMessageBurst: burst } = this.limits;
+    return this.takeToken(this.postBuckets, channel, rate, burst);
+  }
+
+  /**
+   * One call of a method with a tier: undefined when it may go, else Retry-After. "N per minute"
+   * read as strictly as it can be: at most N calls in any 60 s, not a bucket that refills while
+   * it drains (which lets nearly 2N through in a minute).
+   */
+  takeMethodToken(method: string): number | undefined {
+    const tier = TIER_OF_METHOD[method];
+    if (tier === undefined) return undefined;
+    // Tier 1 "tolerates a small amount of burst behavior": three calls (a restart's reconnects).
+    const limit = Math.max(this.limits.callsPerMinuteByTier[tier], tier === 1 ? TIER_1_BURST : 0);
     const now = this.now();
-    const bucket = this.postBuckets.get(channel) ?? { tokens: burst, at: now };
+    const recent = (this.methodCalls.get(method) ?? []).filter((at) => at > now - 60_000);
+    this.methodCalls.set(method, recent);
+    if (recent.length >= limit) return Math.max(1, Math.ceil(((recent[0] ?? now) + 60_000 - now) / 1000));
+    recent.push(now);
+    return undefined;
+  }
+
+  /** A token bucket refilled `rate` a second up to `burst`: undefined when one was taken, else the seconds until one is there. */
+  private takeToken(buckets: Map<string, { tokens: number; at: number }>, key: string, rate: number, burst: number): number | undefined {
+    const now = this.now();
+    const bucket = buckets.get(key) ?? { tokens: burst, at: now };
     bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.at) / 1000) * rate);
     bucket.at = now;
-    this.postBuckets.set(channel, bucket);
+    buckets.set(key, bucket);
     if (bucket.tokens >= 1) {
       bucket.tokens -= 1;
       return undefined;
@@ -435,6 +489,9 @@ export class SlackWorkspace {
       // The limit is per channel; a post the bot may not make there is refused before it counts.
       const channel = typeof args.channel === 'string' ? args.channel : undefined;
       const wait = channel && !this.postAccess(channel) ? this.takePostToken(channel) : undefined;
+      if (wait !== undefined) return ratelimited(wait);
+    } else {
+      const wait = this.takeMethodToken(method);
       if (wait !== undefined) return ratelimited(wait);
     }
     return reply(handler(args));
