@@ -11,9 +11,14 @@ export const roleRank = (role: Role): number => ROLES.indexOf(role);
 /** Members of a Slack user group (usergroups.users.list). */
 export type GroupMembersFetcher = (groupId: string) => Promise<string[]>;
 
-/** Caches group members for a TTL so a click doesn't cost a Slack call each time. */
+/**
+ * Caches group members for a TTL so a click doesn't cost a Slack call each time. Commands that
+ * arrive together while a group isn't cached share one read of it: usergroups.users.list is
+ * Tier 2 (20 a minute), and a 429 holds back every call the bot's WebClient makes.
+ */
 export class GroupResolver {
   private cache = new Map<string, { members: Set<string>; until: number }>();
+  private reading = new Map<string, Promise<Set<string>>>();
   constructor(
     private fetchMembers: GroupMembersFetcher,
     private ttlMs: number,
@@ -23,9 +28,24 @@ export class GroupResolver {
   async has(groupId: string, userId: string): Promise<boolean> {
     const hit = this.cache.get(groupId);
     if (hit && hit.until > this.now()) return hit.members.has(userId);
-    const members = new Set(await this.fetchMembers(groupId));
-    this.cache.set(groupId, { members, until: this.now() + this.ttlMs });
-    return members.has(userId);
+    return (await this.read(groupId)).has(userId);
+  }
+
+  private read(groupId: string): Promise<Set<string>> {
+    let reading = this.reading.get(groupId);
+    if (!reading) {
+      reading = (async () => {
+        try {
+          const members = new Set(await this.fetchMembers(groupId));
+          this.cache.set(groupId, { members, until: this.now() + this.ttlMs });
+          return members;
+        } finally {
+          this.reading.delete(groupId);
+        }
+      })();
+      this.reading.set(groupId, reading);
+    }
+    return reading;
   }
 }
 

@@ -153,6 +153,14 @@ describe('engine: confirmations', () => {
     expect(groupCalls.length).toBe(afterFirst);
   });
 
+  it('commands arriving together before a group is cached share one read of it', async () => {
+    const { engine, groupCalls } = testEngine();
+    const answers = await Promise.all(Array.from({ length: 10 }, () => engine.invoke(ops(USERS.groupMember), 'whoami', noIO())));
+    expect(answers.map((a) => a.kind)).toEqual(Array(10).fill('report'));
+    expect(groupCalls.length).toBeGreaterThan(0);
+    expect(new Set(groupCalls).size).toBe(groupCalls.length);
+  });
+
   it('an unreachable usergroups API is a clear error, not a crash', async () => {
     const { engine } = testEngine({ groupMembers: async () => Promise.reject(new Error('ratelimited')) });
     await expect(engine.invoke(ops(USERS.groupMember), 'whoami', noIO())).rejects.toThrow(/Could not read the members of Slack user group S0SRE0001: ratelimited/);
