@@ -1,8 +1,8 @@
-// Edits of one message, newest only. Slack limits chat.update for the whole workspace (Tier 3,
-// about 50 a minute), and an alert storm or a run of updates asks for an edit of the same
-// message many times a second: each asker needs the message to show at least its change, not
-// every state in between. While an edit of a message is on its way (or waiting for its turn),
-// later ones wait as one, and only the newest of them is sent.
+// Edits of one message (or one person's Home tab), newest only. Slack limits chat.update and
+// views.publish for the whole workspace (Tier 3 and 4), and an alert storm, a run of updates or
+// a person clicking between tabs asks for the same message or view many times a second: each
+// asker needs it to show at least its change, not every state in between. While an edit is on
+// its way (or waiting for its turn), later ones wait as one, and only the newest of them is sent.
 
 interface Slot {
   /** The newest edit asked for while another was on its way; replaced by each newer one. */

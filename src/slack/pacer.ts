@@ -33,13 +33,15 @@ export class RatePacer {
 
 /** chat.update is Tier 3: "50+ per minute", for the whole workspace. */
 export const SLACK_EDITS_PER_MINUTE = 50;
+/** views.publish is Tier 4: "100+ per minute". */
+export const SLACK_HOME_PUBLISHES_PER_MINUTE = 100;
 
 /**
- * The workspace's edits within Tier 3 however Slack counts its minute: a burst of 40% of it (a
+ * Calls of one method within its tier however Slack counts its minute: a burst of 40% of it (a
  * person's run of commands each editing a summary and a line), then a pace that keeps any 60 s
  * to 94% of it (burst + 60 s of pace), so a fixed or sliding window holds them too.
  */
-export function editPacer(perMinute = SLACK_EDITS_PER_MINUTE, clock?: { now: () => number; wait: (ms: number) => Promise<unknown> }): RatePacer {
+export function tierPacer(perMinute: number, clock?: { now: () => number; wait: (ms: number) => Promise<unknown> }): RatePacer {
   const burst = Math.max(1, Math.floor(perMinute * 0.4));
   return new RatePacer(Math.max(perMinute * 0.94 - burst, 1) / 60, burst, clock?.now, clock?.wait);
 }

@@ -11,6 +11,8 @@ import type { BackupListing } from '../digest/sources.js';
 import { recordedIncidents } from '../incidents/incidents.js';
 import { FORM_CALLBACK, blameField, commandModal, hasOwnForm, readMeta, submission, suggestions, workloadNames, type FormLookup, type FormMeta, type ModalView, type Prefill, type Values } from './forms.js';
 import { HOME_FORM_ACTION, backupLine, clusterLine, gpuLine, homeView, type RunningOperation } from './home.js';
+import { LatestEdit } from './latest-edit.js';
+import { SLACK_HOME_PUBLISHES_PER_MINUTE, tierPacer } from './pacer.js';
 import { ResponseUrlReply, type ReplyPost } from './reply.js';
 
 /** Shortcuts (manifest features.shortcuts). */
@@ -84,6 +86,8 @@ export function registerSurfaces(deps: SurfaceDeps): Surfaces {
 
   /** Each person's conversation with the app (from app_home_opened): their reads run there. */
   const homeChannels = new Map<string, string>();
+  const homeRefreshes = new LatestEdit();
+  const homePace = tierPacer(SLACK_HOME_PUBLISHES_PER_MINUTE);
 
   /**
    * Where a person's Home tab reads as them: their conversation with the app, or else the first
@@ -106,7 +110,16 @@ export function registerSurfaces(deps: SurfaceDeps): Surfaces {
     return [...channels];
   }
 
-  async function refreshHome(user: string): Promise<void> {
+  /**
+   * Publishes a person's Home tab. Opens and refreshes asked for while one is being built collapse
+   * into one more, built afresh when it starts: each costs reads of every cluster and a
+   * views.publish (Tier 4, 100 a minute for the workspace, paced here).
+   */
+  function refreshHome(user: string): Promise<void> {
+    return homeRefreshes.edit(user, () => publishHome(user));
+  }
+
+  async function publishHome(user: string): Promise<void> {
     const caller = await homeCaller(user);
     const now = Date.now();
     const clusterNames = engine.clusterNames();
@@ -128,6 +141,7 @@ export function registerSurfaces(deps: SurfaceDeps): Surfaces {
       running: [...running.values()].sort((a, b) => b.startedAt - a.startedAt),
       commands,
     });
+    await homePace.turn('views.publish');
     await app.client.views.publish({ user_id: user, view });
   }
 

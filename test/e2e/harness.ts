@@ -4,7 +4,7 @@ import type { RetryOptions } from '@slack/web-api';
 import { commands } from '../../commands/index.js';
 import { createLogger } from '../../src/core/log.js';
 import type { Config } from '../../src/config/schema.js';
-import { RatePacer, editPacer } from '../../src/slack/pacer.js';
+import { RatePacer, tierPacer } from '../../src/slack/pacer.js';
 import type { ServiceDirectory } from '../../src/core/services.js';
 import type { Store } from '../../src/core/store.js';
 import { fixedClusters } from '../../src/kube/directory.js';
@@ -50,7 +50,7 @@ export async function startBot(opts: BotHarnessOptions = {}) {
     queues: opts.queues,
     // The bot keeps the workspace's posting pace, a little under it as it does Slack's.
     postPace: new RatePacer(emu.limits.postMessagesPerSecond * 0.9, emu.limits.postMessageBurst),
-    editPace: editPacer(emu.limits.callsPerMinuteByTier[3]),
+    editPace: tierPacer(emu.limits.callsPerMinuteByTier[3]),
     credentials: {
       botToken: emu.botToken,
       apiUrl: emu.apiUrl,

@@ -62,6 +62,19 @@ describe('App Home', () => {
     expect(buttons(viewerHome)).not.toContain('model update');
   });
 
+  it('opened again while its Home is being published, it is built once more afresh for all who asked meanwhile, not once each', async () => {
+    const before = publishedFor(USERS.admin);
+    // Slack takes a second over the first publish: nine more opens arrive meanwhile.
+    emu().slowNext('views.publish', 1000);
+    await emu().openHome(bot.url, USERS.admin);
+    await new Promise((r) => setTimeout(r, 300));
+    await Promise.all(Array.from({ length: 9 }, () => emu().openHome(bot.url, USERS.admin)));
+    await emu().waitFor(() => publishedFor(USERS.admin) >= before + 2, 8000);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(publishedFor(USERS.admin) - before).toBe(2);
+    expect(blocksText(emu().homeOf(USERS.admin)?.view.blocks)).toContain(`For <@${USERS.admin}>`);
+  });
+
   it('shows nothing of the platform to someone without a role', async () => {
     const home = await homeOf(USERS.stranger);
     const text = blocksText(home.view.blocks);

@@ -2,7 +2,7 @@
 // the bot, not sent to draw 429s that every waiting post then retries at once.
 import { WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RatePacer, SLACK_EDITS_PER_MINUTE, editPacer } from '../../src/slack/pacer.js';
+import { RatePacer, SLACK_EDITS_PER_MINUTE, SLACK_HOME_PUBLISHES_PER_MINUTE, tierPacer } from '../../src/slack/pacer.js';
 import { DEFAULT_LIMITS, SlackWorkspace } from '../../src/sandbox/slack/workspace.js';
 import { SlackPoster } from '../../src/slack/poster.js';
 import { SlackWorkspaceEmulator } from '../../src/sandbox/slack/index.js';
@@ -42,20 +42,23 @@ describe('SlackPoster against a workspace that keeps Slack’s per-channel limit
 });
 
 describe('edits keep to chat.update’s tier: one pace for the whole workspace', () => {
-  it('the bot’s edit pace never outruns the workspace’s Tier 3 allowance, over ten minutes of edits as fast as asked', async () => {
+  it.each([
+    ['chat.update', SLACK_EDITS_PER_MINUTE],
+    ['views.publish', SLACK_HOME_PUBLISHES_PER_MINUTE],
+  ])('the bot’s pace for %s never outruns the workspace’s allowance for its tier, over ten minutes of calls as fast as asked', async (method, perMinute) => {
     let clock = Date.parse('2026-12-06T12:00:00Z');
     const workspace = new SlackWorkspace({ now: () => clock });
-    const pacer = editPacer(SLACK_EDITS_PER_MINUTE, { now: () => clock, wait: async (ms) => void (clock += ms) });
+    expect(DEFAULT_LIMITS.callsPerMinuteByTier[perMinute === 50 ? 3 : 4]).toBe(perMinute);
+    const pacer = tierPacer(perMinute, { now: () => clock, wait: async (ms) => void (clock += ms) });
     const start = clock;
-    let edits = 0;
+    let calls = 0;
     while (clock - start < 10 * 60_000) {
-      await pacer.turn('chat.update');
-      expect(workspace.takeMethodToken('chat.update')).toBeUndefined();
-      edits++;
+      await pacer.turn(method);
+      expect(workspace.takeMethodToken(method)).toBeUndefined();
+      calls++;
     }
-    // Not far under it either: a burst of 20, then 27 a minute.
-    expect(edits).toBeGreaterThan(10 * 0.5 * SLACK_EDITS_PER_MINUTE);
-    expect(DEFAULT_LIMITS.callsPerMinuteByTier[3]).toBe(SLACK_EDITS_PER_MINUTE);
+    // Not far under it either: a burst of 40%, then 54% of it a minute.
+    expect(calls).toBeGreaterThan(10 * 0.5 * perMinute);
   });
 
   it('SlackPoster takes a turn for every edit, whatever the channel or message', async () => {
