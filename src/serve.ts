@@ -68,6 +68,7 @@ export async function serve(): Promise<number> {
     log,
     credentials: { botToken: env.SLACK_BOT_TOKEN as string, appToken: env.SLACK_APP_TOKEN, signingSecret: env.SLACK_SIGNING_SECRET, apiUrl: env.SLACK_API_URL },
     slackFetch: meteredSlackFetch(metrics, { apiUrl: env.SLACK_API_URL }),
+    replicas: env.VLINDERS_OPS_REPLICAS,
     // The Home tab's newest backup, from the default cluster's bucket (as the daily digest reads it).
     backups: s3BackupListing(configForCluster(config, undefined).backup),
     makeEngine: (hooks) =>

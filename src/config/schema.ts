@@ -627,6 +627,8 @@ export const envSchema = z.object({
   VLINDERS_OPS_PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
   /** The Lease holder identity (the pod name in Kubernetes). */
   POD_NAME: z.string().optional(),
+  /** How many replicas serve Slack (the chart's replicaCount): each keeps to its share of Slack's limits. */
+  VLINDERS_OPS_REPLICAS: z.coerce.number().int().min(1).max(100).default(1),
 });
 
 export type Env = z.output<typeof envSchema>;

@@ -36,7 +36,8 @@ export class GroupResolver {
     if (!reading) {
       reading = (async () => {
         try {
-          const members = new Set(await this.fetchMembers(groupId));
+          // Called after the entry is set: a fetcher that throws at once still clears it below.
+          const members = new Set(await Promise.resolve().then(() => this.fetchMembers(groupId)));
           this.cache.set(groupId, { members, until: this.now() + this.ttlMs });
           return members;
         } finally {

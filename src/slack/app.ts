@@ -19,7 +19,7 @@ import { RETRY_NOTE, type TickAttempt } from '../schedule/scheduler.js';
 import { APPROVE_ACTION, CANCEL_ACTION, SUGGEST_ACTION, confirmationCard, decidedCard, outcomeLine, suggestionMessage } from './cards.js';
 import { boltLogger } from './log.js';
 import { messageText, typedText } from './mrkdwn.js';
-import type { RatePacer } from './pacer.js';
+import { slackPacers, type RatePacer } from './pacer.js';
 import { SlackPoster, ThreadProgress } from './poster.js';
 import { SlackRooms } from './rooms.js';
 import { INVITE_LINE, INVITE_ME, ResponseUrlReply, isClosedConversation, reportReplyMessages, type ReplyMessage } from './reply.js';
@@ -64,6 +64,10 @@ export interface SlackBotOptions {
   postPace?: RatePacer;
   /** The workspace's message edits (chat.update, Tier 3), likewise. */
   editPace?: RatePacer;
+  /** How many replicas of the bot share the app's Slack limits (default 1). */
+  replicas?: number;
+  /** How long one Web API call may take (default 30 s). */
+  slackCallTimeoutMs?: number;
 }
 
 /**
@@ -112,10 +116,15 @@ export interface SlackBot {
   stop(): Promise<void>;
 }
 
+/** Slack answers in well under a second; a call that takes this long isn't coming back. */
+const SLACK_CALL_TIMEOUT_MS = 30_000;
+
 export function createSlackBot(opts: SlackBotOptions): SlackBot {
   const { config, credentials, log } = opts;
   const logger = boltLogger(log);
-  const clientOptions = { ...(credentials.apiUrl ? { slackApiUrl: credentials.apiUrl } : {}), retryConfig: opts.retry ?? SLACK_RETRY };
+  // A deadline on every Web API call: an answer that never comes would otherwise hold its
+  // message's later edits (LatestEdit) and a queue slot for good.
+  const clientOptions = { ...(credentials.apiUrl ? { slackApiUrl: credentials.apiUrl } : {}), retryConfig: opts.retry ?? SLACK_RETRY, timeout: opts.slackCallTimeoutMs ?? SLACK_CALL_TIMEOUT_MS };
   const mode: SlackBot['mode'] = credentials.appToken ? 'socket' : 'http';
   let receiver: Receiver;
   let httpReceiver: HTTPReceiver | undefined;
@@ -133,7 +142,8 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
   // No conversation store: nothing here keeps state per conversation in Bolt, and its lookup
   // builds an Error (a stack) for every request that finds none.
   const app = new App({ token: credentials.botToken, receiver, logger, logLevel: LogLevel.WARN, convoStore: false, clientOptions: opts.slackFetch ? { ...clientOptions, fetch: opts.slackFetch } : clientOptions });
-  const poster = new SlackPoster(app.client, opts.postPace, opts.editPace);
+  const pacers = slackPacers(opts.replicas);
+  const poster = new SlackPoster(app.client, opts.postPace ?? pacers.posts, opts.editPace ?? pacers.edits);
   const auditChannel = config.audit.channel;
   const groupMembers = async (usergroup: string) => (await app.client.usergroups.users.list({ usergroup })).users ?? [];
   const engine = opts.makeEngine({
@@ -239,7 +249,7 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
 
   const quietIO = (): RunIO => ({ progress: async () => undefined, signal: shutdown.signal });
   // The Home tab, command forms and shortcuts (surfaces.ts).
-  const surfaces = registerSurfaces({ app, engine, config, log, answer, queue: (work) => reads.push(work), io: quietIO, ...(opts.backups ? { backups: opts.backups } : {}) });
+  const surfaces = registerSurfaces({ app, engine, config, log, answer, queue: (work) => reads.push(work), io: quietIO, homePace: pacers.homes, ...(opts.backups ? { backups: opts.backups } : {}) });
 
   // The slash command, what people type and wait on, is taken in global middleware, ahead of
   // the listeners: Bolt runs every listener's middleware chain for each request (eleven here),
@@ -320,7 +330,9 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
             await setCard(`🚫 Cancelled by ${mentionUser(clicker.userId)}`, '🚫');
             return;
           }
-          await setCard(`▶️ Approved by ${mentionUser(clicker.userId)}; running…`, '⏳');
+          // The card's edit takes its turn among every edit of the workspace (chat.update's tier);
+          // the approved change doesn't wait for it, and its outcome edit follows it.
+          void setCard(`▶️ Approved by ${mentionUser(clicker.userId)}; running…`, '⏳').catch((err: unknown) => log.warn({ err }, 'could not mark the card running'));
           const started = Date.now();
           settle = (report) =>
             report

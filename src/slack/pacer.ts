@@ -37,11 +37,26 @@ export const SLACK_EDITS_PER_MINUTE = 50;
 export const SLACK_HOME_PUBLISHES_PER_MINUTE = 100;
 
 /**
+ * One process's pacers. Slack's limits hold per app and workspace, and every replica of the
+ * bot answers commands and alerts: with N of them, each keeps to 1/N of each limit.
+ */
+export function slackPacers(replicas = 1, clock?: PacerClock): { posts: RatePacer; edits: RatePacer; homes: RatePacer } {
+  return {
+    posts: new RatePacer(0.9 / replicas, Math.max(1, Math.floor(3 / replicas)), clock?.now, clock?.wait),
+    edits: tierPacer(SLACK_EDITS_PER_MINUTE / replicas, clock),
+    homes: tierPacer(SLACK_HOME_PUBLISHES_PER_MINUTE / replicas, clock),
+  };
+}
+
+/** A pacer's clock and how it waits (tests give a virtual one). */
+type PacerClock = { now: () => number; wait: (ms: number) => Promise<unknown> };
+
+/**
  * Calls of one method within its tier however Slack counts its minute: a burst of 40% of it (a
  * person's run of commands each editing a summary and a line), then a pace that keeps any 60 s
  * to 94% of it (burst + 60 s of pace), so a fixed or sliding window holds them too.
  */
-export function tierPacer(perMinute: number, clock?: { now: () => number; wait: (ms: number) => Promise<unknown> }): RatePacer {
+export function tierPacer(perMinute: number, clock?: PacerClock): RatePacer {
   const burst = Math.max(1, Math.floor(perMinute * 0.4));
   return new RatePacer(Math.max(perMinute * 0.94 - burst, 1) / 60, burst, clock?.now, clock?.wait);
 }

@@ -12,7 +12,8 @@ import { recordedIncidents } from '../incidents/incidents.js';
 import { FORM_CALLBACK, blameField, commandModal, hasOwnForm, readMeta, submission, suggestions, workloadNames, type FormLookup, type FormMeta, type ModalView, type Prefill, type Values } from './forms.js';
 import { HOME_FORM_ACTION, backupLine, clusterLine, gpuLine, homeView, type RunningOperation } from './home.js';
 import { LatestEdit } from './latest-edit.js';
-import { SLACK_HOME_PUBLISHES_PER_MINUTE, tierPacer } from './pacer.js';
+import { typedText } from './mrkdwn.js';
+import type { RatePacer } from './pacer.js';
 import { ResponseUrlReply, type ReplyPost } from './reply.js';
 
 /** Shortcuts (manifest features.shortcuts). */
@@ -39,6 +40,8 @@ export interface SurfaceDeps {
   queue(work: () => Promise<void>): boolean;
   io(): RunIO;
   backups?: BackupListing;
+  /** views.publish's turns (Tier 4), this process's share. */
+  homePace: RatePacer;
 }
 
 export interface Surfaces {
@@ -55,15 +58,20 @@ const isSlackError = (err: unknown, code: string) => (err as { data?: { error?: 
 export function registerSurfaces(deps: SurfaceDeps): Surfaces {
   const { app, engine, config, log } = deps;
   const running = new Map<string, RunningOperation>();
-  let teamUrl: string | undefined;
+  let teamUrl: Promise<string | undefined> | undefined;
 
   const lookupFor = (caller: Caller, cluster?: string): FormLookup => ({ user: caller.userId, read: (work) => engine.lookup(caller, cluster, work) });
 
   /** A permalink in Slack's form (https://team.slack.com/archives/C/p1234567890123456). */
   async function permalink(channel: string, ts: string | undefined): Promise<string | undefined> {
     if (!ts) return undefined;
-    teamUrl ??= (await app.client.auth.test()).url;
-    return teamUrl ? `${teamUrl}archives/${channel}/p${ts.replace('.', '')}` : undefined;
+    // One auth.test for every link of a Home tab: they are built at once.
+    teamUrl ??= app.client.auth.test().then((auth) => auth.url, (err: unknown) => {
+      teamUrl = undefined;
+      throw err;
+    });
+    const url = await teamUrl;
+    return url ? `${url}archives/${channel}/p${ts.replace('.', '')}` : undefined;
   }
 
   /** Opens a modal on the trigger; an expired or used trigger is said to the person. */
@@ -87,7 +95,7 @@ export function registerSurfaces(deps: SurfaceDeps): Surfaces {
   /** Each person's conversation with the app (from app_home_opened): their reads run there. */
   const homeChannels = new Map<string, string>();
   const homeRefreshes = new LatestEdit();
-  const homePace = tierPacer(SLACK_HOME_PUBLISHES_PER_MINUTE);
+  const homePace = deps.homePace;
 
   /**
    * Where a person's Home tab reads as them: their conversation with the app, or else the first
@@ -247,7 +255,9 @@ export function registerSurfaces(deps: SurfaceDeps): Surfaces {
     if (shortcut.type !== 'message_action') return;
     const caller: Caller = { userId: shortcut.user.id, channelId: shortcut.channel.id, surface: 'slack' };
     const firstLine = (shortcut.message.text ?? '').split('\n').find((l) => l.trim() !== '') ?? '';
-    const title = firstLine.replace(/[*_~`>]/g, '').replace(/<[^|>]*\|([^>]*)>/g, '$1').trim().slice(0, 150);
+    // As written: Slack's tokens as their labels (or bare ids), its entities as the characters.
+    const plain = typedText(firstLine.replace(/<[^|>]*\|([^>]*)>/g, '$1').replace(/<([^>]*)>/g, '$1'));
+    const title = plain.replace(/^\s*>\s?/, '').replace(/[*_~`]/g, '').trim().slice(0, 150);
     const reply = ResponseUrlReply.to(shortcut.response_url);
     try {
       const threadTs = shortcut.message.thread_ts ?? shortcut.message.ts;

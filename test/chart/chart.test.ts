@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { chartNodeFlags } from '../../bench/bot-process.js';
-import { parseConfigText } from '../../src/config/load.js';
+import { loadEnv, parseConfigText } from '../../src/config/load.js';
 import { CHART_DIR, FULL_VALUES, NAMESPACE, byKind, helm, one, render, valueArgs, type K8sObject } from './helm.js';
 import { validateAll, validateObject } from './k8s-schema.js';
 
@@ -222,6 +222,13 @@ describe('the Deployment', () => {
     ]);
     const socketSvc = one(defaults, 'Service') as unknown as { spec: { ports: Array<{ name: string }> } };
     expect(socketSvc.spec.ports.map((p) => p.name)).toEqual(['http-ops']);
+  });
+
+  it('tells each replica how many share the app’s Slack limits (it paces itself to its share)', async () => {
+    const replicas = (objects: K8sObject[]) => (containerOf(objects).env ?? []).find((e) => e.name === 'VLINDERS_OPS_REPLICAS')?.value;
+    expect(replicas(defaults)).toBe('2');
+    expect(replicas(await render({ set: ['replicaCount=3'] }))).toBe('3');
+    expect(loadEnv({ VLINDERS_OPS_REPLICAS: replicas(defaults) }).VLINDERS_OPS_REPLICAS).toBe(2);
   });
 
   it('carries the Lease identity from the downward API', () => {

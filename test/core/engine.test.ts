@@ -4,6 +4,7 @@ import { CHANNELS, USERS } from '../fixtures/world.js';
 import { noIO, slackCaller, testEngine } from '../fixtures/engine.js';
 import { PendingActions } from '../../src/core/pending.js';
 import { MemoryStore } from '../../src/core/store.js';
+import { GroupResolver, type GroupMembersFetcher } from '../../src/core/rbac.js';
 
 const ops = (user: string) => slackCaller(user, CHANNELS.ops);
 
@@ -159,6 +160,18 @@ describe('engine: confirmations', () => {
     expect(answers.map((a) => a.kind)).toEqual(Array(10).fill('report'));
     expect(groupCalls.length).toBeGreaterThan(0);
     expect(new Set(groupCalls).size).toBe(groupCalls.length);
+  });
+
+  it('a group read that fails at once is tried again by the next command', async () => {
+    let calls = 0;
+    // A fetcher that throws before returning a promise, as a plain function may.
+    const groups = new GroupResolver((() => {
+      calls++;
+      if (calls === 1) throw new Error('not connected yet');
+      return Promise.resolve([USERS.groupMember]);
+    }) as GroupMembersFetcher, 60_000);
+    await expect(groups.has('S0SRE0001', USERS.groupMember)).rejects.toThrow('not connected yet');
+    expect(await groups.has('S0SRE0001', USERS.groupMember)).toBe(true);
   });
 
   it('an unreachable usergroups API is a clear error, not a crash', async () => {

@@ -29,6 +29,8 @@ export interface BotHarnessOptions {
   slackRetry?: RetryOptions;
   /** The bounds of the bot's work queues (default: the bot's own). */
   queues?: SlackBotOptions['queues'];
+  /** How long one Web API call may take (default: the bot's own). */
+  slackCallTimeoutMs?: number;
 }
 
 export async function startBot(opts: BotHarnessOptions = {}) {
@@ -48,6 +50,7 @@ export async function startBot(opts: BotHarnessOptions = {}) {
     port: 0,
     retry: opts.slackRetry,
     queues: opts.queues,
+    ...(opts.slackCallTimeoutMs ? { slackCallTimeoutMs: opts.slackCallTimeoutMs } : {}),
     // The bot keeps the workspace's posting pace, a little under it as it does Slack's.
     postPace: new RatePacer(emu.limits.postMessagesPerSecond * 0.9, emu.limits.postMessageBurst),
     editPace: tierPacer(emu.limits.callsPerMinuteByTier[3]),

@@ -124,6 +124,29 @@ describe('confirmations through buttons', () => {
     expect(h.runLog.runs).toEqual([{ command: 'test-change', args: { n: 3, note: 'from slack' }, requester: USERS.operator }]);
   });
 
+  it('an approved change starts while its card’s edit still waits on Slack, and the card still ends with the outcome', async () => {
+    h = await startBot();
+    await h.slash(USERS.operator, CHANNELS.ops, 'test-change 4');
+    const { message } = await h.card(CHANNELS.ops);
+    // Edits take turns across the workspace (chat.update's tier): this one is slow to come back.
+    h.emu.slowNext('chat.update', 2000);
+    await h.click(USERS.operator, CHANNELS.ops, message.ts, 'vlinders_approve');
+    await h.emu.waitFor(() => h.runLog.runs.length === 1 || undefined, 1500);
+    expect(message.updates).toHaveLength(0);
+    const done = await h.emu.waitFor(() => (message.text.includes('Done') ? message : undefined), 10_000);
+    expect(done.updates.map((u) => u.text)[0]).toContain('running');
+  });
+
+  it('a Web API call Slack never answers is given up at the deadline: the message’s next edit still goes', async () => {
+    h = await startBot({ slackCallTimeoutMs: 500, slackRetry: { retries: 0 } });
+    await h.slash(USERS.operator, CHANNELS.ops, 'test-change 5');
+    const { message } = await h.card(CHANNELS.ops);
+    // The "running…" edit hangs far past the deadline; the outcome's edit of the same card follows it.
+    h.emu.slowNext('chat.update', 60_000);
+    await h.click(USERS.operator, CHANNELS.ops, message.ts, 'vlinders_approve');
+    await h.emu.waitFor(() => (message.text.includes('Done') ? message : undefined), 8000);
+  });
+
   it('a double click and a retried delivery still run it once', async () => {
     h = await startBot();
     await h.slash(USERS.operator, CHANNELS.ops, 'test-change 5');

@@ -217,6 +217,14 @@ describe('incidents from forms and shortcuts', () => {
     await emu().waitFor(() => emu().messages.find((m) => m.channel === CHANNELS.incidents && m.text.includes('Queue backing up on the gateway')), 8000);
   });
 
+  it('"Open incident" on a message Slack stored escaped prefills its title as it was written', async () => {
+    // A person wrote "> Kong & Redis <5xx> for @ana": Slack keeps (and sends in message_action) entities and tokens.
+    const message = emu().postAsUser(CHANNELS.ops, USERS.operator, `&gt; *Kong &amp; Redis &lt;5xx&gt;* for <@${USERS.approver}>`);
+    await emu().runMessageShortcut(bot.url, { user: USERS.operator, channel: CHANNELS.ops, messageTs: message.ts, callbackId: 'vlinders_incident_from_message' });
+    const modal = await emu().waitFor(() => emu().topModal(USERS.operator));
+    expect(blocksText(modal.view.blocks)).toContain(`"initial_value":"Kong & Redis <5xx> for @${USERS.approver}"`);
+  });
+
   it('the global "Declare incident" shortcut asks where, then opens it', async () => {
     await emu().runShortcut(bot.url, USERS.admin, 'vlinders_declare_incident');
     await emu().waitFor(() => emu().topModal(USERS.admin));

@@ -2,7 +2,7 @@
 // the bot, not sent to draw 429s that every waiting post then retries at once.
 import { WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RatePacer, SLACK_EDITS_PER_MINUTE, SLACK_HOME_PUBLISHES_PER_MINUTE, tierPacer } from '../../src/slack/pacer.js';
+import { RatePacer, SLACK_EDITS_PER_MINUTE, SLACK_HOME_PUBLISHES_PER_MINUTE, slackPacers, tierPacer } from '../../src/slack/pacer.js';
 import { DEFAULT_LIMITS, SlackWorkspace } from '../../src/sandbox/slack/workspace.js';
 import { SlackPoster } from '../../src/slack/poster.js';
 import { SlackWorkspaceEmulator } from '../../src/sandbox/slack/index.js';
@@ -59,6 +59,26 @@ describe('edits keep to chat.update’s tier: one pace for the whole workspace',
     }
     // Not far under it either: a burst of 40%, then 54% of it a minute.
     expect(calls).toBeGreaterThan(10 * 0.5 * perMinute);
+  });
+
+  it('two replicas, each pacing itself to its share, stay inside the tier together (a whole tier each would not)', async () => {
+    // Both ask for edits as fast as they may, taking turns on one clock; a wait moves the clock.
+    const refusedOver10Minutes = async (replicas: number) => {
+      let clock = Date.parse('2026-12-06T12:00:00Z');
+      const workspace = new SlackWorkspace({ now: () => clock });
+      const tick = { now: () => clock, wait: async (ms: number) => void (clock += ms) };
+      const bots = [slackPacers(replicas, tick), slackPacers(replicas, tick)];
+      let refused = 0;
+      for (const start = clock; clock - start < 10 * 60_000; ) {
+        for (const bot of bots) {
+          await bot.edits.turn('chat.update');
+          if (workspace.takeMethodToken('chat.update') !== undefined) refused++;
+        }
+      }
+      return refused;
+    };
+    expect(await refusedOver10Minutes(2)).toBe(0);
+    expect(await refusedOver10Minutes(1)).toBeGreaterThan(0);
   });
 
   it('SlackPoster takes a turn for every edit, whatever the channel or message', async () => {
