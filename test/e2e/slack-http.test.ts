@@ -129,13 +129,13 @@ describe('confirmations through buttons', () => {
     await h.slash(USERS.operator, CHANNELS.ops, 'test-change 4');
     const { message } = await h.card(CHANNELS.ops);
     // Edits take turns across the workspace (chat.update's tier): this one is slow to come back.
-    h.emu.slowNext('chat.update', 2000);
+    h.emu.slowNext('chat.update', 5000);
     await h.click(USERS.operator, CHANNELS.ops, message.ts, 'vlinders_approve');
-    await h.emu.waitFor(() => h.runLog.runs.length === 1 || undefined, 1500);
+    await h.emu.waitFor(() => h.runLog.runs.length === 1 || undefined, 4000);
     expect(message.updates).toHaveLength(0);
-    const done = await h.emu.waitFor(() => (message.text.includes('Done') ? message : undefined), 10_000);
+    const done = await h.emu.waitFor(() => (message.text.includes('Done') ? message : undefined), 12_000);
     expect(done.updates.map((u) => u.text)[0]).toContain('running');
-  });
+  }, 20_000);
 
   it('a Web API call Slack never answers is given up at the deadline: the message’s next edit still goes', async () => {
     h = await startBot({ slackCallTimeoutMs: 500, slackRetry: { retries: 0 } });
