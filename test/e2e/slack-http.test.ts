@@ -73,6 +73,29 @@ describe('slash commands over HTTP', () => {
     expect(answer.text).not.toContain('&amp;lt;');
   });
 
+  it('a report is rendered and sent on a later turn than the one that made it: work already waiting goes first', async () => {
+    h = await startBot();
+    const marks: string[] = [];
+    // The report's chat.postMessage, marked as it is called.
+    const chat = h.bot.app.client.chat;
+    const postMessage = chat.postMessage.bind(chat);
+    chat.postMessage = ((args: Parameters<typeof postMessage>[0]) => {
+      marks.push('answer sent');
+      return postMessage(args);
+    }) as typeof chat.postMessage;
+    try {
+      await h.slash(USERS.viewer, CHANNELS.general, 'test-hold turn');
+      await h.emu.waitFor(() => h.runLog.runs.some((r) => r.command === 'test-hold') || undefined);
+      // The report is made in the microtasks after this; an ack waiting on the event loop is this immediate.
+      h.gates.open('turn');
+      setImmediate(() => marks.push('waiting work'));
+      await h.emu.waitFor(() => marks.includes('answer sent') || undefined);
+      expect(marks).toEqual(['waiting work', 'answer sent']);
+    } finally {
+      chat.postMessage = postMessage;
+    }
+  });
+
   it('the real captured slash-command body parses (its command renamed to /vlinders)', async () => {
     h = await startBot();
     // Derived from the fixture: only `command` changes, so Bolt routes it to our listener.
