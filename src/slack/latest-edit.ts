@@ -20,7 +20,7 @@ export class LatestEdit {
    * one has been made; rejects with its error if that one failed.
    */
   edit(key: string, edit: () => Promise<void>): Promise<void> {
-    const done = new Promise<void>((resolve, reject) => {
+    return new Promise<void>((resolve, reject) => {
       const slot = this.slots.get(key);
       if (slot) {
         slot.next = edit;
@@ -31,7 +31,6 @@ export class LatestEdit {
       this.slots.set(key, fresh);
       void this.drain(key, fresh);
     });
-    return done;
   }
 
   private async drain(key: string, slot: Slot): Promise<void> {

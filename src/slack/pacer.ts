@@ -11,10 +11,9 @@ export class RatePacer {
   /** Per key: when the next call may go, with no burst left (GCRA's theoretical arrival time). */
   private due = new Map<string, number>();
 
-  /** A little under Slack's 1 a second: its clock and ours differ, and a post a hair early draws a 429. */
   constructor(
-    private perSecond = 0.9,
-    private burst = 3,
+    private perSecond: number,
+    private burst: number,
     private now: () => number = () => performance.now(),
     private wait: (ms: number) => Promise<unknown> = (ms) => sleep(ms),
   ) {}
@@ -42,6 +41,7 @@ export const SLACK_HOME_PUBLISHES_PER_MINUTE = 100;
  */
 export function slackPacers(replicas = 1, clock?: PacerClock): { posts: RatePacer; edits: RatePacer; homes: RatePacer } {
   return {
+    // A little under Slack's 1 a second per channel: its clock and ours differ, and a post a hair early draws a 429.
     posts: new RatePacer(0.9 / replicas, Math.max(1, Math.floor(3 / replicas)), clock?.now, clock?.wait),
     edits: tierPacer(SLACK_EDITS_PER_MINUTE / replicas, clock),
     homes: tierPacer(SLACK_HOME_PUBLISHES_PER_MINUTE / replicas, clock),

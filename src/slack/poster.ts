@@ -11,7 +11,7 @@ import { httpFetch } from '../core/http-fetch.js';
 import { renderReport, type Block } from './blocks.js';
 import { escapeMrkdwn, messageText } from './mrkdwn.js';
 import { LatestEdit } from './latest-edit.js';
-import { RatePacer, SLACK_EDITS_PER_MINUTE, tierPacer } from './pacer.js';
+import { slackPacers, type RatePacer } from './pacer.js';
 import { INVITE_ME, isClosedConversation } from './reply.js';
 
 type WebClient = webApi.WebClient;
@@ -33,9 +33,9 @@ export class SlackPoster {
 
   constructor(
     private client: WebClient,
-    private pacer = new RatePacer(),
+    private pacer: RatePacer = slackPacers().posts,
     /** chat.update's turns, one key for the workspace: its limit is the method's, not a channel's. */
-    private edits = tierPacer(SLACK_EDITS_PER_MINUTE),
+    private edits: RatePacer = slackPacers().edits,
   ) {}
 
   /** Posts a Report, then its thread of details under its first message; returns the ts of its first message. */

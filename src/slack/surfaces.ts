@@ -95,7 +95,6 @@ export function registerSurfaces(deps: SurfaceDeps): Surfaces {
   /** Each person's conversation with the app (from app_home_opened): their reads run there. */
   const homeChannels = new Map<string, string>();
   const homeRefreshes = new LatestEdit();
-  const homePace = deps.homePace;
 
   /**
    * Where a person's Home tab reads as them: their conversation with the app, or else the first
@@ -149,7 +148,7 @@ export function registerSurfaces(deps: SurfaceDeps): Surfaces {
       running: [...running.values()].sort((a, b) => b.startedAt - a.startedAt),
       commands,
     });
-    await homePace.turn('views.publish');
+    await deps.homePace.turn('views.publish');
     await app.client.views.publish({ user_id: user, view });
   }
 

@@ -309,7 +309,16 @@ export class SlackWorkspace {
    */
   takePostToken(channel: string): number | undefined {
     const { postMessagesPerSecond: rate, postMessageBurst: burst } = this.limits;
-    return this.takeToken(this.postBuckets, channel, rate, burst);
+    const now = this.now();
+    const bucket = this.postBuckets.get(channel) ?? { tokens: burst, at: now };
+    bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.at) / 1000) * rate);
+    bucket.at = now;
+    this.postBuckets.set(channel, bucket);
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      return undefined;
+    }
+    return Math.max(1, Math.ceil((1 - bucket.tokens) / rate));
   }
 
   /**
@@ -328,20 +337,6 @@ export class SlackWorkspace {
     if (recent.length >= limit) return Math.max(1, Math.ceil(((recent[0] ?? now) + 60_000 - now) / 1000));
     recent.push(now);
     return undefined;
-  }
-
-  /** A token bucket refilled `rate` a second up to `burst`: undefined when one was taken, else the seconds until one is there. */
-  private takeToken(buckets: Map<string, { tokens: number; at: number }>, key: string, rate: number, burst: number): number | undefined {
-    const now = this.now();
-    const bucket = buckets.get(key) ?? { tokens: burst, at: now };
-    bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.at) / 1000) * rate);
-    bucket.at = now;
-    buckets.set(key, bucket);
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
-      return undefined;
-    }
-    return Math.max(1, Math.ceil((1 - bucket.tokens) / rate));
   }
 
   userProfile(id: string): UserProfile {
