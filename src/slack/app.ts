@@ -64,6 +64,8 @@ export interface SlackBotOptions {
   postPace?: RatePacer;
   /** The workspace's message edits (chat.update, Tier 3), likewise. */
   editPace?: RatePacer;
+  /** The workspace's Home publishes (views.publish, Tier 4), likewise. */
+  homePace?: RatePacer;
   /** How many replicas of the bot share the app's Slack limits (default 1). */
   replicas?: number;
   /** How long one Web API call may take (default 30 s). */
@@ -252,7 +254,7 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
 
   const quietIO = (): RunIO => ({ progress: async () => undefined, signal: shutdown.signal });
   // The Home tab, command forms and shortcuts (surfaces.ts).
-  const surfaces = registerSurfaces({ app, engine, config, log, answer, queue: (work) => reads.push(work), io: quietIO, homePace: pacers.homes, ...(opts.backups ? { backups: opts.backups } : {}) });
+  const surfaces = registerSurfaces({ app, engine, config, log, answer, queue: (work) => reads.push(work), io: quietIO, homePace: opts.homePace ?? pacers.homes, ...(opts.backups ? { backups: opts.backups } : {}) });
 
   // The slash command, what people type and wait on, is taken in global middleware, ahead of
   // the listeners: Bolt runs every listener's middleware chain for each request (eleven here),

@@ -31,6 +31,8 @@ export interface BotHarnessOptions {
   queues?: SlackBotOptions['queues'];
   /** How long one Web API call may take (default: the bot's own). */
   slackCallTimeoutMs?: number;
+  /** The Home publishes' pace (default: the bot's own). */
+  homePace?: RatePacer;
 }
 
 export async function startBot(opts: BotHarnessOptions = {}) {
@@ -54,6 +56,7 @@ export async function startBot(opts: BotHarnessOptions = {}) {
     // The bot keeps the workspace's posting pace, a little under it as it does Slack's.
     postPace: new RatePacer(emu.limits.postMessagesPerSecond * 0.9, emu.limits.postMessageBurst),
     editPace: tierPacer(emu.limits.callsPerMinuteByTier[3]),
+    ...(opts.homePace ? { homePace: opts.homePace } : {}),
     credentials: {
       botToken: emu.botToken,
       apiUrl: emu.apiUrl,

@@ -3,6 +3,7 @@
 // against the real Bolt app, on a seeded Kubernetes world.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SOCKET, validateView, type HeldView } from '../../src/sandbox/slack/index.js';
+import { RatePacer, SLACK_HOME_PUBLISHES_PER_MINUTE } from '../../src/slack/pacer.js';
 import { CHANNELS, USERS } from '../fixtures/world.js';
 import { clusterConfig, startCluster } from './cluster.js';
 import { blocksText, startBot, type BotHarness } from './harness.js';
@@ -10,12 +11,22 @@ import { blocksText, startBot, type BotHarness } from './harness.js';
 let bot: BotHarness;
 let cluster: Awaited<ReturnType<typeof startCluster>>;
 
+/** views.publish's pace (Tier 4), as the bot's own, noting each turn taken. */
+class WatchedPace extends RatePacer {
+  readonly turns: string[] = [];
+  override async turn(key: string): Promise<void> {
+    this.turns.push(key);
+    return super.turn(key);
+  }
+}
+const homePace = new WatchedPace(SLACK_HOME_PUBLISHES_PER_MINUTE / 60, SLACK_HOME_PUBLISHES_PER_MINUTE * 0.4);
+
 beforeAll(async () => {
   // 150 pods beside the platform's in vlinders-platform: more than a static select holds.
   cluster = await startCluster({ gpuNodes: 6, workers: 3, readyDelayMs: 50, extraPods: 150, extraPodsNamespace: 'vlinders-platform' });
   const config = clusterConfig();
   config.alerts.channel = CHANNELS.incidents;
-  bot = await startBot({ config, services: cluster.services });
+  bot = await startBot({ config, services: cluster.services, homePace });
 }, 30_000);
 
 afterAll(async () => {
@@ -73,6 +84,14 @@ describe('App Home', () => {
     await new Promise((r) => setTimeout(r, 500));
     expect(publishedFor(USERS.admin) - before).toBe(2);
     expect(blocksText(emu().homeOf(USERS.admin)?.view.blocks)).toContain(`For <@${USERS.admin}>`);
+  });
+
+  it('every Home publish takes its turn in views.publish’s pace (Tier 4, for the whole workspace)', async () => {
+    const [turnsBefore, publishesBefore] = [homePace.turns.length, emu().calls.filter((c) => c.method === 'views.publish').length];
+    for (const user of [USERS.viewer, USERS.operator, USERS.approver]) await homeOf(user);
+    const publishes = emu().calls.filter((c) => c.method === 'views.publish').length - publishesBefore;
+    expect(publishes).toBe(3);
+    expect(homePace.turns.slice(turnsBefore)).toEqual(['views.publish', 'views.publish', 'views.publish']);
   });
 
   it('shows nothing of the platform to someone without a role', async () => {
