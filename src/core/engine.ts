@@ -202,7 +202,7 @@ export class CommandEngine {
    * are posted through `poster` into `channel`. The Slack bot calls this; the CLI doesn't.
    */
   useIncidents(poster: ThreadPoster, channel: string, rooms?: IncidentRooms): Incidents {
-    this.incidents = new Incidents(this.deps.pending.store, poster, channel, this.now, rooms);
+    this.incidents = new Incidents(this.deps.pending.store, poster, channel, this.now, rooms, (err) => this.deps.log.warn({ err }, 'could not edit an incident summary'));
     return this.incidents;
   }
 

@@ -207,7 +207,17 @@ export class Incidents {
     private now: () => number = Date.now,
     /** Incident channels; without them an incident is a thread in the incidents channel. */
     private rooms?: IncidentRooms,
+    /** Where a summary edit that failed is told (the edit is a side effect: nobody waits for it). */
+    private editFailed: (err: unknown) => void = () => undefined,
   ) {}
+
+  /** Summary and line edits on their way. */
+  private edits = new Set<Promise<void>>();
+
+  /** Resolves when the summary and line edits asked for so far have landed (or failed). */
+  async settled(): Promise<void> {
+    while (this.edits.size > 0) await Promise.all(this.edits);
+  }
 
   /** The alert groups recorded by the webhook in the same store (for the weekly alert history). */
   alertThreads(): Promise<ThreadState[]> {
@@ -374,7 +384,7 @@ export class Incidents {
     }
     if (!target) return false;
     const next = await this.change(target.number, (i) => (i.status === 'open' ? { ...i, timeline: [...i.timeline, { at: this.now(), user: caller.userId, text, kind }] } : i));
-    if (next) await this.refresh(next);
+    if (next) this.refresh(next);
     return next !== undefined;
   }
 
@@ -387,7 +397,7 @@ export class Incidents {
     const link = text === undefined ? await rooms.permalink(channel, ts).catch(() => undefined) : undefined;
     const quoted = text !== undefined ? `“${truncate(text.replace(/\s+/g, ' '), 300)}”` : (link ?? `the message at ${ts}`);
     const next = await this.record(target.number, { at: this.now(), user, text: `📌 marked ${quoted}`, kind: 'pin' });
-    await this.refresh(next);
+    this.refresh(next);
     return true;
   }
 
@@ -401,7 +411,7 @@ export class Incidents {
         ...(i.alert ? { alert: { ...i.alert, startsAt: change.startsAt ?? i.alert.startsAt, endsAt: change.endsAt } } : {}),
         timeline: i.status === 'open' ? [...i.timeline, { at, user: 'alertmanager', text: `alert ${change.name ? `${change.name}: ` : ''}${change.text}`, kind: 'alert' }] : i.timeline,
       }));
-      if (next?.status === 'open') await this.refresh(next);
+      if (next?.status === 'open') this.refresh(next);
     }
   }
 
@@ -415,13 +425,26 @@ export class Incidents {
     const home = this.home(incident);
     if (!incident.room && !incident.ts) return;
     await this.poster.report(home, reply);
-    await this.refresh(incident);
+    this.refresh(incident);
   }
 
-  /** The summary and the incidents channel's line, as the incident is now. */
-  private async refresh(incident: Incident): Promise<void> {
-    if (incident.room?.summaryTs) await this.poster.updateReport(incident.room.id, incident.room.summaryTs, rootReport(incident));
-    if (incident.ts) await this.poster.updateReport(incident.channel, incident.ts, incident.room ? incidentLine(incident) : rootReport(incident));
+  /**
+   * The summary and the incidents channel's line, edited to the incident as it is now. Nobody
+   * waits for them: edits take turns within chat.update's tier for the whole workspace, and in
+   * a busy minute a command typed in an incident's channel would be answered only after them.
+   */
+  private refresh(incident: Incident): void {
+    if (incident.room?.summaryTs) this.edit(incident.room.id, incident.room.summaryTs, rootReport(incident));
+    if (incident.ts) this.edit(incident.channel, incident.ts, incident.room ? incidentLine(incident) : rootReport(incident));
+  }
+
+  /** One message edited, on its own: a summary Slack refuses to edit doesn't keep the line from its edit. */
+  private edit(channel: string, ts: string, report: Report): void {
+    const edit: Promise<void> = this.poster
+      .updateReport(channel, ts, report)
+      .catch(this.editFailed)
+      .finally(() => this.edits.delete(edit));
+    this.edits.add(edit);
   }
 
   private record(number: number, entry: TimelineEntry): Promise<Incident> {

@@ -153,12 +153,16 @@ export function createSlackBot(opts: SlackBotOptions): SlackBot {
     auditMirror: auditChannel ? async (record) => void (await poster.post({ channel: auditChannel }, describeAudit(record))) : undefined,
   });
   // `incident …` commands open a channel per incident and keep the incidents channel's lines.
-  if (config.alerts.channel) engine.useIncidents(poster, config.alerts.channel, new SlackRooms(app.client, groupMembers, config.oncall?.group));
+  const incidents = config.alerts.channel ? engine.useIncidents(poster, config.alerts.channel, new SlackRooms(app.client, groupMembers, config.oncall?.group)) : undefined;
   const shutdown = new AbortController();
   // Reads and clicks never wait behind a change: changes have their own queue and bound.
   const reads = new WorkQueue(opts.queues?.reads ?? READS_QUEUE);
   const changes = new WorkQueue(opts.queues?.changes ?? CHANGES_QUEUE);
-  const idle = async () => void (await Promise.all([reads.idle(), changes.idle()]));
+  // Idle: nothing queued or running, and no incident summary edit still on its way.
+  const idle = async () => {
+    await Promise.all([reads.idle(), changes.idle()]);
+    await incidents?.settled();
+  };
   let server: Server | undefined;
 
   /**

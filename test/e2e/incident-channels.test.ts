@@ -182,7 +182,32 @@ describe('incident channels', () => {
     // Someone already in the channel (on call) can take a role: Slack's already_in_channel is no failure.
     const handover = await typed(USERS.admin, room.id, `incident role commander <@${USERS.groupMember}>`);
     expect(handover.text).toContain(`commander is now <@${USERS.groupMember}>`);
-    await b.emu.waitFor(() => shown(summary).includes(`*Commander*\\n<@${USERS.groupMember}>`));
+    // The summary's edit takes its turn within chat.update's pace for the workspace (this suite has
+    // made many); the answer above didn't wait for it.
+    await b.emu.waitFor(() => shown(summary).includes(`*Commander*\\n<@${USERS.groupMember}>`), 15_000);
+  });
+
+  it('a command typed in an incident’s channel is answered at once; the summary’s edit for its timeline entry follows when Slack takes it', { timeout: 30_000 }, async () => {
+    const n = rooms().length + 1;
+    await typed(USERS.admin, CHANNELS.ops, 'incident open Slow edits --sev 3');
+    const room = await roomNamed(`inc-${today()}-${n}-slow-edits`);
+    const summary = await summaryOf(room);
+    await b.bot.idle();
+    // Slack holds the next edits (the summary's and the line's) 4 s each.
+    b.emu.slowNext('chat.update', 4000, 2);
+    const asked = performance.now();
+    await b.slash(USERS.admin, room.id, 'whoami');
+    await b.emu.waitFor(() => inRoom(room).find((m) => blocksText(m.blocks).includes('/vlinders whoami')));
+    expect(performance.now() - asked).toBeLessThan(2000);
+    await b.emu.waitFor(() => shown(summary).includes('ran `whoami`'), 15_000);
+    // An edit Slack refuses is logged; the update itself was recorded and said, and is answered.
+    await b.bot.idle();
+    b.emu.failNext('chat.update', 'message_not_found', 2);
+    const answer = await typed(USERS.admin, room.id, 'incident update edits refused');
+    expect(answer.text).not.toContain('❌');
+    await b.emu.waitFor(() => inRoom(room).find((m) => shown(m).includes('edits refused')));
+    await b.bot.idle();
+    expect(b.log.lines.filter((l) => l.msg === 'could not edit an incident summary')).toHaveLength(2);
   });
 
   it('--commander names the commander: invited with the caller and on-call, shown in the summary, the line and the ack', { timeout: 30_000 }, async () => {
