@@ -1,6 +1,8 @@
 // The emulator held to the real kubectl 1.35 (extracted into .tools/bin by test/tools/extract-tools.ts).
+import { writeFile } from 'node:fs/promises';
+import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ExecRequest, KubeApiEmulator } from '../../src/sandbox/kube/index.js';
+import { type ExecRequest, KubeApiEmulator, type KubeObject } from '../../src/sandbox/kube/index.js';
 import { Kubectl, namespace, node, pod, rayCluster } from './kube-helpers.js';
 
 const NS = 'vlinders-inference';
@@ -137,7 +139,8 @@ describe('kubectl patch', () => {
   it('--type=merge, and a strategic patch (the default) on a pod', async () => {
     const merge = await kubectl.run(['patch', 'raycluster', 'vlinders-ray-cluster', '-n', NS, '--type=merge', '-p', '{"spec":{"workerGroupSpecs":[{"groupName":"gpu-workers","replicas":2,"minReplicas":1,"maxReplicas":8}]}}']);
     expect(merge.exitCode).toBe(0);
-    expect(emu.get('ray.io/v1', 'RayCluster', NS, 'vlinders-ray-cluster')?.spec?.workerGroupSpecs).toEqual([{ groupName: 'gpu-workers', replicas: 2, minReplicas: 1, maxReplicas: 8 }]);
+    // The merge patch replaces the list; the CRD's defaults fill in what the new item leaves out.
+    expect(emu.get('ray.io/v1', 'RayCluster', NS, 'vlinders-ray-cluster')?.spec?.workerGroupSpecs).toEqual([{ groupName: 'gpu-workers', replicas: 2, minReplicas: 1, maxReplicas: 8, numOfHosts: 1, priority: 0 }]);
     const smp = await kubectl.run(['patch', 'pod', 'api-1', '-n', NS, '-p', '{"metadata":{"labels":{"patched":"yes"}},"spec":{"containers":[{"name":"proxy","image":"envoy:1.31"}]}}']);
     expect(smp.exitCode).toBe(0);
     const p = emu.get('v1', 'Pod', NS, 'api-1');
@@ -167,6 +170,54 @@ describe('kubectl create/apply from files', () => {
     const validating = await kubectl.run(['apply', '-f', file]);
     expect(String(validating.stderr)).toContain('failed to download openapi');
     expect((await kubectl.run(['delete', '-f', file])).exitCode).toBe(0);
+  });
+});
+
+describe("a RayCluster's CRD defaults", () => {
+  /** A worker group declared with minReplicas only, as manifests written for the autoscaler often are. */
+  function withoutReplicas(name: string): KubeObject {
+    const rc = rayCluster('default', name, 2);
+    const group = (rc.spec as { workerGroupSpecs: Array<Record<string, unknown>> }).workerGroupSpecs[0] as Record<string, unknown>;
+    delete group.replicas;
+    group.minReplicas = 2;
+    delete group.maxReplicas;
+    delete rc.status;
+    return rc;
+  }
+  const get = (name: string, path: string) => kubectl.run(['get', 'raycluster', name, '-n', 'default', '-o', `jsonpath={${path}}`]);
+
+  it('kubectl create without replicas reads back replicas 0 and the other worker-group defaults', async () => {
+    const file = `${kubectl.dir}/no-replicas.json`;
+    await writeFile(file, JSON.stringify(withoutReplicas('no-replicas')));
+    const created = await kubectl.run(['create', '-f', file, '--validate=false', '-o', 'json']);
+    expect(created.exitCode).toBe(0);
+    // The create response already carries them: the apiserver defaults before it stores.
+    expect(JSON.parse(String(created.stdout)).spec.workerGroupSpecs[0]).toMatchObject({ replicas: 0, minReplicas: 2, maxReplicas: 2147483647, numOfHosts: 1, priority: 0 });
+    expect(String((await get('no-replicas', '.spec.workerGroupSpecs[0].replicas')).stdout)).toBe('0');
+    expect(String((await get('no-replicas', '.spec.workerGroupSpecs[0].maxReplicas')).stdout)).toBe('2147483647');
+  });
+
+  it('a JSON patch removing replicas, or a merge patch setting it to null, leaves replicas 0', async () => {
+    const file = `${kubectl.dir}/patched.json`;
+    await writeFile(file, JSON.stringify(rayCluster('default', 'patched', 3)));
+    expect((await kubectl.run(['create', '-f', file, '--validate=false'])).exitCode).toBe(0);
+    expect(String((await get('patched', '.spec.workerGroupSpecs[0].replicas')).stdout)).toBe('3');
+    const removed = await kubectl.run(['patch', 'raycluster', 'patched', '-n', 'default', '--type=json', '-p', JSON.stringify([{ op: 'remove', path: '/spec/workerGroupSpecs/0/replicas' }])]);
+    expect(removed.exitCode).toBe(0);
+    expect(String((await get('patched', '.spec.workerGroupSpecs[0].replicas')).stdout)).toBe('0');
+    await kubectl.run(['patch', 'raycluster', 'patched', '-n', 'default', '--type=json', '-p', JSON.stringify([{ op: 'replace', path: '/spec/workerGroupSpecs/0/replicas', value: 4 }])]);
+    const nulled = await kubectl.run(['patch', 'raycluster', 'patched', '-n', 'default', '--type=merge', '-p', JSON.stringify({ spec: { workerGroupSpecs: [{ groupName: 'gpu-workers', replicas: null, minReplicas: 1, maxReplicas: 8, rayStartParams: {}, template: { spec: { containers: [{ name: 'ray-worker', image: 'rayproject/ray:2.41.0' }] } } }] } })]);
+    expect(nulled.exitCode).toBe(0);
+    expect(String((await get('patched', '.spec.workerGroupSpecs[0].replicas')).stdout)).toBe('0');
+  });
+
+  it('through @kubernetes/client-node too: a created RayCluster without replicas reads back 0', async () => {
+    const kc = new KubeConfig();
+    kc.loadFromString(emu.kubeconfig());
+    const custom = kc.makeApiClient(CustomObjectsApi);
+    await custom.createNamespacedCustomObject({ group: 'ray.io', version: 'v1', namespace: 'default', plural: 'rayclusters', body: withoutReplicas('client-node') });
+    const read = (await custom.getNamespacedCustomObject({ group: 'ray.io', version: 'v1', namespace: 'default', plural: 'rayclusters', name: 'client-node' })) as { spec: { workerGroupSpecs: Array<{ replicas?: number; minReplicas?: number }> } };
+    expect(read.spec.workerGroupSpecs[0]).toMatchObject({ replicas: 0, minReplicas: 2 });
   });
 });
 

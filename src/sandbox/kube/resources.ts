@@ -1,5 +1,6 @@
 // The resources the emulator serves, and the discovery documents built from them
 // (legacy /api, /apis and the aggregated apidiscovery.k8s.io/v2 form kubectl prefers).
+import type { SchemaDefaults } from './defaults.js';
 
 export interface PrinterColumn {
   name: string;
@@ -26,6 +27,8 @@ export interface ResourceType {
   metrics?: boolean;
   /** A CRD's additionalPrinterColumns. */
   columns?: PrinterColumn[];
+  /** A CRD's structural-schema defaults, which the apiserver fills in on every write. */
+  defaults?: SchemaDefaults;
 }
 
 const RW_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
@@ -59,6 +62,28 @@ const RAY_CLUSTER_COLUMNS: PrinterColumn[] = [
   { name: 'head service IP', type: 'string', jsonPath: '.status.head.serviceIP', priority: 1 },
 ];
 
+/**
+ * RayClusterSpec's defaults outside its pod templates, as the KubeRay v1.7.0 CRDs declare them
+ * (`+kubebuilder:default` in ray-operator/apis/ray/v1/raycluster_types.go). With these, a worker
+ * group written without `replicas` reads back `replicas: 0`, as on a real cluster.
+ */
+const RAY_CLUSTER_SPEC_DEFAULTS: SchemaDefaults = {
+  properties: {
+    networkPolicy: { properties: { mode: { default: 'DenyAll' } } },
+    workerGroupSpecs: {
+      items: {
+        properties: {
+          replicas: { default: 0 },
+          minReplicas: { default: 0 },
+          maxReplicas: { default: 2147483647 },
+          numOfHosts: { default: 1 },
+          priority: { default: 0 },
+        },
+      },
+    },
+  },
+};
+
 export const RESOURCES: ResourceType[] = [
   core('namespaces', 'Namespace', false, { shortNames: ['ns'], subresources: ['status'] }),
   core('nodes', 'Node', false, { shortNames: ['no'], subresources: ['status'] }),
@@ -86,6 +111,7 @@ export const RESOURCES: ResourceType[] = [
     subresources: ['status'],
     custom: true,
     columns: RAY_CLUSTER_COLUMNS,
+    defaults: { properties: { spec: RAY_CLUSTER_SPEC_DEFAULTS } },
   }),
   grouped('ray.io', 'v1', 'rayservices', 'RayService', {
     categories: ALL,
@@ -95,6 +121,8 @@ export const RESOURCES: ResourceType[] = [
       { name: 'service status', type: 'string', jsonPath: '.status.serviceStatus' },
       { name: 'num serve endpoints', type: 'string', jsonPath: '.status.numServeEndpoints' },
     ],
+    // The RayService CRD embeds RayClusterSpec as spec.rayClusterConfig, defaults and all.
+    defaults: { properties: { spec: { properties: { rayClusterConfig: RAY_CLUSTER_SPEC_DEFAULTS } } } },
   }),
   grouped('ray.io', 'v1', 'rayjobs', 'RayJob', { categories: ALL, subresources: ['status'], custom: true }),
 ];

@@ -4,6 +4,7 @@
 // Entries are immutable: a page snapshot or watch history can hold old ones safely.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { ClusterState, KubeObject, WatchEvent, WatchEventType } from './contract.js';
+import { applySchemaDefaults } from './defaults.js';
 import { lookupKind } from './resources.js';
 import { alreadyExists, conflict, failure, forbiddenField, notFound, preconditionFailed, tooLarge } from './status.js';
 import { validateObject } from './validate.js';
@@ -77,6 +78,12 @@ function pick(obj: unknown, path: string): string | undefined {
     cur = (cur as Record<string, unknown>)[part];
   }
   return cur === undefined || cur === null || typeof cur === 'object' ? undefined : String(cur);
+}
+
+/** A custom resource's CRD defaults, filled in as the apiserver decodes every write. */
+function applyCrdDefaults(obj: KubeObject): void {
+  const defaults = lookupKind(obj.apiVersion, obj.kind)?.defaults;
+  if (defaults) applySchemaDefaults(obj, defaults);
 }
 
 /** Serializes with the real server's key order: kind, apiVersion, metadata (ordered), ..., status last. */
@@ -189,6 +196,7 @@ export class Store implements ClusterState {
     const meta = obj.metadata ?? (obj.metadata = { name: '' });
     if (!meta.name && typeof meta.generateName === 'string') meta.name = meta.generateName + suffix();
     if (!meta.name) throw failure(422, 'Invalid', `${obj.kind} "" is invalid: metadata.name: Required value: name or generateName is required`);
+    applyCrdDefaults(obj);
     validateObject(obj, group);
     if (namespaced === false) delete meta.namespace;
     else if (namespaced && !meta.namespace) meta.namespace = 'default';
@@ -214,6 +222,7 @@ export class Store implements ClusterState {
     obj.metadata.uid = old.metadata.uid;
     obj.metadata.creationTimestamp = old.metadata.creationTimestamp;
     if (!prev.namespace) delete obj.metadata.namespace;
+    applyCrdDefaults(obj);
     validateObject(obj, group);
     // System fields: deletion is started only by DELETE, and a deleting object takes no new finalizers.
     for (const k of ['deletionTimestamp', 'deletionGracePeriodSeconds'] as const) {
