@@ -9,7 +9,7 @@ import { readFleetGpus } from '../src/gpu/fleet.js';
 import { prometheusFrom } from '../src/prometheus/client.js';
 import { dashboardFor, type ServeApplicationsResponse } from '../src/ray/dashboard.js';
 import type { KubeClient } from '../src/kube/client.js';
-import { findWorkerGroup, type RayClusterObject } from '../src/ray/raycluster.js';
+import { desiredWorkers, findWorkerGroup, type RayClusterObject } from '../src/ray/raycluster.js';
 import { isWorkerReady, listWorkers, readSettings } from '../src/ray/workers.js';
 import { latencyChartSpecs } from '../src/slo/charts.js';
 import { findCudaOom, RUNBOOK_OOM_GPU_MEMORY, type CudaOom } from '../src/slo/cuda-oom.js';
@@ -155,7 +155,7 @@ async function workerCounts(config: Config, kube: KubeClient, raycluster: RayClu
   const ready = pods.filter(isWorkerReady);
   return {
     pods,
-    desired: group.replicas ?? 0,
+    desired: desiredWorkers(group),
     ready: ready.length,
     notReady: pods.filter((p) => !isWorkerReady(p)).map((p) => p.metadata?.name ?? '?'),
     max: Math.min(config.limits.maxGpuWorkers, group.maxReplicas ?? Number.POSITIVE_INFINITY),

@@ -8,7 +8,7 @@ import { nodeNameArg } from '../src/kube/cordon.js';
 import { budgetFor, drainTargets, evictPod, isCordoned, listBudgets, podRef, podsOnNode, readNode, setUnschedulable } from '../src/kube/drain.js';
 import { KubeTooManyRequestsError } from '../src/kube/errors.js';
 import { durationSeconds } from '../src/loadtest/k6-job.js';
-import { findWorkerGroup, resolveRayCluster } from '../src/ray/raycluster.js';
+import { desiredWorkers, findWorkerGroup, resolveRayCluster } from '../src/ray/raycluster.js';
 import { isWorkerReady, listWorkers } from '../src/ray/workers.js';
 
 const USAGE = 'node drain <node> [--timeout D] [--cluster NAME]';
@@ -38,7 +38,7 @@ async function lastWorkerRefusal(ctx: CommandContext, kube: KubeClient, node: st
   const here = ready.filter((p) => p.spec?.nodeName === node);
   if (here.length === 0 || here.length < ready.length) return undefined;
   const names = here.map((p) => p.metadata?.name ?? '?').join(', ');
-  return `Draining ${node} would take the last Ready GPU worker of ${raycluster.metadata.name} (${names}): no model would be served until a worker is Ready on another node. Add a worker first (\`scale-gpu ${(group.replicas ?? here.length) + 1}\`), wait until it is Ready elsewhere, then drain.`;
+  return `Draining ${node} would take the last Ready GPU worker of ${raycluster.metadata.name} (${names}): no model would be served until a worker is Ready on another node. Add a worker first (\`scale-gpu ${desiredWorkers(group) + 1}\`), wait until it is Ready elsewhere, then drain.`;
 }
 
 function refused(node: string, why: string): Report {

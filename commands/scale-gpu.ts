@@ -3,7 +3,7 @@ import { defineCommand } from '../src/core/command.js';
 import { ConfirmationError, NothingToDoError, UsageError } from '../src/core/errors.js';
 import type { Report } from '../src/core/report.js';
 import { gpuInventory } from '../src/kube/survey.js';
-import { findWorkerGroup, gpusPerWorker, patchWorkerReplicas, resolveRayCluster } from '../src/ray/raycluster.js';
+import { type WorkerGroupSpec, desiredWorkers, findWorkerGroup, gpusPerWorker, patchWorkerReplicas, resolveRayCluster } from '../src/ray/raycluster.js';
 import { isWorkerReady, listWorkers } from '../src/ray/workers.js';
 
 /** What the plan saw; the run refuses if the RayCluster moved on before approval. */
@@ -12,6 +12,13 @@ interface ScalePin {
   namespace: string;
   index: number;
   from: number | undefined;
+}
+
+/** Why the spec's replicas is not what runs (the operator's clamp), or undefined when it is. */
+function clampNote(group: WorkerGroupSpec, running: number): string | undefined {
+  if (group.replicas === undefined || group.replicas === running) return undefined;
+  const bound = group.replicas < running ? `below minReplicas ${running}` : `above maxReplicas ${running}`;
+  return `replicas ${group.replicas} is ${bound}: the operator runs ${running}`;
 }
 
 const args = z.object({
@@ -33,7 +40,8 @@ export default defineCommand({
     const { ray, namespaces, limits } = ctx.config;
     const { raycluster, via } = await resolveRayCluster(kube, { namespace: namespaces.inference, cluster: ray.cluster, service: ray.service });
     const { index, group } = findWorkerGroup(raycluster, groupName ?? ray.workerGroup);
-    const current = group.replicas ?? group.minReplicas ?? 0;
+    // What runs now, as the operator clamps replicas: with minReplicas 2 and replicas 0 (the CRD's default), 2.
+    const current = desiredWorkers(group);
     const min = group.minReplicas ?? 0;
     const max = Math.min(group.maxReplicas ?? limits.maxGpuWorkers, limits.maxGpuWorkers);
     if (replicas < min || replicas > max) {
@@ -43,7 +51,8 @@ export default defineCommand({
         'scale-gpu <replicas> [--group NAME] [--cluster NAME]',
       );
     }
-    if (replicas === current) throw new NothingToDoError(`${group.groupName} already has ${current} worker${current === 1 ? '' : 's'}; nothing to change.`);
+    const clamped = clampNote(group, current);
+    if (replicas === current) throw new NothingToDoError(`${group.groupName} already has ${current} worker${current === 1 ? '' : 's'}${clamped ? ` (${clamped})` : ''}; nothing to change.`);
 
     const perWorker = gpusPerWorker(group);
     const inventory = await gpuInventory(kube);
@@ -69,6 +78,7 @@ export default defineCommand({
         {
           fields: [
             { label: 'Workers', value: `${current} → ${replicas}` },
+            ...(clamped ? [{ label: 'Spec replicas', value: `${group.replicas} → ${replicas} (${clamped})` }] : []),
             { label: 'Range', value: `min ${min}, max ${max}` },
             { label: 'GPUs per worker', value: String(perWorker) },
             { label: 'GPUs free', value: `${free} (needs ${needed})` },

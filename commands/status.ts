@@ -4,7 +4,7 @@ import { errorMessage } from '../src/core/errors.js';
 import { worstStatus, type Report, type ReportSection } from '../src/core/report.js';
 import type { Finding } from '../src/kube/health.js';
 import { surveyCluster } from '../src/kube/survey.js';
-import { resolveRayCluster } from '../src/ray/raycluster.js';
+import { desiredWorkers, resolveRayCluster } from '../src/ray/raycluster.js';
 import { isWorkerReady, listWorkers } from '../src/ray/workers.js';
 import { vlindersNamespaces } from '../src/config/schema.js';
 
@@ -28,7 +28,7 @@ export default defineCommand({
       const groups = raycluster.spec.workerGroupSpecs ?? [];
       const parts: string[] = [];
       for (const group of groups) {
-        const desired = group.replicas ?? group.minReplicas ?? 0;
+        const desired = desiredWorkers(group);
         const ns = raycluster.metadata.namespace;
         const ready = (await listWorkers(kube, ns, raycluster.metadata.name, group.groupName)).filter(isWorkerReady).length;
         parts.push(`${group.groupName} ${ready}/${desired} ready`);

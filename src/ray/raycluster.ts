@@ -69,6 +69,23 @@ export function findWorkerGroup(rc: RayClusterObject, groupName: string): { inde
   return { index, group };
 }
 
+/** maxReplicas when a group has none: the CRD's default, KubeRay's math.MaxInt32. */
+const INT32_MAX = 2147483647;
+
+/**
+ * How many workers the KubeRay operator runs for a group: replicas clamped to
+ * [minReplicas, maxReplicas], minReplicas when replicas is absent (KubeRay's
+ * utils.GetWorkerGroupDesiredReplicas). On a real cluster replicas is never absent, since the
+ * CRD defaults it to 0, so a group declared with minReplicas 2 alone reads back replicas 0 and
+ * runs 2 workers: read the count here, never from replicas.
+ */
+export function desiredWorkers(group: WorkerGroupSpec): number {
+  const min = group.minReplicas ?? 0;
+  const max = group.maxReplicas ?? INT32_MAX;
+  if (group.replicas === undefined || group.replicas < min) return min;
+  return Math.min(group.replicas, max);
+}
+
 export function gpusPerWorker(group: WorkerGroupSpec): number {
   return (group.template?.spec?.containers ?? []).reduce((n, c) => n + Math.max(parseQuantity(c.resources?.limits?.[GPU_RESOURCE]), parseQuantity(c.resources?.requests?.[GPU_RESOURCE])), 0);
 }
@@ -76,13 +93,16 @@ export function gpusPerWorker(group: WorkerGroupSpec): number {
 /**
  * Sets a worker group's replicas with a JSON patch whose `test` ops pin what the plan saw:
  * the group at that index and its replica count. A concurrent edit fails the patch (422).
+ * The apiserver fills in the CRD's default (0) whenever it decodes a RayCluster, on writes and
+ * on reads from etcd alike (KEP-575), so replicas is always there to test and replace; an
+ * object that somehow lacks it fails the test, and nothing changes.
  */
 export async function patchWorkerReplicas(kube: KubeClient, rc: RayClusterObject, index: number, group: WorkerGroupSpec, replicas: number): Promise<void> {
   const base = `/spec/workerGroupSpecs/${index}`;
   const ops = [
     { op: 'test', path: `${base}/groupName`, value: group.groupName },
-    group.replicas === undefined ? { op: 'test', path: `${base}/minReplicas`, value: group.minReplicas } : { op: 'test', path: `${base}/replicas`, value: group.replicas },
-    { op: group.replicas === undefined ? 'add' : 'replace', path: `${base}/replicas`, value: replicas },
+    { op: 'test', path: `${base}/replicas`, value: group.replicas ?? 0 },
+    { op: 'replace', path: `${base}/replicas`, value: replicas },
   ];
   const { name, namespace } = rc.metadata;
   await kube.call({ verb: 'patch', resource: 'rayclusters.ray.io', namespace, name }, () =>

@@ -7,7 +7,7 @@ import { tokenize } from '../core/args.js';
 import type { Config } from '../config/schema.js';
 import { vlindersNamespaces } from '../config/schema.js';
 import type { Services } from '../core/services.js';
-import { resolveRayCluster } from '../ray/raycluster.js';
+import { desiredWorkers, resolveRayCluster } from '../ray/raycluster.js';
 import { truncate } from './mrkdwn.js';
 
 /** The callback_id of every command form; private_metadata says which command and where. */
@@ -169,7 +169,7 @@ const FORMS: Record<string, FormSpec> = {
           max: config.limits.maxGpuWorkers,
           groups: (raycluster.spec.workerGroupSpecs ?? []).map((g) => ({
             name: g.groupName,
-            current: g.replicas ?? g.minReplicas ?? 0,
+            current: desiredWorkers(g),
             min: g.minReplicas ?? 0,
             max: Math.min(g.maxReplicas ?? config.limits.maxGpuWorkers, config.limits.maxGpuWorkers),
           })),

@@ -8,7 +8,7 @@ import type { ModelVerdict } from '../../src/slo/slo.js';
 import type { Config } from '../../src/config/schema.js';
 import { fixedClusters } from '../../src/kube/directory.js';
 import { PrometheusStub } from '../../src/sandbox/prometheus/server.js';
-import { vlindersExec } from '../../src/sandbox/kube/world/index.js';
+import { vlindersExec, type WorldOptions } from '../../src/sandbox/kube/world/index.js';
 import { RayDashboardStub } from '../../src/sandbox/ray/dashboard-stub.js';
 import { CHANNELS, USERS } from '../fixtures/world.js';
 import { clientFor } from '../kube/kube-client.js';
@@ -27,8 +27,8 @@ interface Load {
   running?: number;
 }
 
-async function setup(load: Load, tweak: (c: Config) => void = () => {}) {
-  const cluster = await startCluster({ gpuNodes: 4, workers: 2, readyDelayMs: 50 });
+async function setup(load: Load, tweak: (c: Config) => void = () => {}, world: WorldOptions = { workers: 2 }) {
+  const cluster = await startCluster({ gpuNodes: 4, readyDelayMs: 50, ...world });
   closers.push(() => cluster.close());
   const dashboard = await RayDashboardStub.start();
   closers.push(() => dashboard.close());
@@ -75,6 +75,15 @@ describe('diagnose latency', () => {
     const card = await bot.emu.waitFor(() => bot.emu.threadOf(CHANNELS.ops, root.ts).find((m) => blocksText(m.blocks).includes('vlinders_approve')), 30_000);
     expect(blocksText(card.blocks)).toContain('2 → 3');
     expect(cluster.kube.get('ray.io/v1', 'RayCluster', 'vlinders-inference', 'vlinders-ray-cluster')?.spec).toMatchObject({ workerGroupSpecs: [{ replicas: 2 }] });
+  }, 60_000);
+
+  it('saturated, on a group declared with minReplicas 2 and no replicas (read back as 0): 2/2 Ready, and one more is scale-gpu 3', async () => {
+    const { bot } = await setup({ p95Seconds: 1.4, waiting: 12, running: 48 }, undefined, { omitWorkerReplicas: true, minWorkers: 2 });
+    await bot.slash(USERS.viewer, CHANNELS.ops, 'diagnose latency');
+    const root = await diagnosis(bot, CHANNELS.ops);
+    expect(blocksText(root.blocks)).toContain('2/2 (at most 8)');
+    const offer = await bot.emu.waitFor(() => offers(bot, CHANNELS.ops, root.ts)[0], 30_000);
+    expect(button(offer)?.text.text).toBe('scale-gpu 3');
   }, 60_000);
 
   it('within target and nothing queued: all clear, no remedy offered', async () => {

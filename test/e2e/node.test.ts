@@ -258,4 +258,12 @@ describe('node drain', () => {
     expect(plan).toContain(`No controller recreates ${I}/debug-shell: once evicted it is gone.`);
     expect(plan).toContain(`The emptyDir data of ${I}/debug-shell is deleted with the pod.`);
   }, 30_000);
+
+  it('the last Ready worker of a group declared with minReplicas 1 and no replicas (read back as 0): one more is `scale-gpu 2`', async () => {
+    const { cluster, bot } = await startClusterWithBot(closers, { gpuNodes: 3, omitWorkerReplicas: true, minWorkers: 1 });
+    const [node] = cluster.kube.list('v1', 'Pod', I).filter((p) => p.metadata.labels?.['ray.io/node-type'] === 'worker').map((p) => (p.spec as { nodeName: string }).nodeName);
+    await bot.slash(USERS.admin, CHANNELS.ops, `node drain ${node}`);
+    const report = await bot.emu.waitFor(() => bot.emu.messages.find((m) => m.channel === CHANNELS.ops && blocksText(m.blocks).includes('Refused')));
+    expect(blocksText(report.blocks)).toContain('Add a worker first (`scale-gpu 2`)');
+  }, 30_000);
 });

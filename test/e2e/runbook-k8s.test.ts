@@ -68,6 +68,15 @@ describe('status', () => {
     expect(text).toContain('gpu-workers 3/3 ready');
   });
 
+  it('a worker group declared with minReplicas 2 and no replicas: 2 desired, as the operator runs, not the 0 the CRD defaults replicas to', async () => {
+    const { cluster, bot } = await setup({ omitWorkerReplicas: true, minWorkers: 2 });
+    const rc = cluster.kube.get('ray.io/v1', 'RayCluster', 'vlinders-inference', 'vlinders-ray-cluster');
+    expect((rc?.spec as { workerGroupSpecs: Array<{ replicas: number }> }).workerGroupSpecs[0]?.replicas).toBe(0);
+    await bot.slash(USERS.viewer, CHANNELS.general, 'status');
+    const text = await reportIn(bot, CHANNELS.general, 'All healthy');
+    expect(text).toContain('gpu-workers 2/2 ready');
+  });
+
   it('an unknown --cluster is a clear usage error', async () => {
     const { bot } = await setup({});
     await bot.slash(USERS.viewer, CHANNELS.general, 'status --cluster prod');
@@ -164,6 +173,37 @@ describe('scale-gpu', () => {
     const patch = cluster.kube.requests.slice(mark).filter((r) => r.verb === 'patch');
     expect(patch.map((r) => [r.path, r.status])).toEqual([['/apis/ray.io/v1/namespaces/vlinders-inference/rayclusters/vlinders-ray-cluster', 422]]);
     cluster.kube.expectCalls([{ call: 'patch /apis/ray.io/v1/namespaces/vlinders-inference/rayclusters/vlinders-ray-cluster', times: 1 }], { since: mark, ignore: [/^(get|list|watch) /, BOT_STATE] });
+  });
+
+  it('minReplicas 2 and no replicas (read back as 0): 3 is planned 2 → 3 with one more GPU, and the patch sets replicas 0 → 3', async () => {
+    // Two free GPUs: enough for one more worker, not for three.
+    const { cluster, bot } = await setup({ gpuNodes: 4, omitWorkerReplicas: true, minWorkers: 2, readyDelayMs: 100 });
+    const card = await approve(bot, 'scale-gpu 3');
+    const plan = blocksText(card.message.blocks);
+    expect(plan).toContain('scale-gpu gpu-workers: 2 → 3');
+    expect(plan).toContain('2 (needs 1)');
+    expect(plan).toContain('0 → 3 (replicas 0 is below minReplicas 2: the operator runs 2)');
+    expect(plan).not.toContain('will stay Pending');
+    const done = await bot.emu.waitFor(() => (finished(card.message) ? card.message : undefined), 15_000);
+    expect(done.text).toMatch(/^✅ Done/);
+    const rc = cluster.kube.get('ray.io/v1', 'RayCluster', 'vlinders-inference', 'vlinders-ray-cluster');
+    expect((rc?.spec as { workerGroupSpecs: Array<{ replicas: number }> }).workerGroupSpecs[0]?.replicas).toBe(3);
+    const patch = cluster.kube.requests.filter((r) => r.verb === 'patch');
+    expect(patch.map((r) => r.status)).toEqual([200]);
+  });
+
+  it('minReplicas 2 and no replicas: 2 is already what runs, and below minReplicas is refused', async () => {
+    const { bot } = await setup({ omitWorkerReplicas: true, minWorkers: 2, maxWorkers: 8 });
+    await bot.slash(USERS.operator, CHANNELS.ops, 'scale-gpu 2');
+    await bot.slash(USERS.operator, CHANNELS.ops, 'scale-gpu 1');
+    const texts = await bot.emu.waitFor(() => (bot.emu.ephemerals.length >= 2 ? bot.emu.ephemerals.map((e) => e.text) : undefined));
+    expect(texts).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('gpu-workers already has 2 workers (replicas 0 is below minReplicas 2: the operator runs 2); nothing to change'),
+        expect.stringContaining("1 is outside gpu-workers's range [2, 8]"),
+      ]),
+    );
+    expect(bot.emu.messages).toHaveLength(0);
   });
 
   it('a viewer is denied; out of range is refused with what to do instead', async () => {

@@ -44,7 +44,8 @@ export interface RayCluster extends KubeObject {
 export interface RayClusterOptions {
   name: string;
   namespace: string;
-  workers: number;
+  /** The group's replicas; undefined writes the group without it (the CRD's default makes it 0). */
+  workers: number | undefined;
   minWorkers: number;
   maxWorkers: number;
   gpusPerWorker: number;
@@ -75,7 +76,7 @@ export function buildRayCluster(o: RayClusterOptions): RayCluster {
       workerGroupSpecs: [
         {
           groupName: 'gpu-workers',
-          replicas: o.workers,
+          ...(o.workers === undefined ? {} : { replicas: o.workers }),
           minReplicas: o.minWorkers,
           maxReplicas: o.maxWorkers,
           numOfHosts: 1,

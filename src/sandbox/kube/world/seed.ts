@@ -22,6 +22,8 @@ export interface SeedOptions extends PlatformOptions {
   /** GPU model per GPU node, cycled (default all 'h100'); it picks the node's labels and nvidia-smi capture. */
   gpuModels?: CaptureName[];
   workers?: number; // initial worker replicas, default 3
+  /** The worker group is written without replicas, minReplicas alone saying how many run (the CRD defaults replicas to 0). */
+  omitWorkerReplicas?: boolean;
   minWorkers?: number; // default 1
   maxWorkers?: number; // default 8
   gpusPerWorker?: number; // default 1
@@ -192,7 +194,7 @@ export function seedVlindersCluster(state: ClusterState, opts: SeedOptions = {})
   // vLLM's settings, which the Ray workers read when they start (the runbook edits it for CUDA OOM).
   if (!state.get('v1', 'ConfigMap', I, 'vlinders-config'))
     state.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'vlinders-config', namespace: I, labels: { 'app.kubernetes.io/part-of': 'vlinders' } }, data: { model: 'meta-llama/Llama-3.1-8B-Instruct', gpu_memory_utilization: '0.9', max_model_len: '8192', tensor_parallel_size: '1' } } as KubeObject);
-  let rc = buildRayCluster({ name: opts.rayClusterName ?? 'vlinders-ray-cluster', namespace: I, workers: opts.workers ?? 3, minWorkers: opts.minWorkers ?? 1, maxWorkers: opts.maxWorkers ?? 8, gpusPerWorker: perWorker, autoscaling: opts.enableInTreeAutoscaling ?? false });
+  let rc = buildRayCluster({ name: opts.rayClusterName ?? 'vlinders-ray-cluster', namespace: I, workers: opts.omitWorkerReplicas ? undefined : (opts.workers ?? 3), minWorkers: opts.minWorkers ?? 1, maxWorkers: opts.maxWorkers ?? 8, gpusPerWorker: perWorker, autoscaling: opts.enableInTreeAutoscaling ?? false });
   let service: KubeObject | undefined;
   if (opts.rayService) {
     service = state.create(buildRayService('vlinders-llm', rc));
