@@ -93,6 +93,13 @@ describe('scale-gpu', () => {
     return card;
   }
   const finished = (m: RecordedMessage) => /Done|warnings|Failed/.test(m.text);
+  /** Commands refused before any plan card: each one's ephemeral answer says what is expected, and nothing is posted. */
+  async function expectRefused(bot: Awaited<ReturnType<typeof startBot>>, commands: Array<[user: string, text: string, answer: string]>): Promise<void> {
+    for (const [user, text] of commands) await bot.slash(user, CHANNELS.ops, text);
+    const texts = await bot.emu.waitFor(() => (bot.emu.ephemerals.length >= commands.length ? bot.emu.ephemerals.map((e) => e.text) : undefined));
+    expect(texts).toEqual(expect.arrayContaining(commands.map(([, , answer]) => expect.stringContaining(answer))));
+    expect(bot.emu.messages).toHaveLength(0);
+  }
 
   it('5 from 3, once approved, leaves 5 replicas and ends ✅ when 5 workers are Ready', async () => {
     // Slow enough that progress (updated at most once a second) shows the way up.
@@ -194,32 +201,19 @@ describe('scale-gpu', () => {
 
   it('minReplicas 2 and no replicas: 2 is already what runs, and below minReplicas is refused', async () => {
     const { bot } = await setup({ omitWorkerReplicas: true, minWorkers: 2, maxWorkers: 8 });
-    await bot.slash(USERS.operator, CHANNELS.ops, 'scale-gpu 2');
-    await bot.slash(USERS.operator, CHANNELS.ops, 'scale-gpu 1');
-    const texts = await bot.emu.waitFor(() => (bot.emu.ephemerals.length >= 2 ? bot.emu.ephemerals.map((e) => e.text) : undefined));
-    expect(texts).toEqual(
-      expect.arrayContaining([
-        expect.stringContaining('gpu-workers already has 2 workers (replicas 0 is below minReplicas 2: the operator runs 2); nothing to change'),
-        expect.stringContaining("1 is outside gpu-workers's range [2, 8]"),
-      ]),
-    );
-    expect(bot.emu.messages).toHaveLength(0);
+    await expectRefused(bot, [
+      [USERS.operator, 'scale-gpu 2', 'gpu-workers already has 2 workers (replicas 0 is below minReplicas 2: the operator runs 2); nothing to change'],
+      [USERS.operator, 'scale-gpu 1', "1 is outside gpu-workers's range [2, 8]"],
+    ]);
   });
 
   it('a viewer is denied; out of range is refused with what to do instead', async () => {
     const { bot } = await setup({ workers: 3, maxWorkers: 8 });
-    await bot.slash(USERS.viewer, CHANNELS.ops, 'scale-gpu 5');
-    await bot.slash(USERS.operator, CHANNELS.ops, 'scale-gpu 12');
-    await bot.slash(USERS.operator, CHANNELS.ops, 'scale-gpu 3');
-    const texts = await bot.emu.waitFor(() => (bot.emu.ephemerals.length >= 3 ? bot.emu.ephemerals.map((e) => e.text) : undefined));
-    expect(texts).toEqual(
-      expect.arrayContaining([
-        expect.stringContaining('`scale-gpu` needs the operator role; you are viewer here.'),
-        expect.stringContaining("12 is outside gpu-workers's range [1, 8]"),
-        expect.stringContaining('already has 3 workers; nothing to change'),
-      ]),
-    );
-    expect(bot.emu.messages).toHaveLength(0);
+    await expectRefused(bot, [
+      [USERS.viewer, 'scale-gpu 5', '`scale-gpu` needs the operator role; you are viewer here.'],
+      [USERS.operator, 'scale-gpu 12', "12 is outside gpu-workers's range [1, 8]"],
+      [USERS.operator, 'scale-gpu 3', 'already has 3 workers; nothing to change'],
+    ]);
   });
 
   it('a cluster owned by a RayService: the active RayCluster is patched, not the RayService', async () => {
