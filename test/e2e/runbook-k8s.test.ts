@@ -77,6 +77,13 @@ describe('status', () => {
     expect(text).toContain('gpu-workers 2/2 ready');
   });
 
+  it('replicas above maxReplicas: maxReplicas desired, as the operator runs', async () => {
+    const { bot } = await setup({ gpuNodes: 6, workers: 6, maxWorkers: 4 });
+    await bot.slash(USERS.viewer, CHANNELS.general, 'status');
+    const text = await reportIn(bot, CHANNELS.general, 'All healthy');
+    expect(text).toContain('gpu-workers 4/4 ready');
+  });
+
   it('an unknown --cluster is a clear usage error', async () => {
     const { bot } = await setup({});
     await bot.slash(USERS.viewer, CHANNELS.general, 'status --cluster prod');
