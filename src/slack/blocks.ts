@@ -65,6 +65,30 @@ function fallbackText(report: Report): string {
   return truncate(report.summary ? `${headline(report)}: ${report.summary}` : headline(report), SLACK_LIMITS.sectionText);
 }
 
+/**
+ * Blocks in order, cut into messages Slack takes: each at most its block count and its blocks'
+ * size together. `tail` is what the first message must still have room for.
+ */
+export function inMessages(blocks: Block[], tail: Block[] = []): Block[][] {
+  const sizeOf = (b: Block) => JSON.stringify(b).length + 1;
+  const messages: Block[][] = [];
+  let current: Block[] = [];
+  let count = tail.length;
+  let size = 2 + tail.reduce((n, b) => n + sizeOf(b), 0);
+  for (const block of blocks) {
+    const blockSize = sizeOf(block);
+    if (current.length > 0 && (count + 1 > SLACK_LIMITS.blocksPerMessage || size + blockSize > SLACK_LIMITS.blocksJsonPerMessage)) {
+      messages.push(current);
+      [current, count, size] = [[], 0, 2];
+    }
+    current.push(block);
+    count++;
+    size += blockSize;
+  }
+  if (current.length > 0) messages.push(current);
+  return messages;
+}
+
 export function renderReport(report: Report, opts: RenderOptions = {}): RenderedReport {
   const maxMessages = opts.maxMessages ?? 3;
   // plain_text is shown as typed, never parsed for mentions or links.
@@ -74,23 +98,20 @@ export function renderReport(report: Report, opts: RenderOptions = {}): Rendered
   const footer: Block[] = opts.footer ? [{ type: 'context', elements: [{ type: 'mrkdwn', text: truncate(escapeMrkdwn(opts.footer), 2000) }] }] : [];
   const files = (report.attachments ?? []).map((a) => ({ ...a, title: a.title === undefined ? undefined : fileText(a.title), content: fileText(a.content) }));
   const all = [...head, ...body, ...footer];
-  const perMessage = SLACK_LIMITS.blocksPerMessage;
   const text = fallbackText(report);
 
-  if (all.length <= perMessage) return { messages: [{ text, blocks: all }], files };
-
-  const chunks: Block[][] = [];
-  for (let i = 0; i < all.length; i += perMessage) chunks.push(all.slice(i, i + perMessage));
+  const chunks = inMessages(all);
+  if (chunks.length === 1) return { messages: [{ text, blocks: all }], files };
   if (chunks.length <= maxMessages) {
     return { messages: chunks.map((blocks, i) => ({ text: i === 0 ? text : `${headline(report)} (${i + 1}/${chunks.length})`, blocks })), files };
   }
 
   // Too long for a few messages: a preview, and the whole report as a file.
   const filename = `${plainMentions(report.title).replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-|-$/g, '') || 'report'}.txt`;
-  const preview = [...head, ...body].slice(0, perMessage - footer.length - 1);
-  preview.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `Output is too long for messages: the whole report is in the file *${filename}*.` }] });
+  const note: Block = { type: 'context', elements: [{ type: 'mrkdwn', text: `Output is too long for messages: the whole report is in the file *${filename}*.` }] };
+  const preview = inMessages([...head, ...body], [note, ...footer])[0] ?? [];
   return {
-    messages: [{ text, blocks: [...preview, ...footer] }],
+    messages: [{ text, blocks: [...preview, note, ...footer] }],
     files: [{ filename, title: fileText(report.title), content: fileText(renderText({ ...report, attachments: [], thread: [], offers: [] })) }, ...files],
   };
 }

@@ -5,8 +5,7 @@ import type { Command } from '../core/command.js';
 import { mentionUser } from '../core/mention.js';
 import type { PendingAction } from '../core/pending.js';
 import { STATUS_EMOJI, type Report } from '../core/report.js';
-import { renderReport, type Block } from './blocks.js';
-import { SLACK_LIMITS } from './limits.js';
+import { inMessages, renderReport, type Block } from './blocks.js';
 import { escapeMrkdwn } from './mrkdwn.js';
 
 export const APPROVE_ACTION = 'vlinders_approve';
@@ -23,12 +22,10 @@ export function confirmationCard(action: PendingAction, command: Command, plan: 
     action.risk === 'destructive'
       ? `Destructive: a second person with the approver role must approve. Requested by ${mentionUser(action.requester)}.`
       : `Requested by ${mentionUser(action.requester)}; anyone with the ${command.role} role may approve.`;
-  // Room for the status context and the buttons.
   const planBlocks = (renderReport({ ...plan, title: `${CONFIRM}${plan.title}` }, { maxMessages: 1 }).messages[0]?.blocks ?? []).map((b, i) =>
     i === 0 && b.type === 'header' ? { ...b, block_id: TITLE_BLOCK } : b,
   );
-  const blocks: Block[] = [
-    ...planBlocks.slice(0, SLACK_LIMITS.blocksPerMessage - 2),
+  const tail: Block[] = [
     {
       type: 'context',
       block_id: STATUS_BLOCK,
@@ -43,6 +40,8 @@ export function confirmationCard(action: PendingAction, command: Command, plan: 
       ],
     },
   ];
+  // As much of the plan as leaves room for the status context and the buttons.
+  const blocks: Block[] = [...(inMessages(planBlocks, tail)[0] ?? []), ...tail];
   return { text: `Confirm ${command.name}: ${plan.summary ?? plan.title}`, blocks };
 }
 

@@ -9,6 +9,12 @@ export const SLACK_LIMITS = {
   contextElements: 10,
   buttonText: 75,
   buttonValue: 2000,
+  /**
+   * A message's blocks together, as JSON: Slack refuses more with msg_blocks_too_long. The limit
+   * is undocumented (about 12,000 characters of text, less in many small blocks: bolt-js#2509,
+   * #2867), so the bot keeps well under it.
+   */
+  blocksJsonPerMessage: 10_000,
   /** chat.postMessage rejects longer top-level text with msg_too_long. */
   messageText: 40_000,
   /** A response_url takes 5 posts within 30 minutes of its command or click. */

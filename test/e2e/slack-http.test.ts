@@ -228,13 +228,13 @@ describe('confirmations through buttons', () => {
 describe('output within Slack limits', () => {
   it('output longer than one message is split, and arrives whole', async () => {
     h = await startBot();
-    await h.slash(USERS.viewer, CHANNELS.general, 'test-lines 10000');
+    // 600 lines of 20 characters: within 50 blocks, but past the size Slack takes in one message's blocks together.
+    await h.slash(USERS.viewer, CHANNELS.general, 'test-lines 600');
     const messages = await h.emu.waitFor(() => (h.emu.messages.length >= 2 && h.emu.calls.filter((c) => c.method === 'chat.postMessage').length === h.emu.messages.length ? h.emu.messages : undefined));
     await new Promise((r) => setTimeout(r, 100));
     const text = h.emu.messages.map((m) => blocksText(m.blocks)).join('');
-    for (const i of [1, 5000, 10000]) expect(text).toContain(`line ${String(i).padStart(6, '0')} of 10000`);
-    const all = [...text.matchAll(/line (\d{6}) of 10000/g)].map((m) => Number(m[1]));
-    expect(all).toEqual(Array.from({ length: 10000 }, (_, i) => i + 1));
+    const all = [...text.matchAll(/line (\d{6}) of 600/g)].map((m) => Number(m[1]));
+    expect(all).toEqual(Array.from({ length: 600 }, (_, i) => i + 1));
     expect(messages.length).toBeGreaterThan(1);
     expect(h.emu.calls.every((c) => c.ok)).toBe(true);
   });

@@ -193,6 +193,19 @@ describe('Block Kit through chat.postMessage / postEphemeral / update', () => {
     expect(emu.calls.map((c) => c.error)).toEqual(['invalid_blocks', 'invalid_blocks']);
   });
 
+  it('refuses blocks each within its limits but too long together (msg_blocks_too_long), on every message method', async () => {
+    // Five sections of 2,900 characters: each is fine, together they pass 12,000 characters.
+    const long = Array.from({ length: 5 }, () => ({ type: 'section', text: { type: 'mrkdwn', text: 's'.repeat(2900) } }));
+    const fits = long.slice(0, 4).map((b) => ({ ...b, text: { ...b.text, text: 's'.repeat(2800) } }));
+    expect((await slackError(client.chat.postMessage({ channel: 'C1', text: 'f', blocks: long as never }))).error).toBe('msg_blocks_too_long');
+    expect((await slackError(client.chat.postEphemeral({ channel: 'C1', user: 'U1', text: 'f', blocks: long as never }))).error).toBe('msg_blocks_too_long');
+    const { ts } = await client.chat.postMessage({ channel: 'C1', text: 'f', blocks: fits as never });
+    expect((await slackError(client.chat.update({ channel: 'C1', ts: ts as string, text: 'x', blocks: long as never }))).error).toBe('msg_blocks_too_long');
+    expect(emu.messages).toHaveLength(1);
+    expect(emu.messages[0]?.updates).toEqual([]);
+    expect(emu.ephemerals).toEqual([]);
+  });
+
   it('refuses an invalid chat.update and leaves the message as it was', async () => {
     const { ts } = await client.chat.postMessage({ channel: 'C1', text: 'ok' });
     const bad = [{ type: 'section', text: { type: 'mrkdwn', text: 's'.repeat(3001) } }];

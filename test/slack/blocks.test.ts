@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { mentionChannel, mentionUser } from '../../src/core/mention.js';
 import type { Report } from '../../src/core/report.js';
-import { validateBlocks } from '../../src/sandbox/slack/index.js';
+import { LIMITS, validateBlocks } from '../../src/sandbox/slack/index.js';
 import { renderReport } from '../../src/slack/blocks.js';
 import { confirmationCard, decidedCard } from '../../src/slack/cards.js';
 import { escapeMrkdwn, splitText } from '../../src/slack/mrkdwn.js';
@@ -34,6 +34,7 @@ describe('renderReport', () => {
         const rendered = renderReport(r, { footer: '<@U0VIEWER1> ran `/vlinders status`' });
         for (const message of rendered.messages) {
           expect(validateBlocks(message.blocks)).toEqual([]);
+          expect(JSON.stringify(message.blocks).length).toBeLessThanOrEqual(LIMITS.blocksJsonPerMessage);
           expect(message.text.length).toBeLessThanOrEqual(3000);
         }
       }),
@@ -41,8 +42,18 @@ describe('renderReport', () => {
     );
   });
 
+  it('a diagnosis with long log lines goes in messages Slack takes: each within its blocks’ size together, nothing lost', () => {
+    // Two containers' last 50 lines, 217 characters each: 22,000 characters, each section within its 3,000.
+    const logs = (c: string) => Array.from({ length: 50 }, (_, i) => `${c} ${String(i).padStart(2, '0')} ${'x'.repeat(210)}`);
+    const rendered = renderReport({ title: 'diagnose pod api-0', status: 'warn', sections: [{ title: 'app', lines: logs('app') }, { title: 'sidecar', lines: logs('sidecar') }] });
+    expect(rendered.messages.length).toBeGreaterThan(1);
+    for (const message of rendered.messages) expect(JSON.stringify(message.blocks).length).toBeLessThanOrEqual(LIMITS.blocksJsonPerMessage);
+    const shown = rendered.messages.map((m) => JSON.stringify(m.blocks)).join('');
+    for (const c of ['app', 'sidecar']) for (let i = 0; i < 50; i++) expect(shown).toContain(`${c} ${String(i).padStart(2, '0')} x`);
+  });
+
   it('lines survive splitting in order', () => {
-    const lines = Array.from({ length: 3000 }, (_, i) => `row ${i}`);
+    const lines = Array.from({ length: 2000 }, (_, i) => `row ${i}`);
     const { messages, files } = renderReport({ title: 't', status: 'ok', sections: [{ lines }] });
     expect(files).toEqual([]);
     const shown = messages
@@ -88,6 +99,7 @@ describe('confirmation card', () => {
     const plan: Report = { title: 'plan', status: 'info', sections: [{ lines: Array.from({ length: 20_000 }, (_, i) => `change ${i}`) }] };
     const card = confirmationCard(action, help, plan, '/vlinders x');
     expect(validateBlocks(card.blocks)).toEqual([]);
+    expect(JSON.stringify(card.blocks).length).toBeLessThanOrEqual(LIMITS.blocksJsonPerMessage);
     expect(JSON.stringify(card.blocks)).toContain('vlinders_approve');
     const decided = decidedCard(card.blocks, '✅ Done', '✅');
     expect(validateBlocks(decided)).toEqual([]);

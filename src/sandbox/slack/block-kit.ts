@@ -30,7 +30,21 @@ const STYLE = ['primary', 'danger'] as const;
 const BLOCK_ID: Rule = { kind: 'id', idKind: 'block_id' };
 const ACTION_ID: Rule = { kind: 'id', idKind: 'action_id' };
 
-export const LIMITS = { blocksPerMessage: 50, blocksPerView: 100, blockId: 255, actionId: 255, optionsPerSelect: 100 } as const;
+export const LIMITS = {
+  blocksPerMessage: 50,
+  blocksPerView: 100,
+  blockId: 255,
+  actionId: 255,
+  optionsPerSelect: 100,
+  /**
+   * A message's blocks together: past this, msg_blocks_too_long. Slack doesn't document the
+   * number: people measured ~13,200 characters of text (bolt-js#2509), and its maintainers say
+   * "12,000 text characters with a buffer for block containers" (bolt-js#2867, where 11,341
+   * characters of text in many small blocks were refused). Held here to 12,000 characters of
+   * the blocks' JSON, containers included: never more lenient than Slack.
+   */
+  blocksJsonPerMessage: 12_000,
+} as const;
 
 /** Where blocks are shown: a message holds 50, a modal or the Home tab 100 (docs: "up to 100 blocks"). */
 export type Surface = 'message' | 'modal' | 'home';

@@ -2,7 +2,7 @@
 // HTTP 200). Arguments may come from a form post (strings) or a JSON post (values): see args.ts.
 
 import { jsonArg, str, type Args } from './args.js';
-import { validateBlocks } from './block-kit.js';
+import { LIMITS, validateBlocks } from './block-kit.js';
 import { channelMethods } from './channels.js';
 import type { ApiBody, PendingFile, SlackWorkspace } from './workspace.js';
 import type { RecordedMessage } from './types.js';
@@ -40,6 +40,7 @@ export function readBlocks(args: Args): Blocks {
       }),
     };
   }
+  if (JSON.stringify(value).length > LIMITS.blocksJsonPerMessage) return { error: fail('msg_blocks_too_long') };
   return { blocks: value };
 }
 
