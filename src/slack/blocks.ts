@@ -69,6 +69,11 @@ function fallbackText(report: Report): string {
  * Blocks in order, cut into messages Slack takes: each at most its block count and its blocks'
  * size together. `tail` is what the first message must still have room for.
  */
+/** Whether blocks fit one message: Slack's block count, and the size of its blocks together. */
+export function fitsOneMessage(blocks: Block[]): boolean {
+  return blocks.length <= SLACK_LIMITS.blocksPerMessage && JSON.stringify(blocks).length <= SLACK_LIMITS.blocksJsonPerMessage;
+}
+
 export function inMessages(blocks: Block[], tail: Block[] = []): Block[][] {
   const sizeOf = (b: Block) => JSON.stringify(b).length + 1;
   const messages: Block[][] = [];

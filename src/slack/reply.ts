@@ -4,7 +4,7 @@
 import type { RespondArguments } from '@slack/bolt';
 import { request } from 'undici';
 import { redactReport, type Report } from '../core/report.js';
-import { renderReport, type Block } from './blocks.js';
+import { fitsOneMessage, inMessages, renderReport, type Block } from './blocks.js';
 import { SLACK_LIMITS } from './limits.js';
 import { messageText } from './mrkdwn.js';
 
@@ -88,14 +88,13 @@ export class ResponseUrlReply {
   }
 }
 
-/** Messages merged into at most `room` messages of at most 50 blocks each, in order. */
+/** Messages merged into at most `room` messages, in order, each within what one message takes (fitsOneMessage). */
 export function packMessages(messages: ReplyMessage[], room: number): ReplyMessage[] {
   if (room <= 0) return [];
-  const perMessage = SLACK_LIMITS.blocksPerMessage;
   const out: ReplyMessage[] = [];
   for (const m of messages) {
     const last = out.at(-1);
-    if (m.blocks && last?.blocks && last.blocks.length + m.blocks.length <= perMessage) last.blocks.push(...m.blocks);
+    if (m.blocks && last?.blocks && fitsOneMessage([...last.blocks, ...m.blocks])) last.blocks.push(...m.blocks);
     else out.push({ text: m.text, ...(m.blocks ? { blocks: [...m.blocks] } : {}) });
   }
   if (out.length <= room) return out;
@@ -104,7 +103,10 @@ export function packMessages(messages: ReplyMessage[], room: number): ReplyMessa
   const lastKept = kept[room - 1] as ReplyMessage;
   const note = `…${cut} more message${cut === 1 ? '' : 's'} did not fit in this reply.`;
   lastKept.text = `${lastKept.text}\n${note}`;
-  if (lastKept.blocks) lastKept.blocks = [...lastKept.blocks.slice(0, perMessage - 1), { type: 'context', elements: [{ type: 'mrkdwn', text: note }] }];
+  if (lastKept.blocks) {
+    const noted: Block = { type: 'context', elements: [{ type: 'mrkdwn', text: note }] };
+    lastKept.blocks = [...(inMessages(lastKept.blocks, [noted])[0] ?? []), noted];
+  }
   return kept;
 }
 

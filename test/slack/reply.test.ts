@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { RespondArguments, RespondFn } from '@slack/bolt';
 import { ResponseUrlReply, packMessages, postToResponseUrl } from '../../src/slack/reply.js';
+import { LIMITS } from '../../src/sandbox/slack/index.js';
 import type { Block } from '../../src/slack/blocks.js';
 
 /** Bolt's respond() as far as the reply sees it: what was posted, in order. */
@@ -44,6 +45,13 @@ describe('packMessages', () => {
     const packed = packMessages([message(1, 20), message(2, 20), message(3, 20)], 5);
     expect(packed.map((m) => m.blocks?.length)).toEqual([40, 20]);
     expect(packed[0]?.text).toBe('m1');
+  });
+
+  it('merges neighbours only while their blocks’ size together is what one message takes', () => {
+    const big = (n: number) => ({ text: `m${n}`, blocks: [section('x'.repeat(2900)), section('y'.repeat(2900))] });
+    const packed = packMessages([big(1), big(2), big(3)], 5);
+    expect(packed.map((m) => m.blocks?.length)).toEqual([2, 2, 2]);
+    for (const m of packed) expect(JSON.stringify(m.blocks).length).toBeLessThanOrEqual(LIMITS.blocksJsonPerMessage);
   });
 
   it('cuts what does not fit in the room left, and the last message says so', () => {
