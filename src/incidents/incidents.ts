@@ -31,6 +31,8 @@ export interface TimelineEntry {
   user: string;
   text: string;
   kind?: TimelineKind;
+  /** A 📌's message (its ts): Slack may deliver the same reaction again, and it is recorded once. */
+  ref?: string;
 }
 
 /** The incident's own channel. */
@@ -393,11 +395,19 @@ export class Incidents {
     const rooms = this.rooms;
     const target = (await this.list()).find((i) => i.room?.id === channel && i.status === 'open');
     if (!rooms || !target) return false;
+    const marked = (i: Incident) => i.timeline.some((e) => e.kind === 'pin' && e.ref === ts);
+    if (marked(target)) return true;
     const text = await rooms.messageText(channel, ts).catch(() => undefined);
     const link = text === undefined ? await rooms.permalink(channel, ts).catch(() => undefined) : undefined;
     const quoted = text !== undefined ? `“${truncate(text.replace(/\s+/g, ' '), 300)}”` : (link ?? `the message at ${ts}`);
-    const next = await this.record(target.number, { at: this.now(), user, text: `📌 marked ${quoted}`, kind: 'pin' });
-    this.refresh(next);
+    const entry: TimelineEntry = { at: this.now(), user, text: `📌 marked ${quoted}`, kind: 'pin', ref: ts };
+    // Checked again in the write: a redelivery handled at the same time (by another replica) records nothing.
+    let added = false;
+    const next = await this.changeOrThrow(target.number, (i) => {
+      added = !marked(i);
+      return added ? { ...i, timeline: [...i.timeline, entry] } : i;
+    });
+    if (added) this.refresh(next);
     return true;
   }
 

@@ -295,9 +295,19 @@ export class SlackWorkspaceEmulator extends SlackWorkspace {
    * (signed JSON) when it subscribes to it and is in the conversation. Returns the app's answer,
    * or why no event was sent.
    */
-  async addReaction(url: string, reaction: ReactionInput, opts?: SignOpts): Promise<HttpResult | { notSent: string }> {
+  async addReaction(url: string, reaction: ReactionInput, opts?: SignOpts): Promise<(HttpResult & { event: Record<string, unknown> }) | { notSent: string }> {
     const event = reactionEvent(this, reaction);
     if (typeof event === 'string') return { notSent: event };
+    return { ...(await this.deliverEvent(url, event, opts)), event };
+  }
+
+  /**
+   * Delivers an event_callback, signed. With retryNum it is Slack's retry of an event it sent:
+   * the same event (the same event_id) with X-Slack-Retry-Num and X-Slack-Retry-Reason, as Slack
+   * sends when the app's answer didn't come within 3 s or wasn't a 2xx (up to 3 retries: at
+   * once, after 1 minute, after 5).
+   */
+  deliverEvent(url: string, event: Record<string, unknown>, opts: SignOpts = {}): Promise<HttpResult> {
     return postSigned(url, JSON.stringify(event), this.signingSecret, opts, 'application/json');
   }
 
