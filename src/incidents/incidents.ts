@@ -352,7 +352,7 @@ export class Incidents {
     const entry: TimelineEntry = { at: this.now(), user: caller.userId, text: `follow-up: ${item}`, kind: 'follow-up' };
     const next = await this.changeOrThrow(target.number, (i) => ({ ...i, followUps: [...(i.followUps ?? []), item], timeline: [...i.timeline, entry] }));
     await this.say(next, { title: `Follow-up ${next.followUps?.length ?? 0} of incident #${next.number}`, status: 'info', summary: item, sections: [{ lines: [`from ${mentionUser(caller.userId)}`] }] });
-    if (next.status === 'resolved') await this.poster.report(this.home(next), postmortemReport(next));
+    if (next.status === 'resolved') await this.postHome(next, postmortemReport(next));
     return next;
   }
 
@@ -366,7 +366,7 @@ export class Incidents {
         : i,
     );
     await this.say(next, { title: `Incident #${next.number} resolved`, status: 'ok', summary: summary || `Resolved by ${mentionUser(caller.userId)}.`, sections: [{ lines: [`by ${mentionUser(caller.userId)}`] }] });
-    if (this.rooms && next.room) await this.poster.report(this.home(next), postmortemReport(next));
+    if (this.rooms && next.room) await this.postHome(next, postmortemReport(next));
     return next;
   }
 
@@ -432,10 +432,23 @@ export class Incidents {
 
   /** A message where the incident lives, then its summary (and line) updated in place. */
   private async say(incident: Incident, reply: Report): Promise<void> {
-    const home = this.home(incident);
     if (!incident.room && !incident.ts) return;
-    await this.poster.report(home, reply);
+    await this.postHome(incident, reply);
     this.refresh(incident);
+  }
+
+  /**
+   * A report where the incident lives. Teams archive an incident's channel once it is over, and
+   * Slack then refuses posts there (is_archived): a later follow-up or postmortem draft goes to
+   * the incident's line in the incidents channel, in its thread, instead.
+   */
+  private async postHome(incident: Incident, report: Report): Promise<void> {
+    try {
+      await this.poster.report(this.home(incident), report);
+    } catch (err) {
+      if (slackErrorCode(err) !== 'is_archived' || !incident.room || !incident.ts) throw err;
+      await this.poster.report({ channel: this.channel, threadTs: incident.ts }, report);
+    }
   }
 
   /**

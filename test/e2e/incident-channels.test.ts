@@ -214,6 +214,26 @@ describe('incident channels', () => {
     expect(b.log.lines.filter((l) => l.msg === 'could not edit an incident summary')).toHaveLength(2);
   });
 
+  it('a follow-up after the incident’s channel was archived goes to its line’s thread in the incidents channel, with the fresh draft', { timeout: 30_000 }, async () => {
+    const n = rooms().length + 1;
+    await typed(USERS.admin, CHANNELS.ops, 'incident open Archived later --sev 3');
+    const room = await roomNamed(`inc-${today()}-${n}-archived-later`);
+    await typed(USERS.admin, room.id, 'incident resolve fixed');
+    await b.emu.waitFor(() => b.emu.uploads.find((u) => u.channel === room.id && u.filename === `postmortem-incident-${n}.md`));
+    await b.bot.idle();
+    // The team archives the channel, as teams do once an incident is over.
+    b.emu.archive(room.id);
+    const answer = await typed(USERS.admin, CHANNELS.incidents, `incident follow-up #${n} add a disk alert`);
+    expect(answer.text).not.toContain('❌');
+    const line = await lineOf(n);
+    await b.emu.waitFor(() => b.emu.threadOf(CHANNELS.incidents, line.ts).find((m) => shown(m).includes('add a disk alert')));
+    const draft = await b.emu.waitFor(() => b.emu.uploads.find((u) => u.channel === CHANNELS.incidents && u.filename === `postmortem-incident-${n}.md`));
+    expect(draft.content).toContain('- [ ] add a disk alert');
+    await b.bot.idle();
+    const stored = (await store.list<{ number: number; followUps?: string[] }>('incident')).map((e) => e.entry.value).find((i) => i.number === n);
+    expect(stored?.followUps).toEqual(['add a disk alert']);
+  });
+
   it('--commander names the commander: invited with the caller and on-call, shown in the summary, the line and the ack', { timeout: 30_000 }, async () => {
     const n = rooms().length + 1;
     // How Slack sends `@ana` typed in a slash command with should_escape: `<@U…|name>`.

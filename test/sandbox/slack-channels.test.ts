@@ -122,6 +122,27 @@ describe('pins.add and conversations.history', () => {
   });
 });
 
+describe('an archived channel', () => {
+  it('is read, never written: posts, ephemerals and invites are is_archived, edits is_inactive; people can neither type nor react there', async () => {
+    const { channel } = await client.conversations.create({ name: 'archived-later' });
+    const id = channel?.id ?? '';
+    await client.conversations.invite({ channel: id, users: 'U1' });
+    const said = emu.userPosts(id, 'U1', 'all clear');
+    const posted = await client.chat.postMessage({ channel: id, text: 'summary' });
+    emu.archive(id);
+    expect((await slackError(client.chat.postMessage({ channel: id, text: 'late' }))).error).toBe('is_archived');
+    expect((await slackError(client.chat.postEphemeral({ channel: id, user: 'U1', text: 'late' }))).error).toBe('is_archived');
+    expect((await slackError(client.chat.update({ channel: id, ts: posted.ts ?? '', text: 'edited' }))).error).toBe('is_inactive');
+    expect((await slackError(client.conversations.invite({ channel: id, users: 'U2' }))).error).toBe('is_archived');
+    expect((await client.conversations.history({ channel: id, latest: said.ts, inclusive: true, limit: 1 })).messages?.[0]?.text).toBe('all clear');
+    expect((await client.conversations.info({ channel: id })).channel?.is_archived).toBe(true);
+    expect(() => emu.userPosts(id, 'U1', 'one more')).toThrow(/archived/);
+    await expect(emu.addReaction('http://127.0.0.1:9/slack/events', { user: 'U1', channel: id, ts: said.ts, reaction: 'pushpin' })).rejects.toThrow(/archived/);
+    await expect(emu.sendSlashCommand('http://127.0.0.1:9/slack/events', { user: 'U1', channel: id, text: 'status' })).rejects.toThrow(/archived/);
+    expect(emu.messages.filter((m) => m.channel === id).map((m) => m.text)).toEqual(['all clear', 'summary']);
+  });
+});
+
 describe('reaction_added', () => {
   it('reaches a Bolt app over HTTP, signed, as an event_callback', async () => {
     const { channel } = await client.conversations.create({ name: 'reaction-test' });

@@ -61,6 +61,7 @@ export function channelMethods(ws: SlackWorkspace): Record<string, (args: Args) 
       const target = botChannel(str(args, 'channel'));
       if ('error' in target) return target.error;
       const { c } = target;
+      if (c.archived) return fail('is_archived');
       const denied = missingScope(scopeFor(c, 'manage'));
       if (denied) return denied;
       const users = (str(args, 'users') ?? '').split(',').map((u) => u.trim()).filter(Boolean);
@@ -113,6 +114,8 @@ export function channelMethods(ws: SlackWorkspace): Record<string, (args: Args) 
     'pins.add': (args) => {
       const target = botChannel(str(args, 'channel'));
       if ('error' in target) return target.error;
+      // Not in pins.add's documented errors: refused here all the same, as nothing else changes in an archived channel.
+      if (target.c.archived) return fail('is_archived');
       const ts = str(args, 'timestamp');
       if (!ts) return fail('no_item_specified');
       if (!/^\d+\.\d+$/.test(ts)) return fail('bad_timestamp');

@@ -220,6 +220,7 @@ export class SlackWorkspaceEmulator extends SlackWorkspace {
     const c = this.conversations.get(cmd.channel);
     if (!c) throw new Error(`no conversation ${cmd.channel} in the workspace: add it first (addChannel, addDm, addGroupDm)`);
     if (!this.isMember(c, cmd.user)) throw new Error(`${cmd.user} is not in ${cmd.channel}, so can't type there`);
+    if (c.archived) throw new Error(`${cmd.channel} is archived: Slack has no message box there`);
   }
 
   async sendSlashCommand(url: string, cmd: SlashCommandInput, opts?: SignOpts): Promise<HttpResult> {

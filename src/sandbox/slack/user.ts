@@ -193,6 +193,7 @@ export function reactionEvent(ws: SlackWorkspace, r: ReactionInput): Record<stri
   const c = ws.conversations.get(r.channel);
   if (!c) throw new Error(`no conversation ${r.channel}`);
   if (!ws.isMember(c, r.user)) throw new Error(`${r.user} is not in ${r.channel}, so can't react there`);
+  if (c.archived) throw new Error(`${r.channel} is archived: nobody reacts there`);
   const message = ws.findMessage(r.channel, r.ts);
   if (!message) throw new Error(`no message ${r.ts} in ${r.channel}`);
   if (!ws.botEvents.has('reaction_added')) return 'the app does not subscribe to reaction_added';

@@ -126,7 +126,7 @@ export function webApiMethods(ws: SlackWorkspace, urls: EmulatorUrls): Record<st
       const channel = str(args, 'channel');
       const ts = str(args, 'ts');
       const denied = ws.postAccess(channel);
-      if (denied || !channel) return fail(denied ?? 'channel_not_found');
+      if (denied || !channel) return fail(denied === 'is_archived' ? 'is_inactive' : (denied ?? 'channel_not_found'));
       const message = ts ? ws.findMessage(channel, ts) : undefined;
       if (!message) return fail('message_not_found');
       if (message.user !== ws.botUserId) return fail('cant_update_message');
@@ -191,7 +191,7 @@ export function webApiMethods(ws: SlackWorkspace, urls: EmulatorUrls): Record<st
           is_mpim: c.type === 'mpim',
           is_private: c.type !== 'public_channel',
           is_member: c.bot,
-          is_archived: false,
+          is_archived: c.archived === true,
         },
       };
     },

@@ -110,6 +110,8 @@ export interface Conversation {
   creator?: string;
   /** Timestamps of the messages pinned here (pins.add). */
   pins?: Set<string>;
+  /** Archived (archive): readable, but nobody posts, edits or invites there. */
+  archived?: boolean;
 }
 
 export interface PendingFile {
@@ -259,7 +261,7 @@ export class SlackWorkspace {
       is_private: c.type === 'private_channel',
       created: c.created ?? 0,
       creator: c.creator ?? '',
-      is_archived: false,
+      is_archived: c.archived === true,
       is_general: false,
       name_normalized: c.name,
       is_member: c.bot,
@@ -274,6 +276,7 @@ export class SlackWorkspace {
     const c = this.conversations.get(channel);
     if (!c) throw new Error(`no conversation ${channel}`);
     if (!this.isMember(c, user)) throw new Error(`${user} is not in ${channel}, so can't write there`);
+    if (c.archived) throw new Error(`${channel} is archived: nobody writes there`);
     const message: RecordedMessage = { channel, ts: this.nextTs(), text, user, updates: [] };
     this.messages.push(message);
     return message;
@@ -284,6 +287,17 @@ export class SlackWorkspace {
     const c = this.conversations.get(id);
     if (!c) throw new Error(`no conversation ${id}`);
     c.bot = true;
+  }
+
+  /**
+   * Someone archives a channel (as teams do with an incident's once it is over): Slack then
+   * answers is_archived to chat.postMessage, chat.postEphemeral and conversations.invite, and
+   * is_inactive to chat.update ("within a frozen, archived or deleted channel").
+   */
+  archive(id: string): void {
+    const c = this.conversations.get(id);
+    if (!c) throw new Error(`no conversation ${id}`);
+    c.archived = true;
   }
 
   /** Whether a person is in a conversation (everyone is in an open public channel). */
@@ -298,6 +312,7 @@ export class SlackWorkspace {
   postAccess(channel: string | undefined, opts: { publicScope: boolean } = { publicScope: true }): string | undefined {
     const c = channel ? this.conversations.get(channel) : undefined;
     if (!c) return 'channel_not_found';
+    if (c.archived && (c.bot || c.type === 'public_channel')) return 'is_archived';
     if (c.bot) return undefined;
     if (c.type !== 'public_channel') return 'channel_not_found';
     return opts.publicScope && this.scopes.has('chat:write.public') ? undefined : 'not_in_channel';
