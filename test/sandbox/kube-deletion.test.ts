@@ -227,21 +227,32 @@ describe('validation', () => {
     expect(emu.get('ray.io/v1', 'RayCluster', NS, 'huge')).toBeUndefined();
   });
 
-  it('a Job past activeDeadlineSeconds fails with DeadlineExceeded and its running pod is killed', async () => {
+  it('a Job past activeDeadlineSeconds gets FailureTarget (DeadlineExceeded) and its pod its grace period; Failed comes once the pod is gone', async () => {
+    // Kubernetes ≥ 1.31 (kubernetes.io/docs/concepts/workloads/controllers/job/#terminal-job-conditions):
+    // the terminal condition waits for the Job's pods to terminate, here a PID 1 that ignores SIGTERM for its 1 s grace.
     const jobs = startJobController(emu, { runMs: 60_000 });
+    const kubelet = startKubelet(emu, { terminationMs: 50, ignoresSigterm: (p) => p.metadata.labels?.['job-name'] === 'slow' });
     try {
-      await batch.createNamespacedJob({ namespace: NS, body: { metadata: { name: 'slow' }, spec: { activeDeadlineSeconds: 1, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox:1.36' }] } } } } });
-      const podsOf = () => emu.list('v1', 'Pod', NS).filter((p) => p.metadata.labels?.['job-name'] === 'slow' && !p.metadata.deletionTimestamp);
+      const template = { spec: { restartPolicy: 'Never', terminationGracePeriodSeconds: 1, containers: [{ name: 'main', image: 'busybox:1.36' }] } };
+      await batch.createNamespacedJob({ namespace: NS, body: { metadata: { name: 'slow' }, spec: { activeDeadlineSeconds: 1, template } } });
+      const podsOf = () => emu.list('v1', 'Pod', NS).filter((p) => p.metadata.labels?.['job-name'] === 'slow');
+      const conditionsOf = () => (emu.get('batch/v1', 'Job', NS, 'slow')?.status?.conditions ?? []) as Array<{ type: string; status: string; reason: string; message: string }>;
       await until('job pod', () => podsOf().length === 1);
-      const failed = await until('deadline', () => {
-        const conditions = (emu.get('batch/v1', 'Job', NS, 'slow')?.status?.conditions ?? []) as Array<{ type: string; status: string; reason: string; message: string }>;
-        return conditions.find((c) => c.type === 'Failed');
-      }, 5000);
-      expect(failed).toMatchObject({ status: 'True', reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline' });
-      expect(emu.get('batch/v1', 'Job', NS, 'slow')?.status).toMatchObject({ active: 0, failed: 1 });
+      const target = await until('deadline', () => conditionsOf().find((c) => c.type === 'FailureTarget'), 5000);
+      const expected = { status: 'True', reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline' };
+      expect(target).toMatchObject(expected);
+      // The pod is Terminating, not gone, and the Job is not Failed yet.
+      expect(podsOf()).toHaveLength(1);
+      expect(podsOf()[0]?.metadata.deletionGracePeriodSeconds).toBe(1);
+      expect(conditionsOf().map((c) => c.type)).toEqual(['FailureTarget']);
+      expect(emu.get('batch/v1', 'Job', NS, 'slow')?.status).toMatchObject({ active: 0, terminating: 1 });
+      const failed = await until('failed', () => conditionsOf().find((c) => c.type === 'Failed'), 5000);
+      expect(failed).toMatchObject(expected);
       expect(podsOf()).toEqual([]);
+      expect(emu.get('batch/v1', 'Job', NS, 'slow')?.status).toMatchObject({ active: 0, terminating: 0, failed: 1 });
     } finally {
       jobs.stop();
+      kubelet.stop();
     }
   });
 });

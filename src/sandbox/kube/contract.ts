@@ -49,6 +49,12 @@ export interface ClusterState {
   /** Replaces the whole object (bumps resourceVersion; generation when spec changes). */
   replace(obj: KubeObject): KubeObject;
   remove(apiVersion: string, kind: string, namespace: string | undefined, name: string): void;
+  /**
+   * A DELETE as a controller sends it (no options): a scheduled pod starts terminating for its
+   * spec.terminationGracePeriodSeconds (the kubelet ends it sooner if its containers stop), as
+   * the Job controller terminates a failed Job's pods.
+   */
+  terminate(apiVersion: string, kind: string, namespace: string | undefined, name: string): void;
   /** Every change from now on; returns an unsubscribe function. */
   watch(listener: (event: WatchEvent) => void): () => void;
 }

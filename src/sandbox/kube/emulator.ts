@@ -190,6 +190,9 @@ export class KubeApiEmulator implements ClusterState {
   remove(apiVersion: string, kind: string, namespace: string | undefined, name: string): void {
     this.store.remove(apiVersion, kind, namespace, name);
   }
+  terminate(apiVersion: string, kind: string, namespace: string | undefined, name: string): void {
+    this.store.terminate(apiVersion, kind, namespace, name);
+  }
   watch(listener: (event: WatchEvent) => void): () => void {
     return this.store.watch(listener);
   }

@@ -159,6 +159,10 @@ export class Store implements ClusterState {
     this.delete(apiVersion, kind, namespace, name);
   }
 
+  terminate(apiVersion: string, kind: string, namespace: string | undefined, name: string): void {
+    if (this.entry(`${apiVersion}/${kind}`, namespace ?? '', name)) this.requestDelete(apiVersion, kind, namespace, name);
+  }
+
   watch(listener: (event: WatchEvent) => void): () => void {
     const sub = (e: StoreEvent): void => listener({ type: e.type, object: materialize(e.entry) });
     this.subscribers.add(sub);
