@@ -53,7 +53,7 @@ export async function jobPods(kube: KubeClient, namespace: string, job: string):
 
 export interface JobOutcome {
   succeeded: boolean;
-  /** The Job's Failed condition message, or the pod's termination reason. */
+  /** The Job's FailureTarget/Failed condition message, or the pod's termination reason. */
   message: string;
   /** The pod that ran last (its log holds the output). */
   pod?: string;
@@ -88,9 +88,12 @@ function podState(pod: V1Pod | undefined): string {
 const SERVER_DEADLINE_MARGIN_MS = 10_000;
 
 /**
- * Waits until the Job is Complete or Failed, reporting its pod's state (and last log line) as it
+ * Waits until the Job is Complete or failed, reporting its pod's state (and last log line) as it
  * changes. A Job with activeDeadlineSeconds is stopped by Kubernetes (DeadlineExceeded, its pods
  * killed): that is the expected end of an overrun, so our own deadline comes a margin after it.
+ * Kubernetes ≥ 1.31 marks a failing Job FailureTarget at once and Failed only after its pods have
+ * terminated, up to their grace period later (kubernetes.io/docs/concepts/workloads/controllers/job/
+ * #terminal-job-conditions): FailureTarget is already the outcome, as the docs advise.
  */
 export async function followJob(kube: KubeClient, namespace: string, name: string, opts: FollowOptions): Promise<JobOutcome> {
   const started = Date.now();
@@ -106,7 +109,7 @@ export async function followJob(kube: KubeClient, namespace: string, name: strin
     const pod = pods.at(-1);
     const podName = pod?.metadata?.name;
     if (condition(job, 'Complete')) return { succeeded: true, message: 'Complete', pod: podName };
-    const failed = condition(job, 'Failed');
+    const failed = condition(job, 'FailureTarget') ?? condition(job, 'Failed');
     if (failed?.reason === 'DeadlineExceeded') throw new KubeTimeoutError(`Job ${namespace}/${name} did not finish within ${serverLimit ?? '?'} s: Kubernetes stopped it (DeadlineExceeded).`);
     if (failed) {
       const terminated = pod?.status?.containerStatuses?.find((c) => c.state?.terminated)?.state?.terminated;
