@@ -32,8 +32,8 @@ beforeAll(async () => {
   for (const ns of ['default', NS, 'vlinders-platform']) emu.create(namespace(ns));
   emu.create(node('cpu-1', { roles: ['control-plane'] }));
   emu.create(node('gpu-1', { gpus: 8, ready: false }));
-  emu.create(pod(NS, 'api-1', { containers: ['main', 'proxy'] }));
-  emu.create(pod(NS, 'api-2', { state: 'crashloop' }));
+  emu.create(pod(NS, 'api-1', { containers: ['main', 'proxy'], node: 'cpu-1' }));
+  emu.create(pod(NS, 'api-2', { state: 'crashloop', node: 'cpu-1' }));
   emu.create(pod(NS, 'worker-1', { state: 'pending' }));
   emu.create(pod('vlinders-platform', 'postgres-0'));
   emu.create(pod('vlinders-platform', 'backup-1', { state: 'completed' }));
@@ -268,6 +268,19 @@ describe('kubectl exec and logs', () => {
     const stamped = await kubectl.run(['logs', 'api-2', '-n', NS, '--previous', '--timestamps', '--tail=1']);
     expect(stamped.stdout).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z GET \/healthz 200$/);
     expect((await kubectl.run(['logs', 'worker-1', '-n', NS])).stdout).toBe('');
+  });
+
+  it("logs the kubelet can't serve: a NotReady node's (the dial times out) and a container with no status yet", async () => {
+    emu.create(pod('default', 'on-lost-node', { node: 'gpu-1' }));
+    const lost = await kubectl.run(['logs', 'on-lost-node', '-n', 'default', '--tail=5']);
+    expect(lost.exitCode).toBe(1);
+    expect(String(lost.stderr).trim()).toBe('Error from server: Get "https://10.0.0.10:10250/containerLogs/default/on-lost-node/main?tailLines=5": dial tcp 10.0.0.10:10250: i/o timeout');
+    const starting = pod('default', 'just-scheduled', { node: 'cpu-1' });
+    emu.create({ ...starting, status: { phase: 'Pending' } });
+    const unknown = await kubectl.run(['logs', 'just-scheduled', '-n', 'default']);
+    expect(String(unknown.stderr).trim()).toBe('Error from server (BadRequest): container "main" in pod "just-scheduled" is not available');
+    emu.create(pod('default', 'on-gone-node', { node: 'node-gone' }));
+    expect(String((await kubectl.run(['logs', 'on-gone-node', '-n', 'default'])).stderr).trim()).toBe('Error from server (NotFound): nodes "node-gone" not found');
   });
 });
 

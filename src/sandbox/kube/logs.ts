@@ -3,7 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KubeObject, LogRequest, LogSource } from './contract.js';
 import type { Route } from './rest.js';
-import { badRequest, failure, notFound } from './status.js';
+import { badRequest, failure, notFound, unknownFailure } from './status.js';
 import { type Store, materialize } from './store.js';
 
 function intParam(q: URLSearchParams, name: string, min: number): number | undefined {
@@ -57,22 +57,42 @@ function containerStatus(pod: KubeObject, container: string): Obj | undefined {
 const stateOf = (s: Obj | undefined, which: 'state' | 'lastState'): Obj => ((s?.[which] ?? {}) as Obj);
 
 /**
- * What the kubelet says about a container's logs: unscheduled pods have none (empty 200);
- * a container still waiting has none yet (400). Pods seeded without container statuses pass.
+ * The apiserver reaches the pod's kubelet (port 10250 at the node's InternalIP) for its logs. A
+ * node whose Ready condition is not True is taken as unreachable (Unknown: its kubelet stopped
+ * posting status): the dial fails and the error comes back as a plain 500, worded as Go's HTTP
+ * client words it, e.g. `Get "https://10.0.0.3:10250/containerLogs/ns/pod/c?follow=true": dial tcp
+ * 10.0.0.3:10250: i/o timeout` (kubernetes/kubernetes#76987, #102139). A Ready=False kubelet
+ * may still answer; failing there too is the stricter choice.
  */
-function checkLogState(pod: KubeObject, container: string, previous: boolean): 'empty' | undefined {
+function checkKubelet(store: Store, pod: KubeObject, container: string, q: URLSearchParams): void {
+  const nodeName = String((pod.spec as Obj | undefined)?.nodeName ?? '');
+  const e = store.entry('v1/Node', '', nodeName);
+  // The kubelet's address comes from the Node object (GetConnectionInfo): no Node, no address.
+  if (!e) throw notFound('nodes', '', nodeName);
+  const status = (materialize(e).status ?? {}) as { conditions?: Obj[]; addresses?: Obj[] };
+  if (status.conditions?.find((c) => c.type === 'Ready')?.status === 'True') return;
+  const ip = String(status.addresses?.find((a) => a.type === 'InternalIP')?.address ?? nodeName);
+  const params = new URLSearchParams([...q].filter(([k]) => ['follow', 'limitBytes', 'previous', 'sinceSeconds', 'sinceTime', 'tailLines', 'timestamps'].includes(k)).sort(([a], [b]) => a.localeCompare(b)));
+  const url = `https://${ip}:10250/containerLogs/${pod.metadata.namespace ?? ''}/${pod.metadata.name}/${container}${params.size ? `?${params}` : ''}`;
+  throw unknownFailure(`Get "${url}": dial tcp ${ip}:10250: i/o timeout`);
+}
+
+/**
+ * What the kubelet says about a container's logs (validateContainerLogStatus in
+ * pkg/kubelet/kubelet_pods.go, answered as 400): unscheduled pods have none (empty 200); a
+ * container with no status yet is "not available"; one still waiting has none yet.
+ */
+function checkLogState(pod: KubeObject, container: string, previous: boolean): void {
   const name = pod.metadata.name;
-  if (!(pod.spec as Obj | undefined)?.nodeName) return 'empty';
   const st = containerStatus(pod, container);
-  if (!st) return undefined;
+  if (!st) throw badRequest(`container "${container}" in pod "${name}" is not available`);
   const lastTerminated = stateOf(st, 'lastState').terminated;
   if (previous) {
     if (!lastTerminated) throw badRequest(`previous terminated container "${container}" in pod "${name}" not found`);
-    return undefined;
+    return;
   }
   const waiting = stateOf(st, 'state').waiting as Obj | undefined;
   if (waiting && !lastTerminated) throw badRequest(`container "${container}" in pod "${name}" is waiting to start: ${String(waiting.reason ?? '')}`);
-  return undefined;
 }
 
 /** The kubelet refuses exec into unscheduled pods and containers that aren't running. */
@@ -87,7 +107,11 @@ export function checkExecState(pod: KubeObject, container: string): void {
 export async function serveLogs(store: Store, logs: LogSource | undefined, _req: IncomingMessage, res: ServerResponse, route: Route, q: URLSearchParams): Promise<void> {
   const { container, pod } = resolveContainer(store, route, q.get('container'));
   const previous = q.get('previous') === 'true' || q.get('previous') === '1';
-  const empty = checkLogState(pod, container, previous) === 'empty';
+  const empty = !(pod.spec as Obj | undefined)?.nodeName;
+  if (!empty) {
+    checkKubelet(store, pod, container, q);
+    checkLogState(pod, container, previous);
+  }
   const timestamps = q.get('timestamps') === 'true' || q.get('timestamps') === '1';
   const sinceSeconds = intParam(q, 'sinceSeconds', 1);
   const tailLines = intParam(q, 'tailLines', 0);

@@ -121,6 +121,16 @@ export const unsupportedMediaType = (accepted: string[]): ApiError =>
 
 export const expired = (message: string): ApiError => failure(410, 'Expired', message);
 
+/**
+ * What the apiserver answers for an error that is no Status (a failed dial to a kubelet, say):
+ * 500 with no reason, the Go error's text as the message (ErrorToAPIStatus in
+ * k8s.io/apiserver/pkg/endpoints/handlers/responsewriters/status.go); kubectl prints it as
+ * "Error from server: <message>".
+ */
+export function unknownFailure(message: string): ApiError {
+  return new ApiError({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, code: 500 });
+}
+
 export const internal = (message: string): ApiError =>
   failure(500, 'InternalError', `Internal error occurred: ${message}`, { causes: [{ message }] });
 
