@@ -37,14 +37,23 @@ export interface DailyDigest {
 /** The root message shows at most this many findings; the thread has them all. */
 const ROOT_FINDINGS = 10;
 
-/** ERROR lines in the API pods' logs over the window: a count per pod, top 5 messages. */
+/**
+ * ERROR lines in the API pods' logs over the window: a count per pod, top 5 messages. A pod whose
+ * log can't be read (its node unreachable, its container not started) is named as unread and
+ * the others are still counted.
+ */
 export async function apiErrorTally(kube: KubeClient, namespace: string, selector: string, sinceSeconds: number, signal: AbortSignal): Promise<ErrorTally> {
   const counter = new ErrorCounter();
   for await (const pod of kube.list({ verb: 'list', resource: 'pods', namespace }, (page) => kube.core.listNamespacedPod({ namespace, labelSelector: selector, ...page }))) {
     const name = pod.metadata?.name;
     const container = pod.spec?.containers[0]?.name;
     if (!name || !container) continue;
-    await counter.addStream(name, kube.logLines(namespace, name, container, { sinceSeconds, signal }));
+    try {
+      await counter.addStream(name, kube.logLines(namespace, name, container, { sinceSeconds, signal }));
+    } catch (err) {
+      if (signal.aborted) throw err;
+      counter.markUnread(name, errorMessage(err));
+    }
   }
   return counter.tally(5);
 }
@@ -77,10 +86,11 @@ export async function buildDailyDigest(opts: DailyDigestOptions): Promise<DailyD
   const sections: ReportSection[] = [];
 
   // ERROR lines.
-  let errors: ErrorTally = { total: 0, perPod: [], top: [], otherMessages: 0 };
+  let errors: ErrorTally = { total: 0, perPod: [], top: [], otherMessages: 0, unread: [] };
   let errorsProblem: string | undefined;
   try {
     errors = await apiErrorTally(kube, namespaces.platform, config.digest.apiSelector, opts.logSeconds ?? 86_400, signal);
+    if (errors.unread.length) statuses.push('warn');
   } catch (err) {
     errorsProblem = errorMessage(err);
     statuses.push('warn');
@@ -147,6 +157,7 @@ export async function buildDailyDigest(opts: DailyDigestOptions): Promise<DailyD
           title: `ERROR lines (24 h): ${errors.total}`,
           header: ['pod', 'errors', 'lines'],
           rows: errors.perPod.map((p) => [p.pod, String(p.errors), String(p.lines)]),
+          ...(errors.unread.length ? { lines: errors.unread.map((u) => `⚠️ ${u.pod}: log not read${u.lines ? ` past line ${u.lines}` : ''}: ${u.error}`) } : {}),
         },
   );
   if (!errorsProblem && errors.top.length > 0) {
@@ -165,7 +176,7 @@ export async function buildDailyDigest(opts: DailyDigestOptions): Promise<DailyD
   const headline = [
     attention || (status === 'ok' ? 'all healthy' : `${STATUS_EMOJI[status]} see the details`),
     `${survey.nodes.ready}/${survey.nodes.total} nodes Ready`,
-    errorsProblem ? 'ERROR lines unknown' : `${plural(errors.total, 'ERROR line')} in 24 h`,
+    errorsProblem ? 'ERROR lines unknown' : `${plural(errors.total, 'ERROR line')} in 24 h${errors.unread.length ? ` (${plural(errors.unread.length, 'API pod')} not read)` : ''}`,
   ].join(' · ');
 
   const day = new Date(now()).toISOString().slice(0, 10);

@@ -8,6 +8,8 @@ export interface ErrorTally {
   top: Array<{ message: string; count: number }>;
   /** Lines whose message fell outside the bounded map (it was full). */
   otherMessages: number;
+  /** Pods whose log could not be read (to the end): why, and how many lines were counted before. */
+  unread: Array<{ pod: string; lines: number; error: string }>;
 }
 
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}[T ][\d:.]+Z?\s+/;
@@ -41,6 +43,7 @@ export function normaliseError(line: string): string {
 export class ErrorCounter {
   private readonly messages = new Map<string, number>();
   private readonly pods = new Map<string, { errors: number; lines: number }>();
+  private readonly unread: ErrorTally['unread'] = [];
   private other = 0;
   private total = 0;
 
@@ -67,6 +70,13 @@ export class ErrorCounter {
     for await (const line of lines) this.add(pod, line);
   }
 
+  /** The pod's log could not be read (to the end): a row only for what was counted before. */
+  markUnread(pod: string, error: string): void {
+    const lines = this.pods.get(pod)?.lines ?? 0;
+    if (!lines) this.pods.delete(pod);
+    this.unread.push({ pod, lines, error });
+  }
+
   get distinctMessages(): number {
     return this.messages.size;
   }
@@ -80,6 +90,7 @@ export class ErrorCounter {
         .slice(0, top)
         .map(([message, count]) => ({ message, count })),
       otherMessages: this.other,
+      unread: [...this.unread].sort((a, b) => a.pod.localeCompare(b.pod)),
     };
   }
 }

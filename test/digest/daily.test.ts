@@ -2,7 +2,7 @@
 // the broken things, and its ERROR counts match the world's log source counted here on its own.
 import { generate } from 'selfsigned';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildDailyDigest } from '../../src/digest/daily.js';
+import { apiErrorTally, buildDailyDigest } from '../../src/digest/daily.js';
 import { vlindersLogs } from '../../src/sandbox/kube/world/index.js';
 import { clusterConfig, startCluster } from '../e2e/cluster.js';
 
@@ -139,5 +139,35 @@ describe('daily digest, broken cluster', () => {
     // The crash-looping pod's last attempt: three ERROR lines, all within the window.
     expect(counted.get(crashing[0] ?? '')).toBe(3);
     for (const [pod, n] of expected.perPod) expect(text).toContain(JSON.stringify([pod, String(n)]).slice(1, -1));
+  }, 60_000);
+
+  it("counts the API pods it can read and names one on the NotReady node, whose kubelet can't serve its log", async () => {
+    const notReady = (await c.client.core.listNode()).items.find((n) => n.status?.conditions?.find((x) => x.type === 'Ready')?.status !== 'True')?.metadata?.name ?? '';
+    const apiPods = c.kube.list('v1', 'Pod', 'vlinders-platform').filter((p) => p.metadata.labels?.['app.kubernetes.io/name'] === 'vlinders-api');
+    const model = apiPods.find((p) => (p.status?.containerStatuses as Array<{ state?: { running?: unknown } }> | undefined)?.[0]?.state?.running);
+    if (!model) throw new Error('no running vlinders-api pod to copy');
+    // A pod that ran there before its node stopped answering (it stays until the taint evicts it).
+    const lost = 'vlinders-api-on-lost-node';
+    c.kube.create({ ...model, metadata: { name: lost, namespace: 'vlinders-platform', labels: model.metadata.labels }, spec: { ...model.spec, nodeName: notReady } });
+    try {
+      const digest = await buildDailyDigest({ kube: c.client, config: clusterConfig(), signal: new AbortController().signal, now: () => NOW });
+      const expected = await expectedErrors(c);
+      expect(expected.pods).toContain(lost);
+      expected.perPod.delete(lost);
+      expect(new Map(digest.errors.perPod.map((p) => [p.pod, p.errors]))).toEqual(expected.perPod);
+      expect(digest.errors.total).toBe([...expected.perPod.values()].reduce((a, b) => a + b, 0));
+      expect(digest.errors.unread).toEqual([{ pod: lost, lines: 0, error: expect.stringMatching(/dial tcp [\d.]+:10250: i\/o timeout/) }]);
+      const section = digest.report.thread?.[0]?.sections?.find((s) => s.title?.startsWith('ERROR lines'));
+      expect(section?.title).toBe(`ERROR lines (24 h): ${digest.errors.total}`);
+      expect(section?.lines).toEqual([expect.stringMatching(new RegExp(`^⚠️ ${lost}: log not read: .*i/o timeout`))]);
+      expect(digest.report.summary).toContain(`ERROR lines in 24 h (1 API pod not read)`);
+      // Stopped while a log hangs: the tally stops too, rather than calling the rest unread.
+      c.kube.failNext({ path: new RegExp(`/pods/${lost}/log$`) }, 'hang');
+      const stop = new AbortController();
+      setTimeout(() => stop.abort(), 200);
+      await expect(apiErrorTally(c.client, 'vlinders-platform', 'app.kubernetes.io/name=vlinders-api', 86_400, stop.signal)).rejects.toThrow();
+    } finally {
+      c.kube.remove('v1', 'Pod', 'vlinders-platform', lost);
+    }
   }, 60_000);
 });

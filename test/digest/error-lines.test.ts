@@ -18,6 +18,27 @@ describe('ErrorCounter', () => {
     expect(t.top[0]).toEqual({ message: '[vlinders.api] upstream timeout after #s request_id=…', count: 2 });
   });
 
+  it("keeps what it counted of a log that broke off, and names the pods it couldn't read", async () => {
+    const c = new ErrorCounter();
+    async function* brokenOff() {
+      yield '2026-11-25T08:00:00.000Z ERROR [vlinders.api] upstream timeout';
+      yield '2026-11-25T08:00:01.000Z INFO  [vlinders.api] GET / 200';
+      throw new Error('connection reset');
+    }
+    await expect(c.addStream('b', brokenOff())).rejects.toThrow('connection reset');
+    c.markUnread('b', 'connection reset');
+    // A log that fails before its first line.
+    await expect(c.addStream('a', (async function* () { throw new Error('i/o timeout'); })())).rejects.toThrow('i/o timeout');
+    c.markUnread('a', 'i/o timeout');
+    const t = c.tally();
+    expect(t.perPod).toEqual([{ pod: 'b', errors: 1, lines: 2 }]);
+    expect(t.total).toBe(1);
+    expect(t.unread).toEqual([
+      { pod: 'a', lines: 0, error: 'i/o timeout' },
+      { pod: 'b', lines: 2, error: 'connection reset' },
+    ]);
+  });
+
   it('keeps its map bounded however many distinct messages arrive', () => {
     const c = new ErrorCounter(10);
     for (let i = 0; i < 1000; i++) c.add('p', `2026-11-25T08:00:00Z ERROR unique message ${'x'.repeat(i % 50)}${String.fromCharCode(97 + (i % 26))}`);
