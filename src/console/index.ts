@@ -141,7 +141,7 @@ export async function startConsole(opts: ConsoleOptions): Promise<Console> {
     closers.push(() => slack.close());
     for (const u of demoUsers) slack.addUser(u.id, { name: u.name, real_name: u.title.split(' · ')[0] });
     // The demo workspace has the bot invited to its channels, as a team running it would.
-    for (const c of demoChannels) slack.addChannel(c.id, c.name, { bot: true });
+    for (const c of demoChannels) slack.addChannel(c.id, c.name, { bot: true, members: demoUsers.map((u) => u.id) });
 
     const cluster = useReal ? realCluster(opts.config) : await sandboxCluster(opts.sandbox ?? {}, opts.alertmanager);
     closers.push(() => cluster.close());

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Caller } from '../core/command.js';
 import type { CommandEngine, InvokeOutcome, RunIO } from '../core/engine.js';
 import { errorMessage } from '../core/errors.js';
+import { mentionChannel } from '../core/mention.js';
 import { redactText } from '../core/redact.js';
 import type { Config } from '../config/schema.js';
 import type { BackupListing } from '../digest/sources.js';
@@ -12,9 +13,9 @@ import { recordedIncidents } from '../incidents/incidents.js';
 import { FORM_CALLBACK, blameField, commandModal, hasOwnForm, readMeta, submission, suggestions, workloadNames, type FormLookup, type FormMeta, type ModalView, type Prefill, type Values } from './forms.js';
 import { HOME_FORM_ACTION, backupLine, clusterLine, gpuLine, homeView, type RunningOperation } from './home.js';
 import { LatestEdit } from './latest-edit.js';
-import { typedText } from './mrkdwn.js';
+import { messageText, typedText } from './mrkdwn.js';
 import type { RatePacer } from './pacer.js';
-import { ResponseUrlReply, type ReplyPost } from './reply.js';
+import { ResponseUrlReply, isClosedConversation, slackErrorCode, type ReplyPost } from './reply.js';
 
 /** Shortcuts (manifest features.shortcuts). */
 export const SHORTCUTS = { incidentFromMessage: 'vlinders_incident_from_message', diagnosePod: 'vlinders_diagnose_pod', declareIncident: 'vlinders_declare_incident' } as const;
@@ -288,11 +289,21 @@ export function registerSurfaces(deps: SurfaceDeps): Surfaces {
     });
   });
 
-  /** Answers to a person without a response_url (a form submission): an ephemeral message where they ran it. */
+  /**
+   * Answers to a person without a response_url (a form submission): an ephemeral message where
+   * they ran it. A form may name a channel the person hasn't joined, or where the bot isn't:
+   * Slack refuses the ephemeral there, and the answer goes to their DM with the app instead.
+   */
   function ephemeralTo(channel: string, user: string): ReplyPost {
     return async (m) => {
       const blocks = 'blocks' in m && Array.isArray(m.blocks) ? { blocks: m.blocks } : {};
-      await app.client.chat.postEphemeral({ channel, user, text: m.text ?? '', ...blocks });
+      try {
+        await app.client.chat.postEphemeral({ channel, user, text: m.text ?? '', ...blocks });
+      } catch (err) {
+        if (slackErrorCode(err) !== 'user_not_in_channel' && !isClosedConversation(err)) throw err;
+        // m.text is escaped already (ResponseUrlReply); the note is the bot's own words, with its mention.
+        await app.client.chat.postMessage({ channel: user, text: `${messageText(`(for ${mentionChannel(channel)})`)} ${m.text ?? ''}`, ...blocks });
+      }
     };
   }
 

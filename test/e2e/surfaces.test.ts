@@ -251,6 +251,17 @@ describe('incidents from forms and shortcuts', () => {
     await emu().waitFor(() => emu().messages.find((m) => m.channel === CHANNELS.incidents && m.text.includes('Grafana down')), 8000);
   });
 
+  it('declared for a channel the person has not joined: the answer Slack refuses there as an ephemeral reaches them in their DM with the app', async () => {
+    emu().addChannel('C0WARROOM', 'war-room', { bot: true, members: [USERS.operator] });
+    await emu().runShortcut(bot.url, USERS.admin, 'vlinders_declare_incident');
+    await emu().waitFor(() => emu().topModal(USERS.admin));
+    expect(await emu().submitModal(bot.url, USERS.admin, { title: 'Kafka lag', channel: 'C0WARROOM' })).toEqual({ result: 'closed' });
+    const dm = await emu().waitFor(() => emu().messages.find((m) => emu().conversations.get(m.channel)?.type === 'im' && m.text.includes('opened')), 8000);
+    expect(emu().isMember(emu().conversations.get(dm.channel) as never, USERS.admin)).toBe(true);
+    expect(dm.text).toContain('(for <#C0WARROOM>)');
+    expect(emu().calls.filter((c) => c.method === 'chat.postEphemeral' && c.args.channel === 'C0WARROOM').map((c) => c.error)).toContain('user_not_in_channel');
+  });
+
   it('Slack offers only the shortcuts the manifest declares', async () => {
     await expect(emu().runShortcut(bot.url, USERS.viewer, 'vlinders_undeclared')).rejects.toThrow('declares no global shortcut');
   });

@@ -14,7 +14,7 @@ const seen: Array<{ text: string; retryNum: number | undefined }> = [];
 beforeAll(async () => {
   // The emulator must be up before the App: Bolt calls auth.test from the App constructor.
   emu = await SlackWorkspaceEmulator.start();
-  emu.addChannel('C0OPS', 'vlinders-ops', { bot: true });
+  emu.addChannel('C0OPS', 'vlinders-ops', { bot: true, members: ['U0ADA', 'U0BOB'] });
   emu.addUser('U0ADA', { name: 'ada' });
   app = new App({
     receiver: new HTTPReceiver({ signingSecret: emu.signingSecret, logger }),

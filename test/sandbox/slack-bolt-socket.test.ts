@@ -11,7 +11,7 @@ const logger = captureLogger();
 
 beforeAll(async () => {
   emu = await SlackWorkspaceEmulator.start();
-  emu.addChannel('C0OPS', 'vlinders-ops', { bot: true });
+  emu.addChannel('C0OPS', 'vlinders-ops', { bot: true, members: ['U0ADA', 'U0BOB'] });
   const receiver = new SocketModeReceiver({
     appToken: emu.appToken,
     logger,

@@ -170,14 +170,14 @@ describe('reaction_added', () => {
   it('is not sent without the subscription, the scope, or the bot in the channel', async () => {
     const bare = await SlackWorkspaceEmulator.start({ scopes: ['chat:write', 'reactions:read'] });
     try {
-      bare.addChannel('C9', 'c9', { bot: true });
+      bare.addChannel('C9', 'c9', { bot: true, members: ['U1'] });
       bare.addUser('U1', {});
       const m = bare.userPosts('C9', 'U1', 'x');
       expect(await bare.addReaction('http://127.0.0.1:9/', { user: 'U1', channel: 'C9', ts: m.ts, reaction: 'pushpin' })).toEqual({ notSent: 'the app does not subscribe to reaction_added' });
     } finally {
       await bare.close();
     }
-    emu.addChannel('CNOBOT', 'nobot');
+    emu.addChannel('CNOBOT', 'nobot', { members: ['U1'] });
     const m = emu.userPosts('CNOBOT', 'U1', 'y');
     expect(await emu.addReaction('http://127.0.0.1:9/', { user: 'U1', channel: 'CNOBOT', ts: m.ts, reaction: 'pushpin' })).toEqual({ notSent: 'the bot is not in the conversation' });
   });

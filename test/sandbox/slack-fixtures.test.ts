@@ -50,7 +50,7 @@ beforeAll(async () => {
   emu = await SlackWorkspaceEmulator.start();
   // The captured bodies come from an Enterprise Grid workspace; this one reproduces that.
   grid = await SlackWorkspaceEmulator.start({ enterprise: { id: 'E0EMULATOR', name: 'Vlinders Org' } });
-  for (const ws of [emu, grid]) ws.addChannel('C111', 'general', { bot: true });
+  for (const ws of [emu, grid]) ws.addChannel('C111', 'general', { bot: true, members: ['W111', 'W222'] });
 });
 afterAll(async () => {
   await emu.close();

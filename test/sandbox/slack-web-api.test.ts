@@ -16,7 +16,7 @@ let stepMs = 1000;
 
 beforeAll(async () => {
   emu = await SlackWorkspaceEmulator.start({ now: () => (clockMs += stepMs) });
-  emu.addChannel('C1', 'vlinders-ops', { bot: true });
+  emu.addChannel('C1', 'vlinders-ops', { bot: true, members: ['U1', 'U2', 'U0PERSON1'] });
   emu.addChannel('C2', 'other', { bot: true });
   client = new WebClient(emu.botToken, { slackApiUrl: emu.apiUrl, logger, retryConfig: { retries: 0 } });
 });
@@ -335,6 +335,23 @@ describe('conversations: who is in them, and where the bot may post', () => {
     expect((await post('C0NOSUCH01')).error).toBe('channel_not_found');
     expect(emu.messages).toEqual([]);
     for (const where of ['G0PRIVBOT1', 'D0WITHBOT1', 'C1']) expect((await client.chat.postMessage({ channel: where, text: 'hi' })).ok).toBe(true);
+  });
+
+  it('a public channel holds only who joined it: an ephemeral to anyone else is user_not_in_channel; a user id as channel reaches the app’s DM with them', async () => {
+    emu.addUser(other, { name: 'other' });
+    expect((await ephemeral('C1', other)).error).toBe('user_not_in_channel');
+    // A public channel nobody joined yet: nobody is in it, though anyone may join.
+    emu.addChannel('C0NOBODY01', 'fresh', { bot: true });
+    expect((await ephemeral('C0NOBODY01', person)).error).toBe('user_not_in_channel');
+    expect(() => emu.userPosts('C0NOBODY01', person, 'hi')).toThrow(/not in/);
+    expect((await client.chat.postEphemeral({ channel: 'C1', user: person, text: 'hi' })).ok).toBe(true);
+    const dm = await client.chat.postMessage({ channel: other, text: 'in your DM' });
+    const conversation = emu.conversations.get(dm.channel ?? '');
+    expect(conversation).toMatchObject({ type: 'im', bot: true });
+    expect(emu.isMember(conversation as never, other)).toBe(true);
+    // The same DM next time; an unknown person has none.
+    expect((await client.chat.postMessage({ channel: other, text: 'again' })).channel).toBe(dm.channel);
+    expect((await slackError(client.chat.postMessage({ channel: 'U0NOBODY01', text: 'hi' }))).error).toBe('channel_not_found');
   });
 
   it('chat:write.public lets the bot post (and edit its post) in a public channel it is not in, nowhere else', async () => {

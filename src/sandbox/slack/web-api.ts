@@ -79,7 +79,9 @@ export function webApiMethods(ws: SlackWorkspace, urls: EmulatorUrls): Record<st
     'apps.connections.open': () => ({ ok: true, url: urls.socket() }),
 
     'chat.postMessage': (args) => {
-      const channel = str(args, 'channel');
+      // A user id as the channel posts in the app's DM with that person (its Messages tab).
+      const given = str(args, 'channel');
+      const channel = given?.startsWith('U') || given?.startsWith('W') ? ws.appDmWith(given)?.id : given;
       const denied = ws.postAccess(channel);
       if (denied || !channel) return fail(denied ?? 'channel_not_found');
       const content = readContent(args);

@@ -300,9 +300,22 @@ export class SlackWorkspace {
     c.archived = true;
   }
 
-  /** Whether a person is in a conversation (everyone is in an open public channel). */
+  /**
+   * Whether a person is in a conversation. Only those who joined a channel or were added are, in
+   * a public one too: Slack answers user_not_in_channel to an ephemeral for anyone else.
+   */
   isMember(c: Conversation, user: string): boolean {
-    return c.members ? c.members.has(user) : c.type === 'public_channel';
+    return c.members?.has(user) ?? false;
+  }
+
+  /**
+   * The app's DM with a person (their Messages tab), as chat.postMessage reaches it when given the
+   * person's user id as its channel: made on first use.
+   */
+  appDmWith(user: string): Conversation | undefined {
+    if (!this.knowsUser(user)) return undefined;
+    for (const c of this.conversations.values()) if (c.type === 'im' && c.bot && c.members?.has(user)) return c;
+    return this.addDm(this.nextId('D'), this.botUserId, user);
   }
 
   /**
