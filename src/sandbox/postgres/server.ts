@@ -85,6 +85,8 @@ function run(cmd: string, argv: string[], opts: SpawnOptions & { input?: string 
     child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
     child.on('error', reject);
     child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${argv.join(' ')} exited ${code}: ${err.trim()}`))));
+    // A child that exits before reading its input closes the pipe (EPIPE): its exit code says why.
+    child.stdin?.on('error', () => undefined);
     child.stdin?.end(opts.input ?? '');
   });
 }
