@@ -82,6 +82,40 @@ describe('graceful deletion', () => {
     }
   });
 
+  it("a NotReady node's pods stay Terminating past their grace period until the node is Ready again, its Node is deleted, or a force delete", async () => {
+    const kubelet = startKubelet(emu, { terminationMs: 50 });
+    try {
+      emu.create(node('gpu-lost', { ready: false }));
+      emu.create(node('gpu-gone', { ready: false }));
+      const stranded = [['back-1', 'gpu-lost'], ['orphan-1', 'gpu-gone'], ['forced-1', 'gpu-lost']] as const;
+      for (const [name, on] of stranded) {
+        const p = pod(NS, name, { node: on });
+        Object.assign(p.spec as object, { terminationGracePeriodSeconds: 1 });
+        emu.create(p);
+        await core.deleteNamespacedPod({ name, namespace: NS });
+      }
+      // Past the end of every grace period (the deadline has seconds precision), nothing finished them.
+      const deadline = Math.max(...stranded.map(([name]) => Date.parse(String(emu.get('v1', 'Pod', NS, name)?.metadata.deletionTimestamp))));
+      await new Promise((r) => setTimeout(r, deadline + 1000 - Date.now()));
+      const table = String((await kubectl.run(['get', 'pods', '-n', NS, '--no-headers', '--field-selector', 'spec.nodeName=gpu-lost'])).stdout);
+      expect(table).toMatch(/^back-1\s+1\/1\s+Terminating/m);
+      expect(table).toMatch(/^forced-1\s+1\/1\s+Terminating/m);
+      expect(emu.get('v1', 'Pod', NS, 'orphan-1')?.metadata.deletionTimestamp).toBeDefined();
+
+      expect((await kubectl.run(['delete', 'pod', 'forced-1', '-n', NS, '--grace-period=0', '--force'])).exitCode).toBe(0);
+      expect(emu.get('v1', 'Pod', NS, 'forced-1')).toBeUndefined();
+      // The pod GC removes pods bound to a node that no longer exists.
+      expect((await kubectl.run(['delete', 'node', 'gpu-gone'])).exitCode).toBe(0);
+      await until('orphan-1 collected', () => !emu.get('v1', 'Pod', NS, 'orphan-1'));
+      expect(emu.get('v1', 'Pod', NS, 'back-1')?.metadata.deletionTimestamp).toBeDefined();
+      // The kubelet is back: it kills what it was asked to stop.
+      await core.patchNodeStatus({ name: 'gpu-lost', body: { status: { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady' }] } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+      await until('back-1 gone', () => !emu.get('v1', 'Pod', NS, 'back-1'));
+    } finally {
+      kubelet.stop();
+    }
+  });
+
   it('finalizers hold any object until removed; a deleting object takes no new finalizer', async () => {
     emu.create(cm('held', { finalizers: ['example.com/hold'] }));
     await core.deleteNamespacedConfigMap({ name: 'held', namespace: NS });

@@ -8,6 +8,7 @@ import { applySchemaDefaults } from './defaults.js';
 import { lookupKind } from './resources.js';
 import { alreadyExists, conflict, failure, forbiddenField, notFound, preconditionFailed, tooLarge } from './status.js';
 import { validateObject } from './validate.js';
+import { type Condition, isReady } from './world/objects.js';
 
 export interface Entry {
   readonly typeKey: string; // apiVersion/kind
@@ -294,7 +295,8 @@ export class Store implements ClusterState {
       const timer = setTimeout(() => {
         this.graceTimers.delete(timerKey);
         const cur = this.entry(entry.typeKey, entry.namespace, entry.name);
-        if (cur?.uid === entry.uid && cur.deleting) this.requestDelete(obj.apiVersion, obj.kind, cur.namespace || undefined, cur.name, { gracePeriodSeconds: 0 });
+        // An unreachable kubelet kills nothing: the pod stays Terminating (see nodeChanged).
+        if (cur?.uid === entry.uid && cur.deleting && kubeletCanFinish(this, materialize(cur))) this.requestDelete(obj.apiVersion, obj.kind, cur.namespace || undefined, cur.name, { gracePeriodSeconds: 0 });
       }, grace * 1000);
       timer.unref();
       this.graceTimers.set(timerKey, timer);
@@ -329,6 +331,7 @@ export class Store implements ClusterState {
     this.graceTimers.delete(timerKey);
     this.emit({ type: 'DELETED', rv, entry, prev });
     if (kind === 'Namespace' && apiVersion === 'v1') this.deleteNamespaceContents(name);
+    if (kind === 'Node' && apiVersion === 'v1') this.nodeChanged(name, 'deleted');
     // Its dependents are now orphans of a gone owner: the collector deletes them (Background).
     if (this.dependents.get(prev.uid)?.size) this.collectSoon(prev.uid);
     return entry;
@@ -339,6 +342,24 @@ export class Store implements ClusterState {
     this.closed = true;
     for (const t of this.graceTimers.values()) clearTimeout(t);
     this.graceTimers.clear();
+  }
+
+  /**
+   * The pods a node held back: once its kubelet is back (Ready), those whose grace period ended
+   * while it was away are killed; once the Node object is gone, the pod GC force-deletes every pod
+   * still bound to it (its orphan rule). Asynchronous, like the controllers that do it.
+   */
+  private nodeChanged(node: string, how: 'ready' | 'deleted'): void {
+    if (this.closed) return;
+    setImmediate(() => {
+      for (const e of this.entries('v1/Pod')) {
+        if (e.fields['spec.nodeName'] !== node || this.closed) continue;
+        const cur = this.entry(e.typeKey, e.namespace, e.name);
+        if (!cur || cur.uid !== e.uid) continue;
+        const graceOver = cur.deleting && Date.parse(String(materialize(cur).metadata.deletionTimestamp)) <= Date.now();
+        if (how === 'deleted' || graceOver) this.requestDelete('v1', 'Pod', cur.namespace, cur.name, { gracePeriodSeconds: 0 });
+      }
+    });
   }
 
   // --- garbage collector ----------------------------------------------------------------------
@@ -471,6 +492,7 @@ export class Store implements ClusterState {
     b.all.set(key, entry);
     this.index(entry);
     this.emit({ type, rv, entry, ...(prev ? { prev } : {}) });
+    if (typeKey === 'v1/Node' && type === 'MODIFIED' && prev && !nodeIsReady(materialize(prev)) && nodeIsReady(obj)) this.nodeChanged(name, 'ready');
     return entry;
   }
 
@@ -504,6 +526,21 @@ export class Store implements ClusterState {
 /** The apiserver's default when DeleteOptions name no policy: batch/v1 Jobs orphan their pods (kept for compatibility). */
 function defaultPropagation(apiVersion: string, kind: string): PropagationPolicy {
   return apiVersion === 'batch/v1' && kind === 'Job' ? 'Orphan' : 'Background';
+}
+
+export const nodeIsReady = (node: KubeObject): boolean => isReady((node.status as { conditions?: Condition[] } | undefined)?.conditions);
+
+/**
+ * Whether the kubelet can end a pod's deletion: not while the pod is bound to a node that isn't
+ * Ready (its kubelet is unreachable). Kubernetes (1.5+) doesn't delete pods just because their node
+ * is unreachable: they stay Terminating until the kubelet is back, the Node object is deleted, or
+ * someone force-deletes them (kubernetes.io/docs/tasks/run-application/force-delete-stateful-set-pod/).
+ * A node that doesn't exist holds nothing: the pod GC removes its orphans.
+ */
+export function kubeletCanFinish(state: Pick<ClusterState, 'get'>, pod: KubeObject): boolean {
+  const nodeName = (pod.spec as { nodeName?: string } | undefined)?.nodeName;
+  const node = nodeName ? state.get('v1', 'Node', undefined, nodeName) : undefined;
+  return !node || nodeIsReady(node);
 }
 
 /** A pod's grace: the request's, else its spec's; none when it never reached a node or already finished. */

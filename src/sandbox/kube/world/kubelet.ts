@@ -3,8 +3,11 @@
 // (grace 0). Real servers take about a second for that; the world takes `terminationMs`, well
 // inside any grace period, so a Terminating pod is visible for a moment and then goes. A pod
 // whose PID 1 ignores SIGTERM (a shell script's, often) runs on until its grace period ends and
-// is killed then: the apiserver store's grace timer makes that final delete.
+// is killed then: the apiserver store's grace timer makes that final delete. A NotReady node's
+// kubelet is unreachable: its pods stay Terminating until it is Ready again (then they stop as
+// usual) or the Node object is deleted (the store's pod GC).
 import type { ClusterState, KubeObject } from '../contract.js';
+import { kubeletCanFinish, nodeIsReady } from '../store.js';
 import { startLoop } from './loop.js';
 import type { Controller } from './kuberay-controller.js';
 
@@ -17,15 +20,33 @@ export interface KubeletOptions {
 
 export function startKubelet(state: ClusterState, opts: KubeletOptions = {}): Controller {
   const terminationMs = opts.terminationMs ?? 200;
+  /** Terminating pods an unreachable kubelet holds, by node: stopped when the node is Ready again. */
+  const held = new Map<string, Map<string, KubeObject>>();
+  const stop = (object: KubeObject): void => {
+    const { namespace, name, uid } = object.metadata;
+    loop.later(`stop:${namespace}/${name}`, terminationMs, () => {
+      const pod = state.get('v1', 'Pod', namespace, name);
+      if (pod && pod.metadata.uid === uid && pod.metadata.deletionTimestamp && kubeletCanFinish(state, pod)) state.remove('v1', 'Pod', namespace, name);
+    });
+  };
   const loop = startLoop(state, {
     onEvent({ type, object }) {
-      if (type === 'DELETED' || object.apiVersion !== 'v1' || object.kind !== 'Pod' || !object.metadata.deletionTimestamp) return false;
+      if (object.apiVersion !== 'v1') return false;
+      if (object.kind === 'Node') {
+        const pods = held.get(object.metadata.name);
+        const back = type !== 'DELETED' && nodeIsReady(object);
+        if (back || type === 'DELETED') held.delete(object.metadata.name);
+        if (back) for (const pod of pods?.values() ?? []) stop(pod);
+        return false;
+      }
+      if (type === 'DELETED' || object.kind !== 'Pod' || !object.metadata.deletionTimestamp) return false;
       if (opts.ignoresSigterm?.(object)) return false;
-      const { namespace, name, uid } = object.metadata;
-      loop.later(`stop:${namespace}/${name}`, terminationMs, () => {
-        const pod = state.get('v1', 'Pod', namespace, name);
-        if (pod && pod.metadata.uid === uid && pod.metadata.deletionTimestamp) state.remove('v1', 'Pod', namespace, name);
-      });
+      if (!kubeletCanFinish(state, object)) {
+        const node = (object.spec as { nodeName: string }).nodeName;
+        held.set(node, (held.get(node) ?? new Map()).set(`${object.metadata.namespace}/${object.metadata.name}`, object));
+        return false;
+      }
+      stop(object);
       return false;
     },
     pass() {},
