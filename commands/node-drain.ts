@@ -7,6 +7,7 @@ import type { KubeClient } from '../src/kube/client.js';
 import { nodeNameArg } from '../src/kube/cordon.js';
 import { budgetFor, drainTargets, evictPod, isCordoned, listBudgets, podRef, podsOnNode, readNode, setUnschedulable } from '../src/kube/drain.js';
 import { KubeTooManyRequestsError } from '../src/kube/errors.js';
+import { isNodeReady } from '../src/kube/health.js';
 import { durationSeconds } from '../src/loadtest/k6-job.js';
 import { desiredWorkers, findWorkerGroup, resolveRayCluster } from '../src/ray/raycluster.js';
 import { isWorkerReady, listWorkers } from '../src/ray/workers.js';
@@ -17,6 +18,14 @@ const DEFAULT_TIMEOUT = '5m';
 const FIRST_RETRY_MS = 500;
 const MAX_RETRY_MS = 5000;
 const POLL_MS = 300;
+/**
+ * How long an evicted pod may stay Terminating on a node that isn't Ready before the drain stops
+ * waiting for it (kubectl drain's --skip-wait-for-delete-timeout idea). An unreachable kubelet
+ * finishes nothing, however long the grace period: the pod stays until the node is back or its
+ * Node object is deleted. The node controller calls a node NotReady only after 40 s of silence,
+ * so a short wait is enough to catch a kubelet that is just coming back.
+ */
+const UNREACHABLE_WAIT_MS = 5000;
 /** The plan card lists at most this many pods by name. */
 const LISTED = 40;
 
@@ -43,6 +52,24 @@ async function lastWorkerRefusal(ctx: CommandContext, kube: KubeClient, node: st
 
 function refused(node: string, why: string): Report {
   return { title: `node drain ${node}`, status: 'fail', summary: `Refused: ${why}` };
+}
+
+const stuckWhy = (node: string) => `they stay Terminating until ${node} is Ready again or its Node object is deleted`;
+
+/** The drain's end when every pod left is evicted but stuck Terminating on the unreachable node. */
+function strandedReport(node: string, total: number, stranded: V1Pod[]): Report {
+  const refs = stranded.map(podRef);
+  const force = `\`kubectl delete pod -n <namespace> <pod> --grace-period=0 --force\``;
+  return {
+    title: `node drain ${node}`,
+    status: 'warn',
+    summary:
+      `${node} is not Ready (its kubelet is unreachable): ${total - stranded.length}/${total} pods are gone and ${plural(stranded.length, 'evicted pod')} stay Terminating there (${refs.join(', ')}). ` +
+      `Kubernetes doesn't finish a pod whose kubelet it can't reach: ${stuckWhy(node)}; until then a StatefulSet doesn't recreate that pod, and the volumes it held stay attached. ` +
+      `${node} stays cordoned. Next: bring ${node} back, or if the machine is gone for good, delete its Node object (\`kubectl delete node ${node}\`) and the pod garbage collector removes them. ` +
+      `Force-deleting one (${force}) is a manual step for when you are sure the machine is off: if its containers still run, two copies run at once. The bot force-deletes nothing.`,
+    sections: [{ title: 'Terminating on the unreachable node', header: ['pod', 'why'], rows: refs.map((r) => [r, 'evicted; its kubelet is unreachable']) }],
+  };
 }
 
 const ownerOf = (pod: V1Pod): string => {
@@ -82,6 +109,7 @@ export default defineCommand({
     const emptyDir = targets.evict.filter((p) => p.spec?.volumes?.some((v) => v.emptyDir));
     if (unmanaged.length) warnings.push(`⚠️ No controller recreates ${unmanaged.map(podRef).join(', ')}: once evicted ${unmanaged.length === 1 ? 'it is' : 'they are'} gone.`);
     if (emptyDir.length) warnings.push(`⚠️ The emptyDir data of ${emptyDir.map(podRef).join(', ')} is deleted with ${emptyDir.length === 1 ? 'the pod' : 'the pods'}.`);
+    if (!isNodeReady(current) && targets.evict.length) warnings.push(`⚠️ ${node} is not Ready: its kubelet can't stop the evicted pods, so ${stuckWhy(node)}. The drain says so and stops rather than waiting ${timeout ?? DEFAULT_TIMEOUT}.`);
     return {
       title: `node drain ${node}`,
       status: warnings.length ? 'warn' : 'info',
@@ -111,6 +139,8 @@ export default defineCommand({
     const accepted = new Set<string>();
     /** Pods a budget holds back: why, and when to ask again. */
     const waiting = new Map<string, { why: string; retryAt: number; delay: number }>();
+    /** When this drain first saw each pod Terminating (its own clock: no skew with the server's). */
+    const terminatingSince = new Map<string, number>();
     const uid = (pod: V1Pod) => pod.metadata?.uid ?? podRef(pod);
     let last = '';
     for (;;) {
@@ -143,7 +173,9 @@ export default defineCommand({
           }
         }
       }
-      const present = new Set((await podsOnNode(kube, node)).map(uid));
+      const onNode = await podsOnNode(kube, node);
+      const present = new Set(onNode.map(uid));
+      for (const p of onNode) if (p.metadata?.deletionTimestamp && !terminatingSince.has(uid(p))) terminatingSince.set(uid(p), Date.now());
       const left = targets.filter((p) => present.has(uid(p)));
       const evicted = total - left.length;
       const held = left.filter((p) => waiting.has(uid(p)));
@@ -156,6 +188,8 @@ export default defineCommand({
       if (left.length === 0) {
         return { title, status: 'ok', summary: `Drained ${node}: ${plural(total, 'pod')} evicted. It stays cordoned; \`node uncordon ${node}\` lets pods back on.` } satisfies Report;
       }
+      const stuckLong = (p: V1Pod) => accepted.has(uid(p)) && Date.now() - (terminatingSince.get(uid(p)) ?? Infinity) >= UNREACHABLE_WAIT_MS;
+      if (left.every(stuckLong) && !isNodeReady(await readNode(kube, node))) return strandedReport(node, total, left);
       if (Date.now() >= deadline || ctx.signal.aborted) {
         return {
           title,

@@ -212,6 +212,41 @@ describe('node drain', () => {
     for (const w of workers) expect(cluster.kube.get('v1', 'Pod', I, w)).toBeUndefined();
   }, 40_000);
 
+  it('on a NotReady node: evicts, then says the pods stay Terminating there instead of waiting out its timeout; force-deletes nothing', async () => {
+    const { cluster, bot } = await startClusterWithBot(closers, { gpuNodes: 3, gpusPerNode: 2, workers: 5, maxWorkers: 8 });
+    const dead = 'vlinders-gpu-2';
+    const workers = workersOn(cluster, dead);
+    expect(workers).toHaveLength(2);
+    // Its kubelet stops posting status (a GPU node that died): the node controller marks it Unknown.
+    const lost = cluster.kube.get('v1', 'Node', undefined, dead);
+    const status = lost?.status as { conditions: Array<Record<string, string>> };
+    status.conditions = status.conditions.map((c) => (c.type === 'Ready' ? { ...c, status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.' } : c));
+    cluster.kube.replace({ ...lost!, status });
+    const mark = cluster.kube.mark();
+    await bot.slash(USERS.admin, CHANNELS.ops, `node drain ${dead}`);
+    const card = await bot.card(CHANNELS.ops);
+    expect(blocksText(card.message.blocks)).toContain(`${dead} is not Ready: its kubelet can't stop the evicted pods`);
+    await bot.click(USERS.approver, CHANNELS.ops, card.message.ts, 'vlinders_approve');
+    const started = Date.now();
+    // The default timeout is 5m: finishing well inside this wait is the point.
+    const done = await bot.emu.waitFor(() => (finished(card.message) ? card.message : undefined), 15_000);
+    const thread = threadText(bot, card.message.ts);
+    expect(done.text, thread).toMatch(/^⚠️/);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(thread).toContain(`${dead} is not Ready (its kubelet is unreachable): 0/${workers.length} pods are gone`);
+    for (const w of workers) expect(thread).toContain(`${I}/${w}`);
+    expect(thread).toContain(`they stay Terminating until ${dead} is Ready again or its Node object is deleted`);
+    expect(thread).toContain(`\`kubectl delete node ${dead}\``);
+    expect(thread).not.toContain('Drained');
+    // Still there, Terminating: evicted through the API, never force-deleted.
+    for (const w of workers) expect(cluster.kube.get('v1', 'Pod', I, w)?.metadata.deletionTimestamp).toBeDefined();
+    expect(isCordoned(cluster, dead)).toBe(true);
+    cluster.kube.expectCalls(
+      [`patch /api/v1/nodes/${dead}`, ...workers.map((w) => ({ call: `create /api/v1/namespaces/${I}/pods/${w}/eviction`, times: 'some' as const }))],
+      { since: mark, ignore: [READS, BOT_STATE] },
+    );
+  }, 30_000);
+
   it('is refused at run time too, when the other Ready worker went away after the plan was approved', async () => {
     // Replacements take a minute to turn Ready: a worker lost now is not back before the run.
     const { cluster, bot } = await startClusterWithBot(closers, { gpuNodes: 3, workers: 2, readyDelayMs: 60_000 });
