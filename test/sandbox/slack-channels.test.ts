@@ -30,6 +30,14 @@ async function slackError(p: Promise<unknown>): Promise<WebAPIPlatformError['dat
   return (err as WebAPIPlatformError).data;
 }
 
+/** A channel the bot creates, with U1 invited and a message U1 wrote there. */
+async function channelWithPost(name: string, text: string) {
+  const { channel } = await client.conversations.create({ name });
+  const id = channel?.id ?? '';
+  await client.conversations.invite({ channel: id, users: 'U1' });
+  return { id, said: emu.userPosts(id, 'U1', text) };
+}
+
 describe('conversations.create', () => {
   it('creates a public channel the bot is in, shaped as documented', async () => {
     const res = await client.conversations.create({ name: 'inc-20260101-1-db' });
@@ -110,10 +118,7 @@ describe('pins.add and conversations.history', () => {
   });
 
   it('reads one message back by its ts (latest + inclusive + limit 1)', async () => {
-    const { channel } = await client.conversations.create({ name: 'history-test' });
-    const id = channel?.id ?? '';
-    await client.conversations.invite({ channel: id, users: 'U1' });
-    const mine = emu.userPosts(id, 'U1', 'db failover started');
+    const { id, said: mine } = await channelWithPost('history-test', 'db failover started');
     await client.chat.postMessage({ channel: id, text: 'later' });
     const res = await client.conversations.history({ channel: id, latest: mine.ts, inclusive: true, limit: 1 });
     expect(res.messages).toEqual([expect.objectContaining({ ts: mine.ts, text: 'db failover started', user: 'U1' })]);
@@ -124,10 +129,7 @@ describe('pins.add and conversations.history', () => {
 
 describe('an archived channel', () => {
   it('is read, never written: posts, ephemerals and invites are is_archived, edits is_inactive; people can neither type nor react there', async () => {
-    const { channel } = await client.conversations.create({ name: 'archived-later' });
-    const id = channel?.id ?? '';
-    await client.conversations.invite({ channel: id, users: 'U1' });
-    const said = emu.userPosts(id, 'U1', 'all clear');
+    const { id, said } = await channelWithPost('archived-later', 'all clear');
     const posted = await client.chat.postMessage({ channel: id, text: 'summary' });
     emu.archive(id);
     expect((await slackError(client.chat.postMessage({ channel: id, text: 'late' }))).error).toBe('is_archived');
@@ -145,10 +147,7 @@ describe('an archived channel', () => {
 
 describe('reaction_added', () => {
   it('reaches a Bolt app over HTTP, signed, as an event_callback', async () => {
-    const { channel } = await client.conversations.create({ name: 'reaction-test' });
-    const id = channel?.id ?? '';
-    await client.conversations.invite({ channel: id, users: 'U1' });
-    const message = emu.userPosts(id, 'U1', 'look here');
+    const { id, said: message } = await channelWithPost('reaction-test', 'look here');
     const seen: unknown[] = [];
     const app = new App({ token: emu.botToken, signingSecret: emu.signingSecret, logLevel: BoltLogLevel.ERROR, clientOptions: { slackApiUrl: emu.apiUrl } });
     app.event('reaction_added', async ({ event }) => void seen.push(event));
